@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Fetches third-party binaries (by package name + exact version, through the
+# ordinary npm / pip clients) into corpus/public/ and verifies every extracted
+# file against the SHA-256 hard-coded below. corpus/public/ is git-ignored.
+#
+#   npm  @esbuild/win32-x64@0.28.2  package/esbuild.exe  -> public/esbuild.exe              (Go, PE32+)
+#   npm  @esbuild/linux-x64@0.28.2  package/bin/esbuild  -> public/esbuild-linux-x64        (Go, ELF64 static)
+#   pip  msvc-runtime==14.51.36231 (win_amd64, cp312)    -> public/msvc-runtime/*.dll       (MSVC, CFG, signed)
+#
+# Idempotent: files already present with the right hash are not re-fetched.
+# Exits non-zero if a download fails or any hash does not match.
+# Usage: bash corpus/fetch-public.sh
+set -euo pipefail
+
+CORPUS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PUB="$CORPUS/public"
+
+ESBUILD_VERSION=0.28.2
+MSVC_RUNTIME_VERSION=14.51.36231
+
+# dest-path-relative-to-public  sha256
+ESBUILD_WIN_SHA=c7bee37877d0aa6a046e52783fa0a2cf1a9ce5579d68bb3083bda99d4bff18ef
+ESBUILD_LINUX_SHA=e1698a3d5c6c0798fee4fd3b5cc816651f460c63d390a7a26ea4beb0b1884100
+MSVC_DLLS="
+54716f0738af891f283d213b5c8d11b25896bb8ee3097d301eae718560cf974e concrt140.dll
+7c26614e1d733892c2deac7e245ce115504b1d80592dd0a01b08e3e5a55f89ca msvcp140.dll
+206c931bf90fdad8816de3b5e2ef80b2bcaa9406c89ecc05fe6fddffe251e982 msvcp140_1.dll
+d50d7883f20d1dc6191768d3746f52dd9cac89c346ffaed5be1f110c2f34a838 msvcp140_2.dll
+3d0cbfaa1bf3eecf5a3f4491d2960ee803cb994f30292c6adc4a07c498f60e2b msvcp140_atomic_wait.dll
+8a65c7596ef2e6938731f5a1058e7e40145b6d97967cc649231a076b9a608d78 msvcp140_codecvt_ids.dll
+dc283ffb87e9b82e687ed4e899ae062a209aa338207abfc9a89d61407d678bd4 vcamp140.dll
+09f93d5ff96ae09767f3e1af3cdd43a5a58f2598654fc63089429bb6f9f4737f vccorlib140.dll
+95d4ce4a6802d1e18b5e0e1722cc30ea72ca7e033f83828f05c0b7b993fe7cbf vcomp140.dll
+d1f4225df2cd877dbf130d5668a021dce3f94118455ff5ec952061c30afc9ce7 vcruntime140.dll
+a7146c08f89fe5b04541ab507cdb59ff7b44534d4ba3c668a426c6450a03434e vcruntime140_1.dll
+40f39e8cee5f5a531b4010e18b807e8fe265b908dc58f959ecb7ebc6ea6cb11a vcruntime140_threads.dll
+"
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ok FILE SHA -> 0 if FILE exists with that hash
+ok() { [ -f "$1" ] && [ "$(sha_of "$1")" = "$2" ]; }
+
+# install_checked SRC SHA DEST: verify, then copy into place.
+install_checked() {
+  local src="$1" want="$2" dest="$3" got
+  if [ ! -f "$src" ]; then
+    echo "fetch-public: expected file missing from package: $src" >&2
+    return 1
+  fi
+  got="$(sha_of "$src")"
+  if [ "$got" != "$want" ]; then
+    echo "fetch-public: SHA-256 MISMATCH for ${dest#$CORPUS/}: got $got, want $want" >&2
+    return 1
+  fi
+  mkdir -p "$(dirname "$dest")"
+  cp "$src" "$dest.tmp.$$" && chmod 0644 "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
+  echo "fetch-public: ok ${dest#$CORPUS/}"
+}
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$PUB"
+status=0
+
+# --- esbuild (Go) via npm -----------------------------------------------------
+fetch_npm() { # pkg@ver inner-path sha dest
+  local spec="$1" inner="$2" sha="$3" dest="$4" d tgz
+  if ok "$dest" "$sha"; then echo "fetch-public: up to date ${dest#$CORPUS/}"; return 0; fi
+  command -v npm >/dev/null || { echo "fetch-public: npm not found" >&2; return 1; }
+  d="$TMP/npm-$(echo "$spec" | tr '/@' '__')"
+  mkdir -p "$d"
+  tgz="$(cd "$d" && npm pack --silent "$spec" | tail -n1)" || { echo "fetch-public: npm pack $spec failed" >&2; return 1; }
+  tar -xzf "$d/$tgz" -C "$d" || return 1
+  install_checked "$d/$inner" "$sha" "$dest"
+}
+
+fetch_npm "@esbuild/win32-x64@$ESBUILD_VERSION"   package/esbuild.exe  "$ESBUILD_WIN_SHA"   "$PUB/esbuild.exe"      || status=1
+fetch_npm "@esbuild/linux-x64@$ESBUILD_VERSION"   package/bin/esbuild  "$ESBUILD_LINUX_SHA" "$PUB/esbuild-linux-x64" || status=1
+
+# --- msvc-runtime wheel (MSVC DLLs) via pip --------------------------------------
+need_msvc=0
+while read -r sha name; do
+  [ -n "$name" ] || continue
+  ok "$PUB/msvc-runtime/$name" "$sha" || need_msvc=1
+done <<<"$MSVC_DLLS"
+
+if [ "$need_msvc" = 0 ]; then
+  echo "fetch-public: up to date public/msvc-runtime/*.dll"
+else
+  PIP="pip"; command -v pip >/dev/null || PIP="python3 -m pip"
+  if $PIP download --quiet --no-deps --only-binary=:all: --platform win_amd64 \
+       --python-version 3.12 "msvc-runtime==$MSVC_RUNTIME_VERSION" -d "$TMP/whl"; then
+    whl="$(ls "$TMP"/whl/msvc_runtime-"$MSVC_RUNTIME_VERSION"-*.whl | head -n1)"
+    mkdir -p "$TMP/whlx"
+    python3 -m zipfile -e "$whl" "$TMP/whlx"
+    src="$TMP/whlx/msvc_runtime-$MSVC_RUNTIME_VERSION.data/data/Scripts"
+    while read -r sha name; do
+      [ -n "$name" ] || continue
+      install_checked "$src/$name" "$sha" "$PUB/msvc-runtime/$name" || status=1
+    done <<<"$MSVC_DLLS"
+  else
+    echo "fetch-public: pip download msvc-runtime==$MSVC_RUNTIME_VERSION failed" >&2
+    status=1
+  fi
+fi
+
+if [ "$status" != 0 ]; then
+  echo "fetch-public: FAILED" >&2
+  exit 1
+fi
+echo "fetch-public: all public fixtures present and verified"

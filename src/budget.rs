@@ -1,0 +1,48 @@
+//! Budgets: every limit that bounds the work a file can make bingate do.
+//!
+//! Each is a named constant with the reason for its value. Exceeding one is a finding for that
+//! file (an [`crate::error::ErrorKind::Budget`] error or a warning), never a crash or a hang.
+//! (After webpki `verify_cert.rs` `Budget`.)
+
+/// Default maximum file size examined: 4 GiB. The largest PE the Windows loader maps is 4 GiB
+/// (SizeOfImage is a u32); ELF files this large are debug-info dumps, not shipped programs.
+/// Configurable with `--max-file-size`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 30;
+
+/// Maximum PE sections. The PE/COFF specification says the Windows loader limits images to 96
+/// sections; real linkers produce far fewer. We allow more than the loader so that odd but
+/// loadable files are still described, and refuse beyond the u16 field's practical use.
+pub const MAX_PE_SECTIONS: u64 = 4096;
+
+/// Maximum ELF section headers read. ELF can declare more than 65,279 via extended numbering
+/// (e_shnum = 0, count in section 0's sh_size); 65,535 covers every real file, including large
+/// `-ffunction-sections` objects, while a hostile count in the millions is refused.
+pub const MAX_ELF_SECTIONS: u64 = 65_535;
+
+/// Maximum ELF program headers read. e_phnum is a u16 (PN_XNUM extension aside); real files have
+/// fewer than 20.
+pub const MAX_ELF_SEGMENTS: u64 = 4096;
+
+/// Maximum symbols examined per symbol table (canary, FORTIFY, SafeStack and CFI markers).
+/// The largest distribution binaries carry ~200k symbols in .symtab; four million bounds the
+/// work on a hostile count to a fraction of a second.
+pub const MAX_SYMBOLS_EXAMINED: u64 = 4_000_000;
+
+/// Maximum dynamic entries read. PT_DYNAMIC of real programs has fewer than 100 entries.
+pub const MAX_DYNAMIC_ENTRIES: u64 = 65_536;
+
+/// Maximum notes walked in note segments/sections (GNU property, build id, ABI tag…).
+pub const MAX_NOTES: u64 = 4096;
+
+/// Maximum GNU properties read from one NT_GNU_PROPERTY_TYPE_0 note.
+pub const MAX_GNU_PROPERTIES: u64 = 1024;
+
+/// Maximum PE import descriptors walked (driver detection). Large Windows DLLs import from
+/// fewer than 200 modules.
+pub const MAX_IMPORT_DESCRIPTORS: u64 = 4096;
+
+/// Maximum PE debug directory entries read. Real images have fewer than 10.
+pub const MAX_DEBUG_ENTRIES: u64 = 256;
+
+/// Maximum length of a string read from a file (interpreter path, RPATH, DLL name).
+pub const MAX_STRING_LEN: u64 = 4096;

@@ -1,0 +1,42 @@
+//! bingate: decide whether a Windows or Linux binary is fit to ship or to run.
+//!
+//! The library reads PE and ELF files into facts it owns ([`facts::BinaryFacts`]), and renders
+//! reports to any `impl Write`. Every byte read from a file goes through [`read::Bytes`]; every
+//! goblin call through [`guard::contain`]; every limit is in [`budget`].
+
+// Renderers write to `impl Write`; only the CLI layer (`cli.rs`) may print.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod budget;
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod elf;
+pub mod error;
+pub mod facts;
+pub mod guard;
+pub mod pe;
+pub mod read;
+pub mod report;
+pub mod scan;
+pub mod toolchain;
+
+pub use error::{Error, ErrorKind};
+pub use facts::BinaryFacts;
+
+/// Reads one PE or ELF file from memory and returns its facts (no I/O).
+pub fn analyze(data: &[u8]) -> Result<BinaryFacts, Error> {
+    match detect::sniff(data, |off| {
+        let off = usize::try_from(off).ok()?;
+        let b = data.get(off..off.checked_add(4)?)?;
+        let mut sig = [0u8; 4];
+        sig.copy_from_slice(b);
+        Some(sig)
+    }) {
+        detect::Sniffed::Binary(facts::Format::Pe) => pe::analyze(data),
+        detect::Sniffed::Binary(facts::Format::Elf) => elf::analyze(data),
+        detect::Sniffed::Other { magic, len } => {
+            Err(Error::new(ErrorKind::NotABinary { magic, len }, None))
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! PE/COFF images: headers through goblin, then the hardening facts bingate owns.
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
+
+mod checksum;
+mod debug;
+mod hardening;
+mod headers;
+mod imports;
+mod load_config;
+mod toolchain;
+
+pub use checksum::{compute as compute_checksum, reference as reference_checksum};
+pub use hardening::{Checksum, PeHardening, SafeSeh};
+
+use crate::error::Result;
+use crate::facts::{BinaryFacts, Format, Hardening, Kind};
+use crate::read::Bytes;
+use headers::{DIR_CLR, IMAGE_FILE_DLL, PeHeaders};
+
+/// Machine names for IMAGE_FILE_HEADER.Machine.
+fn arch_name(machine: u16) -> String {
+    match machine {
+        0x014c => "x86".into(),
+        0x8664 => "x86_64".into(),
+        0xaa64 => "aarch64".into(),
+        0xa641 => "arm64ec".into(),
+        0x01c0 | 0x01c2 | 0x01c4 => "arm".into(),
+        0x0200 => "ia64".into(),
+        0x5064 => "riscv64".into(),
+        0x5032 => "riscv32".into(),
+        0x6264 => "loongarch64".into(),
+        0x0ebc => "ebc".into(),
+        other => format!("machine-{other:#06x}"),
+    }
+}
+
+/// IMAGE_SUBSYSTEM_* names.
+pub(crate) fn subsystem_name(subsystem: u16) -> String {
+    match subsystem {
+        0 => "unknown".into(),
+        1 => "native".into(),
+        2 => "windows-gui".into(),
+        3 => "windows-cui".into(),
+        5 => "os2-cui".into(),
+        7 => "posix-cui".into(),
+        8 => "native-windows".into(),
+        9 => "windows-ce-gui".into(),
+        10 => "efi-application".into(),
+        11 => "efi-boot-service-driver".into(),
+        12 => "efi-runtime-driver".into(),
+        13 => "efi-rom".into(),
+        14 => "xbox".into(),
+        16 => "windows-boot-application".into(),
+        other => format!("subsystem-{other}"),
+    }
+}
+
+/// Kernel-mode images import from these modules; a native-subsystem image that does not is a
+/// user-mode native program (smss.exe, autochk.exe).
+const KERNEL_MODULES: &[&str] = &[
+    "ntoskrnl.exe",
+    "hal.dll",
+    "wdfldr.sys",
+    "ndis.sys",
+    "fltmgr.sys",
+    "ksecdd.sys",
+    "cng.sys",
+    "wdmsec.sys",
+    "storport.sys",
+    "ks.sys",
+    "portcls.sys",
+];
+
+/// Reads a PE image and returns its facts.
+pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
+    let bytes = Bytes::new(data, true);
+    let headers = PeHeaders::parse(data)?;
+    let mut warnings = Vec::new();
+
+    let load_config = match load_config::LoadConfig::read(data, &headers) {
+        Ok(lc) => lc,
+        Err(e) => {
+            warnings.push(format!("{e}; CFG, SafeSEH and GS facts read as absent"));
+            None
+        }
+    };
+    let ex_dll = debug::ex_dll_characteristics(bytes, &headers).unwrap_or_else(|e| {
+        warnings.push(format!("{e}; cet_compat read as absent"));
+        None
+    });
+    let dotnet = headers.dir(DIR_CLR).present();
+
+    let kind = match headers.subsystem {
+        10 => Kind::EfiApplication,
+        11 | 12 => Kind::EfiDriver,
+        1 => {
+            let modules = imports::module_names(bytes, &headers).unwrap_or_else(|e| {
+                warnings.push(format!(
+                    "{e}; driver detection used the native subsystem alone"
+                ));
+                vec![
+                    KERNEL_MODULES
+                        .first()
+                        .copied()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ]
+            });
+            if modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str())) {
+                Kind::Driver
+            } else {
+                Kind::NativeExecutable
+            }
+        }
+        _ if headers.has_characteristic(IMAGE_FILE_DLL) => Kind::SharedLibrary,
+        _ => Kind::Executable,
+    };
+
+    let hardening = hardening::derive(data, &headers, load_config.as_ref(), ex_dll, dotnet);
+    let toolchain = toolchain::detect(data, &headers, dotnet);
+    Ok(BinaryFacts {
+        format: Format::Pe,
+        arch: arch_name(headers.machine),
+        bits: if headers.is_64 { 64 } else { 32 },
+        kind,
+        toolchain,
+        hardening: Hardening::Pe(hardening),
+        warnings,
+    })
+}

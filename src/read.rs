@@ -1,0 +1,161 @@
+//! The one bounds-checked reader every parser goes through.
+//!
+//! Offsets and lengths that come from a file are never used to index a slice directly: they go
+//! through [`Bytes::get`] and friends, which return a typed [`Error`] naming the structure, the
+//! offset and how many bytes were wanted and available. (After rustls `msgs/codec.rs` `Reader` and
+//! object `read/read_ref.rs`.)
+
+use crate::error::{Error, Result};
+
+/// A view of a file's bytes with checked accessors. `le` selects the byte order of integer reads.
+#[derive(Clone, Copy)]
+pub struct Bytes<'a> {
+    data: &'a [u8],
+    le: bool,
+}
+
+impl<'a> Bytes<'a> {
+    pub fn new(data: &'a [u8], little_endian: bool) -> Self {
+        Bytes {
+            data,
+            le: little_endian,
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// `len` bytes at `offset`, or a `Truncated` error naming `what`.
+    pub fn get(&self, what: &'static str, offset: u64, len: u64) -> Result<&'a [u8]> {
+        let available = self.len().saturating_sub(offset);
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| Error::bad_value(what, len, Some(offset)))?;
+        let (Ok(start), Ok(end)) = (usize::try_from(offset), usize::try_from(end)) else {
+            return Err(Error::truncated(what, offset, len, available));
+        };
+        self.data
+            .get(start..end)
+            .ok_or_else(|| Error::truncated(what, offset, len, available))
+    }
+
+    /// A sub-view of `len` bytes at `offset`, keeping the byte order.
+    pub fn sub(&self, what: &'static str, offset: u64, len: u64) -> Result<Bytes<'a>> {
+        Ok(Bytes::new(self.get(what, offset, len)?, self.le))
+    }
+
+    pub fn u8(&self, what: &'static str, offset: u64) -> Result<u8> {
+        let b = self.get(what, offset, 1)?;
+        Ok(b.first().copied().unwrap_or_default())
+    }
+
+    pub fn u16(&self, what: &'static str, offset: u64) -> Result<u16> {
+        let b: [u8; 2] = self.array(what, offset)?;
+        Ok(if self.le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    }
+
+    pub fn u32(&self, what: &'static str, offset: u64) -> Result<u32> {
+        let b: [u8; 4] = self.array(what, offset)?;
+        Ok(if self.le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+
+    pub fn u64(&self, what: &'static str, offset: u64) -> Result<u64> {
+        let b: [u8; 8] = self.array(what, offset)?;
+        Ok(if self.le {
+            u64::from_le_bytes(b)
+        } else {
+            u64::from_be_bytes(b)
+        })
+    }
+
+    fn array<const N: usize>(&self, what: &'static str, offset: u64) -> Result<[u8; N]> {
+        let b = self.get(what, offset, N as u64)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(b);
+        Ok(out)
+    }
+
+    /// The bytes of a NUL-terminated string at `offset` (without the terminator), borrowed.
+    pub fn cstr_bytes(&self, what: &'static str, offset: u64, max: u64) -> Result<&'a [u8]> {
+        let available = self.len().saturating_sub(offset);
+        let window = self.get(what, offset, available.min(max))?;
+        match memchr::memchr(0, window) {
+            Some(n) => Ok(window.get(..n).unwrap_or_default()),
+            None => Err(Error::truncated(
+                what,
+                offset,
+                available.min(max).saturating_add(1),
+                available,
+            )),
+        }
+    }
+
+    /// A NUL-terminated string at `offset`, at most `max` bytes long (the terminator must appear
+    /// within `max` bytes or before the end of the view). Invalid UTF-8 is replaced, never trusted.
+    pub fn cstr(&self, what: &'static str, offset: u64, max: u64) -> Result<String> {
+        let raw = self.cstr_bytes(what, offset, max)?;
+        Ok(String::from_utf8_lossy(raw).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn get_past_end_is_truncated_with_offset() {
+        let b = Bytes::new(&[1, 2, 3, 4], true);
+        let e = b.get("thing", 2, 4).unwrap_err();
+        assert_eq!(e.offset, Some(2));
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                what: "thing",
+                needed: 4,
+                available: 2
+            }
+        );
+    }
+
+    #[test]
+    fn get_overflowing_offset_is_an_error_not_a_panic() {
+        let b = Bytes::new(&[0; 16], true);
+        assert!(b.get("x", u64::MAX, 2).is_err());
+        assert!(b.get("x", u64::MAX - 1, 1).is_err());
+        assert!(b.u64("x", 9).is_err());
+    }
+
+    #[test]
+    fn integers_follow_byte_order() {
+        let data = [0x12, 0x34, 0x56, 0x78];
+        assert_eq!(Bytes::new(&data, true).u32("x", 0).unwrap(), 0x7856_3412);
+        assert_eq!(Bytes::new(&data, false).u32("x", 0).unwrap(), 0x1234_5678);
+        assert_eq!(Bytes::new(&data, false).u16("x", 2).unwrap(), 0x5678);
+    }
+
+    #[test]
+    fn cstr_needs_a_terminator_within_bounds() {
+        let b = Bytes::new(b"abc\0def", true);
+        assert_eq!(b.cstr("s", 0, 64).unwrap(), "abc");
+        assert!(b.cstr("s", 4, 64).is_err());
+        assert!(b.cstr("s", 0, 2).is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! `--format human`: one row per file with a compact mark per mitigation, then a summary line.
+//!
+//! A header row names the columns and is repeated when the format changes between rows (ELF and
+//! PE carry different mitigations). Colour only when asked (the CLI enables it on a terminal).
+
+use std::io::{self, Write};
+
+use super::{FileReport, Renderer, Skipped, Summary};
+use crate::elf::{ElfHardening, Pie, Relro};
+use crate::facts::{Format, Hardening};
+use crate::pe::{PeHardening, SafeSeh};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Good,
+    Partial,
+    Bad,
+    Neutral,
+}
+
+struct Cell {
+    text: String,
+    tone: Tone,
+}
+
+fn cell(text: impl Into<String>, tone: Tone) -> Cell {
+    Cell {
+        text: text.into(),
+        tone,
+    }
+}
+
+fn yes_no(v: bool) -> Cell {
+    if v {
+        cell("yes", Tone::Good)
+    } else {
+        cell("no", Tone::Bad)
+    }
+}
+
+fn bad_if(v: bool) -> Cell {
+    if v {
+        cell("yes", Tone::Bad)
+    } else {
+        cell("no", Tone::Good)
+    }
+}
+
+const ELF_COLUMNS: &[(&str, usize)] = &[
+    ("PIE", 4),
+    ("NX", 4),
+    ("RELRO", 8),
+    ("CANARY", 7),
+    ("FORTIFY", 8),
+    ("CET", 10),
+    ("W+X", 4),
+    ("TEXTREL", 8),
+    ("RPATH", 6),
+];
+
+const PE_COLUMNS: &[(&str, usize)] = &[
+    ("ASLR", 5),
+    ("HEVA", 5),
+    ("NX", 4),
+    ("CFG", 5),
+    ("SAFESEH", 8),
+    ("GS", 4),
+    ("CET", 4),
+    ("W+X", 4),
+    ("SIGNED", 7),
+];
+
+fn elf_cells(h: &ElfHardening) -> Vec<Cell> {
+    let cet = match (h.ibt || h.bti, h.shstk || h.pac) {
+        (true, true) if h.bti || h.pac => cell("bti+pac", Tone::Good),
+        (true, true) => cell("ibt+shstk", Tone::Good),
+        (true, false) => cell(if h.bti { "bti" } else { "ibt" }, Tone::Partial),
+        (false, true) => cell(if h.pac { "pac" } else { "shstk" }, Tone::Partial),
+        (false, false) => cell("no", Tone::Bad),
+    };
+    let fortify = match (h.fortify.fortified, h.fortify.unfortified) {
+        (0, 0) => cell("-", Tone::Neutral),
+        (f, 0) => cell(format!("{f}/0"), Tone::Good),
+        (0, u) => cell(format!("0/{u}"), Tone::Bad),
+        (f, u) => cell(format!("{f}/{u}"), Tone::Partial),
+    };
+    let paths = !h.rpath.is_empty() || !h.runpath.is_empty();
+    vec![
+        match h.pie {
+            Pie::Pie => cell("pie", Tone::Good),
+            Pie::Dso => cell("dso", Tone::Good),
+            Pie::No => cell("no", Tone::Bad),
+            Pie::Rel => cell("rel", Tone::Neutral),
+        },
+        yes_no(h.nx),
+        match h.relro {
+            Relro::Full => cell("full", Tone::Good),
+            Relro::Partial => cell("partial", Tone::Partial),
+            Relro::None => cell("none", Tone::Bad),
+        },
+        yes_no(h.canary),
+        fortify,
+        cet,
+        bad_if(h.wx_segments),
+        bad_if(h.textrel),
+        if paths {
+            cell("yes", Tone::Partial)
+        } else {
+            cell("no", Tone::Good)
+        },
+    ]
+}
+
+fn pe_cells(h: &PeHardening) -> Vec<Cell> {
+    let aslr = match (h.dynamic_base, h.relocs_stripped) {
+        (true, false) => cell("yes", Tone::Good),
+        (true, true) => cell("norel", Tone::Partial),
+        (false, _) => cell("no", Tone::Bad),
+    };
+    let cfg = match (h.guard_cf, h.cfg_instrumented) {
+        (true, true) => cell("yes", Tone::Good),
+        (true, false) => cell("flag", Tone::Partial),
+        (false, _) => cell("no", Tone::Bad),
+    };
+    let seh = match h.safe_seh {
+        SafeSeh::Table => cell("table", Tone::Good),
+        SafeSeh::NoSeh => cell("no-seh", Tone::Good),
+        SafeSeh::Absent => cell("absent", Tone::Bad),
+        SafeSeh::NotApplicable => cell("n/a", Tone::Neutral),
+    };
+    vec![
+        aslr,
+        yes_no(h.high_entropy_va),
+        yes_no(h.nx_compat),
+        cfg,
+        seh,
+        yes_no(h.gs_cookie),
+        yes_no(h.cet_compat),
+        bad_if(!h.wx_sections.is_empty()),
+        if h.has_signature {
+            cell("cert", Tone::Neutral)
+        } else {
+            cell("no", Tone::Bad)
+        },
+    ]
+}
+
+pub struct HumanRenderer<W: Write> {
+    out: W,
+    color: bool,
+    last_format: Option<Format>,
+}
+
+impl<W: Write> HumanRenderer<W> {
+    pub fn new(out: W, color: bool) -> Self {
+        HumanRenderer {
+            out,
+            color,
+            last_format: None,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn paint(&mut self, c: &Cell, width: usize) -> io::Result<()> {
+        let code = match c.tone {
+            Tone::Good => "32",
+            Tone::Partial => "33",
+            Tone::Bad => "31",
+            Tone::Neutral => "",
+        };
+        if self.color && !code.is_empty() {
+            write!(self.out, "\x1b[{code}m{:<width$}\x1b[0m", c.text)
+        } else {
+            write!(self.out, "{:<width$}", c.text)
+        }
+    }
+
+    fn header(&mut self, format: Format) -> io::Result<()> {
+        let columns = match format {
+            Format::Elf => ELF_COLUMNS,
+            Format::Pe => PE_COLUMNS,
+        };
+        write!(self.out, "{:<4}", format.as_str().to_uppercase())?;
+        for (name, width) in columns {
+            write!(self.out, "{name:<width$}")?;
+        }
+        writeln!(self.out, "{:<8}{:<10}PATH", "ARCH", "TOOLCHAIN")
+    }
+}
+
+impl<W: Write> Renderer for HumanRenderer<W> {
+    fn begin(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn file(&mut self, f: &FileReport) -> io::Result<()> {
+        let (Some(hardening), None) = (&f.hardening, &f.error) else {
+            let msg = f.error.as_deref().unwrap_or("no facts");
+            let e = cell("ERROR", Tone::Bad);
+            self.paint(&e, 6)?;
+            return writeln!(self.out, "{}: {msg}", f.path);
+        };
+        let (format, cells, columns) = match hardening {
+            Hardening::Elf(h) => (Format::Elf, elf_cells(h), ELF_COLUMNS),
+            Hardening::Pe(h) => (Format::Pe, pe_cells(h), PE_COLUMNS),
+        };
+        if self.last_format != Some(format) {
+            self.header(format)?;
+            self.last_format = Some(format);
+        }
+        write!(self.out, "{:<4}", "")?;
+        for (c, (_, width)) in cells.iter().zip(columns) {
+            self.paint(c, *width)?;
+        }
+        let arch = f.arch.as_deref().unwrap_or("?");
+        let tc = f.toolchain.as_ref().map(|t| t.name.as_str()).unwrap_or("?");
+        write!(self.out, "{arch:<8}{tc:<10}{}", f.path)?;
+        if !f.warnings.is_empty() {
+            write!(
+                self.out,
+                "  ({} warning{})",
+                f.warnings.len(),
+                if f.warnings.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        writeln!(self.out)
+    }
+
+    fn finish(&mut self, _skipped: &[Skipped], s: &Summary) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{} files examined: {} ELF, {} PE, {} with errors, {} with warnings; {} skipped ({} not PE/ELF, {} symlinks, {} special files)",
+            s.files,
+            s.elf,
+            s.pe,
+            s.errors,
+            s.warnings,
+            s.skipped,
+            s.skipped_not_binary,
+            s.skipped_symlinks,
+            s.skipped_not_regular
+        )?;
+        self.out.flush()
+    }
+}

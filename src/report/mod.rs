@@ -1,0 +1,156 @@
+//! The report: one entry per file, the skipped list and a summary, rendered to any `impl Write`.
+
+mod human;
+mod json;
+
+pub use human::HumanRenderer;
+pub use json::JsonRenderer;
+
+use std::io;
+
+use serde::Serialize;
+
+use crate::facts::{BinaryFacts, Format, Hardening, Kind, Toolchain};
+
+/// The JSON schema identifier; bump on an incompatible change.
+pub const SCHEMA: &str = "bingate.report/1";
+
+/// One examined file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub format: Option<Format>,
+    pub arch: Option<String>,
+    pub bits: Option<u8>,
+    pub kind: Option<Kind>,
+    pub toolchain: Option<Toolchain>,
+    pub hardening: Option<Hardening>,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub severity: Severity,
+}
+
+/// How an entry counts toward the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// Examined (facts, or a parse error that is a finding about the file).
+    #[default]
+    Examined,
+    /// Could not be read, or named explicitly but not PE/ELF: a usage or I/O error (exit 2).
+    ToolError,
+}
+
+impl FileReport {
+    pub fn from_facts(path: String, sha256: String, size: u64, facts: BinaryFacts) -> Self {
+        FileReport {
+            path,
+            sha256: Some(sha256),
+            size: Some(size),
+            format: Some(facts.format),
+            arch: Some(facts.arch),
+            bits: Some(facts.bits),
+            kind: Some(facts.kind),
+            toolchain: Some(facts.toolchain),
+            hardening: Some(facts.hardening),
+            warnings: facts.warnings,
+            error: None,
+            severity: Severity::Examined,
+        }
+    }
+
+    pub fn error(
+        path: String,
+        sha256: Option<String>,
+        size: Option<u64>,
+        format: Option<Format>,
+        error: String,
+        severity: Severity,
+    ) -> Self {
+        FileReport {
+            path,
+            sha256,
+            size,
+            format,
+            arch: None,
+            bits: None,
+            kind: None,
+            toolchain: None,
+            hardening: None,
+            warnings: Vec::new(),
+            error: Some(error),
+            severity,
+        }
+    }
+}
+
+/// Why a file met while walking a directory was not examined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Not a PE or ELF file (script, text, image, archive…).
+    NotBinary,
+    /// A symbolic link, not followed without `--follow-symlinks`.
+    Symlink,
+    /// A FIFO, socket or device: never opened (reading one can block forever).
+    NotRegular,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Entries in `files`.
+    pub files: u64,
+    pub pe: u64,
+    pub elf: u64,
+    /// Files with an `error` (unparseable binaries, unreadable or non-binary named files).
+    pub errors: u64,
+    /// Files with at least one warning.
+    pub warnings: u64,
+    pub skipped: u64,
+    pub skipped_not_binary: u64,
+    pub skipped_symlinks: u64,
+    pub skipped_not_regular: u64,
+}
+
+impl Summary {
+    pub fn add_file(&mut self, f: &FileReport) {
+        self.files = self.files.saturating_add(1);
+        match f.format {
+            Some(Format::Pe) => self.pe = self.pe.saturating_add(1),
+            Some(Format::Elf) => self.elf = self.elf.saturating_add(1),
+            None => {}
+        }
+        if f.error.is_some() {
+            self.errors = self.errors.saturating_add(1);
+        }
+        if !f.warnings.is_empty() {
+            self.warnings = self.warnings.saturating_add(1);
+        }
+    }
+
+    pub fn add_skipped(&mut self, s: &Skipped) {
+        self.skipped = self.skipped.saturating_add(1);
+        let slot = match s.reason {
+            SkipReason::NotBinary => &mut self.skipped_not_binary,
+            SkipReason::Symlink => &mut self.skipped_symlinks,
+            SkipReason::NotRegular => &mut self.skipped_not_regular,
+        };
+        *slot = slot.saturating_add(1);
+    }
+}
+
+/// A streaming renderer: `file` is called in report order, then `finish` once.
+pub trait Renderer {
+    fn begin(&mut self) -> io::Result<()>;
+    fn file(&mut self, file: &FileReport) -> io::Result<()>;
+    fn finish(&mut self, skipped: &[Skipped], summary: &Summary) -> io::Result<()>;
+}

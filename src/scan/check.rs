@@ -1,0 +1,196 @@
+//! Examining one file: open, size budget, sniff, map, hash, parse.
+
+use std::fs::File;
+use std::io::Read;
+
+use memmap2::Mmap;
+use sha2::{Digest, Sha256};
+
+use super::walk::Candidate;
+use crate::detect::{SNIFF_LEN, Sniffed, sniff};
+use crate::error::{Error, ErrorKind};
+use crate::facts::Format;
+use crate::report::{FileReport, Severity, SkipReason, Skipped};
+use crate::{elf, pe};
+
+/// What examining a candidate produced.
+pub enum Outcome {
+    File(Box<FileReport>),
+    Skipped(Skipped),
+}
+
+impl Outcome {
+    fn file(r: FileReport) -> Outcome {
+        Outcome::File(Box::new(r))
+    }
+}
+
+/// Files at most this size are read into memory; larger ones are mapped.
+const READ_THRESHOLD: u64 = 64 * 1024;
+
+enum Contents {
+    Read(Vec<u8>),
+    Mapped(Mmap),
+}
+
+impl Contents {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Contents::Read(v) => v,
+            Contents::Mapped(m) => m,
+        }
+    }
+}
+
+pub fn check(c: &Candidate, max_file_size: u64) -> Outcome {
+    let display = c.path.display().to_string();
+    let io_error = |e: &std::io::Error| {
+        Outcome::file(FileReport::error(
+            display.clone(),
+            None,
+            None,
+            None,
+            Error::io(e).to_string(),
+            Severity::ToolError,
+        ))
+    };
+    let mut file = match File::open(&c.path) {
+        Ok(f) => f,
+        Err(e) => return io_error(&e),
+    };
+    let meta = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => return io_error(&e),
+    };
+    if !meta.is_file() {
+        // Named explicitly (walked special files never reach here): never read a FIFO or device.
+        return Outcome::file(FileReport::error(
+            display,
+            None,
+            None,
+            None,
+            "not a regular file".into(),
+            Severity::ToolError,
+        ));
+    }
+    let size = meta.len();
+    let mut head = [0u8; SNIFF_LEN];
+    let head_len = match read_head(&mut file, &mut head) {
+        Ok(n) => n,
+        Err(e) => return io_error(&e),
+    };
+    let head = head.get(..head_len).unwrap_or_default();
+
+    // Sniffing needs 4 bytes at e_lfanew; read them with a positioned read, not a whole map.
+    let sniffed = sniff(head, |off| read_at(&file, off));
+    let format = match sniffed {
+        Sniffed::Binary(f) => f,
+        Sniffed::Other { magic, len } => {
+            if !c.explicit {
+                return Outcome::Skipped(Skipped {
+                    path: display,
+                    reason: SkipReason::NotBinary,
+                });
+            }
+            let e = Error::new(ErrorKind::NotABinary { magic, len }, None);
+            return Outcome::file(FileReport::error(
+                display,
+                None,
+                Some(size),
+                None,
+                e.to_string(),
+                Severity::ToolError,
+            ));
+        }
+    };
+    if size > max_file_size {
+        let e = Error::budget("bytes in file", size, max_file_size, None);
+        return Outcome::file(FileReport::error(
+            display,
+            None,
+            Some(size),
+            Some(format),
+            e.to_string(),
+            Severity::Examined,
+        ));
+    }
+    let contents = match load(file, size) {
+        Ok(c) => c,
+        Err(e) => return io_error(&e),
+    };
+    let data = contents.bytes();
+    let sha256 = hex(&Sha256::digest(data));
+    let size = data.len() as u64;
+    let facts = match format {
+        Format::Pe => pe::analyze(data),
+        Format::Elf => elf::analyze(data),
+    };
+    Outcome::file(match facts {
+        Ok(f) => FileReport::from_facts(display, sha256, size, f),
+        Err(e) => FileReport::error(
+            display,
+            Some(sha256),
+            Some(size),
+            Some(format),
+            e.to_string(),
+            Severity::Examined,
+        ),
+    })
+}
+
+fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let Some(rest) = buf.get_mut(n..) else { break };
+        match file.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n = n.saturating_add(k),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {
+    use std::os::unix::fs::FileExt;
+    let mut sig = [0u8; 4];
+    file.read_exact_at(&mut sig, off).ok().map(|()| sig)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = file.try_clone().ok()?;
+    f.seek(SeekFrom::Start(off)).ok()?;
+    let mut sig = [0u8; 4];
+    f.read_exact(&mut sig).ok().map(|()| sig)
+}
+
+fn load(mut file: File, size: u64) -> std::io::Result<Contents> {
+    if size <= READ_THRESHOLD {
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0))?;
+        let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(READ_THRESHOLD.saturating_add(1))
+            .read_to_end(&mut v)?;
+        return Ok(Contents::Read(v));
+    }
+    // SAFETY: the map is read-only and private to this process. If another process truncates
+    // the file while we read it, accesses past the new end raise SIGBUS; bingate accepts that
+    // risk for speed, as ripgrep does (and as `--max-file-size` bounds the mapping).
+    #[allow(unsafe_code)]
+    let map = unsafe { Mmap::map(&file)? };
+    Ok(Contents::Mapped(map))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}

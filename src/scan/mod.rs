@@ -1,0 +1,111 @@
+//! A `check` run: walk, examine in parallel, report in path order with bounded memory.
+//!
+//! Candidates are sorted first; they are then examined a chunk at a time on the thread pool
+//! and each chunk is rendered, in order, before the next starts. Memory therefore grows with
+//! the chunk size, not with the number of files, and the report order never depends on the
+//! parallelism.
+
+mod check;
+mod walk;
+
+pub use walk::{Candidate, walk};
+
+use std::io::{self, Write};
+
+use rayon::prelude::*;
+
+use crate::config::CheckConfig;
+use crate::report::{FileReport, Renderer, Severity, Summary};
+use check::{Outcome, check};
+
+/// Files examined per parallel batch.
+const CHUNK: usize = 256;
+
+/// The outcome of a run, for the exit code.
+#[derive(Debug, Clone, Default)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// Usage or I/O errors (missing paths, unreadable files, named non-binaries).
+    pub tool_errors: u64,
+}
+
+/// Runs `check` and streams the report into `renderer`. `progress` gets (done, total) updates.
+pub fn run(
+    config: &CheckConfig,
+    renderer: &mut dyn Renderer,
+    mut progress: Option<&mut dyn Write>,
+) -> io::Result<RunOutcome> {
+    let walked = walk(&config.paths, &config.excludes, config.follow_symlinks);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs)
+        .build()
+        .map_err(io::Error::other)?;
+    let mut outcome = RunOutcome::default();
+    let mut skipped = walked.skipped;
+    renderer.begin()?;
+    for (path, message) in &walked.errors {
+        let f = FileReport::error(
+            path.clone(),
+            None,
+            None,
+            None,
+            message.clone(),
+            Severity::ToolError,
+        );
+        outcome.tool_errors = outcome.tool_errors.saturating_add(1);
+        outcome.summary.add_file(&f);
+        renderer.file(&f)?;
+    }
+    let total = walked.candidates.len();
+    let mut done = 0usize;
+    for chunk in walked.candidates.chunks(CHUNK) {
+        let results: Vec<Outcome> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|c| check(c, config.max_file_size))
+                .collect()
+        });
+        for r in results {
+            match r {
+                Outcome::File(f) => {
+                    if f.severity == Severity::ToolError {
+                        outcome.tool_errors = outcome.tool_errors.saturating_add(1);
+                    }
+                    outcome.summary.add_file(&f);
+                    renderer.file(&f)?;
+                }
+                Outcome::Skipped(s) => skipped.push(s),
+            }
+        }
+        done = done.saturating_add(chunk.len());
+        if let Some(p) = progress.as_deref_mut() {
+            draw_progress(p, done, total)?;
+        }
+    }
+    if let Some(p) = progress {
+        write!(p, "\r\x1b[2K")?;
+        p.flush()?;
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    for s in &skipped {
+        outcome.summary.add_skipped(s);
+    }
+    renderer.finish(&skipped, &outcome.summary)?;
+    Ok(outcome)
+}
+
+fn draw_progress(out: &mut dyn Write, done: usize, total: usize) -> io::Result<()> {
+    const WIDTH: usize = 30;
+    let filled = done
+        .saturating_mul(WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
+    write!(
+        out,
+        "\r[{}{}] {done}/{total} files",
+        "#".repeat(filled),
+        " ".repeat(WIDTH.saturating_sub(filled))
+    )?;
+    out.flush()
+}
