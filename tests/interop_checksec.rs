@@ -91,15 +91,23 @@ struct Elf {
     readelf_errors: bool,
     etype: Option<String>,
     phdr_types: Vec<String>,
-    load_rwx: bool,
+    /// Flg column of .note.GNU-stack (None when the section is absent).
+    gnu_stack_note: Option<String>,
     dyn_text: String,
     tags: Vec<String>,
     df1: Vec<String>,
     rpath_values: Vec<String>,
     runpath_values: Vec<String>,
-    canary_sym_lines: usize,
-    canary_imported: bool,
+    /// Names (without @VERSION) of symbols that checksec.sh's canary grep matches.
+    canary_sym_names: BTreeSet<String>,
 }
+
+const CANARY_EXACT: [&str; 4] = [
+    "__stack_chk_fail",
+    "__stack_chk_fail_local",
+    "__stack_chk_guard",
+    "__intel_security_cookie",
+];
 
 fn bracketed_values(dyn_text: &str, tag: &str) -> Vec<String> {
     dyn_text
@@ -119,6 +127,7 @@ impl Elf {
         let (_, phdrs, err_l) = run_text("readelf", &["-lW"], path);
         let (_, dyn_text, err_d) = run_text("readelf", &["-dW"], path);
         let (_, syms, err_s) = run_text("readelf", &["-sW"], path);
+        let (_, sects, _) = run_text("readelf", &["-SW"], path);
         let readelf_errors = [&err_h, &err_l, &err_d, &err_s]
             .iter()
             .any(|e| e.lines().any(|l| l.contains("Error")));
@@ -127,26 +136,31 @@ impl Elf {
             .find(|l| l.trim_start().starts_with("Type:"))
             .and_then(|l| l.split_whitespace().nth(1))
             .map(str::to_string);
-        let mut phdr_types = Vec::new();
-        let mut load_rwx = false;
-        for l in phdrs.lines() {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() >= 2
-                && f[1].starts_with("0x")
-                && f[0]
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
-            {
-                phdr_types.push(f[0].to_string());
-                // flags column: "RWE", or split as "R", "E" etc.; take the text between MemSiz and Align
-                if f[0] == "LOAD" && f.len() >= 8 {
-                    let flags: String = f[6..f.len() - 1].concat();
-                    if flags.contains('W') && flags.contains('E') {
-                        load_rwx = true;
-                    }
+        let phdr_types: Vec<String> = phdrs
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 2
+                    && f[1].starts_with("0x")
+                    && f[0]
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+                .then(|| f[0].to_string())
+            })
+            .collect();
+        // `[Nr] Name Type Address Off Size ES [Flg] Lk Inf Al`: Flg is absent when empty
+        let gnu_stack_note = sects
+            .lines()
+            .filter(|l| l.contains(".note.GNU-stack"))
+            .find_map(|l| l.split_once(']'))
+            .map(|(_, rest)| {
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                if f.len() == 10 {
+                    f[6].to_string()
+                } else {
+                    String::new()
                 }
-            }
-        }
+            });
         let dyn_lines: Vec<&str> = dyn_text
             .lines()
             .filter(|l| l.trim_start().starts_with("0x") && l.contains(" ("))
@@ -165,31 +179,32 @@ impl Elf {
             .and_then(|l| l.split_once("Flags:"))
             .map(|(_, r)| r.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        let canary_lines: Vec<&str> = syms
+        // `Num: Value Size Type Bind Vis Ndx Name[@VERSION (n)]`
+        let canary_sym_names: BTreeSet<String> = syms
             .lines()
             .filter(|l| {
                 l.contains("__stack_chk_fail")
                     || l.contains("__stack_chk_guard")
                     || l.contains("__intel_security_cookie")
             })
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 8 && f[0].ends_with(':'))
+                    .then(|| f[7].split('@').next().unwrap_or("").to_string())
+            })
             .collect();
-        let canary_imported = canary_lines.iter().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            f.len() >= 8 && f[6] == "UND"
-        });
         Elf {
             readelf_ok: ok_h && !err_h.contains("Error:"),
             readelf_errors,
             etype,
             phdr_types,
-            load_rwx,
+            gnu_stack_note,
             rpath_values: bracketed_values(&dyn_text, "(RPATH)"),
             runpath_values: bracketed_values(&dyn_text, "(RUNPATH)"),
             dyn_text,
             tags,
             df1,
-            canary_sym_lines: canary_lines.len(),
-            canary_imported,
+            canary_sym_names,
         }
     }
     fn has_phdr(&self, t: &str) -> bool {
@@ -242,27 +257,31 @@ fn classify(fact: &str, bg: &str, cs: &str, e: &Elf) -> Option<&'static str> {
     {
         return Some("CHECKSEC_RELRO_IGNORES_DF_1_NOW");
     }
-    if fact == "relro"
-        && cs == "partial"
-        && bg == "full"
-        && e.has_phdr("GNU_RELRO")
-        && !e.has_phdr("DYNAMIC")
-        && !e.phdr_types.is_empty()
+    // lines 721-729: no PT_GNU_STACK -> "NX disabled"; an ET_REL object has no
+    // program headers and states its stack in .note.GNU-stack (no X flag)
+    if fact == "nx"
+        && cs == "no"
+        && bg == "yes"
+        && e.etype.as_deref() == Some("REL")
+        && e.phdr_types.is_empty()
+        && e.gnu_stack_note
+            .as_deref()
+            .is_some_and(|f| !f.contains('X'))
     {
-        return Some("CHECKSEC_RELRO_STATIC_NO_BIND_NOW");
+        return Some("CHECKSEC_NX_OBJECT_GNU_STACK_NOTE");
     }
-    // lines 703-729: no program headers -> "No RELRO", "NX disabled"
-    if (fact == "nx" || fact == "relro") && e.phdr_types.is_empty() {
-        return Some("NO_PROGRAM_HEADERS");
-    }
-    // lines 721-729: only PT_GNU_STACK is inspected, never RWX PT_LOADs
-    if fact == "nx" && cs == "yes" && bg == "no" && e.has_phdr("GNU_STACK") && e.load_rwx {
-        return Some("CHECKSEC_NX_IGNORES_RWX_LOAD");
-    }
-    // line 714: a definition of __stack_chk_fail counts like an import
-    if fact == "canary" && cs == "yes" && bg == "no" && e.canary_sym_lines > 0 && !e.canary_imported
+    // line 714: checksec.sh's grep -E matches substrings of symbol names;
+    // bingate wants one of the exact canary symbol names
+    if fact == "canary"
+        && cs == "yes"
+        && bg == "no"
+        && !e.canary_sym_names.is_empty()
+        && !e
+            .canary_sym_names
+            .iter()
+            .any(|n| CANARY_EXACT.contains(&n.as_str()))
     {
-        return Some("CHECKSEC_CANARY_COUNTS_DEFINITION");
+        return Some("CHECKSEC_CANARY_SUBSTRING_MATCH");
     }
     // lines 777-798: `IFS=: read -a` of an empty string yields no elements
     if (fact == "rpath" || fact == "runpath") && cs == "no" && bg == "yes" {

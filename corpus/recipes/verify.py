@@ -109,7 +109,9 @@ def elf_facts(path):
     a64 = re.search(r"AArch64 feature: (.*)", n)
     a64 = [x.strip() for x in a64.group(1).split(",")] if a64 else []
     f["bti"], f["pac"] = "BTI" in a64, "PAC" in a64
-    f["static"] = not has_interp and not has_dynamic
+    # static: an executable that loads no shared library (no PT_INTERP and no DT_NEEDED);
+    # static-pie keeps PT_DYNAMIC only to relocate itself.
+    f["static"] = f["kind"] == "executable" and not has_interp and "(NEEDED)" not in d
     interp = re.search(r"Requesting program interpreter: (.*)\]", l)
     f["interpreter"] = interp.group(1) if interp else None
     comment = run("readelf", "-p", ".comment", path)

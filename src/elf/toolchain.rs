@@ -7,11 +7,9 @@ use crate::toolchain::{go_evidence, rust_evidence};
 pub fn detect(data: &[u8], h: &ElfHeaders) -> Toolchain {
     let bytes = h.bytes(data);
     // The Go linker names its sections .go.buildinfo, .gopclntab, .go.module, .note.go.buildid.
-    if let Some(s) = h
-        .sections
-        .iter()
-        .find(|s| s.name.starts_with(".go") || s.name == ".note.go.buildid")
-    {
+    if let Some(s) = h.sections.iter().find(|s| {
+        s.name.starts_with(".go.") || s.name == ".gopclntab" || s.name == ".note.go.buildid"
+    }) {
         let ev = match go_evidence(data) {
             Some(detail) => format!("section {}; {detail}", s.name),
             None => format!("section {}", s.name),

@@ -59,8 +59,9 @@ pub(crate) fn subsystem_name(subsystem: u16) -> String {
     }
 }
 
-/// Kernel-mode images import from these modules; a native-subsystem image that does not is a
-/// user-mode native program (smss.exe, autochk.exe).
+/// Kernel-mode images import from these modules. A native-subsystem image that imports ntdll.dll
+/// and none of them is a user-mode native program (smss.exe, autochk.exe); any other
+/// native-subsystem image is treated as a driver.
 const KERNEL_MODULES: &[&str] = &[
     "ntoskrnl.exe",
     "hal.dll",
@@ -110,10 +111,11 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
                         .to_owned(),
                 ]
             });
-            if modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str())) {
-                Kind::Driver
-            } else {
+            let kernel = modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str()));
+            if !kernel && modules.iter().any(|m| m == "ntdll.dll") {
                 Kind::NativeExecutable
+            } else {
+                Kind::Driver
             }
         }
         _ if headers.has_characteristic(IMAGE_FILE_DLL) => Kind::SharedLibrary,

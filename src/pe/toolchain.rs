@@ -44,11 +44,15 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
             ),
         );
     }
-    if major == 2 && headers.sections.iter().any(|s| s.name == ".CRT") {
-        return Toolchain::new(
-            ToolchainName::Mingw,
-            format!("GNU ld {linker} and a .CRT section"),
-        );
+    // GNU ld stamps its own version (2.x) into the optional header; link.exe and lld-link
+    // stamp 14.x. A PE from GNU ld is a mingw-w64 (or cygwin) binutils build.
+    if major == 2 {
+        let crt = if headers.sections.iter().any(|s| s.name == ".CRT") {
+            " and a .CRT section"
+        } else {
+            ", no CRT linked"
+        };
+        return Toolchain::new(ToolchainName::Mingw, format!("GNU ld {linker}{crt}"));
     }
     Toolchain::new(
         ToolchainName::Unknown,

@@ -1,0 +1,243 @@
+//! The `check` command end to end: golden reports, exit codes, ordering, walking rules, and
+//! atomic `--output`.
+//!
+//! Golden files live in `tests/golden/`; regenerate with `BINGATE_BLESS=1 cargo test` and review
+//! the diff.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn bingate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bingate"))
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .unwrap()
+}
+
+fn golden(name: &str, actual: &[u8]) {
+    let path = Path::new(ROOT).join("tests/golden").join(name);
+    if std::env::var_os("BINGATE_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with BINGATE_BLESS=1)", path.display()));
+    if expected != actual {
+        let a = String::from_utf8_lossy(actual);
+        let e = String::from_utf8_lossy(&expected);
+        let first = a
+            .lines()
+            .zip(e.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        panic!(
+            "{name} differs from the golden file at line {}:\n  got:      {}\n  expected: {}\n(bless with BINGATE_BLESS=1)",
+            first + 1,
+            a.lines().nth(first).unwrap_or(""),
+            e.lines().nth(first).unwrap_or("")
+        );
+    }
+}
+
+#[test]
+fn golden_json_report_of_the_corpus() {
+    let out = bingate(&["check", "--format", "json", "corpus/elf", "corpus/pe"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "bingate.report/1");
+    golden("corpus.json", &out.stdout);
+}
+
+#[test]
+fn golden_human_report_of_the_corpus() {
+    let out = bingate(&["check", "--color", "never", "corpus/elf", "corpus/pe"]);
+    assert_eq!(out.status.code(), Some(0));
+    golden("corpus.txt", &out.stdout);
+}
+
+#[test]
+fn report_order_does_not_depend_on_parallelism() {
+    let one = bingate(&["check", "--format", "json", "--jobs", "1", "corpus"]);
+    let many = bingate(&["check", "--format", "json", "--jobs", "8", "corpus"]);
+    assert_eq!(one.stdout, many.stdout);
+    let doc: Value = serde_json::from_slice(&one.stdout).unwrap();
+    let paths: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+}
+
+#[test]
+fn json_entries_carry_hash_size_and_facts() {
+    let out = bingate(&["check", "--format", "json", "corpus/elf/pie-default"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["files"][0];
+    let bytes = std::fs::read(Path::new(ROOT).join("corpus/elf/pie-default")).unwrap();
+    assert_eq!(f["size"], bytes.len() as u64);
+    assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+    for key in [
+        "path",
+        "sha256",
+        "size",
+        "format",
+        "arch",
+        "bits",
+        "kind",
+        "toolchain",
+        "hardening",
+        "error",
+    ] {
+        assert!(f.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(f["error"], Value::Null);
+    assert_eq!(doc["summary"]["elf"], 1);
+}
+
+#[test]
+fn non_binaries_in_a_directory_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("script.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::write(dir.path().join("empty"), "").unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("corpus/elf/no-pie"),
+        dir.path().join("prog"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("prog", dir.path().join("link")).unwrap();
+    let out = bingate(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["files"], 1);
+    assert_eq!(doc["summary"]["skipped_not_binary"], 2);
+    #[cfg(unix)]
+    assert_eq!(doc["summary"]["skipped_symlinks"], 1);
+    let reasons: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"not-binary"));
+    // Following symlinks examines the target too.
+    let out = bingate(&[
+        "check",
+        "--format",
+        "json",
+        "--follow-symlinks",
+        dir.path().to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    #[cfg(unix)]
+    assert_eq!(doc["summary"]["files"], 2);
+}
+
+#[test]
+fn a_named_non_binary_is_an_error_for_that_file() {
+    let out = bingate(&[
+        "check",
+        "--format",
+        "json",
+        "Cargo.toml",
+        "corpus/elf/no-pie",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let readme = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "Cargo.toml")
+        .unwrap();
+    assert!(
+        readme["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a PE or ELF file"),
+        "{readme}"
+    );
+    assert_eq!(doc["summary"]["elf"], 1, "the other file is still examined");
+}
+
+#[test]
+fn a_missing_path_is_an_io_error_with_exit_2() {
+    let out = bingate(&["check", "--format", "json", "does/not/exist"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["files"][0]["error"].is_string());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(bingate(&["check"]).status.code(), Some(2));
+    assert_eq!(
+        bingate(&["check", "--jobs", "0", "corpus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        bingate(&["check", "--exclude", "a{", "corpus"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn exclude_globs_match_names_and_paths() {
+    let out = bingate(&[
+        "check",
+        "--format",
+        "json",
+        "--exclude",
+        "*.exe",
+        "--exclude",
+        "corpus/elf",
+        "corpus",
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for f in doc["files"].as_array().unwrap() {
+        let p = f["path"].as_str().unwrap();
+        assert!(
+            !p.ends_with(".exe") && !p.starts_with("corpus/elf/"),
+            "{p} not excluded"
+        );
+    }
+    assert!(
+        doc["summary"]["pe"].as_u64().unwrap() > 0,
+        "DLLs, .sys and .efi remain"
+    );
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("report.json");
+    let out = bingate(&[
+        "check",
+        "--format",
+        "json",
+        "--output",
+        target.to_str().unwrap(),
+        "corpus/pe",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert!(doc["summary"]["pe"].as_u64().unwrap() >= 22);
+    // Only the report itself is left in the directory (no temporary files).
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}

@@ -1,0 +1,144 @@
+//! Every fact in `corpus/expected.json` (derived from build flags and readelf/objdump/llvm-readobj,
+//! never from bingate) must be what bingate reports.
+//!
+//! Third-party files under `corpus/public/` are checked when `corpus/fetch-public.sh` has fetched
+//! them; with `BINGATE_REQUIRE_INTEROP=1` (set by `.ci/run`) their absence is a failure.
+
+use std::path::Path;
+
+use bingate::report::FileReport;
+use serde_json::Value;
+
+fn corpus() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
+}
+
+fn facts_json(path: &Path) -> Value {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let facts = bingate::analyze(&data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        facts.warnings.is_empty(),
+        "{}: warnings {:?}",
+        path.display(),
+        facts.warnings
+    );
+    let report = FileReport::from_facts(
+        path.display().to_string(),
+        String::new(),
+        data.len() as u64,
+        facts,
+    );
+    serde_json::to_value(&report).unwrap()
+}
+
+#[test]
+fn corpus_facts_match_the_expected_table() {
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("expected.json")).unwrap())
+            .unwrap();
+    let require_public = std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1");
+    let mut checked_files = 0;
+    let mut checked_facts = 0;
+    let mut missing_public = Vec::new();
+    let mut mismatches = Vec::new();
+    for (rel, want) in expected.as_object().unwrap() {
+        let path = corpus().join(rel);
+        if !path.exists() {
+            assert!(
+                rel.starts_with("public/"),
+                "committed fixture {rel} is missing"
+            );
+            missing_public.push(rel.clone());
+            continue;
+        }
+        let got = facts_json(&path);
+        checked_files += 1;
+        for key in ["format", "arch", "bits", "kind"] {
+            if let Some(w) = want.get(key) {
+                checked_facts += 1;
+                if got[key] != *w {
+                    mismatches.push(format!("{rel}: {key} expected {w} got {}", got[key]));
+                }
+            }
+        }
+        if let Some(w) = want.get("toolchain") {
+            checked_facts += 1;
+            if got["toolchain"]["name"] != *w {
+                mismatches.push(format!(
+                    "{rel}: toolchain expected {w} got {}",
+                    got["toolchain"]
+                ));
+            }
+        }
+        for (fact, w) in want["hardening"].as_object().unwrap() {
+            checked_facts += 1;
+            let g = &got["hardening"][fact];
+            if g != w {
+                mismatches.push(format!("{rel}: hardening.{fact} expected {w} got {g}"));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(checked_files >= 52, "only {checked_files} fixtures checked");
+    assert!(checked_facts > 1000, "only {checked_facts} facts checked");
+    if require_public {
+        assert!(
+            missing_public.is_empty(),
+            "BINGATE_REQUIRE_INTEROP=1 but public corpus files are absent (run corpus/fetch-public.sh): {missing_public:?}"
+        );
+    }
+}
+
+/// Go and MSVC binaries are first-class: the evidence names what decided it.
+#[test]
+fn toolchain_evidence_names_its_source() {
+    let cases = [
+        ("pe/x64-default.exe", "mingw", "mingw-w64 CRT string"),
+        ("elf/pie-default", "gcc", ".comment: GCC:"),
+    ];
+    for (rel, name, evidence) in cases {
+        let got = facts_json(&corpus().join(rel));
+        assert_eq!(got["toolchain"]["name"], name, "{rel}");
+        let ev = got["toolchain"]["evidence"].as_str().unwrap();
+        assert!(
+            ev.contains(evidence),
+            "{rel}: evidence {ev:?} lacks {evidence:?}"
+        );
+    }
+    let esbuild = corpus().join("public/esbuild.exe");
+    if esbuild.exists() {
+        let got = facts_json(&esbuild);
+        assert_eq!(got["toolchain"]["name"], "go");
+        let ev = got["toolchain"]["evidence"].as_str().unwrap();
+        assert!(
+            ev.contains("runtime.main") || ev.contains("Go build info"),
+            "{ev}"
+        );
+        // Go's linker: no load config, so no CFG, GS cookie or CET (reported, not invented).
+        assert_eq!(got["hardening"]["has_load_config"], false);
+        assert_eq!(got["hardening"]["cfg_instrumented"], false);
+    }
+}
+
+/// The PE checksum bingate computes agrees with the one the linker stored where it stored one.
+#[test]
+fn pe_checksum_matches_stored_value_of_signed_msvc_dlls() {
+    let dir = corpus().join("public/msvc-runtime");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut n = 0;
+    for e in entries {
+        let path = e.unwrap().path();
+        let got = facts_json(&path);
+        let c = &got["hardening"]["checksum"];
+        assert_eq!(c["stored"], c["computed"], "{}", path.display());
+        n += 1;
+    }
+    assert!(n > 0);
+}
