@@ -144,6 +144,12 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
             let out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
             run_into(config, out)
         }
+        // A device or FIFO (`--output /dev/null`, `/dev/stdout`) is written in place: renaming a
+        // temporary file over it would replace the device node itself.
+        Some(path) if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            let out = io::BufWriter::new(fs::OpenOptions::new().write(true).open(path)?);
+            run_into(config, out)
+        }
         Some(path) => {
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

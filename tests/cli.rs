@@ -218,6 +218,17 @@ fn exclude_globs_match_names_and_paths() {
     );
 }
 
+/// Regression: `--output /dev/null` once renamed its temporary file over the device node.
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = bingate(&["check", "--format", "json", "--output", "/dev/null", "corpus/elf/no-pie"]);
+    assert_eq!(out.status.code(), Some(0));
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null is no longer a device");
+}
+
 #[test]
 fn output_file_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();

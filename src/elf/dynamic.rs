@@ -11,6 +11,7 @@ use crate::guard::contain;
 const DT_NEEDED: u64 = 1;
 const DT_STRTAB: u64 = 5;
 const DT_STRSZ: u64 = 10;
+const DT_SONAME: u64 = 14;
 const DT_RPATH: u64 = 15;
 const DT_TEXTREL: u64 = 22;
 const DT_BIND_NOW: u64 = 24;
@@ -28,6 +29,8 @@ pub struct DynamicFacts {
     pub bind_now: bool,
     pub textrel: bool,
     pub pie_flag: bool,
+    /// DT_SONAME present: the file is meant to be loaded as a library.
+    pub soname: bool,
     pub needed: u64,
     pub rpath: Vec<String>,
     pub runpath: Vec<String>,
@@ -72,6 +75,7 @@ pub fn read(data: &[u8], h: &ElfHeaders) -> Result<Option<DynamicFacts>> {
     for d in &dynamic.dyns {
         match d.d_tag {
             DT_NEEDED => facts.needed = facts.needed.saturating_add(1),
+            DT_SONAME => facts.soname = true,
             DT_STRTAB => strtab = Some(d.d_val),
             DT_STRSZ => strsz = Some(d.d_val),
             DT_RPATH => rpath_offsets.push(d.d_val),

@@ -92,10 +92,12 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
 
     let dyn_facts = dynamic.clone().unwrap_or_default();
     let has_interp = interpreter.is_some();
+    // ET_DYN is a PIE when DF_1_PIE says so, or when it names an interpreter and no SONAME:
+    // libc.so.6 and libcap.so have PT_INTERP (they run) but are libraries first.
     let pie = match h.e_type {
         ET_REL => Pie::Rel,
         ET_EXEC => Pie::No,
-        ET_DYN if has_interp || dyn_facts.pie_flag => Pie::Pie,
+        ET_DYN if dyn_facts.pie_flag || (has_interp && !dyn_facts.soname) => Pie::Pie,
         ET_DYN => Pie::Dso,
         _ => Pie::No,
     };
