@@ -18,9 +18,6 @@ use crate::scan;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 2;
 
-/// Files in a run above which a progress bar is drawn (when stderr is a terminal).
-const PROGRESS_MIN_FILES: usize = 300;
-
 #[derive(Parser, Debug)]
 #[command(
     name = "bingate",
@@ -173,8 +170,6 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
     } else {
         None
     };
-    let walked_total_hint = PROGRESS_MIN_FILES;
-    let _ = walked_total_hint;
     let outcome = match config.format {
         OutputFormat::Json => {
             let mut r = JsonRenderer::new(out);

@@ -223,10 +223,20 @@ fn exclude_globs_match_names_and_paths() {
 #[test]
 fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
     use std::os::unix::fs::FileTypeExt;
-    let out = bingate(&["check", "--format", "json", "--output", "/dev/null", "corpus/elf/no-pie"]);
+    let out = bingate(&[
+        "check",
+        "--format",
+        "json",
+        "--output",
+        "/dev/null",
+        "corpus/elf/no-pie",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let meta = std::fs::metadata("/dev/null").unwrap();
-    assert!(meta.file_type().is_char_device(), "/dev/null is no longer a device");
+    assert!(
+        meta.file_type().is_char_device(),
+        "/dev/null is no longer a device"
+    );
 }
 
 #[test]

@@ -21,6 +21,9 @@ use check::{Outcome, check};
 /// Files examined per parallel batch.
 const CHUNK: usize = 256;
 
+/// Candidates in a run from which a progress bar is drawn (when one is asked for).
+const PROGRESS_MIN_FILES: usize = 300;
+
 /// The outcome of a run, for the exit code.
 #[derive(Debug, Clone, Default)]
 pub struct RunOutcome {
@@ -57,6 +60,9 @@ pub fn run(
         renderer.file(&f)?;
     }
     let total = walked.candidates.len();
+    if total < PROGRESS_MIN_FILES {
+        progress = None;
+    }
     let mut done = 0usize;
     for chunk in walked.candidates.chunks(CHUNK) {
         let results: Vec<Outcome> = pool.install(|| {
