@@ -6,6 +6,8 @@
 #   npm  @esbuild/win32-x64@0.28.2  package/esbuild.exe  -> public/esbuild.exe              (Go, PE32+)
 #   npm  @esbuild/linux-x64@0.28.2  package/bin/esbuild  -> public/esbuild-linux-x64        (Go, ELF64 static)
 #   pip  msvc-runtime==14.51.36231 (win_amd64, cp312)    -> public/msvc-runtime/*.dll       (MSVC, CFG, signed)
+#   npm  electron-winstaller@5.4.4  package/vendor/*     -> public/electron-winstaller/*    (x86 MSVC with SafeSEH,
+#        ARM64, x64 without ASLR, .NET assemblies, SHA-1-signed signtool.exe)
 #
 # Idempotent: files already present with the right hash are not re-fetched.
 # Exits non-zero if a download fails or any hash does not match.
@@ -17,6 +19,7 @@ PUB="$CORPUS/public"
 
 ESBUILD_VERSION=0.28.2
 MSVC_RUNTIME_VERSION=14.51.36231
+EW_VERSION=5.4.4
 
 # dest-path-relative-to-public  sha256
 ESBUILD_WIN_SHA=c7bee37877d0aa6a046e52783fa0a2cf1a9ce5579d68bb3083bda99d4bff18ef
@@ -34,6 +37,31 @@ dc283ffb87e9b82e687ed4e899ae062a209aa338207abfc9a89d61407d678bd4 vcamp140.dll
 d1f4225df2cd877dbf130d5668a021dce3f94118455ff5ec952061c30afc9ce7 vcruntime140.dll
 a7146c08f89fe5b04541ab507cdb59ff7b44534d4ba3c668a426c6450a03434e vcruntime140_1.dll
 40f39e8cee5f5a531b4010e18b807e8fe265b908dc58f959ecb7ebc6ea6cb11a vcruntime140_threads.dll
+"
+
+EW_FILES="
+c167dbedd388718c70c921eeeac825492733f76107190dc1ba17801c79da879e 7z-arm64.dll
+65d0dcc70753ff3efd4631ac784d35ea5c22df7bd6fe2265a04382a7043d1512 7z-arm64.exe
+9ed007aa82e440ceb39a6e105bb1d602a9bc59a4946267ba8de2f220aa15bc06 7z-x64.dll
+c7245e21a7553d9e52d434002a401c77a7ca7d0f245f2311b0ddf16f8f946c6f 7z-x64.exe
+71d85bb2863f61ca11625e8bee171114047d3f3e95792309e2040f3e139baae3 Microsoft.Deployment.Resources.dll
+ca420fef4909c10e2e95c8c899fa7d009892dddf0b2424870236f1d0676e9165 Microsoft.Deployment.WindowsInstaller.dll
+1e47eb606dad4c5c1568cfb8f4e970e1051ba5806aedb1ff3256284a8280d83b Setup.exe
+81591699f7f156dc15f4e188fd132e01369352043511e758513dba59b19ac920 Squirrel-Mono.exe
+597374496251a59a75a18159007097317275fd8944883863617a4f051ab8061a Squirrel.com
+76359cd4b0349a83337b941332ad042c90351c2bb0a4628307740324c97984cc Squirrel.exe
+d823e6d954f7e445fbbb5c04e40a39cf248a3621f9eccbafdf3f0f1e7acb11dd StubExecutable.exe
+c2a2c78e0912a6576517fc69ffd32793134f1a5b2b066279de3757c76c501548 SyncReleases.exe
+2edb4170c88c87547b8fb9bbce09e1ea202595331a06bedc3164326b3a84cdcb WixNetFxExtension.dll
+9278fe28ac434fde0be3a10788dc13ad92a28940ed70a52f86d9d69435599349 WriteZipToSetup.exe
+310584b7170f81e7c21733628e5d46f28f6a9b900f94368f1b943d6e4bbd3253 candle.exe
+6b441eb98b2771d6cb51de7d3e1b2eaf8c6cd045b4ef7bb1a26f297295d96100 light.exe
+61704f7dbe233980992f2a00ef9baacf64a8b157d688a4a4be6b7a2eaea02828 nuget.exe
+e2df7b664db830f159d0dc6b3da8a95442cca175b9577f2d19952646d37ac32f rcedit.exe
+92a0afe94ccebcd877c3c7b05e80e8ad748f2c64959c431b88e7a7a1e5ce115f signtool.exe
+490e29aa66c82487f79412df651c9e2a34d764fdf0b00b76944b63e9e6b780e3 wconsole.dll
+9dfae44e99488add680ae6f7801283d45898baf48a7486c2a1adf8c105f6941d winterop.dll
+4b3cf980a840f3e36d98fef3b4d4c302313ac7e2ea3310f5d0d71722853975c7 wix.dll
 "
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -77,6 +105,27 @@ fetch_npm() { # pkg@ver inner-path sha dest
 
 fetch_npm "@esbuild/win32-x64@$ESBUILD_VERSION"   package/esbuild.exe  "$ESBUILD_WIN_SHA"   "$PUB/esbuild.exe"      || status=1
 fetch_npm "@esbuild/linux-x64@$ESBUILD_VERSION"   package/bin/esbuild  "$ESBUILD_LINUX_SHA" "$PUB/esbuild-linux-x64" || status=1
+
+# --- electron-winstaller's vendored Windows tools via npm ----------------------------
+need_ew=0
+while read -r sha name; do
+  [ -n "$name" ] || continue
+  ok "$PUB/electron-winstaller/$name" "$sha" || need_ew=1
+done <<<"$EW_FILES"
+if [ "$need_ew" = 0 ]; then
+  echo "fetch-public: up to date public/electron-winstaller/*"
+else
+  d="$TMP/npm-ew"; mkdir -p "$d"
+  if tgz="$(cd "$d" && npm pack --silent "electron-winstaller@$EW_VERSION" | tail -n1)" && tar -xzf "$d/$tgz" -C "$d"; then
+    while read -r sha name; do
+      [ -n "$name" ] || continue
+      install_checked "$d/package/vendor/$name" "$sha" "$PUB/electron-winstaller/$name" || status=1
+    done <<<"$EW_FILES"
+  else
+    echo "fetch-public: npm pack electron-winstaller@$EW_VERSION failed" >&2
+    status=1
+  fi
+fi
 
 # --- msvc-runtime wheel (MSVC DLLs) via pip --------------------------------------
 need_msvc=0

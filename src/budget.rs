@@ -41,6 +41,10 @@ pub const MAX_GNU_PROPERTIES: u64 = 1024;
 /// fewer than 200 modules.
 pub const MAX_IMPORT_DESCRIPTORS: u64 = 4096;
 
+/// Maximum load configuration structure read, in bytes. The largest today (Windows 11 SDK,
+/// PE32+) is 0x148 bytes; the structure grows a few fields per Windows release.
+pub const MAX_LOAD_CONFIG_SIZE: u64 = 4096;
+
 /// Maximum PE debug directory entries read. Real images have fewer than 10.
 pub const MAX_DEBUG_ENTRIES: u64 = 256;
 

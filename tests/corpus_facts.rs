@@ -142,3 +142,26 @@ fn pe_checksum_matches_stored_value_of_signed_msvc_dlls() {
     }
     assert!(n > 0);
 }
+
+/// Regression: Visual Studio 2008–2012 linkers write 0x40 as the load-config directory size (for
+/// Windows XP) while the structure, with its SafeSEH table at offset 0x40, is larger. The
+/// structure's own Size field decides (as for the Windows loader and llvm-readobj), so SafeSEH is
+/// still found. electron-winstaller's Setup.exe is such a file in the wild.
+#[test]
+fn load_config_size_comes_from_the_structure_not_the_directory() {
+    let mut data = std::fs::read(corpus().join("pe/clang-x86-safeseh.exe")).unwrap();
+    let lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().unwrap()) as usize;
+    // PE32: data directories start 96 bytes into the optional header; load config is entry 10.
+    let size_field = lfanew + 24 + 96 + 10 * 8 + 4;
+    data[size_field..size_field + 4].copy_from_slice(&0x40u32.to_le_bytes());
+    let facts = bingate::analyze(&data).unwrap();
+    let bingate::facts::Hardening::Pe(h) = facts.hardening else {
+        panic!("not PE")
+    };
+    assert_eq!(h.safe_seh, bingate::pe::SafeSeh::Table);
+    assert!(
+        facts.warnings.is_empty(),
+        "0x40 is the documented XP convention: {:?}",
+        facts.warnings
+    );
+}

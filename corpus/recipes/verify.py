@@ -126,18 +126,50 @@ SUBSYS = {1: "native", 2: "windows-gui", 3: "windows-cui", 10: "efi-application"
           11: "efi-boot-service-driver", 12: "efi-runtime-driver"}
 
 
+DD_NAMES = ["ExportTable", "ImportTable", "ResourceTable", "ExceptionTable", "CertificateTable",
+            "BaseRelocationTable", "Debug", "Architecture", "GlobalPtr", "TLSTable",
+            "LoadConfigTable", "BoundImport", "IAT", "DelayImportDescriptor", "CLRRuntimeHeader"]
+
+
+def pe_header(path):
+    """(bits, file characteristics, dll characteristics, subsystem, image base, data dirs),
+    from mingw objdump -p, or from llvm-readobj --file-headers for machines objdump does not
+    know (ARM64)."""
+    p = subprocess.run([OBJDUMP, "-p", path], capture_output=True, text=True).stdout
+    m = re.search(r"^Magic\s+(\w+)", p, re.M)
+    if m:
+        bits = 64 if m.group(1) == "020b" else 32
+        ch = int(re.search(r"^Characteristics\s+0x([0-9a-f]+)", p, re.M).group(1), 16)
+        dllc = int(re.search(r"^DllCharacteristics\s+([0-9a-f]+)", p, re.M).group(1), 16)
+        sub = int(re.search(r"^Subsystem\s+([0-9a-f]+)", p, re.M).group(1), 16)
+        base = int(re.search(r"^ImageBase\s+([0-9a-f]+)", p, re.M).group(1), 16)
+        dirs = []
+        for idx in range(15):
+            dm = re.search(r"^Entry %x ([0-9a-f]+) ([0-9a-f]+)" % idx, p, re.M)
+            dirs.append((int(dm.group(1), 16), int(dm.group(2), 16)) if dm else (0, 0))
+        return bits, ch, dllc, sub, base, dirs
+    h = run(READOBJ, "--file-headers", path)
+    bits = 64 if re.search(r"Magic: 0x20B", h) else 32
+    chars = re.findall(r"Characteristics \[ \((0x[0-9A-F]+)\)", h)
+    ch, dllc = int(chars[0], 16), int(chars[1], 16)
+    sub = int(re.search(r"Subsystem: \S+ \((0x[0-9A-F]+)\)", h).group(1), 16)
+    base = int(re.search(r"ImageBase: (0x[0-9A-F]+)", h).group(1), 16)
+    dirs = []
+    for name in DD_NAMES:
+        rva = re.search(r"%sRVA: (0x[0-9A-F]+)" % name, h)
+        size = re.search(r"%sSize: (0x[0-9A-F]+)" % name, h)
+        dirs.append((int(rva.group(1), 16) if rva else 0, int(size.group(1), 16) if size else 0))
+    return bits, ch, dllc, sub, base, dirs
+
+
 def pe_facts(path):
-    p = run(OBJDUMP, "-p", path)
     f = {"format": "pe"}
-    magic = re.search(r"^Magic\s+(\w+)", p, re.M).group(1)
-    f["bits"] = 64 if magic == "020b" else 32
+    bits, ch, dllc, sub, image_base, dirs = pe_header(path)
+    f["bits"] = bits
     hdr = run(READOBJ, "--file-headers", path)
     mach = re.search(r"Machine: IMAGE_FILE_MACHINE_(\w+)", hdr).group(1)
     f["arch"] = {"AMD64": "x86_64", "I386": "x86", "ARM64": "aarch64", "ARMNT": "arm"}.get(mach, "unknown")
-    ch = int(re.search(r"^Characteristics\s+0x([0-9a-f]+)", p, re.M).group(1), 16)
-    dllc = int(re.search(r"^DllCharacteristics\s+([0-9a-f]+)", p, re.M).group(1), 16)
-    sub = int(re.search(r"^Subsystem\s+([0-9a-f]+)", p, re.M).group(1), 16)
-    f["image_base"] = int(re.search(r"^ImageBase\s+([0-9a-f]+)", p, re.M).group(1), 16)
+    f["image_base"] = image_base
     f["subsystem"] = SUBSYS.get(sub, "unknown")
     if ch & 0x2000:
         f["kind"] = "shared-library"
@@ -160,8 +192,7 @@ def pe_facts(path):
     f["guard_cf"] = bool(dllc & 0x4000)
 
     def dd(idx):
-        m = re.search(r"^Entry %x ([0-9a-f]+) ([0-9a-f]+)" % idx, p, re.M)
-        return (int(m.group(1), 16), int(m.group(2), 16)) if m else (0, 0)
+        return dirs[idx]
 
     f["has_signature"] = dd(4)[1] != 0
     f["dotnet"] = dd(14)[1] != 0

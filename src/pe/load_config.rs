@@ -8,8 +8,10 @@ use goblin::pe::load_config::LoadConfigData;
 use goblin::pe::options::ParseOptions;
 
 use super::headers::{DIR_LOAD_CONFIG, PeHeaders};
+use crate::budget::MAX_LOAD_CONFIG_SIZE;
 use crate::error::{Error, Result};
 use crate::guard::contain;
+use crate::read::Bytes;
 
 /// GuardFlags bits (winnt.h).
 pub const IMAGE_GUARD_CF_INSTRUMENTED: u32 = 0x0000_0100;
@@ -29,16 +31,48 @@ pub struct LoadConfig {
 
 impl LoadConfig {
     /// Reads the load config if the directory is present: `Ok(None)` when absent, an error
-    /// (with the directory's RVA) when present but unreadable.
-    pub fn read(data: &[u8], headers: &PeHeaders) -> Result<Option<LoadConfig>> {
+    /// (with the directory's file offset) when present but unreadable.
+    ///
+    /// How much of the structure is valid comes from its own `Size` field, as the Windows loader
+    /// and llvm-readobj read it: linkers of the Visual Studio 2008–2012 era write 0x40 in the
+    /// data directory (for Windows XP) while the structure, with its SafeSEH table, is larger.
+    /// A directory size that disagrees with the structure's is reported in `notes`.
+    pub fn read(
+        data: &[u8],
+        headers: &PeHeaders,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<LoadConfig>> {
         let dir = headers.dir(DIR_LOAD_CONFIG);
         if !dir.present() {
             return Ok(None);
         }
         let offset = headers.rva_to_offset(dir.address);
+        let Some(at) = offset else {
+            return Err(Error::bad_value(
+                "PE load config RVA",
+                u64::from(dir.address),
+                None,
+            ));
+        };
+        let declared = Bytes::new(data, true).u32("PE load config Size", at)?;
+        let size = if declared >= 4 { declared } else { dir.size };
+        if u64::from(size) > MAX_LOAD_CONFIG_SIZE {
+            return Err(Error::budget(
+                "load config bytes",
+                u64::from(size),
+                MAX_LOAD_CONFIG_SIZE,
+                Some(at),
+            ));
+        }
+        if dir.size != size && dir.size != 0x40 {
+            notes.push(format!(
+                "load config directory size {:#x} disagrees with the structure's Size {size:#x} at offset {at:#x}; the structure's was used",
+                dir.size
+            ));
+        }
         let dd = DataDirectory {
             virtual_address: dir.address,
-            size: dir.size,
+            size,
         };
         let opts = ParseOptions::default();
         let parsed = contain("PE load config", offset, || {

@@ -82,7 +82,7 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
     let headers = PeHeaders::parse(data)?;
     let mut warnings = Vec::new();
 
-    let load_config = match load_config::LoadConfig::read(data, &headers) {
+    let load_config = match load_config::LoadConfig::read(data, &headers, &mut warnings) {
         Ok(lc) => lc,
         Err(e) => {
             warnings.push(format!("{e}; CFG, SafeSEH and GS facts read as absent"));
