@@ -120,6 +120,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => match args.resolve() {
             Ok(config) => match run_check(&config) {
                 Ok(code) => ExitCode::from(code),
+                // The reader went away (`bingate check /usr/bin | head`): stop quietly.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
                 Err(e) => {
                     eprintln!("bingate: {e}");
                     ExitCode::from(EXIT_ERROR)
