@@ -106,21 +106,32 @@ fetch_npm() { # pkg@ver inner-path sha dest
 fetch_npm "@esbuild/win32-x64@$ESBUILD_VERSION"   package/esbuild.exe  "$ESBUILD_WIN_SHA"   "$PUB/esbuild.exe"      || status=1
 fetch_npm "@esbuild/linux-x64@$ESBUILD_VERSION"   package/bin/esbuild  "$ESBUILD_LINUX_SHA" "$PUB/esbuild-linux-x64" || status=1
 
+# all_ok LIST DIR -> 0 if every "sha name" line of LIST is present in DIR with its hash
+all_ok() {
+  local sha name
+  while read -r sha name; do
+    [ -n "$name" ] || continue
+    ok "$2/$name" "$sha" || return 1
+  done <<<"$1"
+}
+
+# install_all LIST SRCDIR DESTDIR: verify and copy every "sha name" line of LIST
+install_all() {
+  local sha name rc=0
+  while read -r sha name; do
+    [ -n "$name" ] || continue
+    install_checked "$2/$name" "$sha" "$3/$name" || rc=1
+  done <<<"$1"
+  return $rc
+}
+
 # --- electron-winstaller's vendored Windows tools via npm ----------------------------
-need_ew=0
-while read -r sha name; do
-  [ -n "$name" ] || continue
-  ok "$PUB/electron-winstaller/$name" "$sha" || need_ew=1
-done <<<"$EW_FILES"
-if [ "$need_ew" = 0 ]; then
+if all_ok "$EW_FILES" "$PUB/electron-winstaller"; then
   echo "fetch-public: up to date public/electron-winstaller/*"
 else
   d="$TMP/npm-ew"; mkdir -p "$d"
   if tgz="$(cd "$d" && npm pack --silent "electron-winstaller@$EW_VERSION" | tail -n1)" && tar -xzf "$d/$tgz" -C "$d"; then
-    while read -r sha name; do
-      [ -n "$name" ] || continue
-      install_checked "$d/package/vendor/$name" "$sha" "$PUB/electron-winstaller/$name" || status=1
-    done <<<"$EW_FILES"
+    install_all "$EW_FILES" "$d/package/vendor" "$PUB/electron-winstaller" || status=1
   else
     echo "fetch-public: npm pack electron-winstaller@$EW_VERSION failed" >&2
     status=1
@@ -128,13 +139,7 @@ else
 fi
 
 # --- msvc-runtime wheel (MSVC DLLs) via pip --------------------------------------
-need_msvc=0
-while read -r sha name; do
-  [ -n "$name" ] || continue
-  ok "$PUB/msvc-runtime/$name" "$sha" || need_msvc=1
-done <<<"$MSVC_DLLS"
-
-if [ "$need_msvc" = 0 ]; then
+if all_ok "$MSVC_DLLS" "$PUB/msvc-runtime"; then
   echo "fetch-public: up to date public/msvc-runtime/*.dll"
 else
   PIP="pip"; command -v pip >/dev/null || PIP="python3 -m pip"
@@ -144,10 +149,7 @@ else
     mkdir -p "$TMP/whlx"
     python3 -m zipfile -e "$whl" "$TMP/whlx"
     src="$TMP/whlx/msvc_runtime-$MSVC_RUNTIME_VERSION.data/data/Scripts"
-    while read -r sha name; do
-      [ -n "$name" ] || continue
-      install_checked "$src/$name" "$sha" "$PUB/msvc-runtime/$name" || status=1
-    done <<<"$MSVC_DLLS"
+    install_all "$MSVC_DLLS" "$src" "$PUB/msvc-runtime" || status=1
   else
     echo "fetch-public: pip download msvc-runtime==$MSVC_RUNTIME_VERSION failed" >&2
     status=1
