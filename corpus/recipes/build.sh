@@ -235,6 +235,11 @@ $MW64 $S/hello.c $S/pe_shared.s -o $P/x64-shared.exe
 $MW64 -nostdlib -Wl,--subsystem,native -Wl,-e,DriverEntry -Wl,--image-base,0x10000 \
   $S/pe_driver.c -o $P/x64-native.sys
 
+# x64-native-user.exe: --subsystem native, imports only ntdll.dll (NtTerminateProcess):
+# a user-mode native program like smss.exe -> kind native-executable, not driver.
+$MW64 -nostdlib -Wl,--subsystem,native -Wl,-e,NtProcessStartup $S/pe_native_user.c -lntdll \
+  -o $P/x64-native-user.exe
+
 # x64-efi-app.efi: -nostdlib, --subsystem 10 (EFI application), entry efi_main.
 $MW64 -nostdlib -Wl,--subsystem,10 -Wl,-e,efi_main $S/pe_efi.c -o $P/x64-efi-app.efi
 

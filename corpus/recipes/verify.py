@@ -174,7 +174,10 @@ def pe_facts(path):
     if ch & 0x2000:
         f["kind"] = "shared-library"
     elif sub == 1:
-        f["kind"] = "driver"
+        # native subsystem: a user-mode native program imports ntdll.dll and no kernel module
+        dlls = {m.lower() for m in re.findall(r"DLL Name: (\S+)", run(OBJDUMP, "-p", path))}
+        kernel = {"ntoskrnl.exe", "hal.dll", "wdfldr.sys", "ndis.sys", "fltmgr.sys"}
+        f["kind"] = "native-executable" if "ntdll.dll" in dlls and not dlls & kernel else "driver"
     elif sub == 10:
         f["kind"] = "efi-application"
     elif sub in (11, 12):

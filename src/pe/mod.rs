@@ -98,26 +98,19 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
     let kind = match headers.subsystem {
         10 => Kind::EfiApplication,
         11 | 12 => Kind::EfiDriver,
-        1 => {
-            let modules = imports::module_names(bytes, &headers).unwrap_or_else(|e| {
-                warnings.push(format!(
-                    "{e}; driver detection used the native subsystem alone"
-                ));
-                vec![
-                    KERNEL_MODULES
-                        .first()
-                        .copied()
-                        .unwrap_or_default()
-                        .to_owned(),
-                ]
-            });
-            let kernel = modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str()));
-            if !kernel && modules.iter().any(|m| m == "ntdll.dll") {
+        1 => match imports::module_names(bytes, &headers) {
+            Ok(modules)
+                if modules.iter().any(|m| m == "ntdll.dll")
+                    && !modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str())) =>
+            {
                 Kind::NativeExecutable
-            } else {
+            }
+            Ok(_) => Kind::Driver,
+            Err(e) => {
+                warnings.push(format!("{e}; kind decided by the native subsystem alone"));
                 Kind::Driver
             }
-        }
+        },
         _ if headers.has_characteristic(IMAGE_FILE_DLL) => Kind::SharedLibrary,
         _ => Kind::Executable,
     };
