@@ -165,3 +165,24 @@ fn load_config_size_comes_from_the_structure_not_the_directory() {
         facts.warnings
     );
 }
+
+/// Rust binaries are first-class: bingate's own executable is built by rustc, which on Linux
+/// links PIE with full RELRO and a non-executable stack by default and has no stack protector on
+/// stable (`../shared/reference/hardening.md`, "Toolchains").
+#[cfg(target_os = "linux")]
+#[test]
+fn rust_binaries_are_detected_with_their_default_mitigations() {
+    let got = facts_json(Path::new(env!("CARGO_BIN_EXE_bingate")));
+    assert_eq!(got["toolchain"]["name"], "rust", "{}", got["toolchain"]);
+    assert!(
+        got["toolchain"]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("rustc version")
+    );
+    let h = &got["hardening"];
+    assert_eq!(h["pie"], "pie");
+    assert_eq!(h["nx"], true);
+    assert_eq!(h["relro"], "full");
+    assert_eq!(h["canary"], false);
+}
