@@ -124,7 +124,7 @@ BG_VERSION="$("$BINGATE" --version 2>/dev/null | head -n1 | cut -c1-80 || true)"
 RS_VERSION="checksec.rs $("$CHECKSEC_RS" --version 2>/dev/null | awk '{print $2}' || true)"
 
 q() { printf '%q' "$1"; }   # shell-quote for hyperfine command strings
-BG_CMD="$(q "$BINGATE") check --format json $(q "$DIR")"
+BG_CMD="$(q "$BINGATE") check --no-policy --format json $(q "$DIR")"
 RS_CMD="$(q "$CHECKSEC_RS") --json -d $(q "$DIR")"
 SH_CMD="$CHECKSEC_SH --output=json --dir=$(q "$DIR")"
 
@@ -189,7 +189,7 @@ echo "bingate: $BG_FILES files in report ($BG_ERR with error), $BG_SKIP skipped;
 echo
 echo "| tool | command | median wall time | peak RSS | files examined | bingate speed-up |"
 echo "|---|---|---:|---:|---:|---:|"
-echo "| bingate | \`bingate check --format json $DIR > /dev/null\` | $(fmt_time "$BG_MED") | $(fmt_rss "$BG_RSS") | $BG_FILES | — |"
+echo "| bingate | \`bingate check --no-policy --format json $DIR > /dev/null\` | $(fmt_time "$BG_MED") | $(fmt_rss "$BG_RSS") | $BG_FILES | — |"
 echo "| checksec.rs 0.0.9 | \`checksec --json -d $DIR\` | $(fmt_time "$RS_MED") | $(fmt_rss "$RS_RSS") | $RS_FILES | $(speedup "$RS_MED" "$BG_MED") |"
 if [[ "${SKIP_CHECKSEC_SH:-0}" != 1 ]]; then
   echo "| checksec.sh 2.6 | \`checksec --output=json --dir=$DIR\` | $(fmt_time "$SH_MED") | $(fmt_rss "$SH_RSS")¹ | $SH_FILES | $(speedup "$SH_MED" "$BG_MED") |"
@@ -218,7 +218,7 @@ if [[ "${SKIP_FLAT:-0}" != 1 ]]; then
       break
     fi
     start=$(date +%s.%N)
-    /usr/bin/time -f %M -o "$TMP/rss" "$BINGATE" check --format json "$tree" > "$TMP/flat.json"
+    /usr/bin/time -f %M -o "$TMP/rss" "$BINGATE" check --no-policy --format json "$tree" > "$TMP/flat.json"
     end=$(date +%s.%N)
     files="$(jq '.files | length' "$TMP/flat.json")"
     wall="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"

@@ -11,18 +11,24 @@ use globset::{Glob, GlobSetBuilder};
 
 use crate::budget::DEFAULT_MAX_FILE_SIZE;
 use crate::config::{CheckConfig, OutputFormat};
+use crate::policy::{self, Date, Level};
 use crate::report::{HumanRenderer, JsonRenderer, Renderer};
 use crate::scan;
 
-/// Exit codes (documented in the README).
+/// Exit codes (documented in the README and `--help`).
 pub const EXIT_OK: u8 = 0;
+pub const EXIT_POLICY_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
+
+const EXIT_CODES: &str = "Exit codes: 0 when no finding at the --fail-on level or above failed \
+(facts-only runs: 0); 1 when at least one did; 2 for usage, policy-file or I/O errors.";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "bingate",
     version,
-    about = "Is this Windows or Linux binary fit to ship or to run?"
+    about = "Is this Windows or Linux binary fit to ship or to run?",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,14 +37,44 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Report the exploit mitigations of every PE and ELF file under PATH...
+    /// Report the exploit mitigations of every PE and ELF file under PATH... and judge them
+    /// against a policy.
+    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// List, show, validate and explain policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// The shipped policies: name, description, rule count.
+    List,
+    /// A policy's rules with level, applicability and controls.
+    Show {
+        /// A shipped policy name or a policy file.
+        policy: String,
+    },
+    /// Check a policy file; prints every problem with file:line:column (exit 0, or 2).
+    Validate {
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// What a rule checks, why, how to fix it per toolchain, and the controls it implements.
+    Explain {
+        /// The rule id, e.g. pe-nx-compat.
+        rule: String,
+        /// Look the rule up in this policy (default: the shipped policies).
+        #[arg(long)]
+        policy: Option<String>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormatArg {
     Human,
     Json,
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,9 +84,16 @@ pub enum ColorArg {
     Never,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOnArg {
+    Deny,
+    Warn,
+    Info,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Output format.
+    /// Output format (sarif: SARIF 2.1.0 for code scanning; needs a policy).
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
     /// Write the report to FILE (atomically: a temporary file renamed into place).
@@ -71,13 +114,28 @@ pub struct CheckArgs {
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
+    /// Policy to judge the files with: a shipped name (`bingate policy list`) or a TOML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "default")]
+    pub policy: String,
+    /// Report facts only; apply no policy.
+    #[arg(long, conflicts_with_all = ["waivers", "today"])]
+    pub no_policy: bool,
+    /// Extra waivers (a file of [[waiver]] entries); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
+    /// Fail (exit 1) when a finding at this level or above fails.
+    #[arg(long, value_enum, default_value = "deny")]
+    pub fail_on: FailOnArg,
+    /// Judge waiver expiry as of this day (YYYY-MM-DD, UTC; default: today).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
     /// Files or directories to examine.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
 impl CheckArgs {
-    /// Resolves the arguments; an error here is a usage error.
+    /// Resolves the arguments; an error here is a usage or policy-file error (exit 2).
     pub fn resolve(self) -> Result<CheckConfig, String> {
         let mut globs = GlobSetBuilder::new();
         for g in &self.exclude {
@@ -88,6 +146,26 @@ impl CheckArgs {
             Some(0) => return Err("--jobs must be at least 1".into()),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, usize::from),
+        };
+        let policy = if self.no_policy {
+            None
+        } else {
+            Some(policy::load(&self.policy, &self.waivers).map_err(|e| e.to_string())?)
+        };
+        let today = match &self.today {
+            Some(s) => {
+                Date::parse(s).ok_or_else(|| format!("--today {s:?}: expected YYYY-MM-DD"))?
+            }
+            None => Date::from_unix(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            ),
+        };
+        // SARIF URIs are relative to the scanned directory when there is exactly one.
+        let root = match self.paths.as_slice() {
+            [one] if one.is_dir() => one.clone(),
+            _ => PathBuf::from("."),
         };
         let to_terminal = self.output.is_none() && io::stdout().is_terminal();
         let color = match self.color {
@@ -100,6 +178,7 @@ impl CheckArgs {
             format: match self.format {
                 FormatArg::Human => OutputFormat::Human,
                 FormatArg::Json => OutputFormat::Json,
+                FormatArg::Sarif => OutputFormat::Sarif,
             },
             output: self.output,
             jobs,
@@ -108,6 +187,14 @@ impl CheckArgs {
             max_file_size: self.max_file_size,
             color,
             progress: io::stderr().is_terminal(),
+            policy,
+            fail_on: match self.fail_on {
+                FailOnArg::Deny => Level::Deny,
+                FailOnArg::Warn => Level::Warn,
+                FailOnArg::Info => Level::Info,
+            },
+            today,
+            root,
         })
     }
 }
@@ -116,22 +203,28 @@ impl CheckArgs {
 #[allow(clippy::print_stderr)]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Check(args) => match args.resolve() {
-            Ok(config) => match run_check(&config) {
-                Ok(code) => ExitCode::from(code),
-                // The reader went away (`bingate check /usr/bin | head`): stop quietly.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
-                Err(e) => {
-                    eprintln!("bingate: {e}");
-                    ExitCode::from(EXIT_ERROR)
-                }
-            },
+            Ok(config) => run_check(&config),
             Err(e) => {
                 eprintln!("bingate: {e}");
-                ExitCode::from(EXIT_ERROR)
+                return ExitCode::from(EXIT_ERROR);
             }
         },
+        Command::Policy(cmd) => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            policy::commands::run(cmd, &mut out)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        // The reader went away (`bingate check /usr/bin | head`): stop quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("bingate: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
     }
 }
 
@@ -172,9 +265,13 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
     } else {
         None
     };
+    let policy_id = config
+        .policy
+        .as_ref()
+        .map(|p| (p.name.clone(), p.source.clone()));
     let outcome = match config.format {
         OutputFormat::Json => {
-            let mut r = JsonRenderer::new(out);
+            let mut r = JsonRenderer::new(out, policy_id);
             let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
             r.into_inner().flush()?;
             o
@@ -185,9 +282,24 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             r.into_inner().flush()?;
             o
         }
+        OutputFormat::Sarif => {
+            let Some(policy) = &config.policy else {
+                return Err(io::Error::other(
+                    "--format sarif needs a policy (drop --no-policy)",
+                ));
+            };
+            // SARIF-PENDING: let root = std::path::absolute(&config.root)?;
+            let _ = (policy, out);
+            return Err(io::Error::other("SARIF output is not built yet"));
+        }
     };
+    let failed = outcome
+        .policy()
+        .is_some_and(|p| p.failed_at_or_above(config.fail_on) > 0);
     Ok(if outcome.tool_errors > 0 {
         EXIT_ERROR
+    } else if failed {
+        EXIT_POLICY_FAILED
     } else {
         EXIT_OK
     })

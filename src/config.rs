@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use globset::GlobSet;
 
+use crate::policy::{Date, Level, Policy};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Human,
     Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone)]
@@ -22,4 +25,12 @@ pub struct CheckConfig {
     pub max_file_size: u64,
     pub color: bool,
     pub progress: bool,
+    /// The policy to judge files with (`None`: facts only).
+    pub policy: Option<Policy>,
+    /// Findings at this level or above make the run fail (exit 1).
+    pub fail_on: Level,
+    /// The day waiver expiry is judged on.
+    pub today: Date,
+    /// The root SARIF result URIs are relative to.
+    pub root: PathBuf,
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod facts;
 pub mod guard;
 pub mod pe;
+pub mod policy;
 pub mod read;
 pub mod report;
 pub mod scan;

@@ -19,6 +19,13 @@ fn bingate(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `bingate check --no-policy ARGS`: the facts report alone (policies are tested in policy.rs).
+fn facts(args: &[&str]) -> Output {
+    let mut all = vec!["check", "--no-policy"];
+    all.extend_from_slice(args);
+    bingate(&all)
+}
+
 fn golden(name: &str, actual: &[u8]) {
     let path = Path::new(ROOT).join("tests/golden").join(name);
     if std::env::var_os("BINGATE_BLESS").is_some() {
@@ -46,7 +53,7 @@ fn golden(name: &str, actual: &[u8]) {
 
 #[test]
 fn golden_json_report_of_the_corpus() {
-    let out = bingate(&["check", "--format", "json", "corpus/elf", "corpus/pe"]);
+    let out = facts(&["--format", "json", "corpus/elf", "corpus/pe"]);
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["schema"], "bingate.report/1");
@@ -55,15 +62,15 @@ fn golden_json_report_of_the_corpus() {
 
 #[test]
 fn golden_human_report_of_the_corpus() {
-    let out = bingate(&["check", "--color", "never", "corpus/elf", "corpus/pe"]);
+    let out = facts(&["--color", "never", "corpus/elf", "corpus/pe"]);
     assert_eq!(out.status.code(), Some(0));
     golden("corpus.txt", &out.stdout);
 }
 
 #[test]
 fn report_order_does_not_depend_on_parallelism() {
-    let one = bingate(&["check", "--format", "json", "--jobs", "1", "corpus"]);
-    let many = bingate(&["check", "--format", "json", "--jobs", "8", "corpus"]);
+    let one = facts(&["--format", "json", "--jobs", "1", "corpus"]);
+    let many = facts(&["--format", "json", "--jobs", "8", "corpus"]);
     assert_eq!(one.stdout, many.stdout);
     let doc: Value = serde_json::from_slice(&one.stdout).unwrap();
     let paths: Vec<&str> = doc["files"]
@@ -79,7 +86,7 @@ fn report_order_does_not_depend_on_parallelism() {
 
 #[test]
 fn json_entries_carry_hash_size_and_facts() {
-    let out = bingate(&["check", "--format", "json", "corpus/elf/pie-default"]);
+    let out = facts(&["--format", "json", "corpus/elf/pie-default"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &doc["files"][0];
     let bytes = std::fs::read(Path::new(ROOT).join("corpus/elf/pie-default")).unwrap();
@@ -115,7 +122,7 @@ fn non_binaries_in_a_directory_are_skipped_and_counted() {
     .unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink("prog", dir.path().join("link")).unwrap();
-    let out = bingate(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    let out = facts(&["--format", "json", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["files"], 1);
@@ -130,8 +137,7 @@ fn non_binaries_in_a_directory_are_skipped_and_counted() {
         .collect();
     assert!(reasons.contains(&"not-binary"));
     // Following symlinks examines the target too.
-    let out = bingate(&[
-        "check",
+    let out = facts(&[
         "--format",
         "json",
         "--follow-symlinks",
@@ -144,13 +150,7 @@ fn non_binaries_in_a_directory_are_skipped_and_counted() {
 
 #[test]
 fn a_named_non_binary_is_an_error_for_that_file() {
-    let out = bingate(&[
-        "check",
-        "--format",
-        "json",
-        "Cargo.toml",
-        "corpus/elf/no-pie",
-    ]);
+    let out = facts(&["--format", "json", "Cargo.toml", "corpus/elf/no-pie"]);
     assert_eq!(out.status.code(), Some(2));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let readme = doc["files"]
@@ -171,7 +171,7 @@ fn a_named_non_binary_is_an_error_for_that_file() {
 
 #[test]
 fn a_missing_path_is_an_io_error_with_exit_2() {
-    let out = bingate(&["check", "--format", "json", "does/not/exist"]);
+    let out = facts(&["--format", "json", "does/not/exist"]);
     assert_eq!(out.status.code(), Some(2));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["files"][0]["error"].is_string());
@@ -180,22 +180,13 @@ fn a_missing_path_is_an_io_error_with_exit_2() {
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(bingate(&["check"]).status.code(), Some(2));
-    assert_eq!(
-        bingate(&["check", "--jobs", "0", "corpus"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        bingate(&["check", "--exclude", "a{", "corpus"])
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(facts(&["--jobs", "0", "corpus"]).status.code(), Some(2));
+    assert_eq!(facts(&["--exclude", "a{", "corpus"]).status.code(), Some(2));
 }
 
 #[test]
 fn exclude_globs_match_names_and_paths() {
-    let out = bingate(&[
-        "check",
+    let out = facts(&[
         "--format",
         "json",
         "--exclude",
@@ -223,8 +214,7 @@ fn exclude_globs_match_names_and_paths() {
 #[test]
 fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
     use std::os::unix::fs::FileTypeExt;
-    let out = bingate(&[
-        "check",
+    let out = facts(&[
         "--format",
         "json",
         "--output",
@@ -243,8 +233,7 @@ fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
 fn output_file_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("report.json");
-    let out = bingate(&[
-        "check",
+    let out = facts(&[
         "--format",
         "json",
         "--output",

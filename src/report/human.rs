@@ -9,6 +9,7 @@ use super::{FileReport, Renderer, Skipped, Summary};
 use crate::elf::{ElfHardening, Pie, Relro};
 use crate::facts::{Format, Hardening};
 use crate::pe::{PeHardening, SafeSeh};
+use crate::policy::{Finding, Level, Status};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tone {
@@ -178,6 +179,51 @@ impl<W: Write> HumanRenderer<W> {
         }
     }
 
+    /// Failing and waived findings under a file's row: rule, evidence, fix, controls.
+    fn findings(&mut self, f: &FileReport) -> io::Result<()> {
+        let Some(findings) = &f.findings else {
+            return Ok(());
+        };
+        let toolchain = f.toolchain.as_ref().map_or("unknown", |t| t.name.as_str());
+        for x in findings
+            .iter()
+            .filter(|x| matches!(x.status, Status::Fail | Status::Waived))
+        {
+            self.finding(x, toolchain)?;
+        }
+        Ok(())
+    }
+
+    fn finding(&mut self, x: &Finding, toolchain: &str) -> io::Result<()> {
+        let (label, tone) = match (x.status, x.level) {
+            (Status::Waived, _) => ("waived", Tone::Neutral),
+            (_, Level::Deny) => ("deny", Tone::Bad),
+            (_, Level::Warn) => ("warn", Tone::Partial),
+            _ => ("info", Tone::Neutral),
+        };
+        write!(self.out, "    ")?;
+        self.paint(&cell(label, tone), 7)?;
+        writeln!(self.out, "{}: {}", x.rule, x.message)?;
+        if let Some(w) = &x.waiver {
+            let until = w
+                .expires
+                .as_deref()
+                .map(|e| format!(" until {e}"))
+                .unwrap_or_default();
+            writeln!(
+                self.out,
+                "           waived{until}: {} ({})",
+                w.reason, w.origin
+            )?;
+        } else if let Some(fix) = &x.remediation {
+            writeln!(self.out, "           fix ({toolchain}): {fix}")?;
+        }
+        if !x.controls.is_empty() {
+            writeln!(self.out, "           controls: {}", x.controls.join("; "))?;
+        }
+        Ok(())
+    }
+
     fn header(&mut self, format: Format) -> io::Result<()> {
         let columns = match format {
             Format::Elf => ELF_COLUMNS,
@@ -201,7 +247,8 @@ impl<W: Write> Renderer for HumanRenderer<W> {
             let msg = f.error.as_deref().unwrap_or("no facts");
             let e = cell("ERROR", Tone::Bad);
             self.paint(&e, 6)?;
-            return writeln!(self.out, "{}: {msg}", f.path);
+            writeln!(self.out, "{}: {msg}", f.path)?;
+            return self.findings(f);
         };
         let (format, cells, columns) = match hardening {
             Hardening::Elf(h) => (Format::Elf, elf_cells(h), ELF_COLUMNS),
@@ -226,10 +273,49 @@ impl<W: Write> Renderer for HumanRenderer<W> {
                 if f.warnings.len() == 1 { "" } else { "s" }
             )?;
         }
-        writeln!(self.out)
+        writeln!(self.out)?;
+        self.findings(f)
     }
 
     fn finish(&mut self, _skipped: &[Skipped], s: &Summary) -> io::Result<()> {
+        if let Some(p) = &s.policy {
+            let f = &p.failed;
+            writeln!(
+                self.out,
+                "policy: {} deny, {} warn, {} info finding{} failed in {} file{}; {} waived",
+                f.deny,
+                f.warn,
+                f.info,
+                if f.deny.saturating_add(f.warn).saturating_add(f.info) == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                p.files_failing,
+                if p.files_failing == 1 { "" } else { "s" },
+                p.waived
+            )?;
+            for w in &p.expired_waivers {
+                self.paint(&cell("expired waiver", Tone::Bad), 0)?;
+                writeln!(
+                    self.out,
+                    " for {} ({}) at {}: expired {}; its reason was: {}",
+                    w.rule,
+                    w.target,
+                    w.origin,
+                    w.expires.as_deref().unwrap_or("?"),
+                    w.reason
+                )?;
+            }
+            for w in &p.unused_waivers {
+                self.paint(&cell("unused waiver", Tone::Partial), 0)?;
+                writeln!(
+                    self.out,
+                    " for {} ({}) at {}: matched no failing finding",
+                    w.rule, w.target, w.origin
+                )?;
+            }
+        }
         writeln!(
             self.out,
             "{} files examined: {} ELF, {} PE, {} with errors, {} with warnings; {} skipped ({} not PE/ELF, {} symlinks, {} special files)",

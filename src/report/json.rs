@@ -7,11 +7,17 @@ use super::{FileReport, Renderer, SCHEMA, Skipped, Summary};
 pub struct JsonRenderer<W: Write> {
     out: W,
     first: bool,
+    /// `(name, source)` of the applied policy.
+    policy: Option<(String, String)>,
 }
 
 impl<W: Write> JsonRenderer<W> {
-    pub fn new(out: W) -> Self {
-        JsonRenderer { out, first: true }
+    pub fn new(out: W, policy: Option<(String, String)>) -> Self {
+        JsonRenderer {
+            out,
+            first: true,
+            policy,
+        }
     }
 
     pub fn into_inner(self) -> W {
@@ -27,10 +33,19 @@ impl<W: Write> Renderer for JsonRenderer<W> {
     fn begin(&mut self) -> io::Result<()> {
         write!(
             self.out,
-            "{{\n  \"schema\": {},\n  \"bingate_version\": {},\n  \"files\": [",
+            "{{\n  \"schema\": {},\n  \"bingate_version\": {},\n",
             serde_json::to_string(SCHEMA).map_err(to_io)?,
             serde_json::to_string(env!("CARGO_PKG_VERSION")).map_err(to_io)?
-        )
+        )?;
+        if let Some((name, source)) = &self.policy {
+            writeln!(
+                self.out,
+                "  \"policy\": {{\"name\": {}, \"source\": {}}},",
+                serde_json::to_string(name).map_err(to_io)?,
+                serde_json::to_string(source).map_err(to_io)?
+            )?;
+        }
+        self.out.write_all(b"  \"files\": [")
     }
 
     fn file(&mut self, file: &FileReport) -> io::Result<()> {

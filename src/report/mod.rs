@@ -2,9 +2,11 @@
 
 mod human;
 mod json;
+mod sarif;
 
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;
+pub use sarif::SarifRenderer;
 
 use std::io;
 
@@ -29,6 +31,9 @@ pub struct FileReport {
     pub hardening: Option<Hardening>,
     pub warnings: Vec<String>,
     pub error: Option<String>,
+    /// Every rule of the policy for this file (absent when no policy was applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<crate::policy::Finding>>,
     #[serde(skip)]
     pub severity: Severity,
 }
@@ -57,6 +62,7 @@ impl FileReport {
             hardening: Some(facts.hardening),
             warnings: facts.warnings,
             error: None,
+            findings: None,
             severity: Severity::Examined,
         }
     }
@@ -81,6 +87,7 @@ impl FileReport {
             hardening: None,
             warnings: Vec::new(),
             error: Some(error),
+            findings: None,
             severity,
         }
     }
@@ -119,6 +126,9 @@ pub struct Summary {
     pub skipped_not_binary: u64,
     pub skipped_symlinks: u64,
     pub skipped_not_regular: u64,
+    /// Failure counts and waiver notes, when a policy was applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicySummary>,
 }
 
 impl Summary {

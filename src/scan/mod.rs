@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use rayon::prelude::*;
 
 use crate::config::CheckConfig;
+use crate::policy::{Evaluator, PolicySummary};
 use crate::report::{FileReport, Renderer, Severity, Summary};
 use check::{Outcome, check};
 
@@ -32,6 +33,12 @@ pub struct RunOutcome {
     pub tool_errors: u64,
 }
 
+impl RunOutcome {
+    pub fn policy(&self) -> Option<&PolicySummary> {
+        self.summary.policy.as_ref()
+    }
+}
+
 /// Runs `check` and streams the report into `renderer`. `progress` gets (done, total) updates.
 pub fn run(
     config: &CheckConfig,
@@ -45,6 +52,21 @@ pub fn run(
         .map_err(io::Error::other)?;
     let mut outcome = RunOutcome::default();
     let mut skipped = walked.skipped;
+    let mut evaluator = config
+        .policy
+        .as_ref()
+        .map(|p| Evaluator::new(p, config.today));
+    // Findings are judged here, in report order, so waiver bookkeeping needs no locking.
+    let mut emit = |mut f: FileReport, outcome: &mut RunOutcome, renderer: &mut dyn Renderer| {
+        if f.severity == Severity::ToolError {
+            outcome.tool_errors = outcome.tool_errors.saturating_add(1);
+        }
+        if let Some(ev) = evaluator.as_mut() {
+            f.findings = Some(ev.evaluate(&f));
+        }
+        outcome.summary.add_file(&f);
+        renderer.file(&f)
+    };
     renderer.begin()?;
     for (path, message) in &walked.errors {
         let f = FileReport::error(
@@ -55,9 +77,7 @@ pub fn run(
             message.clone(),
             Severity::ToolError,
         );
-        outcome.tool_errors = outcome.tool_errors.saturating_add(1);
-        outcome.summary.add_file(&f);
-        renderer.file(&f)?;
+        emit(f, &mut outcome, renderer)?;
     }
     let total = walked.candidates.len();
     if total < PROGRESS_MIN_FILES {
@@ -73,13 +93,7 @@ pub fn run(
         });
         for r in results {
             match r {
-                Outcome::File(f) => {
-                    if f.severity == Severity::ToolError {
-                        outcome.tool_errors = outcome.tool_errors.saturating_add(1);
-                    }
-                    outcome.summary.add_file(&f);
-                    renderer.file(&f)?;
-                }
+                Outcome::File(f) => emit(*f, &mut outcome, renderer)?,
                 Outcome::Skipped(s) => skipped.push(s),
             }
         }
@@ -96,6 +110,7 @@ pub fn run(
     for s in &skipped {
         outcome.summary.add_skipped(s);
     }
+    outcome.summary.policy = evaluator.map(Evaluator::finish);
     renderer.finish(&skipped, &outcome.summary)?;
     Ok(outcome)
 }

@@ -1,0 +1,209 @@
+//! `bingate policy list|show|validate|explain`: policies for people.
+
+use std::io::{self, Write};
+
+use super::model::{Applies, Check, Comparison, Level, Policy, Rule, Scalar};
+use super::{builtin, load};
+use crate::cli::{EXIT_ERROR, EXIT_OK, PolicyCommand};
+
+pub fn run(cmd: PolicyCommand, out: &mut dyn Write) -> io::Result<u8> {
+    match cmd {
+        PolicyCommand::List => list(out),
+        PolicyCommand::Show { policy } => match load(&policy, &[]) {
+            Ok(p) => show(&p, out).map(|()| EXIT_OK),
+            Err(e) => errors(&e),
+        },
+        PolicyCommand::Validate { file } => match load(&file.display().to_string(), &[]) {
+            Ok(p) => {
+                let active = p.rules.iter().filter(|r| r.level != Level::Off).count();
+                writeln!(
+                    out,
+                    "{}: ok: policy `{}`, {} rules ({active} active), {} waivers",
+                    file.display(),
+                    p.name,
+                    p.rules.len(),
+                    p.waivers.len()
+                )?;
+                Ok(EXIT_OK)
+            }
+            Err(e) => errors(&e),
+        },
+        PolicyCommand::Explain { rule, policy } => explain(&rule, policy.as_deref(), out),
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn errors(e: &super::PolicyErrors) -> io::Result<u8> {
+    eprintln!("{e}");
+    eprintln!(
+        "{} error{}",
+        e.0.len(),
+        if e.0.len() == 1 { "" } else { "s" }
+    );
+    Ok(EXIT_ERROR)
+}
+
+fn list(out: &mut dyn Write) -> io::Result<u8> {
+    for name in builtin::names() {
+        match load(name, &[]) {
+            Ok(p) => {
+                let active = p.rules.iter().filter(|r| r.level != Level::Off).count();
+                writeln!(out, "{name:<26} {active:>3} rules  {}", p.description)?;
+            }
+            Err(e) => writeln!(out, "{name:<26} (invalid: {e})")?,
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn describe_applies(a: &Applies, check: &Check) -> String {
+    let mut parts = Vec::new();
+    let format = a.format.or(match check {
+        Check::Named(n) => Some(n.format()),
+        Check::Fact { .. } => None,
+    });
+    if let Some(f) = format {
+        parts.push(f.as_str().to_owned());
+    }
+    if !a.arch.is_empty() {
+        parts.push(format!("arch {}", a.arch.join("/")));
+    }
+    if !a.bits.is_empty() {
+        parts.push(format!(
+            "{}-bit",
+            a.bits
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join("/")
+        ));
+    }
+    if !a.kind.is_empty() {
+        parts.push(
+            a.kind
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join("/"),
+        );
+    }
+    if !a.subsystem.is_empty() {
+        parts.push(format!("subsystem {}", a.subsystem.join("/")));
+    }
+    if !a.toolchain.is_empty() {
+        parts.push(format!(
+            "toolchain {}",
+            a.toolchain
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+        ));
+    }
+    if parts.is_empty() {
+        "all files".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn scalar(s: &Scalar) -> String {
+    match s {
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Str(s) => format!("\"{s}\""),
+    }
+}
+
+pub fn describe_check(c: &Check) -> String {
+    match c {
+        Check::Named(n) => format!("{} ({})", n.name(), n.description()),
+        Check::Fact { fact, comparison } => match comparison {
+            Comparison::Equals(v) => format!("{fact} = {}", scalar(v)),
+            Comparison::OneOf(vs) => format!(
+                "{fact} in [{}]",
+                vs.iter().map(scalar).collect::<Vec<_>>().join(", ")
+            ),
+            Comparison::Empty(true) => format!("{fact} is empty"),
+            Comparison::Empty(false) => format!("{fact} is not empty"),
+            Comparison::AtLeast(n) => format!("{fact} >= {n}"),
+            Comparison::AtMost(n) => format!("{fact} <= {n}"),
+        },
+    }
+}
+
+fn show(p: &Policy, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{} ({})", p.name, p.source)?;
+    writeln!(out, "{}", p.description)?;
+    for r in &p.rules {
+        writeln!(out)?;
+        writeln!(out, "{:<5} {}  {}", r.level.as_str(), r.id, r.description)?;
+        writeln!(
+            out,
+            "      applies: {}",
+            describe_applies(&r.applies, &r.check)
+        )?;
+        writeln!(out, "      checks:  {}", describe_check(&r.check))?;
+        if !r.controls.is_empty() {
+            writeln!(out, "      controls: {}", r.controls.join("; "))?;
+        }
+    }
+    if !p.waivers.is_empty() {
+        writeln!(out, "\n{} waivers", p.waivers.len())?;
+    }
+    Ok(())
+}
+
+fn explain_rule(r: &Rule, policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}: {}", r.id, r.description)?;
+    writeln!(
+        out,
+        "  policy:   {} ({}), level {}",
+        policy.name,
+        policy.source,
+        r.level.as_str()
+    )?;
+    writeln!(
+        out,
+        "  applies:  {}",
+        describe_applies(&r.applies, &r.check)
+    )?;
+    writeln!(out, "  checks:   {}", describe_check(&r.check))?;
+    writeln!(out, "  why:      {}", r.rationale)?;
+    if !r.controls.is_empty() {
+        writeln!(out, "  controls:")?;
+        for c in &r.controls {
+            writeln!(out, "    - {c}")?;
+        }
+    }
+    writeln!(out, "  how to fix:")?;
+    for (toolchain, text) in r.remediation.entries() {
+        writeln!(out, "    {toolchain}: {text}")?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stderr)]
+fn explain(rule: &str, policy: Option<&str>, out: &mut dyn Write) -> io::Result<u8> {
+    let names: Vec<String> = match policy {
+        Some(p) => vec![p.to_owned()],
+        None => builtin::names().map(str::to_owned).collect(),
+    };
+    let mut all_ids = Vec::new();
+    for name in &names {
+        let p = match load(name, &[]) {
+            Ok(p) => p,
+            Err(e) => return errors(&e),
+        };
+        if let Some(r) = p.rules.iter().find(|r| r.id == rule) {
+            explain_rule(r, &p, out)?;
+            return Ok(EXIT_OK);
+        }
+        all_ids.extend(p.rules.iter().map(|r| r.id.clone()));
+    }
+    let hint = super::diag::did_you_mean(rule, all_ids.iter().map(String::as_str))
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    eprintln!("bingate: no rule `{rule}` in {}{hint}", names.join(", "));
+    Ok(EXIT_ERROR)
+}

@@ -1,0 +1,168 @@
+//! Policy-file diagnostics: every problem with `file:line:column`, a message and a hint.
+
+use std::fmt;
+
+/// One problem in a policy or waiver file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.column, self.message
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems found while loading a policy, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyErrors(pub Vec<Diagnostic>);
+
+impl fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PolicyErrors {}
+
+/// Collects diagnostics for one source text, turning byte offsets into 1-based line:column.
+pub struct Sink<'a> {
+    pub file: &'a str,
+    src: &'a str,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(file: &'a str, src: &'a str) -> Self {
+        Sink {
+            file,
+            src,
+            diags: Vec::new(),
+        }
+    }
+
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let upto = self
+            .src
+            .get(..offset.min(self.src.len()))
+            .unwrap_or(self.src);
+        let line = upto.matches('\n').count().saturating_add(1);
+        let col = upto.rfind('\n').map_or(upto.chars().count(), |nl| {
+            upto.get(nl.saturating_add(1)..)
+                .unwrap_or("")
+                .chars()
+                .count()
+        });
+        (line, col.saturating_add(1))
+    }
+
+    /// The byte offset of a 1-based line and column (the inverse of [`Sink::position`]).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let mut offset = 0usize;
+        for (i, l) in self.src.split_inclusive('\n').enumerate() {
+            if i.saturating_add(1) == line {
+                let col_bytes: usize = l
+                    .chars()
+                    .take(column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
+                return offset.saturating_add(col_bytes);
+            }
+            offset = offset.saturating_add(l.len());
+        }
+        offset
+    }
+
+    pub fn origin(&self, offset: usize) -> String {
+        let (l, c) = self.position(offset);
+        format!("{}:{l}:{c}", self.file)
+    }
+
+    pub fn error(&mut self, offset: usize, message: impl Into<String>, hint: Option<String>) {
+        let (line, column) = self.position(offset);
+        self.diags.push(Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            hint,
+        });
+    }
+}
+
+/// The closest candidate to `word` (edit distance at most a third of its length), for hints.
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
+    let best = candidates
+        .into_iter()
+        .map(|c| (levenshtein(word, c), c))
+        .min_by_key(|(d, _)| *d)?;
+    (best.0 <= word.len().div_ceil(3).max(1)).then(|| format!("did you mean `{}`?", best.1))
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i.saturating_add(1)];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev
+                .get(j)
+                .copied()
+                .unwrap_or(0)
+                .saturating_add(usize::from(ca != *cb));
+            let del = prev
+                .get(j.saturating_add(1))
+                .copied()
+                .unwrap_or(0)
+                .saturating_add(1);
+            let ins = cur.get(j).copied().unwrap_or(0).saturating_add(1);
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_line_and_column() {
+        let s = Sink::new("p.toml", "a = 1\nbb = 2\n");
+        assert_eq!(s.position(0), (1, 1));
+        assert_eq!(s.position(6), (2, 1));
+        assert_eq!(s.position(9), (2, 4));
+    }
+
+    #[test]
+    fn hints_suggest_close_names_only() {
+        assert_eq!(
+            did_you_mean("nx_compt", ["nx_compat", "guard_cf"]).unwrap(),
+            "did you mean `nx_compat`?"
+        );
+        assert!(did_you_mean("zzzzzz", ["nx_compat"]).is_none());
+    }
+}

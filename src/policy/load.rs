@@ -1,0 +1,212 @@
+//! Loading a policy by name or path: `extends` chains, overrides, extra waiver files.
+
+use std::path::{Path, PathBuf};
+
+use super::builtin;
+use super::diag::{Diagnostic, PolicyErrors, did_you_mean};
+use super::model::{Policy, Rule, Waiver};
+use super::parse::{RawPolicy, parse_policy, parse_waivers};
+
+/// How deep `extends` may chain (a cycle is reported before this is reached).
+const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// Where a policy text came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    Builtin(&'static str),
+    File(PathBuf),
+}
+
+impl Origin {
+    fn label(&self) -> String {
+        match self {
+            Origin::Builtin(n) => format!("builtin:{n}"),
+            Origin::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+fn plain(message: String) -> PolicyErrors {
+    PolicyErrors(vec![Diagnostic {
+        file: "bingate".into(),
+        line: 0,
+        column: 0,
+        message,
+        hint: None,
+    }])
+}
+
+fn read(spec: &str, base: Option<&Path>) -> Result<(Origin, String), PolicyErrors> {
+    let as_path = match base {
+        Some(dir) => dir.join(spec),
+        None => PathBuf::from(spec),
+    };
+    let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
+    if looks_like_path || (as_path.is_file() && builtin::get(spec).is_none()) {
+        return std::fs::read_to_string(&as_path)
+            .map(|s| (Origin::File(as_path.clone()), s))
+            .map_err(|e| plain(format!("cannot read policy {}: {e}", as_path.display())));
+    }
+    match builtin::get(spec) {
+        Some((name, text)) => Ok((Origin::Builtin(name), text.to_owned())),
+        None => {
+            let hint = did_you_mean(spec, builtin::names());
+            Err(PolicyErrors(vec![Diagnostic {
+                file: "bingate".into(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "unknown policy `{spec}` (not a shipped policy name, and no such file)"
+                ),
+                hint: hint.or_else(|| {
+                    Some(format!(
+                        "shipped policies: {}",
+                        builtin::names().collect::<Vec<_>>().join(", ")
+                    ))
+                }),
+            }]))
+        }
+    }
+}
+
+/// Loads a policy (a shipped name or a file path) with its `extends` chain, then adds the
+/// waivers of `waiver_files`.
+pub fn load(spec: &str, waiver_files: &[PathBuf]) -> Result<Policy, PolicyErrors> {
+    let mut chain: Vec<(Origin, String, RawPolicy)> = Vec::new();
+    let mut next = Some((spec.to_owned(), None::<PathBuf>));
+    while let Some((s, base)) = next.take() {
+        let (origin, text) = read(&s, base.as_deref())?;
+        if chain.iter().any(|(o, _, _)| *o == origin) {
+            return Err(plain(format!(
+                "`extends` cycle: {} extends itself through its parents",
+                origin.label()
+            )));
+        }
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            return Err(plain(format!(
+                "`extends` chain deeper than {MAX_EXTENDS_DEPTH} at {}",
+                origin.label()
+            )));
+        }
+        let raw = parse_policy(&text, &origin.label()).map_err(PolicyErrors)?;
+        if let Some((parent, _)) = &raw.extends {
+            let base = match &origin {
+                Origin::File(p) => p.parent().map(Path::to_path_buf),
+                Origin::Builtin(_) => None,
+            };
+            next = Some((parent.clone(), base));
+        }
+        chain.push((origin, text, raw));
+    }
+    // Apply from the root ancestor down to the named policy.
+    let mut policy: Option<Policy> = None;
+    for (origin, text, raw) in chain.into_iter().rev() {
+        policy = Some(apply(policy, raw, &origin, &text)?);
+    }
+    let mut policy = policy.ok_or_else(|| plain("empty policy chain".into()))?;
+    for file in waiver_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| plain(format!("cannot read waivers {}: {e}", file.display())))?;
+        let label = file.display().to_string();
+        let waivers = parse_waivers(&text, &label).map_err(PolicyErrors)?;
+        check_waiver_rules(&policy.rules, &waivers, &text, &label)?;
+        policy.waivers.extend(waivers);
+    }
+    Ok(policy)
+}
+
+fn apply(
+    parent: Option<Policy>,
+    raw: RawPolicy,
+    origin: &Origin,
+    text: &str,
+) -> Result<Policy, PolicyErrors> {
+    let label = origin.label();
+    let mut sink = super::diag::Sink::new(&label, text);
+    let mut rules: Vec<Rule> = parent.as_ref().map(|p| p.rules.clone()).unwrap_or_default();
+    let inherited = rules.len();
+    let mut waivers: Vec<Waiver> = parent.map(|p| p.waivers).unwrap_or_default();
+    for (rule, at) in raw.rules {
+        if let Some(pos) = rules.iter().position(|r| r.id == rule.id) {
+            let hint = if pos < inherited {
+                format!(
+                    "the parent policy defines `{}`; change its level with [[override]]",
+                    rule.id
+                )
+            } else {
+                "rule ids are unique within a policy".to_owned()
+            };
+            sink.error(at, format!("duplicate rule id `{}`", rule.id), Some(hint));
+            continue;
+        }
+        rules.push(rule);
+    }
+    for o in raw.overrides {
+        match rules.iter_mut().find(|r| r.id == o.rule) {
+            Some(r) => r.level = o.level,
+            None => {
+                let hint = did_you_mean(&o.rule, rules.iter().map(|r| r.id.as_str()));
+                sink.error(
+                    o.at,
+                    format!("[[override]] names unknown rule `{}`", o.rule),
+                    hint,
+                );
+            }
+        }
+    }
+    for w in &raw.waivers {
+        if !rules.iter().any(|r| r.id == w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
+            let at = offset_of_origin(&sink, &w.origin);
+            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
+            sink.error(
+                at,
+                format!("[[waiver]] names unknown rule `{}`", w.rule),
+                hint,
+            );
+        }
+    }
+    if !sink.diags.is_empty() {
+        return Err(PolicyErrors(sink.diags));
+    }
+    waivers.extend(raw.waivers);
+    Ok(Policy {
+        name: raw.name,
+        description: raw.description,
+        source: label,
+        rules,
+        waivers,
+    })
+}
+
+/// Waiver origins are `file:line:col`; recover the byte offset for a new diagnostic.
+fn offset_of_origin(sink: &super::diag::Sink<'_>, origin: &str) -> usize {
+    let mut parts = origin.rsplitn(3, ':');
+    let col: usize = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
+    let line: usize = parts.next().and_then(|l| l.parse().ok()).unwrap_or(1);
+    sink.offset_of(line, col)
+}
+
+fn check_waiver_rules(
+    rules: &[Rule],
+    waivers: &[Waiver],
+    text: &str,
+    label: &str,
+) -> Result<(), PolicyErrors> {
+    let mut sink = super::diag::Sink::new(label, text);
+    for w in waivers {
+        if !rules.iter().any(|r| r.id == w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
+            let at = offset_of_origin(&sink, &w.origin);
+            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
+            sink.error(
+                at,
+                format!("[[waiver]] names unknown rule `{}`", w.rule),
+                hint,
+            );
+        }
+    }
+    if sink.diags.is_empty() {
+        Ok(())
+    } else {
+        Err(PolicyErrors(sink.diags))
+    }
+}

@@ -1,0 +1,28 @@
+//! Policies: rules over the facts, with controls, remediation per toolchain and waivers.
+//!
+//! A policy file is TOML (`docs/policies.md`); the shipped ones live in `policies/` and are
+//! embedded in the binary. `parse` reads a file keeping positions and reports every problem at
+//! once; `eval` judges one file's facts and returns a finding per rule.
+
+mod builtin;
+mod catalog;
+pub mod commands;
+mod diag;
+mod eval;
+mod load;
+mod model;
+mod parse;
+
+pub use model::{
+    Applies, Check, Comparison, Date, Finding, Level, NamedCheck, Policy, Remediation, Rule,
+    Scalar, Status, Waiver, WaiverRef, WaiverTarget,
+};
+
+pub use diag::{Diagnostic, PolicyErrors};
+pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, WaiverNote};
+pub use load::load;
+
+/// The names of the shipped policies.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> + Clone {
+    builtin::names()
+}
