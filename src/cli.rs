@@ -288,9 +288,11 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
                     "--format sarif needs a policy (drop --no-policy)",
                 ));
             };
-            // SARIF-PENDING: let root = std::path::absolute(&config.root)?;
-            let _ = (policy, out);
-            return Err(io::Error::other("SARIF output is not built yet"));
+            let root = std::path::absolute(&config.root)?;
+            let mut r = crate::report::SarifRenderer::new(out, policy, &root);
+            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+            r.into_inner().flush()?;
+            o
         }
     };
     let failed = outcome

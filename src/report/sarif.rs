@@ -32,17 +32,17 @@ use crate::policy::{Finding, Level, Policy, Rule, Status};
 
 /// The schema the log names: the OASIS SARIF 2.1.0 standard schema, errata 01 (the one
 /// `tests/schemas/sarif-schema-2.1.0.json` holds).
-pub const SARIF_SCHEMA: &str =
+pub(crate) const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The SARIF version written.
-pub const SARIF_VERSION: &str = "2.1.0";
+pub(crate) const SARIF_VERSION: &str = "2.1.0";
 
 /// The `uriBaseId` every relative result URI is relative to.
-pub const URI_BASE_ID: &str = "SRCROOT";
+pub(crate) const URI_BASE_ID: &str = "SRCROOT";
 
 /// The key of the fingerprint in `partialFingerprints`; bump the version if its input changes.
-pub const FINGERPRINT_KEY: &str = "bingateFinding/v1";
+pub(crate) const FINGERPRINT_KEY: &str = "bingateFinding/v1";
 
 /// The built-in rule the policy engine reports for a binary it cannot parse (the same id as
 /// `policy::eval::PARSE_ERROR_RULE`).
@@ -237,7 +237,7 @@ impl<W: Write> Renderer for SarifRenderer<W> {
 }
 
 /// SARIF `level` for a policy level.
-pub fn sarif_level(level: Level) -> &'static str {
+pub(crate) fn sarif_level(level: Level) -> &'static str {
     match level {
         Level::Deny => "error",
         Level::Warn => "warning",
@@ -248,7 +248,7 @@ pub fn sarif_level(level: Level) -> &'static str {
 
 /// `pe-aslr` → `PeAslr`: the reportingDescriptor `name` (SARIF §3.49.7 asks for a readable
 /// identifier in PascalCase).
-pub fn pascal_case(id: &str) -> String {
+pub(crate) fn pascal_case(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for word in id.split(['-', '_', '.']).filter(|w| !w.is_empty()) {
         let mut chars = word.chars();
@@ -268,7 +268,7 @@ pub fn pascal_case(id: &str) -> String {
 /// change when the binary is rebuilt (no file hash, no facts, no message text), nor with the
 /// machine the scan ran on (the root's absolute path is not included), nor with the order of
 /// the results. It changes when the file moves or the rule is renamed, which is a new alert.
-pub fn fingerprint(rule: &str, uri: &str) -> String {
+pub(crate) fn fingerprint(rule: &str, uri: &str) -> String {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
     h.update([0u8]);
@@ -421,10 +421,11 @@ pub(crate) fn file_uri(abs: &Path, dir: bool) -> String {
     for c in abs.components() {
         match c {
             Component::Prefix(p) => {
-                out.push('/');
+                // `C:`, `\\?\C:` → `/C:`; `\\server\share` → `/server/share` (untested on
+                // Windows).
                 let s = p.as_os_str().to_string_lossy();
-                let s = s.trim_start_matches(['\\', '/', '?', '.']);
-                for seg in s.split(['\\', '/']).filter(|s| !s.is_empty()) {
+                for seg in s.split(['\\', '/']).filter(|s| !s.is_empty() && *s != "?") {
+                    out.push('/');
                     // Keep the drive colon (`C:`) readable, as file URIs do.
                     let mut enc = String::new();
                     encode_segment(seg, &mut enc);
