@@ -120,7 +120,7 @@ pub struct CheckArgs {
     /// Report facts only; apply no policy.
     #[arg(long, conflicts_with_all = ["waivers", "today"])]
     pub no_policy: bool,
-    /// Extra waivers (a file of [[waiver]] entries); repeatable.
+    /// Extra waivers (a file of `[[waiver]]` entries); repeatable.
     #[arg(long, value_name = "FILE")]
     pub waivers: Vec<PathBuf>,
     /// Fail (exit 1) when a finding at this level or above fails.

@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{FileReport, Renderer, Skipped, Summary};
-use crate::policy::{Finding, Level, Policy, Rule, Status};
+use crate::policy::{Finding, Level, PARSE_ERROR_RULE, Policy, Rule, Status};
 
 /// The schema the log names: the OASIS SARIF 2.1.0 standard schema, errata 01 (the one
 /// `tests/schemas/sarif-schema-2.1.0.json` holds).
@@ -43,10 +43,6 @@ pub(crate) const URI_BASE_ID: &str = "SRCROOT";
 
 /// The key of the fingerprint in `partialFingerprints`; bump the version if its input changes.
 pub(crate) const FINGERPRINT_KEY: &str = "bingateFinding/v1";
-
-/// The built-in rule the policy engine reports for a binary it cannot parse (the same id as
-/// `policy::eval::PARSE_ERROR_RULE`).
-const PARSE_ERROR_RULE: &str = "parse-error";
 
 /// A streaming SARIF renderer.
 pub struct SarifRenderer<W: Write> {
