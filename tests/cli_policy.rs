@@ -13,8 +13,20 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn run(format: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(["check", "--color", "never", "--today", "2026-11-22", "--format", format])
-        .args(["--waivers", "tests/data/dist-waivers.toml", "tests/data/dist"])
+        .args([
+            "check",
+            "--color",
+            "never",
+            "--today",
+            "2026-11-22",
+            "--format",
+            format,
+        ])
+        .args([
+            "--waivers",
+            "tests/data/dist-waivers.toml",
+            "tests/data/dist",
+        ])
         .current_dir(ROOT)
         .output()
         .unwrap()
@@ -48,8 +60,20 @@ fn golden_json_policy_report() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["policy"]["name"], "default");
     assert_eq!(doc["summary"]["policy"]["waived"], 1);
-    assert_eq!(doc["summary"]["policy"]["expired_waivers"].as_array().unwrap().len(), 1);
-    assert_eq!(doc["summary"]["policy"]["unused_waivers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        doc["summary"]["policy"]["expired_waivers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        doc["summary"]["policy"]["unused_waivers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     golden("dist.json", &out.stdout);
 }
 
@@ -62,12 +86,27 @@ fn golden_sarif_policy_report_is_schema_valid() {
     let results = doc["runs"][0]["results"].as_array().unwrap();
     let uris: Vec<&str> = results
         .iter()
-        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
-    assert!(uris.contains(&"app.exe") && uris.contains(&"tool"), "{uris:?}");
-    assert!(results.iter().any(|r| r["suppressions"].is_array()), "the waived finding is suppressed");
+    assert!(
+        uris.contains(&"app.exe") && uris.contains(&"tool"),
+        "{uris:?}"
+    );
+    assert!(
+        results.iter().any(|r| r["suppressions"].is_array()),
+        "the waived finding is suppressed"
+    );
     // The absolute root differs between machines; everything else is byte-stable.
-    let root = doc["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"].as_str().unwrap().to_owned();
-    let text = String::from_utf8(out.stdout).unwrap().replace(&root, "file:///SRCROOT/");
+    let root = doc["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&root, "file:///SRCROOT/");
     golden("dist.sarif", text.as_bytes());
 }

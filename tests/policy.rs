@@ -41,9 +41,11 @@ tests/policies/errors.toml:20:19: error: unknown pe fact `nx_compt`
   hint: did you mean `nx_compat`?
 tests/policies/errors.toml:22:32: error: unknown key `msvcc` in `remediation`
   hint: did you mean `msvc`?
+tests/policies/errors.toml:25:9: error: [[override]] names unknown rule `pe-nxx`
+  hint: did you mean `pe-nx`?
 tests/policies/errors.toml:32:12: error: invalid date `2027-02-30` in `expires`
   hint: dates are YYYY-MM-DD, e.g. \"2027-01-31\"
-7 errors
+8 errors
 ";
     assert_eq!(stderr, expected);
 }

@@ -70,25 +70,50 @@ fn read(spec: &str, base: Option<&Path>) -> Result<(Origin, String), PolicyError
 }
 
 /// Loads a policy (a shipped name or a file path) with its `extends` chain, then adds the
-/// waivers of `waiver_files`.
+/// waivers of `waiver_files`. Every problem in the chain is reported at once.
 pub fn load(spec: &str, waiver_files: &[PathBuf]) -> Result<Policy, PolicyErrors> {
+    let mut diags: Vec<Diagnostic> = Vec::new();
     let mut chain: Vec<(Origin, String, RawPolicy)> = Vec::new();
     let mut next = Some((spec.to_owned(), None::<PathBuf>));
+    // Set when the chain cannot be followed to its root; overrides are then not checked.
+    let mut broken = false;
     while let Some((s, base)) = next.take() {
-        let (origin, text) = read(&s, base.as_deref())?;
+        let (origin, text) = match read(&s, base.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                diags.extend(e.0);
+                broken = true;
+                break;
+            }
+        };
         if chain.iter().any(|(o, _, _)| *o == origin) {
-            return Err(plain(format!(
-                "`extends` cycle: {} extends itself through its parents",
-                origin.label()
-            )));
+            diags.extend(
+                plain(format!(
+                    "`extends` cycle: {} extends itself through its parents",
+                    origin.label()
+                ))
+                .0,
+            );
+            broken = true;
+            break;
         }
         if chain.len() >= MAX_EXTENDS_DEPTH {
-            return Err(plain(format!(
-                "`extends` chain deeper than {MAX_EXTENDS_DEPTH} at {}",
-                origin.label()
-            )));
+            diags.extend(
+                plain(format!(
+                    "`extends` chain deeper than {MAX_EXTENDS_DEPTH} at {}",
+                    origin.label()
+                ))
+                .0,
+            );
+            broken = true;
+            break;
         }
-        let raw = parse_policy(&text, &origin.label()).map_err(PolicyErrors)?;
+        let (raw, problems) = parse_policy(&text, &origin.label());
+        diags.extend(problems);
+        let Some(raw) = raw else {
+            broken = true;
+            break;
+        };
         if let Some((parent, _)) = &raw.extends {
             let base = match &origin {
                 Origin::File(p) => p.parent().map(Path::to_path_buf),
@@ -98,10 +123,19 @@ pub fn load(spec: &str, waiver_files: &[PathBuf]) -> Result<Policy, PolicyErrors
         }
         chain.push((origin, text, raw));
     }
-    // Apply from the root ancestor down to the named policy.
+    // Apply from the root ancestor down to the named policy (when the chain is complete).
     let mut policy: Option<Policy> = None;
-    for (origin, text, raw) in chain.into_iter().rev() {
-        policy = Some(apply(policy, raw, &origin, &text)?);
+    if !broken {
+        for (origin, text, raw) in chain.into_iter().rev() {
+            let (p, problems) = apply(policy, raw, &origin, &text);
+            diags.extend(problems);
+            policy = Some(p);
+        }
+    }
+    if !diags.is_empty() {
+        // Phase-two problems (overrides, duplicates) join phase one's in file order.
+        diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        return Err(PolicyErrors(diags));
     }
     let mut policy = policy.ok_or_else(|| plain("empty policy chain".into()))?;
     for file in waiver_files {
@@ -120,12 +154,15 @@ fn apply(
     raw: RawPolicy,
     origin: &Origin,
     text: &str,
-) -> Result<Policy, PolicyErrors> {
+) -> (Policy, Vec<Diagnostic>) {
     let label = origin.label();
     let mut sink = super::diag::Sink::new(&label, text);
     let mut rules: Vec<Rule> = parent.as_ref().map(|p| p.rules.clone()).unwrap_or_default();
     let inherited = rules.len();
     let mut waivers: Vec<Waiver> = parent.map(|p| p.waivers).unwrap_or_default();
+    let known = |rules: &[Rule], id: &str| {
+        rules.iter().any(|r| r.id == id) || raw.attempted_ids.iter().any(|a| a == id)
+    };
     for (rule, at) in raw.rules {
         if let Some(pos) = rules.iter().position(|r| r.id == rule.id) {
             let hint = if pos < inherited {
@@ -144,8 +181,13 @@ fn apply(
     for o in raw.overrides {
         match rules.iter_mut().find(|r| r.id == o.rule) {
             Some(r) => r.level = o.level,
+            None if known(&[], &o.rule) => {}
             None => {
-                let hint = did_you_mean(&o.rule, rules.iter().map(|r| r.id.as_str()));
+                let candidates = rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .chain(raw.attempted_ids.iter().map(String::as_str));
+                let hint = did_you_mean(&o.rule, candidates);
                 sink.error(
                     o.at,
                     format!("[[override]] names unknown rule `{}`", o.rule),
@@ -155,7 +197,7 @@ fn apply(
         }
     }
     for w in &raw.waivers {
-        if !rules.iter().any(|r| r.id == w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
+        if !known(&rules, &w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
             let at = offset_of_origin(&sink, &w.origin);
             let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
             sink.error(
@@ -165,17 +207,16 @@ fn apply(
             );
         }
     }
-    if !sink.diags.is_empty() {
-        return Err(PolicyErrors(sink.diags));
-    }
     waivers.extend(raw.waivers);
-    Ok(Policy {
+    let diags = sink.diags;
+    let policy = Policy {
         name: raw.name,
         description: raw.description,
         source: label,
         rules,
         waivers,
-    })
+    };
+    (policy, diags)
 }
 
 /// Waiver origins are `file:line:col`; recover the byte offset for a new diagnostic.

@@ -24,6 +24,9 @@ pub struct RawPolicy {
     pub rules: Vec<(Rule, usize)>,
     pub overrides: Vec<Override>,
     pub waivers: Vec<Waiver>,
+    /// Ids of every [[rule]] written, including rules dropped for errors, so that phase two
+    /// does not also call them unknown.
+    pub attempted_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +126,7 @@ fn type_name(v: &Value<'_>) -> &'static str {
 
 struct Walker<'s> {
     sink: Sink<'s>,
+    attempted_ids: Vec<String>,
 }
 
 impl<'s> Walker<'s> {
@@ -257,7 +261,9 @@ impl<'s> Walker<'s> {
             }
         }
         let waivers = self.waivers(t);
+        let attempted_ids = std::mem::take(&mut self.attempted_ids);
         Some(RawPolicy {
+            attempted_ids,
             name,
             description,
             extends,
@@ -402,6 +408,9 @@ impl<'s> Walker<'s> {
         let t = self.table(v, "a [[rule]] entry")?;
         self.unknown_keys(t, RULE_KEYS, "a [[rule]]");
         let id = self.required_string(t, "id", "a [[rule]]", v.span);
+        if let Some(id) = &id {
+            self.attempted_ids.push(id.clone());
+        }
         if let (Some(id), Some(idv)) = (&id, Self::get(t, "id")) {
             let kebab = !id.is_empty()
                 && id
@@ -749,29 +758,30 @@ impl<'s> Walker<'s> {
     }
 }
 
-/// Parses a policy file. `file` names it in diagnostics.
-pub fn parse_policy(src: &str, file: &str) -> Result<RawPolicy, Vec<super::diag::Diagnostic>> {
+/// Parses a policy file. `file` names it in diagnostics. Returns what could be read (rules
+/// with errors left out) together with every problem found, so that callers can go on to
+/// check `extends` and overrides and report all problems at once.
+pub fn parse_policy(src: &str, file: &str) -> (Option<RawPolicy>, Vec<super::diag::Diagnostic>) {
     let mut w = Walker {
         sink: Sink::new(file, src),
+        attempted_ids: Vec::new(),
     };
     let root = match toml_span::parse(src) {
         Ok(v) => v,
         Err(e) => {
             w.sink.error(e.span.start, toml_message(&e), toml_hint(&e));
-            return Err(w.sink.diags);
+            return (None, w.sink.diags);
         }
     };
     let policy = w.top(&root);
-    match policy {
-        Some(p) if w.sink.diags.is_empty() => Ok(p),
-        _ => Err(w.sink.diags),
-    }
+    (policy, w.sink.diags)
 }
 
 /// Parses a waivers file: only `[[waiver]]` entries.
 pub fn parse_waivers(src: &str, file: &str) -> Result<Vec<Waiver>, Vec<super::diag::Diagnostic>> {
     let mut w = Walker {
         sink: Sink::new(file, src),
+        attempted_ids: Vec::new(),
     };
     let root = match toml_span::parse(src) {
         Ok(v) => v,
