@@ -35,6 +35,7 @@ tests/policies/errors.toml:3:1: error: unknown key `colour` in a policy
 tests/policies/errors.toml:8:10: error: unknown level `deny!` in `level` of a [[rule]]
   hint: levels: deny, warn, info, off
 tests/policies/errors.toml:10:41: error: fact `nx_compat` is a boolean, but the value is a string
+  hint: write true or false, without quotes
 tests/policies/errors.toml:16:7: error: rule id `Bad_Id` is not kebab-case
   hint: e.g. `pe-nx-compat`
 tests/policies/errors.toml:20:19: error: unknown pe fact `nx_compt`

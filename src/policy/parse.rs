@@ -136,7 +136,7 @@ impl<'s> Walker<'s> {
             self.sink.error(
                 v.span.start,
                 format!("{what} must be a table, found {}", type_name(v)),
-                None,
+                Some("write it as { key = value, … } or as a [section]".into()),
             );
         }
         t
@@ -167,8 +167,12 @@ impl<'s> Walker<'s> {
         match v.as_str() {
             Some(s) => Some(s.to_owned()),
             None => {
-                let hint = (v.as_table().is_none() && what.contains("expires"))
-                    .then(|| "write dates as strings: expires = \"2027-01-31\"".to_owned());
+                let hint = if what.contains("expires") {
+                    "write dates as strings: expires = \"2027-01-31\"".to_owned()
+                } else {
+                    "put the value in double quotes".to_owned()
+                };
+                let hint = Some(hint);
                 self.sink.error(
                     v.span.start,
                     format!("{what} must be a string, found {}", type_name(v)),
@@ -212,7 +216,7 @@ impl<'s> Walker<'s> {
                 self.sink.error(
                     v.span.start,
                     format!("{what} must be an array of strings, found {}", type_name(v)),
-                    None,
+                    Some("write a list even for one value: [\"value\"]".into()),
                 );
                 Vec::new()
             }
@@ -598,7 +602,13 @@ impl<'s> Walker<'s> {
                         ty.name(),
                         type_name(v)
                     ),
-                    None,
+                    Some(match ty {
+                        FactType::Bool => "write true or false, without quotes".into(),
+                        FactType::Int => {
+                            "write a number, without quotes (0x… hex is allowed)".into()
+                        }
+                        _ => "put the value in double quotes".into(),
+                    }),
                 );
                 return None;
             }
