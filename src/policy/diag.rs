@@ -75,23 +75,6 @@ impl<'a> Sink<'a> {
         (line, col.saturating_add(1))
     }
 
-    /// The byte offset of a 1-based line and column (the inverse of [`Sink::position`]).
-    pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let mut offset = 0usize;
-        for (i, l) in self.src.split_inclusive('\n').enumerate() {
-            if i.saturating_add(1) == line {
-                let col_bytes: usize = l
-                    .chars()
-                    .take(column.saturating_sub(1))
-                    .map(char::len_utf8)
-                    .sum();
-                return offset.saturating_add(col_bytes);
-            }
-            offset = offset.saturating_add(l.len());
-        }
-        offset
-    }
-
     pub fn origin(&self, offset: usize) -> String {
         let (l, c) = self.position(offset);
         format!("{}:{l}:{c}", self.file)

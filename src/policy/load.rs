@@ -196,17 +196,7 @@ fn apply(
             }
         }
     }
-    for w in &raw.waivers {
-        if !known(&rules, &w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
-            let at = offset_of_origin(&sink, &w.origin);
-            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
-            sink.error(
-                at,
-                format!("[[waiver]] names unknown rule `{}`", w.rule),
-                hint,
-            );
-        }
-    }
+    unknown_waiver_rules(&mut sink, &raw.waivers, |id| known(&rules, id), &rules);
     waivers.extend(raw.waivers);
     let diags = sink.diags;
     let policy = Policy {
@@ -219,12 +209,23 @@ fn apply(
     (policy, diags)
 }
 
-/// Waiver origins are `file:line:col`; recover the byte offset for a new diagnostic.
-fn offset_of_origin(sink: &super::diag::Sink<'_>, origin: &str) -> usize {
-    let mut parts = origin.rsplitn(3, ':');
-    let col: usize = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
-    let line: usize = parts.next().and_then(|l| l.parse().ok()).unwrap_or(1);
-    sink.offset_of(line, col)
+/// Reports waivers whose rule is not in the policy (`parse-error` is always known).
+fn unknown_waiver_rules(
+    sink: &mut super::diag::Sink<'_>,
+    waivers: &[Waiver],
+    known: impl Fn(&str) -> bool,
+    rules: &[Rule],
+) {
+    for w in waivers {
+        if !known(&w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
+            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
+            sink.error(
+                w.at,
+                format!("[[waiver]] names unknown rule `{}`", w.rule),
+                hint,
+            );
+        }
+    }
 }
 
 fn check_waiver_rules(
@@ -234,17 +235,12 @@ fn check_waiver_rules(
     label: &str,
 ) -> Result<(), PolicyErrors> {
     let mut sink = super::diag::Sink::new(label, text);
-    for w in waivers {
-        if !rules.iter().any(|r| r.id == w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
-            let at = offset_of_origin(&sink, &w.origin);
-            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
-            sink.error(
-                at,
-                format!("[[waiver]] names unknown rule `{}`", w.rule),
-                hint,
-            );
-        }
-    }
+    unknown_waiver_rules(
+        &mut sink,
+        waivers,
+        |id| rules.iter().any(|r| r.id == id),
+        rules,
+    );
     if sink.diags.is_empty() {
         Ok(())
     } else {

@@ -299,6 +299,8 @@ pub struct Waiver {
     pub expires: Option<Date>,
     /// Where the waiver was written (`file:line:column`), for reports.
     pub origin: String,
+    /// Byte offset of the entry in its file, for diagnostics found after parsing.
+    pub at: usize,
 }
 
 /// A resolved policy: `extends` applied, overrides folded in.

@@ -405,6 +405,7 @@ impl<'s> Walker<'s> {
             reason: reason?,
             expires,
             origin: self.sink.origin(v.span.start),
+            at: v.span.start,
         })
     }
 
@@ -553,33 +554,36 @@ impl<'s> Walker<'s> {
             }
         }
         if let Some(v) = Self::get(t, "kind") {
-            for (s, at) in self.string_list(v, "`applies.kind`") {
-                match kind_of(&s) {
-                    Some(k) => a.kind.push(k),
-                    None => {
-                        let hint = did_you_mean(&s, KINDS.iter().copied())
-                            .or_else(|| Some(format!("kinds: {}", KINDS.join(", "))));
-                        self.sink.error(at, format!("unknown kind `{s}`"), hint);
-                        ok = false;
-                    }
-                }
-            }
+            ok &= self.enum_list(v, "kind", KINDS, kind_of, &mut a.kind);
         }
         if let Some(v) = Self::get(t, "toolchain") {
-            for (s, at) in self.string_list(v, "`applies.toolchain`") {
-                match toolchain_of(&s) {
-                    Some(k) => a.toolchain.push(k),
-                    None => {
-                        let hint = did_you_mean(&s, TOOLCHAINS.iter().copied())
-                            .or_else(|| Some(format!("toolchains: {}", TOOLCHAINS.join(", "))));
-                        self.sink
-                            .error(at, format!("unknown toolchain `{s}`"), hint);
-                        ok = false;
-                    }
+            ok &= self.enum_list(v, "toolchain", TOOLCHAINS, toolchain_of, &mut a.toolchain);
+        }
+        ok.then_some(a)
+    }
+
+    /// Reads `applies.<key>` as a list of names from `names`, converted by `of`.
+    fn enum_list<T>(
+        &mut self,
+        v: &Value<'_>,
+        key: &str,
+        names: &[&str],
+        of: fn(&str) -> Option<T>,
+        out: &mut Vec<T>,
+    ) -> bool {
+        let mut ok = true;
+        for (s, at) in self.string_list(v, &format!("`applies.{key}`")) {
+            match of(&s) {
+                Some(x) => out.push(x),
+                None => {
+                    let hint = did_you_mean(&s, names.iter().copied())
+                        .or_else(|| Some(format!("{key}s: {}", names.join(", "))));
+                    self.sink.error(at, format!("unknown {key} `{s}`"), hint);
+                    ok = false;
                 }
             }
         }
-        ok.then_some(a)
+        ok
     }
 
     fn scalar(&mut self, v: &Value<'_>, ty: FactType, fact: &str) -> Option<Scalar> {
