@@ -50,3 +50,7 @@ pub const MAX_DEBUG_ENTRIES: u64 = 256;
 
 /// Maximum length of a string read from a file (interpreter path, RPATH, DLL name).
 pub const MAX_STRING_LEN: u64 = 4096;
+
+/// Maximum WIN_CERTIFICATE entries read from one attribute certificate table. Real files carry
+/// one, UEFI images re-signed by a second CA two; sixteen leaves room without unbounded work.
+pub const MAX_CERT_ENTRIES: u64 = 16;

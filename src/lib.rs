@@ -7,6 +7,7 @@
 // Renderers write to `impl Write`; only the CLI layer (`cli.rs`) may print.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod authenticode;
 pub mod budget;
 pub mod cli;
 pub mod config;

@@ -23,6 +23,8 @@ pub const DIR_BASERELOC: usize = 5;
 pub const DIR_DEBUG: usize = 6;
 pub const DIR_LOAD_CONFIG: usize = 10;
 pub const DIR_CLR: usize = 14;
+/// Byte offset of the security entry within the data directories (8 bytes per entry).
+const SECURITY_DIR_BYTE_OFFSET: u64 = 8 * DIR_SECURITY as u64;
 
 /// One data directory entry (an RVA, or a file offset for the certificate table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,6 +85,9 @@ pub struct PeHeaders {
     pub checksum: u32,
     /// File offset of OptionalHeader.CheckSum (excluded from the computed checksum).
     pub checksum_offset: u64,
+    /// File offset of the security (certificate table) data directory entry.
+    pub security_dir_offset: u64,
+    pub size_of_headers: u32,
     pub dirs: [DataDir; 16],
     pub sections: Vec<Section>,
     pub rich: Option<Vec<RichEntry>>,
@@ -181,6 +186,17 @@ impl PeHeaders {
             checksum: wf.check_sum,
             // CheckSum sits 64 bytes into the optional header in both PE32 and PE32+.
             checksum_offset: opt_offset.saturating_add(64),
+            // Data directories start 96 (PE32) or 112 (PE32+) bytes in; entry 4 is 8 bytes each.
+            security_dir_offset: opt_offset
+                .saturating_add(
+                    if opt.standard_fields.magic == goblin::pe::optional_header::MAGIC_64 {
+                        112
+                    } else {
+                        96
+                    },
+                )
+                .saturating_add(SECURITY_DIR_BYTE_OFFSET),
+            size_of_headers: wf.size_of_headers,
             dirs,
             sections,
             rich,

@@ -16,6 +16,36 @@ mod toolchain;
 pub use checksum::{compute as compute_checksum, reference as reference_checksum};
 pub use hardening::{Checksum, PeHardening, SafeSeh};
 
+/// The parts of a PE image the Authenticode image hash needs (all file offsets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningLayout {
+    pub checksum_offset: u64,
+    pub security_dir_offset: u64,
+    pub size_of_headers: u64,
+    /// The certificate table as the security directory declares it: (file offset, size).
+    pub certificate_table: Option<(u64, u64)>,
+    /// Each section's raw data: (PointerToRawData, SizeOfRawData), in section-table order.
+    pub sections: Vec<(u64, u64)>,
+}
+
+/// Reads the layout the Authenticode image hash is computed over.
+pub fn signing_layout(data: &[u8]) -> Result<SigningLayout> {
+    let h = PeHeaders::parse(data)?;
+    let dir = h.dir(headers::DIR_SECURITY);
+    Ok(SigningLayout {
+        checksum_offset: h.checksum_offset,
+        security_dir_offset: h.security_dir_offset,
+        size_of_headers: u64::from(h.size_of_headers),
+        certificate_table: (dir.address != 0 || dir.size != 0)
+            .then_some((u64::from(dir.address), u64::from(dir.size))),
+        sections: h
+            .sections
+            .iter()
+            .map(|s| (u64::from(s.raw_offset), u64::from(s.raw_size)))
+            .collect(),
+    })
+}
+
 use crate::error::Result;
 use crate::facts::{BinaryFacts, Format, Hardening, Kind};
 use crate::read::Bytes;
