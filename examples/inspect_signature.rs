@@ -14,20 +14,20 @@ fn main() {
         match bingate::authenticode::inspect(&data) {
             Ok(None) => println!("{path}: no certificate table"),
             Ok(Some(i)) => {
-                println!(
-                    "{path}: table at {:#x} ({} bytes), {} entries, anomalies {:?}",
-                    i.table_offset, i.table_size, i.entries, i.anomalies
-                );
+                let anomalies: Vec<&str> = i.anomalies.iter().map(|a| a.id()).collect();
+                println!("{path}: {} entries, anomalies {anomalies:?}", i.entries);
                 for s in i.signatures {
                     match s {
                         Ok(s) => println!(
-                            "  entry {}: {} signed {} computed {:?} match {} signer {:?}",
+                            "  entry {}: {} digest-match={} message-digest={} signature={} key={:?} err={:?}",
                             s.entry,
                             s.digest.algorithm,
-                            s.digest.signed,
-                            s.digest.computed,
                             s.digest.matches,
-                            s.signer.as_ref().map(|x| &x.subject)
+                            s.cms.message_digest_match,
+                            s.cms.signature_valid,
+                            s.signer_key
+                                .map(|k| format!("{}/{:?}", k.algorithm, k.bits)),
+                            s.cms.error
                         ),
                         Err(e) => println!("  error: {e}"),
                     }

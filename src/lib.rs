@@ -17,6 +17,7 @@ pub mod error;
 pub mod facts;
 pub mod guard;
 pub mod pe;
+pub mod pki;
 pub mod policy;
 pub mod read;
 pub mod report;

@@ -215,3 +215,52 @@ fn corrupted_certificate_tables_never_panic() {
         assert!(r.is_ok(), "round {round}: panic");
     }
 }
+
+/// The CMS layer: the signer's RSA or ECDSA signature over the signed attributes verifies on
+/// the test-PKI fixtures, and breaks when the signature value or a signed attribute changes.
+#[test]
+fn signer_signatures_verify_and_break_when_tampered() {
+    for name in ["valid-rsa.exe", "valid-ecdsa.exe", "sha1-only.exe"] {
+        let path = Path::new(ROOT).join("corpus/signed").join(name);
+        let data = std::fs::read(&path).unwrap();
+        let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
+        let s = i.signatures[0].as_ref().unwrap();
+        assert!(
+            s.digest.matches && s.cms.message_digest_match && s.cms.signature_valid,
+            "{name}: {:?}",
+            s.cms
+        );
+        assert!(s.cms.algorithms_consistent);
+
+        // Flip a byte of the program name, a signed attribute (SpcSpOpusInfo).
+        let at =
+            memchr::memmem::find(&data, b"bingate test").expect("program name in the signature");
+        let mut d = data.clone();
+        d[at] ^= 0x20;
+        let i = bingate::authenticode::inspect(&d).unwrap().unwrap();
+        let s = i.signatures[0].as_ref().unwrap();
+        assert!(s.digest.matches, "{name}: the image is untouched");
+        assert!(
+            !s.cms.signature_valid,
+            "{name}: a changed signed attribute must break the signature"
+        );
+    }
+    let key = |name: &str| {
+        let data = std::fs::read(Path::new(ROOT).join("corpus/signed").join(name)).unwrap();
+        let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
+        i.signatures[0]
+            .as_ref()
+            .unwrap()
+            .signer_key
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            key("valid-ecdsa.exe").algorithm.as_str(),
+            key("valid-ecdsa.exe").bits
+        ),
+        ("ecdsa-p256", Some(256))
+    );
+    assert_eq!(key("weak-rsa1024.exe").bits, Some(1024));
+}

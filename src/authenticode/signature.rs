@@ -36,10 +36,24 @@ pub struct Signer {
     pub key_algorithm: String,
 }
 
+/// The CMS SignerInfo checks: the messageDigest attribute against the hash of the encapsulated
+/// SpcIndirectDataContent, and the signer's signature over the DER SET OF signed attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CmsCheck {
+    pub message_digest_match: bool,
+    pub signature_valid: bool,
+    /// The SignerInfo, SignedData and SpcIndirectDataContent name the same digest algorithm.
+    pub algorithms_consistent: bool,
+    /// Why a check failed, when one did.
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignatureInfo {
     pub entry: usize,
     pub digest: DigestCheck,
+    pub cms: CmsCheck,
+    pub signer_key: Option<crate::pki::keys::KeyInfo>,
     /// `None` when no certificate in the bag matches the SignerInfo's issuer and serial.
     pub signer: Option<Signer>,
     pub certificates: usize,
@@ -58,15 +72,102 @@ fn key_algorithm(oid: &str) -> String {
     }
 }
 
-fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
+/// The certificate the SignerInfo names (issuer and serial) in the signature's bag.
+fn signer_cert(sig: &AuthenticodeSignature) -> Option<&Certificate> {
     use cms::signed_data::SignerIdentifier;
     let SignerIdentifier::IssuerAndSerialNumber(ias) = &sig.signer_info().sid else {
         return None;
     };
-    let cert: &Certificate = sig.certificates().find(|c| {
+    sig.certificates().find(|c| {
         c.tbs_certificate.serial_number == ias.serial_number
             && c.tbs_certificate.issuer == ias.issuer
-    })?;
+    })
+}
+
+fn hash(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
+    use digest::Digest as _;
+    Some(match alg {
+        DigestAlg::Md5 => return None,
+        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    })
+}
+
+const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsCheck {
+    let si = sig.signer_info();
+    let signer_alg = si.digest_alg.oid.to_string();
+    let algorithms_consistent = sig.digest_algorithm().oid == si.digest_alg.oid;
+    let mut check = CmsCheck {
+        message_digest_match: false,
+        signature_valid: false,
+        algorithms_consistent,
+        error: None,
+    };
+    let Some(alg) = DigestAlg::from_oid(&signer_alg) else {
+        check.error = Some(format!(
+            "unsupported SignerInfo digest algorithm {signer_alg}"
+        ));
+        return check;
+    };
+    let content = sig.encapsulated_content().unwrap_or_default();
+    let Some(content_hash) = hash(alg, content) else {
+        check.error = Some(format!("{} is not accepted for signatures", alg.name()));
+        return check;
+    };
+    let (signed_bytes_hash, md_ok) = match &si.signed_attrs {
+        Some(attrs) => {
+            let md = attrs
+                .iter()
+                .find(|a| a.oid.to_string() == MESSAGE_DIGEST)
+                .and_then(|a| a.values.iter().next())
+                .and_then(|v| v.decode_as::<der::asn1::OctetString>().ok());
+            let md_ok = md
+                .as_ref()
+                .is_some_and(|m| m.as_bytes() == content_hash.as_slice());
+            let der = match attrs.to_der() {
+                Ok(d) => d,
+                Err(e) => {
+                    check.error = Some(format!("signed attributes do not re-encode: {e}"));
+                    return check;
+                }
+            };
+            (hash(alg, &der), md_ok)
+        }
+        // Without signed attributes the signature covers the content itself.
+        None => (Some(content_hash), true),
+    };
+    check.message_digest_match = md_ok;
+    if !md_ok {
+        check.error = Some("the messageDigest attribute does not match the signed content".into());
+    }
+    let Some(cert) = cert else {
+        check.error = Some("no certificate in the signature matches the SignerInfo".into());
+        return check;
+    };
+    let pss = si.signature_algorithm.oid.to_string() == RSASSA_PSS;
+    match signed_bytes_hash {
+        Some(h) => match crate::pki::keys::verify_prehashed(
+            &cert.tbs_certificate.subject_public_key_info,
+            alg,
+            &h,
+            si.signature.as_bytes(),
+            pss,
+        ) {
+            Ok(()) => check.signature_valid = true,
+            Err(e) => check.error = Some(e.to_string()),
+        },
+        None => check.error = Some("unsupported digest".into()),
+    }
+    check
+}
+
+fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
+    let cert = signer_cert(sig)?;
     let tbs = &cert.tbs_certificate;
     let der = cert.to_der().ok()?;
     Some(Signer {
@@ -97,8 +198,12 @@ pub fn inspect(
     let computed = alg.and_then(|a| image_digest(data, layout, a));
     let signed = hex(sig.digest());
     let computed_hex = computed.as_deref().map(hex);
+    let cert = signer_cert(&sig);
     Ok(SignatureInfo {
         entry,
+        cms: cms_check(&sig, cert),
+        signer_key: cert
+            .map(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info)),
         digest: DigestCheck {
             algorithm: alg.map_or(oid, |a| a.name().to_owned()),
             matches: computed_hex.as_deref() == Some(signed.as_str()),

@@ -1,0 +1,173 @@
+//! Verifying a signature over a pre-computed digest with a certificate's public key.
+
+use der::Encode;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use serde::Serialize;
+use spki::SubjectPublicKeyInfoOwned;
+
+use crate::authenticode::image::DigestAlg;
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const P256: &str = "1.2.840.10045.3.1.7";
+const P384: &str = "1.3.132.0.34";
+
+/// A public key's algorithm and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    /// `rsa`, `rsa-pss`, `ecdsa-p256`, `ecdsa-p384`, or the OID of anything else.
+    pub algorithm: String,
+    pub bits: Option<u32>,
+}
+
+/// Why a signature did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", content = "detail", rename_all = "kebab-case")]
+pub enum KeyError {
+    UnsupportedKey(String),
+    UnsupportedDigest(String),
+    BadKey(String),
+    BadSignature,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::UnsupportedKey(k) => write!(f, "unsupported key algorithm {k}"),
+            KeyError::UnsupportedDigest(d) => write!(f, "unsupported digest {d}"),
+            KeyError::BadKey(e) => write!(f, "unreadable public key: {e}"),
+            KeyError::BadSignature => {
+                write!(f, "the signature does not verify with the signer's key")
+            }
+        }
+    }
+}
+
+fn curve(spki: &SubjectPublicKeyInfoOwned) -> Option<String> {
+    let params = spki.algorithm.parameters.as_ref()?;
+    params
+        .decode_as::<der::asn1::ObjectIdentifier>()
+        .ok()
+        .map(|o| o.to_string())
+}
+
+pub fn key_info(spki: &SubjectPublicKeyInfoOwned) -> KeyInfo {
+    let oid = spki.algorithm.oid.to_string();
+    match oid.as_str() {
+        RSA_ENCRYPTION | RSASSA_PSS => {
+            let bits = spki
+                .to_der()
+                .ok()
+                .and_then(|der| rsa::RsaPublicKey::from_public_key_der(&der).ok())
+                .and_then(|k| u32::try_from(k.n().bits()).ok());
+            KeyInfo {
+                algorithm: if oid == RSA_ENCRYPTION {
+                    "rsa".into()
+                } else {
+                    "rsa-pss".into()
+                },
+                bits,
+            }
+        }
+        EC_PUBLIC_KEY => match curve(spki).as_deref() {
+            Some(P256) => KeyInfo {
+                algorithm: "ecdsa-p256".into(),
+                bits: Some(256),
+            },
+            Some(P384) => KeyInfo {
+                algorithm: "ecdsa-p384".into(),
+                bits: Some(384),
+            },
+            Some(c) => KeyInfo {
+                algorithm: format!("ecdsa-{c}"),
+                bits: None,
+            },
+            None => KeyInfo {
+                algorithm: "ecdsa".into(),
+                bits: None,
+            },
+        },
+        _ => KeyInfo {
+            algorithm: oid,
+            bits: None,
+        },
+    }
+}
+
+/// PKCS#1 v1.5 with SHA-1: the DigestInfo prefix from RFC 8017 §9.2 note 1 (sha1 0.10 has no
+/// `AssociatedOid` for `Pkcs1v15Sign::new`).
+fn sha1_pkcs1v15() -> rsa::Pkcs1v15Sign {
+    const PREFIX: [u8; 15] = [
+        0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+    ];
+    rsa::Pkcs1v15Sign {
+        hash_len: Some(20),
+        prefix: PREFIX.to_vec().into_boxed_slice(),
+    }
+}
+
+/// Verifies `signature` over `digest` (already computed with `alg`) with the key in `spki`.
+/// `pss` selects RSASSA-PSS for RSA keys (the signature algorithm says which).
+pub fn verify_prehashed(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: DigestAlg,
+    digest: &[u8],
+    signature: &[u8],
+    pss: bool,
+) -> Result<(), KeyError> {
+    let der = spki.to_der().map_err(|e| KeyError::BadKey(e.to_string()))?;
+    let info = key_info(spki);
+    match info.algorithm.as_str() {
+        "rsa" | "rsa-pss" => {
+            let key = rsa::RsaPublicKey::from_public_key_der(&der)
+                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+            let ok = match (alg, pss) {
+                (DigestAlg::Sha1, false) => key.verify(sha1_pkcs1v15(), digest, signature),
+                (DigestAlg::Sha256, false) => {
+                    key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), digest, signature)
+                }
+                (DigestAlg::Sha384, false) => {
+                    key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), digest, signature)
+                }
+                (DigestAlg::Sha512, false) => {
+                    key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), digest, signature)
+                }
+                (DigestAlg::Sha1, true) => {
+                    key.verify(rsa::Pss::new::<sha1::Sha1>(), digest, signature)
+                }
+                (DigestAlg::Sha256, true) => {
+                    key.verify(rsa::Pss::new::<sha2::Sha256>(), digest, signature)
+                }
+                (DigestAlg::Sha384, true) => {
+                    key.verify(rsa::Pss::new::<sha2::Sha384>(), digest, signature)
+                }
+                (DigestAlg::Sha512, true) => {
+                    key.verify(rsa::Pss::new::<sha2::Sha512>(), digest, signature)
+                }
+                (DigestAlg::Md5, _) => return Err(KeyError::UnsupportedDigest("md5".into())),
+            };
+            ok.map_err(|_| KeyError::BadSignature)
+        }
+        "ecdsa-p256" => {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            let key = p256::ecdsa::VerifyingKey::from_public_key_der(&der)
+                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+            let sig = p256::ecdsa::DerSignature::from_bytes(signature)
+                .map_err(|_| KeyError::BadSignature)?;
+            key.verify_prehash(digest, &sig)
+                .map_err(|_| KeyError::BadSignature)
+        }
+        "ecdsa-p384" => {
+            use p384::ecdsa::signature::hazmat::PrehashVerifier;
+            let key = p384::ecdsa::VerifyingKey::from_public_key_der(&der)
+                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+            let sig = p384::ecdsa::DerSignature::from_bytes(signature)
+                .map_err(|_| KeyError::BadSignature)?;
+            key.verify_prehash(digest, &sig)
+                .map_err(|_| KeyError::BadSignature)
+        }
+        other => Err(KeyError::UnsupportedKey(other.to_owned())),
+    }
+}
