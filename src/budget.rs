@@ -54,3 +54,10 @@ pub const MAX_STRING_LEN: u64 = 4096;
 /// Maximum WIN_CERTIFICATE entries read from one attribute certificate table. Real files carry
 /// one, UEFI images re-signed by a second CA two; sixteen leaves room without unbounded work.
 pub const MAX_CERT_ENTRIES: u64 = 16;
+
+/// Maximum certificates in a validated path, leaf and anchor included. Code-signing chains have
+/// three or four; webpki allows the same order of magnitude.
+pub const MAX_CHAIN_DEPTH: usize = 8;
+
+/// Maximum certificate signature checks while building one path (webpki's budget is 100).
+pub const MAX_SIGNATURE_CHECKS: u64 = 64;

@@ -181,6 +181,19 @@ fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
     })
 }
 
+/// The signer certificate and the whole certificate bag of a signature's DER.
+pub fn certificates(der: &[u8]) -> Result<(Option<Certificate>, Vec<Certificate>), String> {
+    let sig = crate::guard::contain("Authenticode signature", None, || {
+        AuthenticodeSignature::from_bytes(der)
+    })
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
+    Ok((
+        signer_cert(&sig).cloned(),
+        sig.certificates().cloned().collect(),
+    ))
+}
+
 /// Parses one entry's DER and checks the image digest. Errors are messages for the report.
 pub fn inspect(
     data: &[u8],

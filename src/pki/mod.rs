@@ -1,4 +1,5 @@
 //! Public-key cryptography: the one place that knows `rsa`, `p256` and `p384`. The rest of
 //! bingate asks "does this key sign this digest?" and gets a typed answer.
 
+pub mod chain;
 pub mod keys;

@@ -1,0 +1,408 @@
+//! Building and validating a certificate path from a signer to a trust anchor, the way
+//! WinVerifyTrust judges Authenticode chains: signatures, validity at the decisive time,
+//! basicConstraints and path length, keyUsage, and the EKU rules (the purpose on the leaf, or no
+//! EKU anywhere; a CA with an EKU extension must allow the purpose too).
+//!
+//! Work is bounded (webpki's `Budget`): path depth and signature checks have named limits, and
+//! when several candidate paths fail, the most specific failure is reported.
+
+use der::{Decode, Encode};
+use serde::Serialize;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+
+use crate::authenticode::image::DigestAlg;
+use crate::budget::{MAX_CHAIN_DEPTH, MAX_SIGNATURE_CHECKS};
+
+/// What the leaf must be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    CodeSigning,
+    TimeStamping,
+}
+
+impl Purpose {
+    fn oid(self) -> &'static str {
+        match self {
+            Purpose::CodeSigning => "1.3.6.1.5.5.7.3.3",
+            Purpose::TimeStamping => "1.3.6.1.5.5.7.3.8",
+        }
+    }
+}
+
+const ANY_EKU: &str = "2.5.29.37.0";
+const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_KEY_USAGE: &str = "2.5.29.15";
+const OID_EKU: &str = "2.5.29.37";
+
+/// Why no valid path was found, most specific first in [`ChainError::rank`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum ChainError {
+    /// The path ends at a certificate that is not a trust anchor.
+    Untrusted {
+        subject: String,
+    },
+    NoIssuer {
+        subject: String,
+        issuer: String,
+    },
+    BadSignature {
+        subject: String,
+    },
+    Expired {
+        subject: String,
+        not_after: String,
+        checked_at: String,
+    },
+    NotYetValid {
+        subject: String,
+        not_before: String,
+        checked_at: String,
+    },
+    NotCa {
+        subject: String,
+    },
+    PathLength {
+        subject: String,
+    },
+    KeyUsage {
+        subject: String,
+    },
+    WrongPurpose {
+        subject: String,
+        purpose: String,
+    },
+    Budget {
+        what: String,
+    },
+}
+
+impl ChainError {
+    /// Higher is more specific (rustls/webpki `most_specific`): a wrong EKU or expiry on a real
+    /// path says more than "no issuer found" on a dead end.
+    fn rank(&self) -> u8 {
+        match self {
+            ChainError::Budget { .. } => 0,
+            ChainError::NoIssuer { .. } => 1,
+            ChainError::Untrusted { .. } => 2,
+            ChainError::BadSignature { .. } => 3,
+            ChainError::NotCa { .. } | ChainError::PathLength { .. } => 4,
+            ChainError::KeyUsage { .. } | ChainError::WrongPurpose { .. } => 5,
+            ChainError::NotYetValid { .. } | ChainError::Expired { .. } => 6,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ChainError::Untrusted { subject } => {
+                format!("the chain ends at {subject}, which is not a trust anchor")
+            }
+            ChainError::NoIssuer { subject, issuer } => {
+                format!("no certificate for {issuer}, the issuer of {subject}")
+            }
+            ChainError::BadSignature { subject } => {
+                format!("the signature on {subject} does not verify")
+            }
+            ChainError::Expired {
+                subject,
+                not_after,
+                checked_at,
+            } => format!("{subject} expired {not_after} (checked at {checked_at})"),
+            ChainError::NotYetValid {
+                subject,
+                not_before,
+                checked_at,
+            } => format!("{subject} is not valid before {not_before} (checked at {checked_at})"),
+            ChainError::NotCa { subject } => {
+                format!("{subject} issues certificates but is not a CA (basicConstraints)")
+            }
+            ChainError::PathLength { subject } => {
+                format!("the path is longer than {subject}'s pathLenConstraint allows")
+            }
+            ChainError::KeyUsage { subject } => {
+                format!("{subject}'s keyUsage does not allow this use")
+            }
+            ChainError::WrongPurpose { subject, purpose } => {
+                format!("{subject}'s extended key usage does not allow {purpose}")
+            }
+            ChainError::Budget { what } => format!("budget exceeded: {what}"),
+        }
+    }
+}
+
+/// Trust anchors for one purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Anchors {
+    pub certs: Vec<Certificate>,
+}
+
+impl Anchors {
+    /// Loads every certificate of a PEM bundle (comments between blocks are allowed).
+    pub fn from_pem(pem: &[u8]) -> Result<Anchors, String> {
+        Certificate::load_pem_chain(pem)
+            .map(|certs| Anchors { certs })
+            .map_err(|e| e.to_string())
+    }
+
+    fn is_anchor(&self, c: &Certificate) -> bool {
+        self.certs.iter().any(|a| {
+            a.tbs_certificate.subject == c.tbs_certificate.subject
+                && a.tbs_certificate.subject_public_key_info
+                    == c.tbs_certificate.subject_public_key_info
+        })
+    }
+}
+
+/// A validated path: subjects from the leaf to the anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Path {
+    pub subjects: Vec<String>,
+}
+
+fn ext<'a>(c: &'a Certificate, oid: &str) -> Option<&'a [u8]> {
+    c.tbs_certificate
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.extn_id.to_string() == oid)
+        .map(|e| e.extn_value.as_bytes())
+}
+
+fn subject(c: &Certificate) -> String {
+    c.tbs_certificate.subject.to_string()
+}
+
+/// The digest and padding a certificate's signature algorithm names.
+fn sig_alg(oid: &str) -> Option<(DigestAlg, bool)> {
+    Some(match oid {
+        "1.2.840.113549.1.1.5" => (DigestAlg::Sha1, false),
+        "1.2.840.113549.1.1.11" => (DigestAlg::Sha256, false),
+        "1.2.840.113549.1.1.12" => (DigestAlg::Sha384, false),
+        "1.2.840.113549.1.1.13" => (DigestAlg::Sha512, false),
+        // RSASSA-PSS: SHA-256 is what code-signing CAs use; other parameters are not read yet.
+        "1.2.840.113549.1.1.10" => (DigestAlg::Sha256, true),
+        "1.2.840.10045.4.1" => (DigestAlg::Sha1, false),
+        "1.2.840.10045.4.3.2" => (DigestAlg::Sha256, false),
+        "1.2.840.10045.4.3.3" => (DigestAlg::Sha384, false),
+        "1.2.840.10045.4.3.4" => (DigestAlg::Sha512, false),
+        _ => return None,
+    })
+}
+
+fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
+    use digest::Digest as _;
+    Some(match alg {
+        DigestAlg::Md5 => return None,
+        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    })
+}
+
+/// Does `issuer`'s key verify the signature on `cert`?
+fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    let Some((alg, pss)) = sig_alg(&cert.signature_algorithm.oid.to_string()) else {
+        return false;
+    };
+    let Ok(tbs) = cert.tbs_certificate.to_der() else {
+        return false;
+    };
+    let Some(h) = digest(alg, &tbs) else {
+        return false;
+    };
+    let Some(sig) = cert.signature.as_bytes() else {
+        return false;
+    };
+    crate::pki::keys::verify_prehashed(
+        &issuer.tbs_certificate.subject_public_key_info,
+        alg,
+        &h,
+        sig,
+        pss,
+    )
+    .is_ok()
+}
+
+fn unix(t: x509_cert::time::Time) -> u64 {
+    t.to_unix_duration().as_secs()
+}
+
+fn show_time(secs: u64) -> String {
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+struct Search<'a> {
+    pool: &'a [Certificate],
+    anchors: &'a Anchors,
+    at: u64,
+    purpose: Purpose,
+    checks: u64,
+    best: Option<ChainError>,
+}
+
+impl Search<'_> {
+    fn fail(&mut self, e: ChainError) {
+        if self.best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+            self.best = Some(e);
+        }
+    }
+
+    /// Checks `c` itself at its position (`depth` 0 = leaf, `cas_below` CAs under it).
+    fn check_cert(&mut self, c: &Certificate, depth: usize, cas_below: usize) -> bool {
+        let s = subject(c);
+        let v = &c.tbs_certificate.validity;
+        if self.at < unix(v.not_before) {
+            self.fail(ChainError::NotYetValid {
+                subject: s,
+                not_before: v.not_before.to_string(),
+                checked_at: show_time(self.at),
+            });
+            return false;
+        }
+        if self.at > unix(v.not_after) {
+            self.fail(ChainError::Expired {
+                subject: s,
+                not_after: v.not_after.to_string(),
+                checked_at: show_time(self.at),
+            });
+            return false;
+        }
+        let eku = ext(c, OID_EKU).and_then(|b| ExtendedKeyUsage::from_der(b).ok());
+        if let Some(eku) = &eku {
+            let allowed = eku.0.iter().any(|o| {
+                let o = o.to_string();
+                o == self.purpose.oid() || (depth > 0 && o == ANY_EKU)
+            });
+            if !allowed {
+                self.fail(ChainError::WrongPurpose {
+                    subject: s,
+                    purpose: self.purpose.oid().to_owned(),
+                });
+                return false;
+            }
+        }
+        let ku = ext(c, OID_KEY_USAGE).and_then(|b| KeyUsage::from_der(b).ok());
+        if depth == 0 {
+            if ku.as_ref().is_some_and(|k| !k.digital_signature()) {
+                self.fail(ChainError::KeyUsage { subject: s });
+                return false;
+            }
+        } else {
+            let bc = ext(c, OID_BASIC_CONSTRAINTS).and_then(|b| BasicConstraints::from_der(b).ok());
+            match bc {
+                Some(b) if b.ca => {
+                    if b.path_len_constraint
+                        .is_some_and(|n| usize::from(n) < cas_below)
+                    {
+                        self.fail(ChainError::PathLength { subject: s });
+                        return false;
+                    }
+                }
+                _ => {
+                    self.fail(ChainError::NotCa { subject: s });
+                    return false;
+                }
+            }
+            if ku.as_ref().is_some_and(|k| !k.key_cert_sign()) {
+                self.fail(ChainError::KeyUsage { subject: s });
+                return false;
+            }
+        }
+        true
+    }
+
+    fn extend(&mut self, path: &mut Vec<Certificate>) -> bool {
+        let Some(current) = path.last().cloned() else {
+            return false;
+        };
+        let depth = path.len().saturating_sub(1);
+        let cas_below = depth.saturating_sub(1);
+        if !self.check_cert(&current, depth, cas_below) {
+            return false;
+        }
+        if self.anchors.is_anchor(&current) {
+            return true;
+        }
+        if path.len() >= MAX_CHAIN_DEPTH {
+            self.fail(ChainError::Budget {
+                what: format!("chain deeper than {MAX_CHAIN_DEPTH}"),
+            });
+            return false;
+        }
+        let issuer_name = &current.tbs_certificate.issuer;
+        let candidates: Vec<Certificate> = self
+            .pool
+            .iter()
+            .chain(self.anchors.certs.iter())
+            .filter(|c| &c.tbs_certificate.subject == issuer_name)
+            .filter(|c| !path.iter().any(|p| p == *c))
+            .cloned()
+            .collect();
+        if candidates.is_empty() {
+            let s = subject(&current);
+            if current.tbs_certificate.subject == current.tbs_certificate.issuer {
+                self.fail(ChainError::Untrusted { subject: s });
+            } else {
+                self.fail(ChainError::NoIssuer {
+                    subject: s,
+                    issuer: issuer_name.to_string(),
+                });
+            }
+            return false;
+        }
+        for cand in candidates {
+            self.checks = self.checks.saturating_add(1);
+            if self.checks > MAX_SIGNATURE_CHECKS {
+                self.fail(ChainError::Budget {
+                    what: format!("more than {MAX_SIGNATURE_CHECKS} signature checks"),
+                });
+                return false;
+            }
+            if !signed_by(&current, &cand) {
+                self.fail(ChainError::BadSignature {
+                    subject: subject(&current),
+                });
+                continue;
+            }
+            path.push(cand);
+            if self.extend(path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+}
+
+/// Finds a valid path from `leaf` through `pool` (the signature's certificates and any extra
+/// intermediates) to one of `anchors`, validated at `at` (Unix seconds) for `purpose`.
+pub fn build(
+    leaf: &Certificate,
+    pool: &[Certificate],
+    anchors: &Anchors,
+    at: u64,
+    purpose: Purpose,
+) -> Result<Path, ChainError> {
+    let mut s = Search {
+        pool,
+        anchors,
+        at,
+        purpose,
+        checks: 0,
+        best: None,
+    };
+    let mut path = vec![leaf.clone()];
+    if s.extend(&mut path) {
+        Ok(Path {
+            subjects: path.iter().map(subject).collect(),
+        })
+    } else {
+        Err(s.best.unwrap_or(ChainError::Untrusted {
+            subject: subject(leaf),
+        }))
+    }
+}
