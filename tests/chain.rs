@@ -117,4 +117,79 @@ fn microsoft_signed_dlls_chain_to_the_default_code_signing_roots() {
         "{:?}",
         path.subjects
     );
+    // Its RFC 3161 timestamp verifies and the TSA chains to a Microsoft time-stamping root.
+    let ts = timestamps("corpus/public/msvc-runtime/vcruntime140.dll");
+    let t = &ts[0];
+    assert!(t.imprint_match && t.cms.signature_valid, "{t:?}");
+    let tsa_roots = anchors("policies/trust/microsoft-timestamping.pem");
+    build(
+        t.tsa_cert.as_ref().unwrap(),
+        &t.certificates,
+        &tsa_roots,
+        t.time,
+        Purpose::TimeStamping,
+    )
+    .unwrap();
+}
+
+fn timestamps(rel: &str) -> Vec<bingate::authenticode::timestamp::Timestamp> {
+    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
+    let s = i.signatures.into_iter().next().unwrap().unwrap();
+    assert!(
+        s.timestamp_errors.is_empty(),
+        "{rel}: {:?}",
+        s.timestamp_errors
+    );
+    s.timestamps
+}
+
+/// RFC 3161: the token is bound to the signature, signed by the TSA, and the TSA chains to the
+/// root for time stamping at the stamped time.
+#[test]
+fn rfc3161_timestamps_are_bound_signed_and_chain_for_time_stamping() {
+    let ts = timestamps("corpus/signed/valid-rsa.exe");
+    assert_eq!(ts.len(), 1);
+    let t = &ts[0];
+    assert_eq!(t.kind, bingate::authenticode::timestamp::Kind::Rfc3161);
+    assert!(
+        t.imprint_match && t.cms.message_digest_match && t.cms.signature_valid,
+        "{t:?}"
+    );
+    // corpus/signed/expected.json: valid-rsa.exe is stamped 2026-01-15.
+    assert_eq!(t.time, 1_768_435_200, "{}", t.time);
+    let a = anchors("corpus/pki/root.pem");
+    build(
+        t.tsa_cert.as_ref().unwrap(),
+        &t.certificates,
+        &a,
+        t.time,
+        Purpose::TimeStamping,
+    )
+    .unwrap();
+    assert!(timestamps("corpus/signed/valid-notimestamp.exe").is_empty());
+}
+
+/// A legacy countersignature (signtool.exe, 2010) is bound to the signature and verifies.
+#[test]
+fn legacy_countersignatures_are_read_and_verified() {
+    let rel = "corpus/public/electron-winstaller/signtool.exe";
+    if !Path::new(ROOT).join(rel).exists() {
+        assert!(
+            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "public corpus absent"
+        );
+        return;
+    }
+    let ts = timestamps(rel);
+    assert_eq!(ts.len(), 1);
+    let t = &ts[0];
+    assert_eq!(t.kind, bingate::authenticode::timestamp::Kind::Legacy);
+    assert!(t.imprint_match && t.cms.signature_valid, "{t:?}");
+    // Signed in 2010 (between 2010-01-01 and 2011-01-01).
+    assert!(
+        (1_262_304_000..1_293_840_000).contains(&t.time),
+        "{}",
+        t.time
+    );
 }

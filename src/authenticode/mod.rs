@@ -13,6 +13,7 @@
 pub mod image;
 pub mod signature;
 pub mod table;
+pub mod timestamp;
 
 use crate::error::Result;
 

@@ -54,6 +54,13 @@ pub struct SignatureInfo {
     pub digest: DigestCheck,
     pub cms: CmsCheck,
     pub signer_key: Option<crate::pki::keys::KeyInfo>,
+    /// RFC 3161 tokens and legacy countersignatures on this signature.
+    pub timestamps: Vec<super::timestamp::Timestamp>,
+    /// Timestamp attributes that could not be read.
+    pub timestamp_errors: Vec<String>,
+    /// Unsigned attributes other than timestamps and nested signatures (not covered by the
+    /// signature).
+    pub other_unsigned_attributes: Vec<String>,
     /// `None` when no certificate in the bag matches the SignerInfo's issuer and serial.
     pub signer: Option<Signer>,
     pub certificates: usize,
@@ -84,7 +91,7 @@ fn signer_cert(sig: &AuthenticodeSignature) -> Option<&Certificate> {
     })
 }
 
-fn hash(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn hash(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
     use digest::Digest as _;
     Some(match alg {
         DigestAlg::Md5 => return None,
@@ -100,12 +107,26 @@ const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 
 fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsCheck {
     let si = sig.signer_info();
-    let signer_alg = si.digest_alg.oid.to_string();
     let algorithms_consistent = sig.digest_algorithm().oid == si.digest_alg.oid;
+    let content = sig.encapsulated_content().unwrap_or_default();
+    let mut check = verify_signer_info(si, content, cert);
+    check.algorithms_consistent = algorithms_consistent;
+    check
+}
+
+/// Checks a CMS SignerInfo: its messageDigest attribute against the hash of `content` and its
+/// signature (over the DER SET OF signed attributes, or over `content` when there are none)
+/// with `cert`'s key. Shared by signatures, RFC 3161 tokens and legacy countersignatures.
+pub fn verify_signer_info(
+    si: &cms::signed_data::SignerInfo,
+    content: &[u8],
+    cert: Option<&Certificate>,
+) -> CmsCheck {
+    let signer_alg = si.digest_alg.oid.to_string();
     let mut check = CmsCheck {
         message_digest_match: false,
         signature_valid: false,
-        algorithms_consistent,
+        algorithms_consistent: true,
         error: None,
     };
     let Some(alg) = DigestAlg::from_oid(&signer_alg) else {
@@ -114,7 +135,6 @@ fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsChec
         ));
         return check;
     };
-    let content = sig.encapsulated_content().unwrap_or_default();
     let Some(content_hash) = hash(alg, content) else {
         check.error = Some(format!("{} is not accepted for signatures", alg.name()));
         return check;
@@ -212,8 +232,19 @@ pub fn inspect(
     let signed = hex(sig.digest());
     let computed_hex = computed.as_deref().map(hex);
     let cert = signer_cert(&sig);
+    let bag: Vec<Certificate> = sig.certificates().cloned().collect();
+    let (mut timestamps, mut timestamp_errors) = (Vec::new(), Vec::new());
+    for t in super::timestamp::read(sig.signer_info(), &bag) {
+        match t {
+            Ok(t) => timestamps.push(t),
+            Err(e) => timestamp_errors.push(e),
+        }
+    }
     Ok(SignatureInfo {
         entry,
+        timestamps,
+        timestamp_errors,
+        other_unsigned_attributes: super::timestamp::other_unsigned_attributes(sig.signer_info()),
         cms: cms_check(&sig, cert),
         signer_key: cert
             .map(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info)),

@@ -1,0 +1,271 @@
+//! Timestamps on an Authenticode signature: RFC 3161 tokens (`1.3.6.1.4.1.311.3.3.1`, whose
+//! TSTInfo imprint is the hash of the signature value) and legacy countersignatures
+//! (`1.2.840.113549.1.9.6`, a SignerInfo whose messageDigest is that hash, with signingTime).
+//!
+//! This layer checks what the bytes prove: the imprint or messageDigest, and the TSA's
+//! signature. Whether the TSA is trusted (its chain, for time stamping, at the stamped time) is
+//! decided by the caller with `pki::chain`.
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignerIdentifier, SignerInfo};
+use der::{Decode, Encode};
+use serde::Serialize;
+use x509_cert::Certificate;
+
+use super::image::DigestAlg;
+use super::signature::{CmsCheck, hash, verify_signer_info};
+
+const RFC3161_ATTR: &str = "1.3.6.1.4.1.311.3.3.1";
+const COUNTERSIGNATURE_ATTR: &str = "1.2.840.113549.1.9.6";
+const TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
+const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Rfc3161,
+    Legacy,
+}
+
+/// A timestamp and what its bytes prove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timestamp {
+    pub kind: Kind,
+    /// Unix seconds of genTime (RFC 3161) or signingTime (legacy).
+    pub time: u64,
+    pub tsa: Option<String>,
+    /// The token is bound to this signature (imprint / messageDigest equals the hash of the
+    /// signature value).
+    pub imprint_match: bool,
+    /// The TSA's own SignerInfo checks (messageDigest and signature).
+    pub cms: CmsCheck,
+    #[serde(skip)]
+    pub tsa_cert: Option<Certificate>,
+    /// Certificates that came with the token (and, for legacy, the signature's bag).
+    #[serde(skip)]
+    pub certificates: Vec<Certificate>,
+}
+
+fn find_cert<'a>(sid: &SignerIdentifier, certs: &'a [Certificate]) -> Option<&'a Certificate> {
+    let SignerIdentifier::IssuerAndSerialNumber(ias) = sid else {
+        return None;
+    };
+    certs.iter().find(|c| {
+        c.tbs_certificate.serial_number == ias.serial_number
+            && c.tbs_certificate.issuer == ias.issuer
+    })
+}
+
+/// The parts of a SignedData a timestamp needs, read element by element: TSAs (osslsigncode's
+/// among them) put the same certificate twice in the `certificates` SET, which strict DER SET OF
+/// decoding rejects and Windows accepts.
+struct LenientSignedData {
+    encap: cms::signed_data::EncapsulatedContentInfo,
+    certificates: Vec<Certificate>,
+    signer_infos: Vec<SignerInfo>,
+}
+
+fn lenient_signed_data(content: &der::Any) -> Result<LenientSignedData, String> {
+    use der::{Reader, SliceReader, Tag, TagNumber, Tagged};
+    let err = |e: der::Error| format!("RFC 3161 token SignedData: {e}");
+    let mut r = SliceReader::new(content.value()).map_err(err)?;
+    let _version = der::Any::decode(&mut r).map_err(err)?;
+    let _digest_algorithms = der::Any::decode(&mut r).map_err(err)?;
+    let encap = cms::signed_data::EncapsulatedContentInfo::decode(&mut r).map_err(err)?;
+    let mut certificates = Vec::new();
+    let mut signer_infos = Vec::new();
+    while !r.is_finished() {
+        let item = der::Any::decode(&mut r).map_err(err)?;
+        let tag = item.tag();
+        if tag
+            == (Tag::ContextSpecific {
+                constructed: true,
+                number: TagNumber::N0,
+            })
+        {
+            let mut inner = SliceReader::new(item.value()).map_err(err)?;
+            while !inner.is_finished() {
+                let c = der::Any::decode(&mut inner).map_err(err)?;
+                if let Ok(cert) = c.decode_as::<Certificate>() {
+                    if !certificates.contains(&cert) {
+                        certificates.push(cert);
+                    }
+                }
+            }
+        } else if tag == Tag::Set {
+            let mut inner = SliceReader::new(item.value()).map_err(err)?;
+            while !inner.is_finished() {
+                signer_infos.push(SignerInfo::decode(&mut inner).map_err(err)?);
+            }
+        }
+        // [1] CRLs and anything else are not needed here.
+    }
+    Ok(LenientSignedData {
+        encap,
+        certificates,
+        signer_infos,
+    })
+}
+
+/// The messageImprint and genTime of a TSTInfo. genTime may carry fractional seconds (RFC 3161
+/// §2.4.2; Microsoft's TSAs use them), which DER GeneralizedTime decoding rejects, so the
+/// fields are read one by one and the time is parsed here.
+fn tst_info(der_bytes: &[u8]) -> Result<(x509_tsp::MessageImprint, u64), String> {
+    use der::SliceReader;
+    let err = |e: der::Error| format!("RFC 3161 TSTInfo: {e}");
+    let seq = der::Any::from_der(der_bytes).map_err(err)?;
+    let mut r = SliceReader::new(seq.value()).map_err(err)?;
+    let _version = der::Any::decode(&mut r).map_err(err)?;
+    let _policy = der::Any::decode(&mut r).map_err(err)?;
+    let imprint = x509_tsp::MessageImprint::decode(&mut r).map_err(err)?;
+    let _serial = der::Any::decode(&mut r).map_err(err)?;
+    let time = der::Any::decode(&mut r).map_err(err)?;
+    let text =
+        std::str::from_utf8(time.value()).map_err(|_| "RFC 3161 genTime is not text".to_owned())?;
+    Ok((
+        imprint,
+        generalized_time(text)
+            .ok_or_else(|| format!("RFC 3161 genTime {text:?} is not YYYYMMDDHHMMSS[.f]Z"))?,
+    ))
+}
+
+/// `YYYYMMDDHHMMSS[.fraction]Z` to Unix seconds (fraction dropped).
+fn generalized_time(s: &str) -> Option<u64> {
+    let s = s.strip_suffix('Z')?;
+    let whole = s.split('.').next()?;
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |a: usize, b: usize| whole.get(a..b)?.parse::<u16>().ok();
+    let dt = der::DateTime::new(
+        n(0, 4)?,
+        n(4, 6)? as u8,
+        n(6, 8)? as u8,
+        n(8, 10)? as u8,
+        n(10, 12)? as u8,
+        n(12, 14)? as u8,
+    )
+    .ok()?;
+    Some(dt.unix_duration().as_secs())
+}
+
+fn rfc3161(value: &der::Any, signature: &[u8]) -> Result<Timestamp, String> {
+    let ci = value
+        .decode_as::<ContentInfo>()
+        .map_err(|e| format!("RFC 3161 token: {e}"))?;
+    let sd = lenient_signed_data(&ci.content)?;
+    if sd.encap.econtent_type.to_string() != TST_INFO {
+        return Err(format!(
+            "RFC 3161 token holds {}, not TSTInfo",
+            sd.encap.econtent_type
+        ));
+    }
+    let econtent = sd
+        .encap
+        .econtent
+        .as_ref()
+        .ok_or("RFC 3161 token without TSTInfo")?;
+    let tst_der = econtent
+        .decode_as::<der::asn1::OctetString>()
+        .map_err(|e| format!("RFC 3161 TSTInfo: {e}"))?;
+    let (imprint, gen_time) = tst_info(tst_der.as_bytes())?;
+    let imprint_alg = DigestAlg::from_oid(&imprint.hash_algorithm.oid.to_string());
+    let imprint_match = imprint_alg
+        .and_then(|a| hash(a, signature))
+        .is_some_and(|h| h.as_slice() == imprint.hashed_message.as_bytes());
+    let certs = sd.certificates;
+    let si: &SignerInfo = sd
+        .signer_infos
+        .first()
+        .ok_or("RFC 3161 token without SignerInfo")?;
+    let cert = find_cert(&si.sid, &certs).cloned();
+    let cms = verify_signer_info(si, tst_der.as_bytes(), cert.as_ref());
+    Ok(Timestamp {
+        kind: Kind::Rfc3161,
+        time: gen_time,
+        tsa: cert.as_ref().map(|c| c.tbs_certificate.subject.to_string()),
+        imprint_match,
+        cms,
+        tsa_cert: cert,
+        certificates: certs,
+    })
+}
+
+fn legacy(value: &der::Any, signature: &[u8], bag: &[Certificate]) -> Result<Timestamp, String> {
+    let si = value
+        .decode_as::<SignerInfo>()
+        .map_err(|e| format!("countersignature: {e}"))?;
+    let time = si
+        .signed_attrs
+        .as_ref()
+        .and_then(|a| a.iter().find(|a| a.oid.to_string() == SIGNING_TIME))
+        .and_then(|a| a.values.iter().next())
+        .and_then(|v| v.to_der().ok())
+        .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
+        .map(|t| t.to_unix_duration().as_secs())
+        .ok_or("countersignature without signingTime")?;
+    let cert = find_cert(&si.sid, bag).cloned();
+    // The countersignature's messageDigest is the hash of the signature value: checking it
+    // against `signature` binds the token, and its signature covers the signed attributes.
+    let cms = verify_signer_info(&si, signature, cert.as_ref());
+    Ok(Timestamp {
+        kind: Kind::Legacy,
+        time,
+        tsa: cert.as_ref().map(|c| c.tbs_certificate.subject.to_string()),
+        imprint_match: cms.message_digest_match,
+        cms,
+        tsa_cert: cert,
+        certificates: bag.to_vec(),
+    })
+}
+
+/// The timestamps in a SignerInfo's unsigned attributes (normally at most one).
+pub fn read(si: &SignerInfo, bag: &[Certificate]) -> Vec<Result<Timestamp, String>> {
+    let signature = si.signature.as_bytes();
+    let Some(attrs) = &si.unsigned_attrs else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for a in attrs.iter() {
+        let oid = a.oid.to_string();
+        for v in a.values.iter() {
+            if oid == RFC3161_ATTR {
+                out.push(rfc3161(v, signature));
+            } else if oid == COUNTERSIGNATURE_ATTR {
+                out.push(legacy(v, signature, bag));
+            }
+        }
+    }
+    out
+}
+
+/// OIDs of unsigned attributes that are neither timestamps nor nested signatures: not covered
+/// by the signature, so reported.
+pub fn other_unsigned_attributes(si: &SignerInfo) -> Vec<String> {
+    const NESTED: &str = "1.3.6.1.4.1.311.2.4.1";
+    si.unsigned_attrs
+        .as_ref()
+        .map(|attrs| {
+            attrs
+                .iter()
+                .map(|a| a.oid.to_string())
+                .filter(|o| o != RFC3161_ATTR && o != COUNTERSIGNATURE_ATTR && o != NESTED)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::generalized_time;
+
+    #[test]
+    fn generalized_time_with_and_without_fractions() {
+        assert_eq!(generalized_time("20260115000000Z"), Some(1_768_435_200));
+        assert_eq!(generalized_time("20260115000000.123Z"), Some(1_768_435_200));
+        assert_eq!(generalized_time("20260115000000"), None);
+        assert_eq!(generalized_time("2026011500000Z"), None);
+        assert_eq!(generalized_time("20261345000000Z"), None);
+    }
+}
