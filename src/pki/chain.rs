@@ -73,6 +73,11 @@ pub enum ChainError {
         subject: String,
         purpose: String,
     },
+    /// The anchor's root program does not allow it for this purpose at the checked time.
+    Disallowed {
+        subject: String,
+        window: String,
+    },
     Budget {
         what: String,
     },
@@ -89,7 +94,9 @@ impl ChainError {
             ChainError::BadSignature { .. } => 3,
             ChainError::NotCa { .. } | ChainError::PathLength { .. } => 4,
             ChainError::KeyUsage { .. } | ChainError::WrongPurpose { .. } => 5,
-            ChainError::NotYetValid { .. } | ChainError::Expired { .. } => 6,
+            ChainError::NotYetValid { .. }
+            | ChainError::Expired { .. }
+            | ChainError::Disallowed { .. } => 6,
         }
     }
 
@@ -126,29 +133,64 @@ impl ChainError {
             ChainError::WrongPurpose { subject, purpose } => {
                 format!("{subject}'s extended key usage does not allow {purpose}")
             }
+            ChainError::Disallowed { subject, window } => format!(
+                "the root program does not allow {subject} for this purpose then ({window})"
+            ),
             ChainError::Budget { what } => format!("budget exceeded: {what}"),
         }
     }
 }
 
+/// A trust anchor with the dates its root program attaches for this purpose (Microsoft's CTL:
+/// not-before and disallowed-after, as Unix seconds).
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub cert: Certificate,
+    /// Paths validated at a time before this are not anchored here.
+    pub not_before: Option<u64>,
+    /// Paths validated at a time after this are not anchored here.
+    pub disallowed_after: Option<u64>,
+}
+
 /// Trust anchors for one purpose.
 #[derive(Debug, Clone, Default)]
 pub struct Anchors {
+    pub anchors: Vec<Anchor>,
+    /// All anchor certificates, for issuer lookup.
     pub certs: Vec<Certificate>,
 }
 
 impl Anchors {
-    /// Loads every certificate of a PEM bundle (comments between blocks are allowed).
+    /// Loads every certificate of a PEM bundle (comments between blocks are allowed), with no
+    /// date restrictions (the user vouches for them).
     pub fn from_pem(pem: &[u8]) -> Result<Anchors, String> {
-        Certificate::load_pem_chain(pem)
-            .map(|certs| Anchors { certs })
-            .map_err(|e| e.to_string())
+        let certs = Certificate::load_pem_chain(pem).map_err(|e| e.to_string())?;
+        let mut a = Anchors::default();
+        for cert in certs {
+            a.push(Anchor {
+                cert,
+                not_before: None,
+                disallowed_after: None,
+            });
+        }
+        Ok(a)
     }
 
-    fn is_anchor(&self, c: &Certificate) -> bool {
-        self.certs.iter().any(|a| {
-            a.tbs_certificate.subject == c.tbs_certificate.subject
-                && a.tbs_certificate.subject_public_key_info
+    pub fn push(&mut self, anchor: Anchor) {
+        self.certs.push(anchor.cert.clone());
+        self.anchors.push(anchor);
+    }
+
+    pub fn extend(&mut self, other: Anchors) {
+        for a in other.anchors {
+            self.push(a);
+        }
+    }
+
+    fn find(&self, c: &Certificate) -> Option<&Anchor> {
+        self.anchors.iter().find(|a| {
+            a.cert.tbs_certificate.subject == c.tbs_certificate.subject
+                && a.cert.tbs_certificate.subject_public_key_info
                     == c.tbs_certificate.subject_public_key_info
         })
     }
@@ -324,7 +366,22 @@ impl Search<'_> {
         if !self.check_cert(&current, depth, cas_below) {
             return false;
         }
-        if self.anchors.is_anchor(&current) {
+        if let Some(anchor) = self.anchors.find(&current) {
+            let too_early = anchor.not_before.is_some_and(|t| self.at < t);
+            let too_late = anchor.disallowed_after.is_some_and(|t| self.at > t);
+            if too_early || too_late {
+                let window = match (anchor.not_before, anchor.disallowed_after) {
+                    (Some(a), Some(b)) => format!("allowed {} to {}", show_time(a), show_time(b)),
+                    (Some(a), None) => format!("allowed from {}", show_time(a)),
+                    (None, Some(b)) => format!("disallowed after {}", show_time(b)),
+                    (None, None) => String::new(),
+                };
+                self.fail(ChainError::Disallowed {
+                    subject: subject(&current),
+                    window,
+                });
+                return false;
+            }
             return true;
         }
         if path.len() >= MAX_CHAIN_DEPTH {
