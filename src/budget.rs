@@ -61,3 +61,7 @@ pub const MAX_CHAIN_DEPTH: usize = 8;
 
 /// Maximum certificate signature checks while building one path (webpki's budget is 100).
 pub const MAX_SIGNATURE_CHECKS: u64 = 64;
+
+/// Maximum nested Authenticode signatures (1.3.6.1.4.1.311.2.4.1) followed in one file.
+/// Real files nest one (SHA-256 inside SHA-1); a chain of nestings is a decompression bomb.
+pub const MAX_NESTED_SIGNATURES: u64 = 8;

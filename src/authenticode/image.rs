@@ -30,6 +30,18 @@ impl DigestAlg {
         })
     }
 
+    /// The inverse of [`DigestAlg::name`].
+    pub fn from_oid_name(name: &str) -> Option<DigestAlg> {
+        Some(match name {
+            "md5" => DigestAlg::Md5,
+            "sha1" => DigestAlg::Sha1,
+            "sha256" => DigestAlg::Sha256,
+            "sha384" => DigestAlg::Sha384,
+            "sha512" => DigestAlg::Sha512,
+            _ => return None,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DigestAlg::Md5 => "md5",

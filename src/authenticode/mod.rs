@@ -14,6 +14,7 @@ pub mod image;
 pub mod signature;
 pub mod table;
 pub mod timestamp;
+pub mod verify;
 
 use crate::error::Result;
 

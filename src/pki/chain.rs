@@ -200,6 +200,9 @@ impl Anchors {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Path {
     pub subjects: Vec<String>,
+    /// The certificates, leaf first (for revocation checks of each link).
+    #[serde(skip)]
+    pub certs: Vec<Certificate>,
 }
 
 fn ext<'a>(c: &'a Certificate, oid: &str) -> Option<&'a [u8]> {
@@ -456,6 +459,7 @@ pub fn build(
     if s.extend(&mut path) {
         Ok(Path {
             subjects: path.iter().map(subject).collect(),
+            certs: path,
         })
     } else {
         Err(s.best.unwrap_or(ChainError::Untrusted {
