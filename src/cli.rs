@@ -195,6 +195,7 @@ impl CheckArgs {
             },
             today,
             root,
+            signing: None,
         })
     }
 }

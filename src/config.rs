@@ -14,7 +14,31 @@ pub enum OutputFormat {
     Sarif,
 }
 
-#[derive(Debug, Clone)]
+/// Authenticode verification settings (`verify`, and `check` on PE files).
+pub struct SigningConfig {
+    pub code_signing: crate::pki::chain::Anchors,
+    pub time_stamping: crate::pki::chain::Anchors,
+    /// Verification time (Unix seconds) when no valid timestamp decides it.
+    pub at: u64,
+    pub strict: bool,
+    pub require_all: bool,
+    /// Revocation lookup built from `--crl` files.
+    pub revoked: Box<dyn Fn(&x509_cert::Certificate, &x509_cert::Certificate) -> Option<u64> + Send + Sync>,
+}
+
+impl std::fmt::Debug for SigningConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningConfig")
+            .field("code_signing_anchors", &self.code_signing.anchors.len())
+            .field("time_stamping_anchors", &self.time_stamping.anchors.len())
+            .field("at", &self.at)
+            .field("strict", &self.strict)
+            .field("require_all", &self.require_all)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
 pub struct CheckConfig {
     pub paths: Vec<PathBuf>,
     pub format: OutputFormat,
@@ -33,4 +57,6 @@ pub struct CheckConfig {
     pub today: Date,
     /// The root SARIF result URIs are relative to.
     pub root: PathBuf,
+    /// Verify Authenticode signatures of PE files (and report them under `signature`).
+    pub signing: Option<SigningConfig>,
 }

@@ -3,10 +3,12 @@
 mod human;
 mod json;
 mod sarif;
+mod verify_human;
 
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;
 pub use sarif::SarifRenderer;
+pub use verify_human::VerifyRenderer;
 
 use std::io;
 
@@ -31,6 +33,9 @@ pub struct FileReport {
     pub hardening: Option<Hardening>,
     pub warnings: Vec<String>,
     pub error: Option<String>,
+    /// The Authenticode verdict (PE files, when signatures are verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::authenticode::verify::SignatureVerdict>,
     /// Every rule of the policy for this file (absent when no policy was applied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<crate::policy::Finding>>,
@@ -62,6 +67,7 @@ impl FileReport {
             hardening: Some(facts.hardening),
             warnings: facts.warnings,
             error: None,
+            signature: None,
             findings: None,
             severity: Severity::Examined,
         }
@@ -87,6 +93,7 @@ impl FileReport {
             hardening: None,
             warnings: Vec::new(),
             error: Some(error),
+            signature: None,
             findings: None,
             severity,
         }

@@ -7,6 +7,7 @@ use memmap2::Mmap;
 use sha2::{Digest, Sha256};
 
 use super::walk::Candidate;
+use crate::config::SigningConfig;
 use crate::detect::{SNIFF_LEN, Sniffed, sniff};
 use crate::error::{Error, ErrorKind};
 use crate::facts::Format;
@@ -42,7 +43,7 @@ impl Contents {
     }
 }
 
-pub fn check(c: &Candidate, max_file_size: u64) -> Outcome {
+pub fn check(c: &Candidate, max_file_size: u64, signing: Option<&SigningConfig>) -> Outcome {
     let display = c.path.display().to_string();
     let io_error = |e: &std::io::Error| {
         Outcome::file(FileReport::error(
@@ -126,7 +127,13 @@ pub fn check(c: &Candidate, max_file_size: u64) -> Outcome {
         Format::Elf => elf::analyze(data),
     };
     Outcome::file(match facts {
-        Ok(f) => FileReport::from_facts(display, sha256, size, f),
+        Ok(f) => {
+            let mut r = FileReport::from_facts(display, sha256, size, f);
+            if let (Some(s), Format::Pe) = (signing, format) {
+                r.signature = Some(verify_signature(data, s));
+            }
+            r
+        }
         Err(e) => FileReport::error(
             display,
             Some(sha256),
@@ -136,6 +143,20 @@ pub fn check(c: &Candidate, max_file_size: u64) -> Outcome {
             Severity::Examined,
         ),
     })
+}
+
+fn verify_signature(data: &[u8], s: &SigningConfig) -> crate::authenticode::verify::SignatureVerdict {
+    let page_hashes = |_: &[u8], _: &crate::pe::SigningLayout, _: &[u8]| None;
+    let env = crate::authenticode::verify::VerifyEnv {
+        code_signing: &s.code_signing,
+        time_stamping: &s.time_stamping,
+        at: s.at,
+        strict: s.strict,
+        require_all: s.require_all,
+        revoked: s.revoked.as_ref(),
+        page_hashes: &page_hashes,
+    };
+    crate::authenticode::verify::verify(data, &env)
 }
 
 fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -88,7 +88,7 @@ pub fn run(
         let results: Vec<Outcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|c| check(c, config.max_file_size))
+                .map(|c| check(c, config.max_file_size, config.signing.as_ref()))
                 .collect()
         });
         for r in results {

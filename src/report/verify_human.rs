@@ -1,0 +1,117 @@
+//! Human output for `bingate verify`: the verdict first, then who signed, the issuer chain, the
+//! timestamp and every anomaly, in words that need no ASN.1.
+
+use std::io::{self, Write};
+
+use super::{FileReport, Renderer, Skipped, Summary};
+use crate::authenticode::verify::{SignatureVerdict, Status};
+
+pub struct VerifyRenderer<W: Write> {
+    out: W,
+    color: bool,
+}
+
+impl<W: Write> VerifyRenderer<W> {
+    pub fn new(out: W, color: bool) -> Self {
+        VerifyRenderer { out, color }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn verdict(&mut self, status: Status) -> io::Result<()> {
+        let (text, code) = match status {
+            Status::Valid => ("VALID", "32"),
+            Status::Invalid => ("INVALID", "31"),
+            Status::Untrusted => ("UNTRUSTED", "33"),
+            Status::Unsigned => ("UNSIGNED", "31"),
+            Status::Malformed => ("MALFORMED", "31"),
+        };
+        if self.color {
+            write!(self.out, "\x1b[{code}m{text:<10}\x1b[0m")
+        } else {
+            write!(self.out, "{text:<10}")
+        }
+    }
+
+    fn details(&mut self, v: &SignatureVerdict) -> io::Result<()> {
+        if let Some(e) = &v.error {
+            writeln!(self.out, "    {e}")?;
+        }
+        for s in &v.signatures {
+            let which = if s.nested > 0 {
+                format!("nested signature {} in entry {}", s.nested, s.entry)
+            } else if s.entry > 0 {
+                format!("signature in entry {}", s.entry)
+            } else {
+                "primary signature".to_owned()
+            };
+            writeln!(self.out, "    {which}: {} ({})", s.status.as_str(), s.digest_algorithm)?;
+            if let Some(signer) = &s.signer {
+                let bits = s.key_bits.map(|b| format!(" {b}-bit")).unwrap_or_default();
+                writeln!(self.out, "      signed by   {}", signer.subject)?;
+                writeln!(self.out, "      key         {}{bits}, valid {} to {}", signer.key_algorithm, signer.not_before, signer.not_after)?;
+            }
+            if let Some(name) = &s.program_name {
+                writeln!(self.out, "      program     {name}")?;
+            }
+            if s.chain.len() > 1 {
+                writeln!(self.out, "      chain       {}", s.chain.join("\n                  <- "))?;
+            }
+            match &s.timestamp {
+                Some(t) => writeln!(
+                    self.out,
+                    "      timestamp   {} ({}, {}){}",
+                    t.time,
+                    match t.kind {
+                        crate::authenticode::timestamp::Kind::Rfc3161 => "RFC 3161",
+                        crate::authenticode::timestamp::Kind::Legacy => "legacy countersignature",
+                    },
+                    t.tsa.as_deref().unwrap_or("unknown TSA"),
+                    if t.valid { "" } else { " - not valid, ignored" }
+                )?,
+                None => writeln!(self.out, "      timestamp   none: the signature expires with the certificate")?,
+            }
+            if s.page_hashes.present {
+                writeln!(self.out, "      page hashes {}", if s.page_hashes.verified { "verified" } else { "MISMATCH" })?;
+            }
+            for r in &s.reasons {
+                writeln!(self.out, "      - {} ({})", r.message, r.code)?;
+            }
+        }
+        for a in &v.anomalies {
+            writeln!(self.out, "    anomaly: {} {}", a.id, a.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Renderer for VerifyRenderer<W> {
+    fn begin(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn file(&mut self, f: &FileReport) -> io::Result<()> {
+        match (&f.signature, &f.error) {
+            (Some(v), _) => {
+                self.verdict(v.status)?;
+                writeln!(self.out, "{}", f.path)?;
+                self.details(v)
+            }
+            (None, Some(e)) => {
+                self.verdict(Status::Malformed)?;
+                writeln!(self.out, "{}: {e}", f.path)
+            }
+            (None, None) => {
+                write!(self.out, "{:<10}", "-")?;
+                writeln!(self.out, "{}: not a PE file (no Authenticode signature to verify)", f.path)
+            }
+        }
+    }
+
+    fn finish(&mut self, _skipped: &[Skipped], s: &Summary) -> io::Result<()> {
+        writeln!(self.out, "{} files verified", s.files)?;
+        self.out.flush()
+    }
+}
