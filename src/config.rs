@@ -14,6 +14,10 @@ pub enum OutputFormat {
     Sarif,
 }
 
+/// Revocation lookup: `Some(revoked_at)` when a CRL lists the certificate (with its issuer).
+pub type Revoked =
+    Box<dyn Fn(&x509_cert::Certificate, &x509_cert::Certificate) -> Option<u64> + Send + Sync>;
+
 /// Authenticode verification settings (`verify`, and `check` on PE files).
 pub struct SigningConfig {
     pub code_signing: crate::pki::chain::Anchors,
@@ -23,7 +27,7 @@ pub struct SigningConfig {
     pub strict: bool,
     pub require_all: bool,
     /// Revocation lookup built from `--crl` files.
-    pub revoked: Box<dyn Fn(&x509_cert::Certificate, &x509_cert::Certificate) -> Option<u64> + Send + Sync>,
+    pub revoked: Revoked,
 }
 
 impl std::fmt::Debug for SigningConfig {
