@@ -35,7 +35,7 @@ const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_KEY_USAGE: &str = "2.5.29.15";
 const OID_EKU: &str = "2.5.29.37";
 
-/// Why no valid path was found, most specific first in [`ChainError::rank`].
+/// Why no valid path was found (when several candidates fail, the most specific is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum ChainError {

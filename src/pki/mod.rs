@@ -2,4 +2,6 @@
 //! bingate asks "does this key sign this digest?" and gets a typed answer.
 
 pub mod chain;
+pub mod crl;
 pub mod keys;
+pub mod trust;

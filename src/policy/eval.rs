@@ -133,7 +133,10 @@ impl<'p> Evaluator<'p> {
             let (status, message) = match (facts, &json) {
                 (Some(h), Some(j)) => match applicable(rule, file, h) {
                     Err(why) => (Status::NotApplicable, why),
-                    Ok(()) => judge(rule, h, j, file.bits),
+                    Ok(()) => match &rule.check {
+                        Check::Named(n) if n.needs_signature() => signing(*n, file),
+                        _ => judge(rule, h, j, file.bits),
+                    },
                 },
                 _ => (
                     Status::NotApplicable,
@@ -396,6 +399,82 @@ fn judge(rule: &Rule, h: &Hardening, json: &Value, bits: Option<u8>) -> (Status,
                 )
             }
         }
+    }
+}
+
+/// Signing checks read the file's Authenticode verdict.
+fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
+    use crate::authenticode::verify::Status as Sig;
+    let Some(v) = &file.signature else {
+        return (Status::NotApplicable, "the signature was not verified in this run".into());
+    };
+    let primary = v.signatures.iter().find(|s| s.entry == 0 && s.nested == 0);
+    let first_reason = || {
+        primary
+            .and_then(|s| s.reasons.first())
+            .map(|r| r.message.clone())
+            .or_else(|| v.error.clone())
+            .unwrap_or_default()
+    };
+    let has = |id: &str| v.anomalies.iter().any(|a| a.id == id);
+    match check {
+        NamedCheck::PeSigned => match v.status {
+            Sig::Unsigned => (Status::Fail, "no Authenticode signature (certificate table absent)".into()),
+            Sig::Malformed => (Status::Fail, format!("the certificate table cannot be read: {}", first_reason())),
+            _ => (Status::Pass, format!("signed ({})", v.status.as_str())),
+        },
+        NamedCheck::PeSignatureValid => match v.status {
+            Sig::Valid => {
+                let who = primary.and_then(|s| s.signer.as_ref()).map(|s| s.subject.clone()).unwrap_or_default();
+                (Status::Pass, format!("valid signature by {who}"))
+            }
+            Sig::Unsigned => (Status::Fail, "unsigned".into()),
+            s => (Status::Fail, format!("signature {}: {}", s.as_str(), first_reason())),
+        },
+        NamedCheck::PeTimestamped => match primary.and_then(|s| s.timestamp.as_ref()) {
+            Some(t) if t.valid => (Status::Pass, format!("timestamped {}", t.time)),
+            Some(t) => (Status::Fail, format!("the timestamp ({}) does not verify", t.time)),
+            None if v.status == Sig::Unsigned => (Status::NotApplicable, "unsigned".into()),
+            None => (Status::Fail, "no timestamp: the signature expires with the certificate".into()),
+        },
+        NamedCheck::PeNoSha1Only => {
+            if v.signatures.is_empty() {
+                (Status::NotApplicable, "unsigned".into())
+            } else if has("sha1-only") {
+                (Status::Fail, "every signature uses SHA-1 or MD5".into())
+            } else {
+                (Status::Pass, "a SHA-256 or stronger signature is present".into())
+            }
+        }
+        NamedCheck::PeNoSignaturePadding => {
+            let found: Vec<&str> = v
+                .anomalies
+                .iter()
+                .filter(|a| a.id == "padding" || a.id == "trailing-data")
+                .map(|a| a.id.as_str())
+                .collect();
+            if v.status == Sig::Unsigned {
+                (Status::NotApplicable, "unsigned".into())
+            } else if found.is_empty() {
+                (Status::Pass, "no padding in WIN_CERTIFICATE and no data after the table".into())
+            } else {
+                (Status::Fail, format!("bytes outside the signature: {}", found.join(", ")))
+            }
+        }
+        NamedCheck::PeSigningKeySize => {
+            let weak: Vec<String> = v
+                .signatures
+                .iter()
+                .filter(|s| s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa") && s.key_bits.is_some_and(|b| b < 2048))
+                .map(|s| format!("RSA-{}", s.key_bits.unwrap_or(0)))
+                .collect();
+            match (v.signatures.is_empty(), weak.is_empty()) {
+                (true, _) => (Status::NotApplicable, "unsigned".into()),
+                (false, true) => (Status::Pass, "signer keys meet RSA-2048".into()),
+                (false, false) => (Status::Fail, format!("weak signer keys: {}", weak.join(", "))),
+            }
+        }
+        _ => (Status::NotApplicable, String::new()),
     }
 }
 

@@ -75,6 +75,18 @@ pub enum NamedCheck {
     ElfFortify,
     /// RPATH/RUNPATH entries are absolute (or `$ORIGIN`-relative), non-empty, not world-writable.
     ElfSafePaths,
+    /// The image carries an Authenticode signature (not unsigned, not malformed).
+    PeSigned,
+    /// The signature verifies: digest, CMS signature, trusted chain at the decisive time.
+    PeSignatureValid,
+    /// The primary signature carries a valid timestamp.
+    PeTimestamped,
+    /// Not SHA-1 (or MD5) only: some signature uses SHA-256 or better.
+    PeNoSha1Only,
+    /// No data outside what the signature covers: no padding in WIN_CERTIFICATE, no trailing data.
+    PeNoSignaturePadding,
+    /// Signer keys: RSA at least 2048 bits.
+    PeSigningKeySize,
 }
 
 impl NamedCheck {
@@ -119,6 +131,20 @@ impl NamedCheck {
             NamedCheck::ElfSafePaths,
             "RPATH/RUNPATH entries absolute or $ORIGIN-relative, non-empty, outside world-writable directories",
         ),
+        ("pe-signed", NamedCheck::PeSigned, "an Authenticode signature is present and readable"),
+        (
+            "pe-signature-valid",
+            NamedCheck::PeSignatureValid,
+            "the Authenticode signature verifies: image digest, signer signature, chain to a trusted code-signing root at the decisive time, no revocation",
+        ),
+        ("pe-timestamped", NamedCheck::PeTimestamped, "the primary signature carries a valid RFC 3161 or legacy timestamp"),
+        ("pe-no-sha1-only", NamedCheck::PeNoSha1Only, "at least one signature uses SHA-256 or better"),
+        (
+            "pe-no-signature-padding",
+            NamedCheck::PeNoSignaturePadding,
+            "no bytes the signature does not cover: no padding inside WIN_CERTIFICATE (CVE-2013-3900), no data after the table",
+        ),
+        ("pe-signing-key-size", NamedCheck::PeSigningKeySize, "RSA signer keys are at least 2048 bits"),
     ];
 
     pub fn parse(name: &str) -> Option<NamedCheck> {
@@ -142,6 +168,19 @@ impl NamedCheck {
             .find(|(_, c, _)| *c == self)
             .map(|(_, _, d)| *d)
             .unwrap_or("?")
+    }
+
+    /// Does the check read the Authenticode verdict rather than hardening facts?
+    pub fn needs_signature(self) -> bool {
+        matches!(
+            self,
+            NamedCheck::PeSigned
+                | NamedCheck::PeSignatureValid
+                | NamedCheck::PeTimestamped
+                | NamedCheck::PeNoSha1Only
+                | NamedCheck::PeNoSignaturePadding
+                | NamedCheck::PeSigningKeySize
+        )
     }
 
     /// The format a named check reads.
