@@ -11,6 +11,7 @@
 )]
 
 pub mod image;
+pub mod pagehash;
 pub mod signature;
 pub mod table;
 pub mod timestamp;

@@ -1,0 +1,101 @@
+//! The Authenticode verdict on every signed fixture, against the expected verdicts in
+//! corpus/signed/expected.json (WinVerifyTrust's rules; where osslsigncode differs, the file
+//! says why).
+
+use std::path::Path;
+
+use bingate::authenticode::verify::{Status, VerifyEnv, verify};
+use bingate::pki::chain::Anchors;
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// 2026-11-22T00:00:00Z, the verification time expected.json reasons with.
+const NOV_2026: u64 = 1_795_305_600;
+
+fn status_name(s: Status) -> &'static str {
+    s.as_str()
+}
+
+#[test]
+fn every_signed_fixture_gets_its_expected_verdict() {
+    let corpus = Path::new(ROOT).join("corpus");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus.join("signed/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let anchors = Anchors::from_pem(&std::fs::read(corpus.join("pki/root.pem")).unwrap()).unwrap();
+    let crl_path = corpus.join("pki/intermediate.crl.pem");
+    let crls = bingate::pki::crl::load(&std::fs::read(&crl_path).unwrap(), "intermediate.crl.pem")
+        .unwrap();
+    let revs = bingate::pki::crl::Revocations::new(crls);
+    let revoked = |cert: &x509_cert::Certificate, issuer: &x509_cert::Certificate| match revs
+        .check(cert, issuer, NOV_2026)
+    {
+        bingate::pki::crl::RevocationStatus::Revoked { at, .. } => Some(at),
+        _ => None,
+    };
+    let page_hashes = |data: &[u8], layout: &bingate::pe::SigningLayout, indirect: &[u8]| {
+        bingate::authenticode::pagehash::verify(data, layout, indirect).map(|p| p.verified)
+    };
+    let mut mismatches = Vec::new();
+    let fixtures = expected.as_object().unwrap();
+    assert!(fixtures.len() >= 24, "{} fixtures", fixtures.len());
+    for (rel, want) in fixtures {
+        let data = std::fs::read(corpus.join(rel)).unwrap();
+        for strict in [false, true] {
+            let env = VerifyEnv {
+                code_signing: &anchors,
+                time_stamping: &anchors,
+                at: NOV_2026,
+                strict,
+                require_all: false,
+                revoked: &revoked,
+                page_hashes: &page_hashes,
+            };
+            let v = verify(&data, &env);
+            let key = if strict {
+                "expected_strict_status"
+            } else {
+                "expected_status"
+            };
+            let want_status = want[key].as_str().unwrap();
+            if status_name(v.status) != want_status {
+                let reasons: Vec<String> = v
+                    .signatures
+                    .iter()
+                    .flat_map(|s| {
+                        s.reasons
+                            .iter()
+                            .map(|r| format!("{}: {}", r.code, r.message))
+                    })
+                    .collect();
+                mismatches.push(format!(
+                    "{rel} (strict {strict}): expected {want_status}, got {} {reasons:?} {:?}",
+                    status_name(v.status),
+                    v.error
+                ));
+            }
+            if !strict {
+                let mut got: Vec<String> = v.anomalies.iter().map(|a| a.id.clone()).collect();
+                got.sort();
+                got.dedup();
+                let mut want_a: Vec<String> = want["expected_anomalies"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect();
+                want_a.sort();
+                if got != want_a {
+                    mismatches.push(format!("{rel}: anomalies expected {want_a:?}, got {got:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
