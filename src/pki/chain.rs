@@ -146,9 +146,11 @@ impl ChainError {
 #[derive(Debug, Clone)]
 pub struct Anchor {
     pub cert: Certificate,
-    /// Paths validated at a time before this are not anchored here.
+    /// Microsoft's NotBefore: end-entity certificates issued (notBefore) after this are not
+    /// anchored here (the root is distrusted for new issuance).
     pub not_before: Option<u64>,
-    /// Paths validated at a time after this are not anchored here.
+    /// Paths validated at a time after this (the timestamp, or the verification time) are not
+    /// anchored here.
     pub disallowed_after: Option<u64>,
 }
 
@@ -370,14 +372,16 @@ impl Search<'_> {
             return false;
         }
         if let Some(anchor) = self.anchors.find(&current) {
-            let too_early = anchor.not_before.is_some_and(|t| self.at < t);
+            let leaf_issued = path
+                .first()
+                .map_or(0, |l| unix(l.tbs_certificate.validity.not_before));
+            let issued_too_late = anchor.not_before.is_some_and(|t| leaf_issued > t);
             let too_late = anchor.disallowed_after.is_some_and(|t| self.at > t);
-            if too_early || too_late {
-                let window = match (anchor.not_before, anchor.disallowed_after) {
-                    (Some(a), Some(b)) => format!("allowed {} to {}", show_time(a), show_time(b)),
-                    (Some(a), None) => format!("allowed from {}", show_time(a)),
-                    (None, Some(b)) => format!("disallowed after {}", show_time(b)),
-                    (None, None) => String::new(),
+            if issued_too_late || too_late {
+                let window = match (issued_too_late, anchor.not_before, anchor.disallowed_after) {
+                    (true, Some(a), _) => format!("not for certificates issued after {}", show_time(a)),
+                    (_, _, Some(b)) => format!("disallowed after {}", show_time(b)),
+                    _ => String::new(),
                 };
                 self.fail(ChainError::Disallowed {
                     subject: subject(&current),
