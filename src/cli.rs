@@ -44,6 +44,193 @@ pub enum Command {
     /// List, show, validate and explain policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Verify the Authenticode signatures of PE files: signed, by whom, trusted, timestamped,
+    /// tampered with?
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// The trust anchors signatures are verified against.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+const VERIFY_EXIT_CODES: &str = "Exit codes: 0 when every file's signature is valid; 1 otherwise; \
+2 for usage or I/O errors.";
+
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// The trust anchors and what each is trusted for.
+    List {
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequireArg {
+    /// The file's status is the primary signature's (first signature of the first entry).
+    Primary,
+    /// Every signature, nested ones included, must be valid.
+    All,
+}
+
+/// Where trust comes from and how strictly signatures are judged.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrustArgs {
+    /// Trust the certificates in FILE (PEM) or DIR (PEM/DER files) for code signing and time
+    /// stamping; repeatable.
+    #[arg(long = "trust", value_name = "FILE|DIR")]
+    pub trust: Vec<PathBuf>,
+    /// Do not use the embedded Microsoft roots.
+    #[arg(long)]
+    pub no_default_trust: bool,
+    /// Also trust the system bundle (/etc/ssl/certs).
+    #[arg(long)]
+    pub system_trust: bool,
+    /// Use this authroot.stl (Microsoft's certificate trust list) for the roots' purposes and dates.
+    #[arg(long, value_name = "FILE")]
+    pub ctl: Option<PathBuf>,
+    /// Certificate revocation lists (DER or PEM); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Verification time (RFC 3339, e.g. 2026-11-22T00:00:00Z; default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
+    /// Emulate EnableCertPaddingCheck: any anomaly (padding, trailing data, SHA-1 only, weak
+    /// key…) makes the signature invalid.
+    #[arg(long)]
+    pub strict: bool,
+    /// Which signatures decide the file's status.
+    #[arg(long, value_enum, default_value = "primary")]
+    pub require: RequireArg,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: VerifyFormatArg,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Files (or directories) to verify.
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyFormatArg {
+    Human,
+    Json,
+}
+
+/// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let (date, rest) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let (y, mo, da) = (
+        d.next()?.parse::<u16>().ok()?,
+        d.next()?.parse::<u8>().ok()?,
+        d.next()?.parse::<u8>().ok()?,
+    );
+    let (clock, offset_secs): (&str, i64) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (c, off) = rest.split_at(at);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (hh, mm) = off.get(1..)?.split_once(':')?;
+        (
+            c,
+            sign * (hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60),
+        )
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.split(':');
+    let (h, mi, se) = (
+        c.next()?.parse::<u8>().ok()?,
+        c.next()?.parse::<u8>().ok()?,
+        c.next()?.parse::<u8>().ok()?,
+    );
+    let dt = der::DateTime::new(y, mo, da, h, mi, se).ok()?;
+    let local = i64::try_from(dt.unix_duration().as_secs()).ok()?;
+    u64::try_from(local - offset_secs).ok()
+}
+
+impl VerifyArgs {
+    /// A `check` run with verification on, no policy, and verify's own output and exit code.
+    pub fn resolve(self) -> Result<CheckConfig, String> {
+        let signing = self.trust.resolve()?;
+        let to_terminal = io::stdout().is_terminal();
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Ok(CheckConfig {
+            paths: self.paths,
+            format: match self.format {
+                VerifyFormatArg::Human => OutputFormat::Verify,
+                VerifyFormatArg::Json => OutputFormat::Json,
+            },
+            output: None,
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            excludes: globset::GlobSet::empty(),
+            follow_symlinks: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            color,
+            progress: io::stderr().is_terminal(),
+            policy: None,
+            fail_on: Level::Deny,
+            today: Date::from_unix(signing.at),
+            root: PathBuf::from("."),
+            signing: Some(signing),
+            verify_mode: true,
+        })
+    }
+}
+
+impl TrustArgs {
+    /// Loads trust anchors and CRLs: the verification settings for `verify` and `check`.
+    pub fn resolve(&self) -> Result<crate::config::SigningConfig, String> {
+        let store = crate::pki::trust::load(&self.options())?;
+        let at = match &self.time {
+            Some(t) => parse_rfc3339(t).ok_or_else(|| {
+                format!("--time {t:?}: expected RFC 3339, e.g. 2026-11-22T00:00:00Z")
+            })?,
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let mut revocations = crate::pki::crl::Revocations::default();
+        for f in &self.crl {
+            let bytes = fs::read(f).map_err(|e| format!("--crl {}: {e}", f.display()))?;
+            revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
+        }
+        Ok(crate::config::SigningConfig {
+            code_signing: store.code_signing,
+            time_stamping: store.time_stamping,
+            at,
+            strict: self.strict,
+            require_all: self.require == RequireArg::All,
+            revoked: Box::new(
+                move |cert, issuer| match revocations.check(cert, issuer, at) {
+                    crate::pki::crl::RevocationStatus::Revoked { at, .. } => Some(at),
+                    _ => None,
+                },
+            ),
+        })
+    }
+
+    pub fn options(&self) -> crate::pki::trust::TrustOptions {
+        crate::pki::trust::TrustOptions {
+            default_store: !self.no_default_trust,
+            ctl: self.ctl.clone(),
+            system: self.system_trust,
+            extra: self.trust.clone(),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,6 +316,11 @@ pub struct CheckArgs {
     /// Judge waiver expiry as of this day (YYYY-MM-DD, UTC; default: today).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
+    /// Do not verify Authenticode signatures of PE files.
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub signing: TrustArgs,
     /// Files or directories to examine.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -195,7 +387,12 @@ impl CheckArgs {
             },
             today,
             root,
-            signing: None,
+            signing: if self.no_verify {
+                None
+            } else {
+                Some(self.signing.resolve()?)
+            },
+            verify_mode: false,
         })
     }
 }
@@ -216,6 +413,26 @@ pub fn main() -> ExitCode {
             let stdout = io::stdout();
             let mut out = stdout.lock();
             policy::commands::run(cmd, &mut out)
+        }
+        Command::Verify(args) => match args.resolve() {
+            Ok(config) => run_check(&config),
+            Err(e) => {
+                eprintln!("bingate: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
+        Command::Trust(TrustCommand::List { trust }) => {
+            match crate::pki::trust::load(&trust.options()) {
+                Ok(store) => {
+                    let stdout = io::stdout();
+                    let mut out = stdout.lock();
+                    crate::pki::trust::list(&store, &mut out).map(|()| EXIT_OK)
+                }
+                Err(e) => {
+                    eprintln!("bingate: {e}");
+                    return ExitCode::from(EXIT_ERROR);
+                }
+            }
         }
     };
     match result {
@@ -283,6 +500,12 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             r.into_inner().flush()?;
             o
         }
+        OutputFormat::Verify => {
+            let mut r = crate::report::VerifyRenderer::new(out, config.color);
+            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+            r.into_inner().flush()?;
+            o
+        }
         OutputFormat::Sarif => {
             let Some(policy) = &config.policy else {
                 return Err(io::Error::other(
@@ -299,9 +522,14 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
     let failed = outcome
         .policy()
         .is_some_and(|p| p.failed_at_or_above(config.fail_on) > 0);
+    let all_valid = outcome
+        .summary
+        .signatures
+        .as_ref()
+        .is_some_and(|c| c.valid == outcome.summary.files);
     Ok(if outcome.tool_errors > 0 {
         EXIT_ERROR
-    } else if failed {
+    } else if (config.verify_mode && !all_valid) || failed {
         EXIT_POLICY_FAILED
     } else {
         EXIT_OK

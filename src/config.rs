@@ -12,6 +12,8 @@ pub enum OutputFormat {
     Human,
     Json,
     Sarif,
+    /// `bingate verify`'s human output.
+    Verify,
 }
 
 /// Revocation lookup: `Some(revoked_at)` when a CRL lists the certificate (with its issuer).
@@ -63,4 +65,6 @@ pub struct CheckConfig {
     pub root: PathBuf,
     /// Verify Authenticode signatures of PE files (and report them under `signature`).
     pub signing: Option<SigningConfig>,
+    /// `verify` mode: the exit code says whether every file's signature is valid.
+    pub verify_mode: bool,
 }

@@ -19,9 +19,10 @@ fn bingate(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `bingate check --no-policy ARGS`: the facts report alone (policies are tested in policy.rs).
+/// `bingate check --no-policy --no-verify ARGS`: the facts report alone (policies are tested in
+/// policy.rs, signatures in verify_cli.rs).
 fn facts(args: &[&str]) -> Output {
-    let mut all = vec!["check", "--no-policy"];
+    let mut all = vec!["check", "--no-policy", "--no-verify"];
     all.extend_from_slice(args);
     bingate(&all)
 }

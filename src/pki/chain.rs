@@ -224,6 +224,8 @@ fn subject(c: &Certificate) -> String {
 fn sig_alg(oid: &str) -> Option<(DigestAlg, bool)> {
     Some(match oid {
         "1.2.840.113549.1.1.5" => (DigestAlg::Sha1, false),
+        // OIW sha1WithRSASignature, used by 1990s-2000s Microsoft PCAs.
+        "1.3.14.3.2.29" => (DigestAlg::Sha1, false),
         "1.2.840.113549.1.1.11" => (DigestAlg::Sha256, false),
         "1.2.840.113549.1.1.12" => (DigestAlg::Sha384, false),
         "1.2.840.113549.1.1.13" => (DigestAlg::Sha512, false),
@@ -349,9 +351,19 @@ impl Search<'_> {
                         return false;
                     }
                 }
-                _ => {
+                Some(_) => {
                     self.fail(ChainError::NotCa { subject: s });
                     return false;
+                }
+                // No basicConstraints: a trust anchor is trusted as configured (RFC 5280 §6.1
+                // does not validate the anchor as a certificate), and CryptoAPI accepts X.509 v1
+                // issuers (old Microsoft and VeriSign chains). A v3 issuer without it is refused.
+                None => {
+                    let v1 = c.tbs_certificate.version == x509_cert::Version::V1;
+                    if !(v1 || self.anchors.find(c).is_some()) {
+                        self.fail(ChainError::NotCa { subject: s });
+                        return false;
+                    }
                 }
             }
             if ku.as_ref().is_some_and(|k| !k.key_cert_sign()) {
@@ -379,7 +391,9 @@ impl Search<'_> {
             let too_late = anchor.disallowed_after.is_some_and(|t| self.at > t);
             if issued_too_late || too_late {
                 let window = match (issued_too_late, anchor.not_before, anchor.disallowed_after) {
-                    (true, Some(a), _) => format!("not for certificates issued after {}", show_time(a)),
+                    (true, Some(a), _) => {
+                        format!("not for certificates issued after {}", show_time(a))
+                    }
                     (_, _, Some(b)) => format!("disallowed after {}", show_time(b)),
                     _ => String::new(),
                 };

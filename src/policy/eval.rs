@@ -406,7 +406,10 @@ fn judge(rule: &Rule, h: &Hardening, json: &Value, bits: Option<u8>) -> (Status,
 fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
     use crate::authenticode::verify::Status as Sig;
     let Some(v) = &file.signature else {
-        return (Status::NotApplicable, "the signature was not verified in this run".into());
+        return (
+            Status::NotApplicable,
+            "the signature was not verified in this run".into(),
+        );
     };
     let primary = v.signatures.iter().find(|s| s.entry == 0 && s.nested == 0);
     let first_reason = || {
@@ -419,23 +422,42 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
     let has = |id: &str| v.anomalies.iter().any(|a| a.id == id);
     match check {
         NamedCheck::PeSigned => match v.status {
-            Sig::Unsigned => (Status::Fail, "no Authenticode signature (certificate table absent)".into()),
-            Sig::Malformed => (Status::Fail, format!("the certificate table cannot be read: {}", first_reason())),
+            Sig::Unsigned => (
+                Status::Fail,
+                "no Authenticode signature (certificate table absent)".into(),
+            ),
+            Sig::Malformed => (
+                Status::Fail,
+                format!("the certificate table cannot be read: {}", first_reason()),
+            ),
             _ => (Status::Pass, format!("signed ({})", v.status.as_str())),
         },
         NamedCheck::PeSignatureValid => match v.status {
             Sig::Valid => {
-                let who = primary.and_then(|s| s.signer.as_ref()).map(|s| s.subject.clone()).unwrap_or_default();
+                let who = primary
+                    .and_then(|s| s.signer.as_ref())
+                    .map(|s| s.subject.clone())
+                    .unwrap_or_default();
                 (Status::Pass, format!("valid signature by {who}"))
             }
-            Sig::Unsigned => (Status::Fail, "unsigned".into()),
-            s => (Status::Fail, format!("signature {}: {}", s.as_str(), first_reason())),
+            // An unsigned file fails pe-signed; judging its absent signature again adds nothing.
+            Sig::Unsigned => (Status::NotApplicable, "unsigned (see pe-signed)".into()),
+            s => (
+                Status::Fail,
+                format!("signature {}: {}", s.as_str(), first_reason()),
+            ),
         },
         NamedCheck::PeTimestamped => match primary.and_then(|s| s.timestamp.as_ref()) {
             Some(t) if t.valid => (Status::Pass, format!("timestamped {}", t.time)),
-            Some(t) => (Status::Fail, format!("the timestamp ({}) does not verify", t.time)),
+            Some(t) => (
+                Status::Fail,
+                format!("the timestamp ({}) does not verify", t.time),
+            ),
             None if v.status == Sig::Unsigned => (Status::NotApplicable, "unsigned".into()),
-            None => (Status::Fail, "no timestamp: the signature expires with the certificate".into()),
+            None => (
+                Status::Fail,
+                "no timestamp: the signature expires with the certificate".into(),
+            ),
         },
         NamedCheck::PeNoSha1Only => {
             if v.signatures.is_empty() {
@@ -443,7 +465,10 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             } else if has("sha1-only") {
                 (Status::Fail, "every signature uses SHA-1 or MD5".into())
             } else {
-                (Status::Pass, "a SHA-256 or stronger signature is present".into())
+                (
+                    Status::Pass,
+                    "a SHA-256 or stronger signature is present".into(),
+                )
             }
         }
         NamedCheck::PeNoSignaturePadding => {
@@ -456,22 +481,34 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             if v.status == Sig::Unsigned {
                 (Status::NotApplicable, "unsigned".into())
             } else if found.is_empty() {
-                (Status::Pass, "no padding in WIN_CERTIFICATE and no data after the table".into())
+                (
+                    Status::Pass,
+                    "no padding in WIN_CERTIFICATE and no data after the table".into(),
+                )
             } else {
-                (Status::Fail, format!("bytes outside the signature: {}", found.join(", ")))
+                (
+                    Status::Fail,
+                    format!("bytes outside the signature: {}", found.join(", ")),
+                )
             }
         }
         NamedCheck::PeSigningKeySize => {
             let weak: Vec<String> = v
                 .signatures
                 .iter()
-                .filter(|s| s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa") && s.key_bits.is_some_and(|b| b < 2048))
+                .filter(|s| {
+                    s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa")
+                        && s.key_bits.is_some_and(|b| b < 2048)
+                })
                 .map(|s| format!("RSA-{}", s.key_bits.unwrap_or(0)))
                 .collect();
             match (v.signatures.is_empty(), weak.is_empty()) {
                 (true, _) => (Status::NotApplicable, "unsigned".into()),
                 (false, true) => (Status::Pass, "signer keys meet RSA-2048".into()),
-                (false, false) => (Status::Fail, format!("weak signer keys: {}", weak.join(", "))),
+                (false, false) => (
+                    Status::Fail,
+                    format!("weak signer keys: {}", weak.join(", ")),
+                ),
             }
         }
         _ => (Status::NotApplicable, String::new()),

@@ -131,20 +131,36 @@ impl NamedCheck {
             NamedCheck::ElfSafePaths,
             "RPATH/RUNPATH entries absolute or $ORIGIN-relative, non-empty, outside world-writable directories",
         ),
-        ("pe-signed", NamedCheck::PeSigned, "an Authenticode signature is present and readable"),
+        (
+            "pe-signed",
+            NamedCheck::PeSigned,
+            "an Authenticode signature is present and readable",
+        ),
         (
             "pe-signature-valid",
             NamedCheck::PeSignatureValid,
             "the Authenticode signature verifies: image digest, signer signature, chain to a trusted code-signing root at the decisive time, no revocation",
         ),
-        ("pe-timestamped", NamedCheck::PeTimestamped, "the primary signature carries a valid RFC 3161 or legacy timestamp"),
-        ("pe-no-sha1-only", NamedCheck::PeNoSha1Only, "at least one signature uses SHA-256 or better"),
+        (
+            "pe-timestamped",
+            NamedCheck::PeTimestamped,
+            "the primary signature carries a valid RFC 3161 or legacy timestamp",
+        ),
+        (
+            "pe-no-sha1-only",
+            NamedCheck::PeNoSha1Only,
+            "at least one signature uses SHA-256 or better",
+        ),
         (
             "pe-no-signature-padding",
             NamedCheck::PeNoSignaturePadding,
             "no bytes the signature does not cover: no padding inside WIN_CERTIFICATE (CVE-2013-3900), no data after the table",
         ),
-        ("pe-signing-key-size", NamedCheck::PeSigningKeySize, "RSA signer keys are at least 2048 bits"),
+        (
+            "pe-signing-key-size",
+            NamedCheck::PeSigningKeySize,
+            "RSA signer keys are at least 2048 bits",
+        ),
     ];
 
     pub fn parse(name: &str) -> Option<NamedCheck> {

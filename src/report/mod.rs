@@ -133,13 +133,38 @@ pub struct Summary {
     pub skipped_not_binary: u64,
     pub skipped_symlinks: u64,
     pub skipped_not_regular: u64,
+    /// Signature verdicts, when signatures were verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<SignatureCounts>,
     /// Failure counts and waiver notes, when a policy was applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<crate::policy::PolicySummary>,
 }
 
+/// How many files got each signature verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SignatureCounts {
+    pub valid: u64,
+    pub invalid: u64,
+    pub untrusted: u64,
+    pub unsigned: u64,
+    pub malformed: u64,
+}
+
 impl Summary {
     pub fn add_file(&mut self, f: &FileReport) {
+        if let Some(v) = &f.signature {
+            use crate::authenticode::verify::Status;
+            let c = self.signatures.get_or_insert_with(SignatureCounts::default);
+            let slot = match v.status {
+                Status::Valid => &mut c.valid,
+                Status::Invalid => &mut c.invalid,
+                Status::Untrusted => &mut c.untrusted,
+                Status::Unsigned => &mut c.unsigned,
+                Status::Malformed => &mut c.malformed,
+            };
+            *slot = slot.saturating_add(1);
+        }
         self.files = self.files.saturating_add(1);
         match f.format {
             Some(Format::Pe) => self.pe = self.pe.saturating_add(1),

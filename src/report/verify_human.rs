@@ -47,17 +47,30 @@ impl<W: Write> VerifyRenderer<W> {
             } else {
                 "primary signature".to_owned()
             };
-            writeln!(self.out, "    {which}: {} ({})", s.status.as_str(), s.digest_algorithm)?;
+            writeln!(
+                self.out,
+                "    {which}: {} ({})",
+                s.status.as_str(),
+                s.digest_algorithm
+            )?;
             if let Some(signer) = &s.signer {
                 let bits = s.key_bits.map(|b| format!(" {b}-bit")).unwrap_or_default();
                 writeln!(self.out, "      signed by   {}", signer.subject)?;
-                writeln!(self.out, "      key         {}{bits}, valid {} to {}", signer.key_algorithm, signer.not_before, signer.not_after)?;
+                writeln!(
+                    self.out,
+                    "      key         {}{bits}, valid {} to {}",
+                    signer.key_algorithm, signer.not_before, signer.not_after
+                )?;
             }
             if let Some(name) = &s.program_name {
                 writeln!(self.out, "      program     {name}")?;
             }
             if s.chain.len() > 1 {
-                writeln!(self.out, "      chain       {}", s.chain.join("\n                  <- "))?;
+                writeln!(
+                    self.out,
+                    "      chain       {}",
+                    s.chain.join("\n                  <- ")
+                )?;
             }
             match &s.timestamp {
                 Some(t) => writeln!(
@@ -71,10 +84,21 @@ impl<W: Write> VerifyRenderer<W> {
                     t.tsa.as_deref().unwrap_or("unknown TSA"),
                     if t.valid { "" } else { " - not valid, ignored" }
                 )?,
-                None => writeln!(self.out, "      timestamp   none: the signature expires with the certificate")?,
+                None => writeln!(
+                    self.out,
+                    "      timestamp   none: the signature expires with the certificate"
+                )?,
             }
             if s.page_hashes.present {
-                writeln!(self.out, "      page hashes {}", if s.page_hashes.verified { "verified" } else { "MISMATCH" })?;
+                writeln!(
+                    self.out,
+                    "      page hashes {}",
+                    if s.page_hashes.verified {
+                        "verified"
+                    } else {
+                        "MISMATCH"
+                    }
+                )?;
             }
             for r in &s.reasons {
                 writeln!(self.out, "      - {} ({})", r.message, r.code)?;
@@ -105,7 +129,11 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
             }
             (None, None) => {
                 write!(self.out, "{:<10}", "-")?;
-                writeln!(self.out, "{}: not a PE file (no Authenticode signature to verify)", f.path)
+                writeln!(
+                    self.out,
+                    "{}: not a PE file (no Authenticode signature to verify)",
+                    f.path
+                )
             }
         }
     }

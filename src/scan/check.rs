@@ -149,7 +149,9 @@ fn verify_signature(
     data: &[u8],
     s: &SigningConfig,
 ) -> crate::authenticode::verify::SignatureVerdict {
-    let page_hashes = |d: &[u8], l: &crate::pe::SigningLayout, i: &[u8]| crate::authenticode::pagehash::verify(d, l, i).map(|p| p.verified);
+    let page_hashes = |d: &[u8], l: &crate::pe::SigningLayout, i: &[u8]| {
+        crate::authenticode::pagehash::verify(d, l, i).map(|p| p.verified)
+    };
     let env = crate::authenticode::verify::VerifyEnv {
         code_signing: &s.code_signing,
         time_stamping: &s.time_stamping,
