@@ -221,6 +221,33 @@ pub fn inspect(
     entry: usize,
     der: &[u8],
 ) -> Result<SignatureInfo, String> {
+    inspect_cached(data, layout, entry, der, &mut DigestCache::default())
+}
+
+/// Image digests already computed for a file, by algorithm (nested signatures usually repeat
+/// the primary's algorithm: the file is hashed once per algorithm, not once per signature).
+#[derive(Default)]
+pub struct DigestCache(Vec<(DigestAlg, Option<Vec<u8>>)>);
+
+impl DigestCache {
+    fn get(&mut self, data: &[u8], layout: &SigningLayout, alg: DigestAlg) -> Option<Vec<u8>> {
+        if let Some((_, d)) = self.0.iter().find(|(a, _)| *a == alg) {
+            return d.clone();
+        }
+        let d = image_digest(data, layout, alg);
+        self.0.push((alg, d.clone()));
+        d
+    }
+}
+
+/// [`inspect`] with a digest cache shared by the signatures of one file.
+pub fn inspect_cached(
+    data: &[u8],
+    layout: &SigningLayout,
+    entry: usize,
+    der: &[u8],
+    cache: &mut DigestCache,
+) -> Result<SignatureInfo, String> {
     let sig = crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(der)
     })
@@ -228,7 +255,7 @@ pub fn inspect(
     .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
     let oid = sig.digest_algorithm().oid.to_string();
     let alg = DigestAlg::from_oid(&oid);
-    let computed = alg.and_then(|a| image_digest(data, layout, a));
+    let computed = alg.and_then(|a| cache.get(data, layout, a));
     let signed = hex(sig.digest());
     let computed_hex = computed.as_deref().map(hex);
     let cert = signer_cert(&sig);

@@ -220,6 +220,9 @@ struct Ctx<'a, 'e> {
     env: &'a VerifyEnv<'e>,
     out: Vec<SignatureReport>,
     nested_seen: u64,
+    /// (entry, OIDs) of unsigned attributes that are neither timestamps nor nested signatures.
+    unauthenticated: Vec<(usize, Vec<String>)>,
+    digests: signature::DigestCache,
 }
 
 impl Ctx<'_, '_> {
@@ -288,7 +291,13 @@ impl Ctx<'_, '_> {
     }
 
     fn signature(&mut self, entry: usize, nested: usize, der: &[u8]) {
-        let info = match signature::inspect(self.data, self.layout, entry, der) {
+        let info = match signature::inspect_cached(
+            self.data,
+            self.layout,
+            entry,
+            der,
+            &mut self.digests,
+        ) {
             Ok(i) => i,
             Err(e) => {
                 self.out.push(SignatureReport {
@@ -317,6 +326,10 @@ impl Ctx<'_, '_> {
                 return;
             }
         };
+        if !info.other_unsigned_attributes.is_empty() {
+            self.unauthenticated
+                .push((entry, info.other_unsigned_attributes.clone()));
+        }
         let Ok(sig) = AuthenticodeSignature::from_bytes(der) else {
             return;
         };
@@ -531,6 +544,8 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         env,
         out: Vec::new(),
         nested_seen: 0,
+        unauthenticated: Vec::new(),
+        digests: signature::DigestCache::default(),
     };
     for e in table
         .entries
@@ -540,6 +555,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         ctx.signature(e.index, 0, e.der);
     }
     let signatures = ctx.out;
+    let ctx_unauth = ctx.unauthenticated;
     let mut anomalies: Vec<AnomalyReport> = table.anomalies.iter().map(anomaly).collect();
     // SHA-1 (or MD5) everywhere: no signature with SHA-256 or better.
     let strong = signatures.iter().any(|s| {
@@ -561,21 +577,23 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             ));
         }
     }
-    if let Ok(Some(i)) = super::inspect(data) {
-        for s in i.signatures.into_iter().flatten() {
-            if !s.other_unsigned_attributes.is_empty() {
-                anomalies.push(extra(
-                    "unauthenticated-attribute",
-                    serde_json::json!({"entry": s.entry, "oids": s.other_unsigned_attributes}),
-                ));
-            }
-        }
+    for (entry, oids) in &ctx_unauth {
+        anomalies.push(extra(
+            "unauthenticated-attribute",
+            serde_json::json!({"entry": entry, "oids": oids}),
+        ));
     }
-    if let Ok(facts) = crate::analyze(data) {
-        if let crate::facts::Hardening::Pe(h) = facts.hardening {
-            if h.checksum.stored != 0 && h.checksum.stored != h.checksum.computed {
-                anomalies.push(extra("bad-checksum", serde_json::json!({"stored": h.checksum.stored, "computed": h.checksum.computed})));
-            }
+    // The stored checksum, when set, must be right (zero means "not set": not an anomaly).
+    let stored = crate::read::Bytes::new(data, true)
+        .u32("PE CheckSum", layout.checksum_offset)
+        .unwrap_or(0);
+    if stored != 0 {
+        let computed = crate::pe::compute_checksum(data, layout.checksum_offset);
+        if stored != computed {
+            anomalies.push(extra(
+                "bad-checksum",
+                serde_json::json!({"stored": stored, "computed": computed}),
+            ));
         }
     }
     let primary = signatures
