@@ -226,3 +226,9 @@ if [[ "${SKIP_FLAT:-0}" != 1 ]]; then
     rm -rf -- "$tree" "$TMP/flat.json"
   done
 fi
+
+# ---------------------------------------------------------------- Authenticode verification
+if [[ "${SKIP_AUTHENTICODE:-0}" != 1 ]]; then
+  echo
+  BINGATE="$BINGATE" bash "$(dirname "${BASH_SOURCE[0]}")/bench-authenticode.sh"
+fi

@@ -194,7 +194,15 @@ impl VerifyArgs {
 impl TrustArgs {
     /// Loads trust anchors and CRLs: the verification settings for `verify` and `check`.
     pub fn resolve(&self) -> Result<crate::config::SigningConfig, String> {
-        let store = crate::pki::trust::load(&self.options())?;
+        // User-named sources are read now, so a bad file is a usage error before any work; the
+        // full store (with the embedded roots) loads in the background.
+        let user_sources = crate::pki::trust::TrustOptions {
+            default_store: false,
+            ..self.options()
+        };
+        if user_sources.ctl.is_some() || user_sources.system || !user_sources.extra.is_empty() {
+            crate::pki::trust::load(&user_sources)?;
+        }
         let at = match &self.time {
             Some(t) => parse_rfc3339(t).ok_or_else(|| {
                 format!("--time {t:?}: expected RFC 3339, e.g. 2026-11-22T00:00:00Z")
@@ -209,8 +217,7 @@ impl TrustArgs {
             revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
         }
         Ok(crate::config::SigningConfig {
-            code_signing: store.code_signing,
-            time_stamping: store.time_stamping,
+            trust: crate::config::TrustHandle::spawn(self.options()),
             at,
             strict: self.strict,
             require_all: self.require == RequireArg::All,

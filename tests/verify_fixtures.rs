@@ -44,8 +44,10 @@ fn every_signed_fixture_gets_its_expected_verdict() {
         let data = std::fs::read(corpus.join(rel)).unwrap();
         for strict in [false, true] {
             let env = VerifyEnv {
-                code_signing: &anchors,
-                time_stamping: &anchors,
+                anchors: &bingate::authenticode::verify::FixedAnchors {
+                    code_signing: &anchors,
+                    time_stamping: &anchors,
+                },
                 at: NOV_2026,
                 strict,
                 require_all: false,

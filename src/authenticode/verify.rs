@@ -65,10 +65,32 @@ pub type RevocationLookup<'a> = &'a (dyn Fn(&Certificate, &Certificate) -> Optio
 /// Page-hash check over (file, layout, SpcIndirectDataContent): `Some(verified)` when present.
 pub type PageHashCheck<'a> = &'a (dyn Fn(&[u8], &SigningLayout, &[u8]) -> Option<bool> + Sync);
 
-/// What the caller decides: trust, time, strictness, revocation.
-pub struct VerifyEnv<'a> {
+/// Where anchors come from: fixed sets, or a store that may still be loading.
+pub trait AnchorSource: Sync {
+    fn code_signing(&self) -> &Anchors;
+    fn time_stamping(&self) -> &Anchors;
+}
+
+/// Two fixed anchor sets.
+pub struct FixedAnchors<'a> {
     pub code_signing: &'a Anchors,
     pub time_stamping: &'a Anchors,
+}
+
+impl AnchorSource for FixedAnchors<'_> {
+    fn code_signing(&self) -> &Anchors {
+        self.code_signing
+    }
+    fn time_stamping(&self) -> &Anchors {
+        self.time_stamping
+    }
+}
+
+/// What the caller decides: trust, time, strictness, revocation.
+pub struct VerifyEnv<'a> {
+    /// Trust anchors, asked for only when a chain is built (after the file has been hashed), so
+    /// a store still loading in the background does not hold up hashing.
+    pub anchors: &'a dyn AnchorSource,
     /// Verification time (Unix seconds) when no valid timestamp decides it.
     pub at: u64,
     pub strict: bool,
@@ -246,7 +268,7 @@ impl Ctx<'_, '_> {
             Some(tsa) if valid => match chain::build(
                 tsa,
                 &t.certificates,
-                self.env.time_stamping,
+                self.env.anchors.time_stamping(),
                 t.time,
                 Purpose::TimeStamping,
             ) {
@@ -425,7 +447,7 @@ impl Ctx<'_, '_> {
             Some(leaf) => match chain::build(
                 leaf,
                 bag,
-                self.env.code_signing,
+                self.env.anchors.code_signing(),
                 decisive,
                 Purpose::CodeSigning,
             ) {

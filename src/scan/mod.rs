@@ -88,7 +88,14 @@ pub fn run(
         let results: Vec<Outcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|c| check(c, config.max_file_size, config.signing.as_ref()))
+                .map(|c| {
+                    check(
+                        c,
+                        config.max_file_size,
+                        config.signing.as_ref(),
+                        !config.verify_mode,
+                    )
+                })
                 .collect()
         });
         for r in results {
