@@ -8,6 +8,8 @@
 #   pip  msvc-runtime==14.51.36231 (win_amd64, cp312)    -> public/msvc-runtime/*.dll       (MSVC, CFG, signed)
 #   npm  electron-winstaller@5.4.4  package/vendor/*     -> public/electron-winstaller/*    (x86 MSVC with SafeSEH,
 #        ARM64, x64 without ASLR, .NET assemblies, SHA-1-signed signtool.exe)
+#   apt  grub-efi-amd64-signed=1+2.06+13+deb12u2          -> public/grub/grubx64.efi.signed  (EFI, signed by
+#        the Debian Secure Boot Signer 2022, no timestamp; its CA is in no public bundle)
 #
 # Idempotent: files already present with the right hash are not re-fetched.
 # Exits non-zero if a download fails or any hash does not match.
@@ -136,6 +138,24 @@ else
     echo "fetch-public: npm pack electron-winstaller@$EW_VERSION failed" >&2
     status=1
   fi
+fi
+
+# --- Debian's signed GRUB EFI image via apt (Debian Secure Boot Signer 2022; no timestamp) ---
+GRUB_VERSION="1+2.06+13+deb12u2"
+GRUB_SHA=78313ff24688c8b2e1d4f4e1eff13236b2bd29b0f76ba749fd7fff4d305a1d94
+if ok "$PUB/grub/grubx64.efi.signed" "$GRUB_SHA"; then
+  echo "fetch-public: up to date public/grub/grubx64.efi.signed"
+elif command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+  d="$TMP/grub"; mkdir -p "$d"
+  if (cd "$d" && apt-get download -qq "grub-efi-amd64-signed=$GRUB_VERSION" >/dev/null 2>&1) && dpkg-deb -x "$d"/grub-efi-amd64-signed_*.deb "$d/x"; then
+    install_checked "$d/x/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" "$GRUB_SHA" "$PUB/grub/grubx64.efi.signed" || status=1
+  else
+    echo "fetch-public: apt-get download grub-efi-amd64-signed=$GRUB_VERSION failed (run apt-get update first)" >&2
+    status=1
+  fi
+else
+  echo "fetch-public: apt-get/dpkg-deb not available for grub-efi-amd64-signed" >&2
+  status=1
 fi
 
 # --- msvc-runtime wheel (MSVC DLLs) via pip --------------------------------------

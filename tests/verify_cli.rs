@@ -258,3 +258,33 @@ fn agrees_with_osslsigncode_where_osslsigncode_is_right() {
     }
     assert!(compared >= 15, "{compared}");
 }
+
+/// Debian's signed GRUB EFI image: the signature and digest are intact, but the chain ends at
+/// the Debian Secure Boot CA, which no default bundle contains: untrusted, not invalid.
+/// osslsigncode fails it too (no issuer certificate).
+#[test]
+fn debian_signed_grub_is_untrusted_offline() {
+    let efi = "corpus/public/grub/grubx64.efi.signed";
+    if !Path::new(ROOT).join(efi).exists() {
+        assert!(
+            !require_interop(),
+            "public corpus absent (corpus/fetch-public.sh)"
+        );
+        return;
+    }
+    let out = bingate(&["verify", "--format", "json", "--time", TIME, efi]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sig = &doc["files"][0]["signature"];
+    assert_eq!(sig["status"], "untrusted", "{sig}");
+    let s0 = &sig["signatures"][0];
+    assert_eq!(s0["digest"]["match"], true);
+    assert!(
+        s0["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Debian Secure Boot Signer 2022")
+    );
+    assert_eq!(s0["timestamp"], Value::Null);
+    assert_eq!(s0["reasons"][0]["code"], "untrusted-root");
+}
