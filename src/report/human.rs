@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use super::{FileReport, Renderer, Skipped, Summary};
+use crate::authenticode::verify::{SignatureVerdict, Status as SigStatus};
 use crate::elf::{ElfHardening, Pie, Relro};
 use crate::facts::{Format, Hardening};
 use crate::pe::{PeHardening, SafeSeh};
@@ -68,7 +69,7 @@ const PE_COLUMNS: &[(&str, usize)] = &[
     ("GS", 4),
     ("CET", 4),
     ("W+X", 4),
-    ("SIGNED", 7),
+    ("SIGNED", 8),
 ];
 
 fn elf_cells(h: &ElfHardening) -> Vec<Cell> {
@@ -112,7 +113,7 @@ fn elf_cells(h: &ElfHardening) -> Vec<Cell> {
     ]
 }
 
-fn pe_cells(h: &PeHardening) -> Vec<Cell> {
+fn pe_cells(h: &PeHardening, sig: Option<&SignatureVerdict>) -> Vec<Cell> {
     let aslr = match (h.dynamic_base, h.relocs_stripped) {
         (true, false) => cell("yes", Tone::Good),
         (true, true) => cell("norel", Tone::Partial),
@@ -138,10 +139,14 @@ fn pe_cells(h: &PeHardening) -> Vec<Cell> {
         yes_no(h.gs_cookie),
         yes_no(h.cet_compat),
         bad_if(!h.wx_sections.is_empty()),
-        if h.has_signature {
-            cell("cert", Tone::Neutral)
-        } else {
-            cell("no", Tone::Bad)
+        // The verdict when signatures were verified; otherwise only whether a table is there.
+        match (sig.map(|v| v.status), h.has_signature) {
+            (Some(SigStatus::Valid), _) => cell("valid", Tone::Good),
+            (Some(SigStatus::Untrusted), _) => cell("untrust", Tone::Partial),
+            (Some(SigStatus::Invalid), _) => cell("invalid", Tone::Bad),
+            (Some(SigStatus::Malformed), _) => cell("broken", Tone::Bad),
+            (Some(SigStatus::Unsigned), _) | (None, false) => cell("no", Tone::Bad),
+            (None, true) => cell("cert", Tone::Neutral),
         },
     ]
 }
@@ -252,7 +257,7 @@ impl<W: Write> Renderer for HumanRenderer<W> {
         };
         let (format, cells, columns) = match hardening {
             Hardening::Elf(h) => (Format::Elf, elf_cells(h), ELF_COLUMNS),
-            Hardening::Pe(h) => (Format::Pe, pe_cells(h), PE_COLUMNS),
+            Hardening::Pe(h) => (Format::Pe, pe_cells(h, f.signature.as_ref()), PE_COLUMNS),
         };
         if self.last_format != Some(format) {
             self.header(format)?;
