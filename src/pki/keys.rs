@@ -108,6 +108,50 @@ fn sha1_pkcs1v15() -> rsa::Pkcs1v15Sign {
     }
 }
 
+/// RSASSA-PSS with the salt length of the two settings signers use: the digest length (RFC 4055's
+/// recommendation, signtool's) and the maximum (OpenSSL's default when signing). The
+/// RSASSA-PSS-params of the signature algorithm are not read.
+fn pss_verify(
+    key: &rsa::RsaPublicKey,
+    alg: DigestAlg,
+    digest: &[u8],
+    signature: &[u8],
+) -> rsa::Result<()> {
+    let h_len = digest.len();
+    let em_len = key.n().bits().saturating_sub(1).div_ceil(8);
+    let max_salt = em_len.saturating_sub(h_len).saturating_sub(2);
+    let mut last = Err(rsa::Error::Verification);
+    for salt in [h_len, max_salt] {
+        last = match alg {
+            DigestAlg::Sha1 => key.verify(
+                rsa::Pss::new_with_salt::<sha1::Sha1>(salt),
+                digest,
+                signature,
+            ),
+            DigestAlg::Sha256 => key.verify(
+                rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+                digest,
+                signature,
+            ),
+            DigestAlg::Sha384 => key.verify(
+                rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
+                digest,
+                signature,
+            ),
+            DigestAlg::Sha512 => key.verify(
+                rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+                digest,
+                signature,
+            ),
+            DigestAlg::Md5 => return Err(rsa::Error::Verification),
+        };
+        if last.is_ok() {
+            return last;
+        }
+    }
+    last
+}
+
 /// Verifies `signature` over `digest` (already computed with `alg`) with the key in `spki`.
 /// `pss` selects RSASSA-PSS for RSA keys (the signature algorithm says which).
 pub fn verify_prehashed(
@@ -134,18 +178,7 @@ pub fn verify_prehashed(
                 (DigestAlg::Sha512, false) => {
                     key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), digest, signature)
                 }
-                (DigestAlg::Sha1, true) => {
-                    key.verify(rsa::Pss::new::<sha1::Sha1>(), digest, signature)
-                }
-                (DigestAlg::Sha256, true) => {
-                    key.verify(rsa::Pss::new::<sha2::Sha256>(), digest, signature)
-                }
-                (DigestAlg::Sha384, true) => {
-                    key.verify(rsa::Pss::new::<sha2::Sha384>(), digest, signature)
-                }
-                (DigestAlg::Sha512, true) => {
-                    key.verify(rsa::Pss::new::<sha2::Sha512>(), digest, signature)
-                }
+                (a, true) => pss_verify(&key, a, digest, signature),
                 (DigestAlg::Md5, _) => return Err(KeyError::UnsupportedDigest("md5".into())),
             };
             ok.map_err(|_| KeyError::BadSignature)
