@@ -29,9 +29,8 @@ fn every_signed_fixture_gets_its_expected_verdict() {
     let crls = bingate::pki::crl::load(&std::fs::read(&crl_path).unwrap(), "intermediate.crl.pem")
         .unwrap();
     let revs = bingate::pki::crl::Revocations::new(crls);
-    // Staleness notes only; revocation dates do not depend on it.
-    let at_crl = NOV_2026;
     let revoked = |cert: &x509_cert::Certificate, issuer: &x509_cert::Certificate| match revs
+        // The time only decides staleness notes; revocation dates do not depend on it.
         .check(cert, issuer, NOV_2026)
     {
         bingate::pki::crl::RevocationStatus::Revoked { at, .. } => Some(at),
