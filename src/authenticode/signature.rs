@@ -91,16 +91,7 @@ fn signer_cert(sig: &AuthenticodeSignature) -> Option<&Certificate> {
     })
 }
 
-pub(crate) fn hash(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
-    use digest::Digest as _;
-    Some(match alg {
-        DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
-        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
-        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
-        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
-    })
-}
+pub(crate) use crate::pki::keys::digest as hash;
 
 const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
 const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";

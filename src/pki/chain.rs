@@ -11,7 +11,6 @@ use serde::Serialize;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
-use crate::authenticode::image::DigestAlg;
 use crate::budget::{MAX_CHAIN_DEPTH, MAX_SIGNATURE_CHECKS};
 
 /// What the leaf must be allowed to do.
@@ -220,45 +219,17 @@ fn subject(c: &Certificate) -> String {
     c.tbs_certificate.subject.to_string()
 }
 
-/// The digest and padding a certificate's signature algorithm names.
-fn sig_alg(oid: &str) -> Option<(DigestAlg, bool)> {
-    Some(match oid {
-        "1.2.840.113549.1.1.5" => (DigestAlg::Sha1, false),
-        // OIW sha1WithRSASignature, used by 1990s-2000s Microsoft PCAs.
-        "1.3.14.3.2.29" => (DigestAlg::Sha1, false),
-        "1.2.840.113549.1.1.11" => (DigestAlg::Sha256, false),
-        "1.2.840.113549.1.1.12" => (DigestAlg::Sha384, false),
-        "1.2.840.113549.1.1.13" => (DigestAlg::Sha512, false),
-        // RSASSA-PSS: SHA-256 is what code-signing CAs use; other parameters are not read yet.
-        "1.2.840.113549.1.1.10" => (DigestAlg::Sha256, true),
-        "1.2.840.10045.4.1" => (DigestAlg::Sha1, false),
-        "1.2.840.10045.4.3.2" => (DigestAlg::Sha256, false),
-        "1.2.840.10045.4.3.3" => (DigestAlg::Sha384, false),
-        "1.2.840.10045.4.3.4" => (DigestAlg::Sha512, false),
-        _ => return None,
-    })
-}
-
-fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
-    use digest::Digest as _;
-    Some(match alg {
-        DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
-        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
-        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
-        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
-    })
-}
-
 /// Does `issuer`'s key verify the signature on `cert`?
 fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    let Some((alg, pss)) = sig_alg(&cert.signature_algorithm.oid.to_string()) else {
+    let Some((alg, pss)) =
+        crate::pki::keys::signature_algorithm(&cert.signature_algorithm.oid.to_string())
+    else {
         return false;
     };
     let Ok(tbs) = cert.tbs_certificate.to_der() else {
         return false;
     };
-    let Some(h) = digest(alg, &tbs) else {
+    let Some(h) = crate::pki::keys::digest(alg, &tbs) else {
         return false;
     };
     let Some(sig) = cert.signature.as_bytes() else {

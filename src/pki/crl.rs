@@ -61,7 +61,6 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
-use crate::authenticode::image::DigestAlg;
 use crate::budget::MAX_SIGNATURE_CHECKS;
 
 /// Maximum CRLs read from one file. A CRL bundle holds one list per issuing CA; real PKIs have a
@@ -153,10 +152,10 @@ impl Crl {
         if issuer.tbs_certificate.subject != self.issuer {
             return false;
         }
-        let Some((alg, pss)) = sig_alg(&self.sig_oid) else {
+        let Some((alg, pss)) = crate::pki::keys::signature_algorithm(&self.sig_oid) else {
             return false;
         };
-        let Some(h) = digest(alg, &self.tbs) else {
+        let Some(h) = crate::pki::keys::digest(alg, &self.tbs) else {
             return false;
         };
         crate::pki::keys::verify_prehashed(
@@ -485,34 +484,6 @@ fn reason_name(r: CrlReason) -> &'static str {
         CrlReason::PrivilegeWithdrawn => "privilegeWithdrawn",
         CrlReason::AaCompromise => "aACompromise",
     }
-}
-
-/// The digest and padding a signature algorithm names (as in `chain.rs`).
-fn sig_alg(oid: &str) -> Option<(DigestAlg, bool)> {
-    Some(match oid {
-        "1.2.840.113549.1.1.5" => (DigestAlg::Sha1, false),
-        "1.2.840.113549.1.1.11" => (DigestAlg::Sha256, false),
-        "1.2.840.113549.1.1.12" => (DigestAlg::Sha384, false),
-        "1.2.840.113549.1.1.13" => (DigestAlg::Sha512, false),
-        // RSASSA-PSS: SHA-256 is what CAs use; other parameters are not read yet (as chain.rs).
-        "1.2.840.113549.1.1.10" => (DigestAlg::Sha256, true),
-        "1.2.840.10045.4.1" => (DigestAlg::Sha1, false),
-        "1.2.840.10045.4.3.2" => (DigestAlg::Sha256, false),
-        "1.2.840.10045.4.3.3" => (DigestAlg::Sha384, false),
-        "1.2.840.10045.4.3.4" => (DigestAlg::Sha512, false),
-        _ => return None,
-    })
-}
-
-fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
-    use digest::Digest as _;
-    Some(match alg {
-        DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
-        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
-        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
-        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
-    })
 }
 
 /// An X.509 Time (UTCTime or GeneralizedTime) as Unix seconds.

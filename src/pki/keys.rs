@@ -204,3 +204,34 @@ pub fn verify_prehashed(
         other => Err(KeyError::UnsupportedKey(other.to_owned())),
     }
 }
+
+/// The digest and padding (`true`: RSASSA-PSS) an X.509/CMS signature algorithm names.
+pub fn signature_algorithm(oid: &str) -> Option<(DigestAlg, bool)> {
+    Some(match oid {
+        "1.2.840.113549.1.1.5" => (DigestAlg::Sha1, false),
+        // OIW sha1WithRSASignature, used by 1990s-2000s Microsoft PCAs.
+        "1.3.14.3.2.29" => (DigestAlg::Sha1, false),
+        "1.2.840.113549.1.1.11" => (DigestAlg::Sha256, false),
+        "1.2.840.113549.1.1.12" => (DigestAlg::Sha384, false),
+        "1.2.840.113549.1.1.13" => (DigestAlg::Sha512, false),
+        // RSASSA-PSS: SHA-256 is what code-signing CAs use; other parameters are not read yet.
+        "1.2.840.113549.1.1.10" => (DigestAlg::Sha256, true),
+        "1.2.840.10045.4.1" => (DigestAlg::Sha1, false),
+        "1.2.840.10045.4.3.2" => (DigestAlg::Sha256, false),
+        "1.2.840.10045.4.3.3" => (DigestAlg::Sha384, false),
+        "1.2.840.10045.4.3.4" => (DigestAlg::Sha512, false),
+        _ => return None,
+    })
+}
+
+/// `data` hashed with `alg` (`None` for MD5, which is never accepted).
+pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
+    use digest::Digest as _;
+    Some(match alg {
+        DigestAlg::Md5 => return None,
+        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    })
+}
