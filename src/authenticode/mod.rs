@@ -11,6 +11,7 @@
 )]
 
 pub mod image;
+pub mod lenient;
 pub mod pagehash;
 pub mod signature;
 pub mod table;

@@ -192,13 +192,36 @@ fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
     })
 }
 
-/// The signer certificate and the whole certificate bag of a signature's DER.
-pub fn certificates(der: &[u8]) -> Result<(Option<Certificate>, Vec<Certificate>), String> {
-    let sig = crate::guard::contain("Authenticode signature", None, || {
+/// Parses an Authenticode signature's DER. Strict first; if the SignedData only fails strict
+/// DER rules that Windows does not apply (a certificate listed twice in the SET), it is read
+/// leniently and re-encoded canonically (see `lenient.rs`).
+pub fn parse(der: &[u8]) -> Result<AuthenticodeSignature, String> {
+    let strict = crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(der)
     })
+    .map_err(|e| e.to_string())?;
+    let first_error = match strict {
+        Ok(sig) => return Ok(sig),
+        Err(e) => format!("malformed Authenticode signature: {e}"),
+    };
+    use der::Decode as _;
+    let Ok(ci) = cms::content_info::ContentInfo::from_der(der) else {
+        return Err(first_error);
+    };
+    let Ok(sd) = super::lenient::signed_data(&ci.content, "Authenticode SignedData") else {
+        return Err(first_error);
+    };
+    let canonical = sd.to_canonical_der().map_err(|_| first_error.clone())?;
+    crate::guard::contain("Authenticode signature", None, || {
+        AuthenticodeSignature::from_bytes(&canonical)
+    })
     .map_err(|e| e.to_string())?
-    .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
+    .map_err(|_| first_error)
+}
+
+/// The signer certificate and the whole certificate bag of a signature's DER.
+pub fn certificates(der: &[u8]) -> Result<(Option<Certificate>, Vec<Certificate>), String> {
+    let sig = parse(der)?;
     Ok((
         signer_cert(&sig).cloned(),
         sig.certificates().cloned().collect(),
@@ -239,11 +262,7 @@ pub fn inspect_cached(
     der: &[u8],
     cache: &mut DigestCache,
 ) -> Result<SignatureInfo, String> {
-    let sig = crate::guard::contain("Authenticode signature", None, || {
-        AuthenticodeSignature::from_bytes(der)
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
+    let sig = parse(der)?;
     let oid = sig.digest_algorithm().oid.to_string();
     let alg = DigestAlg::from_oid(&oid);
     let computed = alg.and_then(|a| cache.get(data, layout, a));

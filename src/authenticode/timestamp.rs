@@ -56,57 +56,6 @@ fn find_cert<'a>(sid: &SignerIdentifier, certs: &'a [Certificate]) -> Option<&'a
     })
 }
 
-/// The parts of a SignedData a timestamp needs, read element by element: TSAs (osslsigncode's
-/// among them) put the same certificate twice in the `certificates` SET, which strict DER SET OF
-/// decoding rejects and Windows accepts.
-struct LenientSignedData {
-    encap: cms::signed_data::EncapsulatedContentInfo,
-    certificates: Vec<Certificate>,
-    signer_infos: Vec<SignerInfo>,
-}
-
-fn lenient_signed_data(content: &der::Any) -> Result<LenientSignedData, String> {
-    use der::{Reader, SliceReader, Tag, TagNumber, Tagged};
-    let err = |e: der::Error| format!("RFC 3161 token SignedData: {e}");
-    let mut r = SliceReader::new(content.value()).map_err(err)?;
-    let _version = der::Any::decode(&mut r).map_err(err)?;
-    let _digest_algorithms = der::Any::decode(&mut r).map_err(err)?;
-    let encap = cms::signed_data::EncapsulatedContentInfo::decode(&mut r).map_err(err)?;
-    let mut certificates = Vec::new();
-    let mut signer_infos = Vec::new();
-    while !r.is_finished() {
-        let item = der::Any::decode(&mut r).map_err(err)?;
-        let tag = item.tag();
-        if tag
-            == (Tag::ContextSpecific {
-                constructed: true,
-                number: TagNumber::N0,
-            })
-        {
-            let mut inner = SliceReader::new(item.value()).map_err(err)?;
-            while !inner.is_finished() {
-                let c = der::Any::decode(&mut inner).map_err(err)?;
-                if let Ok(cert) = c.decode_as::<Certificate>() {
-                    if !certificates.contains(&cert) {
-                        certificates.push(cert);
-                    }
-                }
-            }
-        } else if tag == Tag::Set {
-            let mut inner = SliceReader::new(item.value()).map_err(err)?;
-            while !inner.is_finished() {
-                signer_infos.push(SignerInfo::decode(&mut inner).map_err(err)?);
-            }
-        }
-        // [1] CRLs and anything else are not needed here.
-    }
-    Ok(LenientSignedData {
-        encap,
-        certificates,
-        signer_infos,
-    })
-}
-
 /// The messageImprint and genTime of a TSTInfo. genTime may carry fractional seconds (RFC 3161
 /// §2.4.2; Microsoft's TSAs use them), which DER GeneralizedTime decoding rejects, so the
 /// fields are read one by one and the time is parsed here.
@@ -153,7 +102,7 @@ fn rfc3161(value: &der::Any, signature: &[u8]) -> Result<Timestamp, String> {
     let ci = value
         .decode_as::<ContentInfo>()
         .map_err(|e| format!("RFC 3161 token: {e}"))?;
-    let sd = lenient_signed_data(&ci.content)?;
+    let sd = super::lenient::signed_data(&ci.content, "RFC 3161 token SignedData")?;
     if sd.encap.econtent_type.to_string() != TST_INFO {
         return Err(format!(
             "RFC 3161 token holds {}, not TSTInfo",

@@ -352,7 +352,7 @@ impl Ctx<'_, '_> {
             self.unauthenticated
                 .push((entry, info.other_unsigned_attributes.clone()));
         }
-        let Ok(sig) = AuthenticodeSignature::from_bytes(der) else {
+        let Ok(sig) = signature::parse(der) else {
             return;
         };
         let (signer_cert, bag) = signature::certificates(der).unwrap_or((None, Vec::new()));
@@ -586,7 +586,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             Some(DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512)
         )
     });
-    if !signatures.is_empty() && !strong {
+    // Only signatures that could be read say anything about algorithms.
+    let readable = signatures.iter().any(|s| s.status != Status::Malformed);
+    if readable && !strong {
         anomalies.push(extra("sha1-only", serde_json::json!({"algorithms": signatures.iter().map(|s| s.digest_algorithm.clone()).collect::<Vec<_>>()})));
     }
     for s in &signatures {

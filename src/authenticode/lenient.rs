@@ -1,0 +1,110 @@
+//! Reading CMS SignedData the way Windows does, not the way strict DER does.
+//!
+//! Real signers put the same certificate twice in the `certificates` SET (Node.js's node.exe,
+//! osslsigncode's time-stamp tokens); strict DER SET OF decoding rejects that, WinVerifyTrust
+//! accepts it. The certificate set is not covered by any signature, so reading it element by
+//! element, dropping duplicates, and re-encoding a canonical SignedData changes nothing that is
+//! verified: the signed attributes and content are carried over as decoded values.
+
+use cms::signed_data::{EncapsulatedContentInfo, SignerInfo};
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+
+/// id-signedData (RFC 5652).
+const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+
+pub struct LenientSignedData {
+    pub version: cms::content_info::CmsVersion,
+    pub digest_algorithms: Vec<AlgorithmIdentifierOwned>,
+    pub encap: EncapsulatedContentInfo,
+    pub certificates: Vec<Certificate>,
+    pub signer_infos: Vec<SignerInfo>,
+}
+
+/// Reads the SignedData inside `content` (a ContentInfo's `[0]` content), element by element.
+/// `what` names the structure in errors.
+pub fn signed_data(content: &der::Any, what: &str) -> Result<LenientSignedData, String> {
+    let err = |e: der::Error| format!("{what}: {e}");
+    let mut r = SliceReader::new(content.value()).map_err(err)?;
+    let version = cms::content_info::CmsVersion::decode(&mut r).map_err(err)?;
+    let algs = der::Any::decode(&mut r).map_err(err)?;
+    let mut digest_algorithms: Vec<AlgorithmIdentifierOwned> = Vec::new();
+    let mut ar = SliceReader::new(algs.value()).map_err(err)?;
+    while !ar.is_finished() {
+        let a = AlgorithmIdentifierOwned::decode(&mut ar).map_err(err)?;
+        if !digest_algorithms.contains(&a) {
+            digest_algorithms.push(a);
+        }
+    }
+    let encap = EncapsulatedContentInfo::decode(&mut r).map_err(err)?;
+    let mut certificates = Vec::new();
+    let mut signer_infos = Vec::new();
+    while !r.is_finished() {
+        let item = der::Any::decode(&mut r).map_err(err)?;
+        let tag = item.tag();
+        if tag
+            == (Tag::ContextSpecific {
+                constructed: true,
+                number: TagNumber::N0,
+            })
+        {
+            let mut inner = SliceReader::new(item.value()).map_err(err)?;
+            while !inner.is_finished() {
+                let c = der::Any::decode(&mut inner).map_err(err)?;
+                // Attribute certificates and other choices are not used for Authenticode.
+                if let Ok(cert) = c.decode_as::<Certificate>() {
+                    if !certificates.contains(&cert) {
+                        certificates.push(cert);
+                    }
+                }
+            }
+        } else if tag == Tag::Set {
+            let mut inner = SliceReader::new(item.value()).map_err(err)?;
+            while !inner.is_finished() {
+                signer_infos.push(SignerInfo::decode(&mut inner).map_err(err)?);
+            }
+        }
+        // [1] CRLs are not needed (revocation comes from --crl files).
+    }
+    Ok(LenientSignedData {
+        version,
+        digest_algorithms,
+        encap,
+        certificates,
+        signer_infos,
+    })
+}
+
+impl LenientSignedData {
+    /// A strict ContentInfo(SignedData) DER with the same content, signer infos and (deduplicated)
+    /// certificates.
+    pub fn to_canonical_der(&self) -> Result<Vec<u8>, String> {
+        use cms::cert::CertificateChoices;
+        let e = |e: der::Error| format!("re-encoding SignedData: {e}");
+        let certs: Vec<CertificateChoices> = self
+            .certificates
+            .iter()
+            .cloned()
+            .map(CertificateChoices::Certificate)
+            .collect();
+        let sd = cms::signed_data::SignedData {
+            version: self.version,
+            digest_algorithms: der::asn1::SetOfVec::try_from(self.digest_algorithms.clone())
+                .map_err(e)?,
+            encap_content_info: self.encap.clone(),
+            certificates: Some(cms::signed_data::CertificateSet(
+                der::asn1::SetOfVec::try_from(certs).map_err(e)?,
+            )),
+            crls: None,
+            signer_infos: cms::signed_data::SignerInfos(
+                der::asn1::SetOfVec::try_from(self.signer_infos.clone()).map_err(e)?,
+            ),
+        };
+        let ci = cms::content_info::ContentInfo {
+            content_type: der::asn1::ObjectIdentifier::new_unwrap(SIGNED_DATA),
+            content: der::Any::encode_from(&sd).map_err(e)?,
+        };
+        ci.to_der().map_err(e)
+    }
+}
