@@ -493,21 +493,34 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             }
         }
         NamedCheck::PeSigningKeySize => {
+            // RSA-2048 is the floor; the CA/Browser Forum code-signing BRs (§6.1.5.2) require
+            // RSA-3072 for certificates issued from 2021-06-01.
+            const CAB_3072_FROM: u64 = 1_622_505_600; // 2021-06-01T00:00:00Z
             let weak: Vec<String> = v
                 .signatures
                 .iter()
-                .filter(|s| {
-                    s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa")
-                        && s.key_bits.is_some_and(|b| b < 2048)
+                .filter_map(|s| {
+                    let signer = s.signer.as_ref().filter(|x| x.key_algorithm == "rsa")?;
+                    let bits = s.key_bits?;
+                    let issued = crate::cli::parse_rfc3339(&signer.not_before).unwrap_or(0);
+                    if bits < 2048 {
+                        Some(format!("RSA-{bits} (under 2048)"))
+                    } else if bits < 3072 && issued >= CAB_3072_FROM {
+                        Some(format!("RSA-{bits} on a certificate issued {} (CA/B Forum: 3072 from 2021-06-01)", signer.not_before))
+                    } else {
+                        None
+                    }
                 })
-                .map(|s| format!("RSA-{}", s.key_bits.unwrap_or(0)))
                 .collect();
             match (v.signatures.is_empty(), weak.is_empty()) {
                 (true, _) => (Status::NotApplicable, "unsigned".into()),
-                (false, true) => (Status::Pass, "signer keys meet RSA-2048".into()),
+                (false, true) => (
+                    Status::Pass,
+                    "signer keys meet RSA-2048 and the CA/B Forum minimums".into(),
+                ),
                 (false, false) => (
                     Status::Fail,
-                    format!("weak signer keys: {}", weak.join(", ")),
+                    format!("weak signer keys: {}", weak.join("; ")),
                 ),
             }
         }

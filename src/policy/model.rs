@@ -159,7 +159,7 @@ impl NamedCheck {
         (
             "pe-signing-key-size",
             NamedCheck::PeSigningKeySize,
-            "RSA signer keys are at least 2048 bits",
+            "RSA signer keys are at least 2048 bits, and 3072 for certificates issued from 2021-06-01 (CA/B Forum)",
         ),
     ];
 
