@@ -125,39 +125,6 @@ pub enum VerifyFormatArg {
     Json,
 }
 
-/// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
-pub fn parse_rfc3339(s: &str) -> Option<u64> {
-    let (date, rest) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let (y, mo, da) = (
-        d.next()?.parse::<u16>().ok()?,
-        d.next()?.parse::<u8>().ok()?,
-        d.next()?.parse::<u8>().ok()?,
-    );
-    let (clock, offset_secs): (&str, i64) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-        (c, 0)
-    } else {
-        let at = rest.rfind(['+', '-'])?;
-        let (c, off) = rest.split_at(at);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (hh, mm) = off.get(1..)?.split_once(':')?;
-        (
-            c,
-            sign * (hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60),
-        )
-    };
-    let clock = clock.split('.').next()?;
-    let mut c = clock.split(':');
-    let (h, mi, se) = (
-        c.next()?.parse::<u8>().ok()?,
-        c.next()?.parse::<u8>().ok()?,
-        c.next()?.parse::<u8>().ok()?,
-    );
-    let dt = der::DateTime::new(y, mo, da, h, mi, se).ok()?;
-    let local = i64::try_from(dt.unix_duration().as_secs()).ok()?;
-    u64::try_from(local - offset_secs).ok()
-}
-
 impl VerifyArgs {
     /// A `check` run with verification on, no policy, and verify's own output and exit code.
     pub fn resolve(self) -> Result<CheckConfig, String> {
@@ -204,7 +171,7 @@ impl TrustArgs {
             crate::pki::trust::load(&user_sources)?;
         }
         let at = match &self.time {
-            Some(t) => parse_rfc3339(t).ok_or_else(|| {
+            Some(t) => crate::time::parse_rfc3339(t).ok_or_else(|| {
                 format!("--time {t:?}: expected RFC 3339, e.g. 2026-11-22T00:00:00Z")
             })?,
             None => std::time::SystemTime::now()

@@ -44,7 +44,7 @@ fn every_signed_fixture_gets_its_expected_verdict() {
     assert!(fixtures.len() >= 24, "{} fixtures", fixtures.len());
     for (rel, want) in fixtures {
         let data = std::fs::read(corpus.join(rel)).unwrap();
-        let at = bingate::cli::parse_rfc3339(want["verification_time"].as_str().unwrap()).unwrap();
+        let at = bingate::time::parse_rfc3339(want["verification_time"].as_str().unwrap()).unwrap();
         for strict in [false, true] {
             let env = VerifyEnv {
                 anchors: &bingate::authenticode::verify::FixedAnchors {

@@ -148,12 +148,6 @@ pub struct SignatureVerdict {
     pub error: Option<String>,
 }
 
-fn show_time(secs: u64) -> String {
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
-
 fn has_eku(cert: &Certificate, oid: &str) -> bool {
     use der::Decode;
     cert.tbs_certificate
@@ -296,7 +290,7 @@ impl Ctx<'_, '_> {
                         "timestamp-outside-validity",
                         format!(
                             "timestamp {} is outside the signer's validity",
-                            show_time(t.time)
+                            crate::time::show(t.time)
                         ),
                     ));
                 }
@@ -304,7 +298,7 @@ impl Ctx<'_, '_> {
         }
         let report = TimestampReport {
             kind: t.kind,
-            time: show_time(t.time),
+            time: crate::time::show(t.time),
             tsa: t.tsa.clone(),
             valid,
             chain,
@@ -465,7 +459,7 @@ impl Ctx<'_, '_> {
                                             format!(
                                                 "{} was revoked {}",
                                                 cert.tbs_certificate.subject,
-                                                show_time(revoked_at)
+                                                crate::time::show(revoked_at)
                                             ),
                                         ),
                                         &mut reasons,

@@ -245,16 +245,6 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     .is_ok()
 }
 
-fn unix(t: x509_cert::time::Time) -> u64 {
-    t.to_unix_duration().as_secs()
-}
-
-fn show_time(secs: u64) -> String {
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
-
 struct Search<'a> {
     pool: &'a [Certificate],
     anchors: &'a Anchors,
@@ -275,19 +265,19 @@ impl Search<'_> {
     fn check_cert(&mut self, c: &Certificate, depth: usize, cas_below: usize) -> bool {
         let s = subject(c);
         let v = &c.tbs_certificate.validity;
-        if self.at < unix(v.not_before) {
+        if self.at < crate::time::unix(v.not_before) {
             self.fail(ChainError::NotYetValid {
                 subject: s,
                 not_before: v.not_before.to_string(),
-                checked_at: show_time(self.at),
+                checked_at: crate::time::show(self.at),
             });
             return false;
         }
-        if self.at > unix(v.not_after) {
+        if self.at > crate::time::unix(v.not_after) {
             self.fail(ChainError::Expired {
                 subject: s,
                 not_after: v.not_after.to_string(),
-                checked_at: show_time(self.at),
+                checked_at: crate::time::show(self.at),
             });
             return false;
         }
@@ -355,17 +345,17 @@ impl Search<'_> {
             return false;
         }
         if let Some(anchor) = self.anchors.find(&current) {
-            let leaf_issued = path
-                .first()
-                .map_or(0, |l| unix(l.tbs_certificate.validity.not_before));
+            let leaf_issued = path.first().map_or(0, |l| {
+                crate::time::unix(l.tbs_certificate.validity.not_before)
+            });
             let issued_too_late = anchor.not_before.is_some_and(|t| leaf_issued > t);
             let too_late = anchor.disallowed_after.is_some_and(|t| self.at > t);
             if issued_too_late || too_late {
                 let window = match (issued_too_late, anchor.not_before, anchor.disallowed_after) {
                     (true, Some(a), _) => {
-                        format!("not for certificates issued after {}", show_time(a))
+                        format!("not for certificates issued after {}", crate::time::show(a))
                     }
-                    (_, _, Some(b)) => format!("disallowed after {}", show_time(b)),
+                    (_, _, Some(b)) => format!("disallowed after {}", crate::time::show(b)),
                     _ => String::new(),
                 };
                 self.fail(ChainError::Disallowed {

@@ -226,7 +226,7 @@ impl Crl {
             }
             revoked.push(RevokedEntry {
                 serial: serial_key(r.serial_number.as_bytes()).to_vec(),
-                at: unix(r.revocation_date),
+                at: crate::time::unix(r.revocation_date),
                 reason: reason.map(|r| reason_name(r).to_owned()),
             });
         }
@@ -236,8 +236,8 @@ impl Crl {
         Ok(Crl {
             origin,
             issuer: t.issuer.clone(),
-            this_update: unix(t.this_update),
-            next_update: t.next_update.map(unix),
+            this_update: crate::time::unix(t.this_update),
+            next_update: t.next_update.map(crate::time::unix),
             revoked,
             tbs,
             sig_oid: list.signature_algorithm.oid.to_string(),
@@ -419,8 +419,8 @@ impl Revocations {
                      its revocations are applied anyway (offline verification cannot fetch a \
                      newer list)",
                     c.origin,
-                    show_time(next),
-                    show_time(at)
+                    crate::time::show(next),
+                    crate::time::show(at)
                 ));
             }
         }
@@ -484,17 +484,6 @@ fn reason_name(r: CrlReason) -> &'static str {
         CrlReason::PrivilegeWithdrawn => "privilegeWithdrawn",
         CrlReason::AaCompromise => "aACompromise",
     }
-}
-
-/// An X.509 Time (UTCTime or GeneralizedTime) as Unix seconds.
-fn unix(t: x509_cert::time::Time) -> u64 {
-    t.to_unix_duration().as_secs()
-}
-
-fn show_time(secs: u64) -> String {
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
 }
 
 #[cfg(test)]
@@ -566,16 +555,16 @@ mod tests {
         // 2025-06-01T00:00:00Z, the fixture's revocation date.
         let d = std::time::Duration::from_secs(1_748_736_000);
         let utc = Time::UtcTime(UtcTime::from_unix_duration(d).unwrap());
-        assert_eq!(unix(utc), 1_748_736_000);
+        assert_eq!(crate::time::unix(utc), 1_748_736_000);
         // 2035-12-31T23:59:59Z, the fixture's nextUpdate.
         let d = std::time::Duration::from_secs(2_082_758_399);
         let utc = Time::UtcTime(UtcTime::from_unix_duration(d).unwrap());
-        assert_eq!(unix(utc), 2_082_758_399);
+        assert_eq!(crate::time::unix(utc), 2_082_758_399);
         // After 2049 RFC 5280 requires GeneralizedTime: 2050-01-01T00:00:00Z.
         let d = std::time::Duration::from_secs(2_524_608_000);
         let general = Time::GeneralTime(GeneralizedTime::from_unix_duration(d).unwrap());
-        assert_eq!(unix(general), 2_524_608_000);
-        assert_eq!(show_time(1_748_736_000), "2025-06-01T00:00:00Z");
+        assert_eq!(crate::time::unix(general), 2_524_608_000);
+        assert_eq!(crate::time::show(1_748_736_000), "2025-06-01T00:00:00Z");
     }
 
     #[test]
@@ -583,6 +572,6 @@ mod tests {
         // UTCTime "250601000000Z".
         let der = b"\x17\x0d250601000000Z";
         let t = Time::from_der(der).unwrap();
-        assert_eq!(unix(t), 1_748_736_000);
+        assert_eq!(crate::time::unix(t), 1_748_736_000);
     }
 }

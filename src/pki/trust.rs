@@ -564,7 +564,7 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
     store.provenance = Some(Provenance {
         source,
         package: format!("certificates from {}", b.provenance.package),
-        ctl_this_update: show_time(ctl.this_update),
+        ctl_this_update: crate::time::show(ctl.this_update),
         ctl_sequence_number: ctl.sequence_number.clone().unwrap_or_default(),
         note,
     });
@@ -1119,15 +1119,9 @@ fn parse_iso(s: &str) -> Option<u64> {
     .map(|d| d.unix_duration().as_secs())
 }
 
-fn show_time(secs: u64) -> String {
-    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
-
 /// `YYYY-MM-DD` for a midnight, the full time otherwise.
 fn show_date(secs: u64) -> String {
-    let t = show_time(secs);
+    let t = crate::time::show(secs);
     match t.strip_suffix("T00:00:00Z") {
         Some(d) => d.to_owned(),
         None => t,

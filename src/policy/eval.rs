@@ -502,7 +502,7 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
                 .filter_map(|s| {
                     let signer = s.signer.as_ref().filter(|x| x.key_algorithm == "rsa")?;
                     let bits = s.key_bits?;
-                    let issued = crate::cli::parse_rfc3339(&signer.not_before).unwrap_or(0);
+                    let issued = crate::time::parse_rfc3339(&signer.not_before).unwrap_or(0);
                     if bits < 2048 {
                         Some(format!("RSA-{bits} (under 2048)"))
                     } else if bits < 3072 && issued >= CAB_3072_FROM {

@@ -1,0 +1,63 @@
+//! Times as bingate handles them: Unix seconds inside, RFC 3339 at the edges.
+
+/// An X.509 Time (UTCTime or GeneralizedTime) as Unix seconds.
+pub fn unix(t: x509_cert::time::Time) -> u64 {
+    t.to_unix_duration().as_secs()
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (the number itself if out of range).
+pub fn show(secs: u64) -> String {
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+/// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let (date, rest) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let (y, mo, da) = (
+        d.next()?.parse::<u16>().ok()?,
+        d.next()?.parse::<u8>().ok()?,
+        d.next()?.parse::<u8>().ok()?,
+    );
+    let (clock, offset_secs): (&str, i64) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (c, off) = rest.split_at(at);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (hh, mm) = off.get(1..)?.split_once(':')?;
+        (
+            c,
+            sign * (hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60),
+        )
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.split(':');
+    let (h, mi, se) = (
+        c.next()?.parse::<u8>().ok()?,
+        c.next()?.parse::<u8>().ok()?,
+        c.next()?.parse::<u8>().ok()?,
+    );
+    let dt = der::DateTime::new(y, mo, da, h, mi, se).ok()?;
+    let local = i64::try_from(dt.unix_duration().as_secs()).ok()?;
+    u64::try_from(local - offset_secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_and_honours_offsets() {
+        assert_eq!(parse_rfc3339("2026-11-22T00:00:00Z"), Some(1_795_305_600));
+        assert_eq!(
+            parse_rfc3339("2026-11-22T01:00:00+01:00"),
+            Some(1_795_305_600)
+        );
+        assert_eq!(parse_rfc3339("2026-11-22T00:00:00.5Z"), Some(1_795_305_600));
+        assert_eq!(show(1_795_305_600), "2026-11-22T00:00:00Z");
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}
