@@ -73,6 +73,26 @@ impl FileReport {
         }
     }
 
+    /// A file examined without its facts (`verify`): who it is, not what it carries.
+    pub fn identity(path: String, sha256: String, size: u64, format: Format) -> Self {
+        FileReport {
+            path,
+            sha256: Some(sha256),
+            size: Some(size),
+            format: Some(format),
+            arch: None,
+            bits: None,
+            kind: None,
+            toolchain: None,
+            hardening: None,
+            warnings: Vec::new(),
+            error: None,
+            signature: None,
+            findings: None,
+            severity: Severity::Examined,
+        }
+    }
+
     pub fn error(
         path: String,
         sha256: Option<String>,

@@ -146,15 +146,7 @@ pub fn check(
         },
     );
     let Some(facts) = facts else {
-        let mut r = FileReport::error(
-            display,
-            Some(sha256),
-            Some(size),
-            Some(format),
-            String::new(),
-            Severity::Examined,
-        );
-        r.error = None;
+        let mut r = FileReport::identity(display, sha256, size, format);
         r.signature = signature;
         return Outcome::file(r);
     };
