@@ -22,6 +22,7 @@ pub mod policy;
 pub mod read;
 pub mod report;
 pub mod scan;
+pub mod sign;
 pub mod time;
 pub mod toolchain;
 

@@ -1,0 +1,1 @@
+//! Private keys, certificates and the signer abstraction.
