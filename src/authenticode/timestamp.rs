@@ -46,7 +46,10 @@ pub struct Timestamp {
     pub certificates: Vec<Certificate>,
 }
 
-fn find_cert<'a>(sid: &SignerIdentifier, certs: &'a [Certificate]) -> Option<&'a Certificate> {
+pub(crate) fn find_cert<'a>(
+    sid: &SignerIdentifier,
+    certs: &'a [Certificate],
+) -> Option<&'a Certificate> {
     let SignerIdentifier::IssuerAndSerialNumber(ias) = sid else {
         return None;
     };
@@ -79,7 +82,7 @@ fn tst_info(der_bytes: &[u8]) -> Result<(x509_tsp::MessageImprint, u64), String>
 }
 
 /// `YYYYMMDDHHMMSS[.fraction]Z` to Unix seconds (fraction dropped).
-fn generalized_time(s: &str) -> Option<u64> {
+pub(crate) fn generalized_time(s: &str) -> Option<u64> {
     let s = s.strip_suffix('Z')?;
     let whole = s.split('.').next()?;
     if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
@@ -168,8 +171,23 @@ fn legacy(value: &der::Any, signature: &[u8], bag: &[Certificate]) -> Result<Tim
     })
 }
 
-/// The timestamps in a SignerInfo's unsigned attributes (normally at most one).
+/// The timestamps in a SignerInfo's unsigned attributes (normally at most one): Authenticode's
+/// RFC 3161 attribute (1.3.6.1.4.1.311.3.3.1) and legacy countersignatures.
 pub fn read(si: &SignerInfo, bag: &[Certificate]) -> Vec<Result<Timestamp, String>> {
+    read_attrs(si, bag, RFC3161_ATTR)
+}
+
+/// id-aa-timeStampToken (RFC 3161 appendix A), the standard CMS attribute bingate's ELF
+/// signatures use.
+pub const TIMESTAMP_TOKEN_ATTR: &str = "1.2.840.113549.1.9.16.2.14";
+
+/// The timestamps of a plain CMS SignerInfo: id-aa-timeStampToken tokens and RFC 5652
+/// countersignatures.
+pub fn read_standard(si: &SignerInfo, bag: &[Certificate]) -> Vec<Result<Timestamp, String>> {
+    read_attrs(si, bag, TIMESTAMP_TOKEN_ATTR)
+}
+
+fn read_attrs(si: &SignerInfo, bag: &[Certificate], rfc3161_attr: &str) -> Vec<Result<Timestamp, String>> {
     let signature = si.signature.as_bytes();
     let Some(attrs) = &si.unsigned_attrs else {
         return Vec::new();
@@ -178,7 +196,7 @@ pub fn read(si: &SignerInfo, bag: &[Certificate]) -> Vec<Result<Timestamp, Strin
     for a in attrs.iter() {
         let oid = a.oid.to_string();
         for v in a.values.iter() {
-            if oid == RFC3161_ATTR {
+            if oid == rfc3161_attr {
                 out.push(rfc3161(v, signature));
             } else if oid == COUNTERSIGNATURE_ATTR {
                 out.push(legacy(v, signature, bag));

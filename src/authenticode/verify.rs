@@ -14,99 +14,16 @@ use x509_cert::Certificate;
 use super::image::DigestAlg;
 use super::signature::{self, SignatureInfo, Signer};
 use super::table::{self, Anomaly};
-use super::timestamp::{Kind, Timestamp};
 use crate::budget::MAX_NESTED_SIGNATURES;
 use crate::pe::SigningLayout;
-use crate::pki::chain::{self, Anchors, ChainError, Purpose};
+use crate::pki::verdict::{Judgement, judge_identity, reason};
+pub use crate::pki::verdict::{
+    AnchorSource, FixedAnchors, PageHashCheck, Reason, RevocationLookup, Status, TimestampReport,
+    VerifyEnv,
+};
 
 const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
-const LIFETIME_SIGNING: &str = "1.3.6.1.4.1.311.10.3.13";
 const OPUS_INFO: &str = "1.3.6.1.4.1.311.2.1.12";
-
-/// The verdict vocabulary shared by every signature format bingate verifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Valid,
-    Invalid,
-    Untrusted,
-    Unsigned,
-    Malformed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Invalid => "invalid",
-            Status::Untrusted => "untrusted",
-            Status::Unsigned => "unsigned",
-            Status::Malformed => "malformed",
-        }
-    }
-}
-
-/// A machine-readable reason with a message for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    pub code: String,
-    pub message: String,
-}
-
-fn reason(code: &str, message: impl Into<String>) -> Reason {
-    Reason {
-        code: code.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// Revocation lookup: `Some(revoked_at)` when a CRL lists `cert` (issued by `issuer`).
-pub type RevocationLookup<'a> = &'a (dyn Fn(&Certificate, &Certificate) -> Option<u64> + Sync);
-/// Page-hash check over (file, layout, SpcIndirectDataContent): `Some(verified)` when present.
-pub type PageHashCheck<'a> = &'a (dyn Fn(&[u8], &SigningLayout, &[u8]) -> Option<bool> + Sync);
-
-/// Where anchors come from: fixed sets, or a store that may still be loading.
-pub trait AnchorSource: Sync {
-    fn code_signing(&self) -> &Anchors;
-    fn time_stamping(&self) -> &Anchors;
-}
-
-/// Two fixed anchor sets.
-pub struct FixedAnchors<'a> {
-    pub code_signing: &'a Anchors,
-    pub time_stamping: &'a Anchors,
-}
-
-impl AnchorSource for FixedAnchors<'_> {
-    fn code_signing(&self) -> &Anchors {
-        self.code_signing
-    }
-    fn time_stamping(&self) -> &Anchors {
-        self.time_stamping
-    }
-}
-
-/// What the caller decides: trust, time, strictness, revocation.
-pub struct VerifyEnv<'a> {
-    /// Trust anchors, asked for only when a chain is built (after the file has been hashed), so
-    /// a store still loading in the background does not hold up hashing.
-    pub anchors: &'a dyn AnchorSource,
-    /// Verification time (Unix seconds) when no valid timestamp decides it.
-    pub at: u64,
-    pub strict: bool,
-    pub require_all: bool,
-    pub revoked: RevocationLookup<'a>,
-    pub page_hashes: PageHashCheck<'a>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TimestampReport {
-    pub kind: Kind,
-    pub time: String,
-    pub tsa: Option<String>,
-    pub valid: bool,
-    pub chain: Vec<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageHashReport {
@@ -146,18 +63,6 @@ pub struct SignatureVerdict {
     pub anomalies: Vec<AnomalyReport>,
     /// Set for unsigned and malformed files: why.
     pub error: Option<String>,
-}
-
-fn has_eku(cert: &Certificate, oid: &str) -> bool {
-    use der::Decode;
-    cert.tbs_certificate
-        .extensions
-        .as_ref()
-        .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.37"))
-        .and_then(|e| {
-            x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
-        })
-        .is_some_and(|eku| eku.0.iter().any(|o| o.to_string() == oid))
 }
 
 /// SpcSpOpusInfo: program name and more-info URL (signed attribute, shown as written).
@@ -217,19 +122,6 @@ fn opus_info(sig: &AuthenticodeSignature) -> (Option<String>, Option<String>) {
     (name, url)
 }
 
-fn chain_status(e: &ChainError) -> (Status, &'static str) {
-    match e {
-        ChainError::Untrusted { .. }
-        | ChainError::NoIssuer { .. }
-        | ChainError::Disallowed { .. } => (Status::Untrusted, "untrusted-root"),
-        ChainError::Expired { .. } | ChainError::NotYetValid { .. } => (Status::Invalid, "expired"),
-        ChainError::WrongPurpose { .. } | ChainError::KeyUsage { .. } => {
-            (Status::Invalid, "wrong-certificate-type")
-        }
-        _ => (Status::Invalid, "bad-chain"),
-    }
-}
-
 struct Ctx<'a, 'e> {
     data: &'a [u8],
     layout: &'a SigningLayout,
@@ -242,70 +134,6 @@ struct Ctx<'a, 'e> {
 }
 
 impl Ctx<'_, '_> {
-    fn timestamp(
-        &self,
-        ts: &[Timestamp],
-        signer: Option<&Certificate>,
-    ) -> (Option<TimestampReport>, Option<u64>, Vec<Reason>) {
-        let mut reasons = Vec::new();
-        let Some(t) = ts.first() else {
-            return (None, None, reasons);
-        };
-        let mut valid = t.imprint_match && t.cms.message_digest_match && t.cms.signature_valid;
-        if !valid {
-            reasons.push(reason(
-                "timestamp-invalid",
-                "the timestamp does not verify; it is ignored",
-            ));
-        }
-        let chain = match &t.tsa_cert {
-            Some(tsa) if valid => match chain::build(
-                tsa,
-                &t.certificates,
-                self.env.anchors.time_stamping(),
-                t.time,
-                Purpose::TimeStamping,
-            ) {
-                Ok(p) => p.subjects,
-                Err(e) => {
-                    valid = false;
-                    reasons.push(reason(
-                        "timestamp-untrusted",
-                        format!("timestamp: {}", e.message()),
-                    ));
-                    Vec::new()
-                }
-            },
-            _ => Vec::new(),
-        };
-        // The stamped time must fall inside the signer's validity to extend it.
-        if valid {
-            if let Some(c) = signer {
-                let v = &c.tbs_certificate.validity;
-                let inside = t.time >= v.not_before.to_unix_duration().as_secs()
-                    && t.time <= v.not_after.to_unix_duration().as_secs();
-                if !inside {
-                    valid = false;
-                    reasons.push(reason(
-                        "timestamp-outside-validity",
-                        format!(
-                            "timestamp {} is outside the signer's validity",
-                            crate::time::show(t.time)
-                        ),
-                    ));
-                }
-            }
-        }
-        let report = TimestampReport {
-            kind: t.kind,
-            time: crate::time::show(t.time),
-            tsa: t.tsa.clone(),
-            valid,
-            chain,
-        };
-        (Some(report), valid.then_some(t.time), reasons)
-    }
-
     fn signature(&mut self, entry: usize, nested: usize, der: &[u8]) {
         let info = match signature::inspect_cached(
             self.data,
@@ -382,16 +210,9 @@ impl Ctx<'_, '_> {
         signer: Option<&Certificate>,
         bag: &[Certificate],
     ) {
-        let mut reasons = Vec::new();
-        let mut status = Status::Valid;
-        let mut worsen = |s: Status, r: Reason, reasons: &mut Vec<Reason>| {
-            if status == Status::Valid || (status == Status::Untrusted && s == Status::Invalid) {
-                status = s;
-            }
-            reasons.push(r);
-        };
+        let mut j = Judgement::default();
         if !info.digest.matches {
-            worsen(
+            j.worsen(
                 Status::Invalid,
                 reason(
                     "digest-mismatch",
@@ -400,17 +221,15 @@ impl Ctx<'_, '_> {
                         info.digest.algorithm
                     ),
                 ),
-                &mut reasons,
             );
         }
         if !info.cms.algorithms_consistent {
-            worsen(
+            j.worsen(
                 Status::Invalid,
                 reason(
                     "algorithm-mismatch",
                     "the SignerInfo and the indirect data name different digest algorithms",
                 ),
-                &mut reasons,
             );
         }
         if !info.cms.message_digest_match || !info.cms.signature_valid {
@@ -419,75 +238,16 @@ impl Ctx<'_, '_> {
                 .error
                 .clone()
                 .unwrap_or_else(|| "the signer's signature does not verify".into());
-            worsen(Status::Invalid, reason("bad-signature", msg), &mut reasons);
+            j.worsen(Status::Invalid, reason("bad-signature", msg));
         }
-        let (timestamp, ts_time, ts_reasons) = self.timestamp(&info.timestamps, signer);
-        reasons.extend(ts_reasons);
-        let lifetime = signer.is_some_and(|c| has_eku(c, LIFETIME_SIGNING));
-        let decisive = match (ts_time, lifetime) {
-            (Some(t), false) => t,
-            _ => self.env.at,
-        };
-        let mut chain_subjects = Vec::new();
-        match signer {
-            None => worsen(
-                Status::Invalid,
-                reason(
-                    "no-signer-certificate",
-                    "no certificate in the signature matches the signer",
-                ),
-                &mut reasons,
-            ),
-            Some(leaf) => match chain::build(
-                leaf,
-                bag,
-                self.env.anchors.code_signing(),
-                decisive,
-                Purpose::CodeSigning,
-            ) {
-                Ok(path) => {
-                    chain_subjects = path.subjects.clone();
-                    for pair in path.certs.windows(2) {
-                        if let [cert, issuer] = pair {
-                            if let Some(revoked_at) = (self.env.revoked)(cert, issuer) {
-                                let saved = ts_time.is_some_and(|t| t < revoked_at);
-                                if !saved {
-                                    worsen(
-                                        Status::Invalid,
-                                        reason(
-                                            "revoked",
-                                            format!(
-                                                "{} was revoked {}",
-                                                cert.tbs_certificate.subject,
-                                                crate::time::show(revoked_at)
-                                            ),
-                                        ),
-                                        &mut reasons,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    let (s, code) = chain_status(&e);
-                    let mut msg = e.message();
-                    if lifetime && ts_time.is_some() {
-                        msg.push_str(
-                            " (lifetime-signing certificate: the timestamp does not extend it)",
-                        );
-                    }
-                    worsen(s, reason(code, msg), &mut reasons);
-                }
-            },
-        }
+        let (chain_subjects, timestamp) =
+            judge_identity(self.env, signer, bag, &info.timestamps, &mut j);
         let indirect = sig.encapsulated_content().unwrap_or_default();
         let ph = (self.env.page_hashes)(self.data, self.layout, indirect);
         if ph == Some(false) {
-            worsen(
+            j.worsen(
                 Status::Invalid,
                 reason("page-hash-mismatch", "a page hash does not match the file"),
-                &mut reasons,
             );
         }
         let (program_name, more_info_url) = opus_info(sig);
@@ -506,8 +266,8 @@ impl Ctx<'_, '_> {
                 present: ph.is_some(),
                 verified: ph == Some(true),
             },
-            status,
-            reasons,
+            status: j.status,
+            reasons: j.reasons,
         });
     }
 }

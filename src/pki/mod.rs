@@ -5,3 +5,4 @@ pub mod chain;
 pub mod crl;
 pub mod keys;
 pub mod trust;
+pub mod verdict;

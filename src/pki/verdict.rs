@@ -1,0 +1,292 @@
+//! The verdict every signature format shares: the status vocabulary, what the caller decides
+//! (trust anchors, time, strictness, revocation), and the identity checks that do not depend on
+//! the format: the timestamp's time rules and the signer's chain to a code-signing anchor,
+//! applied exactly as WinVerifyTrust applies them to Authenticode. Authenticode
+//! (`crate::authenticode::verify`) and bingate's ELF signatures (`crate::elfsig`) both use it.
+
+use serde::Serialize;
+use x509_cert::Certificate;
+
+use crate::authenticode::timestamp::{Kind, Timestamp};
+use crate::pe::SigningLayout;
+use crate::pki::chain::{self, ChainError, Purpose};
+pub use crate::pki::chain::Anchors;
+
+const LIFETIME_SIGNING: &str = "1.3.6.1.4.1.311.10.3.13";
+
+/// The verdict vocabulary shared by every signature format bingate verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Valid,
+    Invalid,
+    Untrusted,
+    Unsigned,
+    Malformed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Untrusted => "untrusted",
+            Status::Unsigned => "unsigned",
+            Status::Malformed => "malformed",
+        }
+    }
+}
+
+/// A machine-readable reason with a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+pub fn reason(code: &str, message: impl Into<String>) -> Reason {
+    Reason {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Revocation lookup: `Some(revoked_at)` when a CRL lists `cert` (issued by `issuer`).
+pub type RevocationLookup<'a> = &'a (dyn Fn(&Certificate, &Certificate) -> Option<u64> + Sync);
+/// Page-hash check over (file, layout, SpcIndirectDataContent): `Some(verified)` when present.
+pub type PageHashCheck<'a> = &'a (dyn Fn(&[u8], &SigningLayout, &[u8]) -> Option<bool> + Sync);
+
+/// Where anchors come from: fixed sets, or a store that may still be loading.
+pub trait AnchorSource: Sync {
+    fn code_signing(&self) -> &Anchors;
+    fn time_stamping(&self) -> &Anchors;
+}
+
+/// Two fixed anchor sets.
+pub struct FixedAnchors<'a> {
+    pub code_signing: &'a Anchors,
+    pub time_stamping: &'a Anchors,
+}
+
+impl AnchorSource for FixedAnchors<'_> {
+    fn code_signing(&self) -> &Anchors {
+        self.code_signing
+    }
+    fn time_stamping(&self) -> &Anchors {
+        self.time_stamping
+    }
+}
+
+/// What the caller decides: trust, time, strictness, revocation.
+pub struct VerifyEnv<'a> {
+    /// Trust anchors, asked for only when a chain is built (after the file has been hashed), so
+    /// a store still loading in the background does not hold up hashing.
+    pub anchors: &'a dyn AnchorSource,
+    /// Verification time (Unix seconds) when no valid timestamp decides it.
+    pub at: u64,
+    pub strict: bool,
+    pub require_all: bool,
+    pub revoked: RevocationLookup<'a>,
+    pub page_hashes: PageHashCheck<'a>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimestampReport {
+    pub kind: Kind,
+    pub time: String,
+    pub tsa: Option<String>,
+    pub valid: bool,
+    pub chain: Vec<String>,
+}
+
+
+
+pub fn has_eku(cert: &Certificate, oid: &str) -> bool {
+    use der::Decode;
+    cert.tbs_certificate
+        .extensions
+        .as_ref()
+        .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.37"))
+        .and_then(|e| {
+            x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
+        })
+        .is_some_and(|eku| eku.0.iter().any(|o| o.to_string() == oid))
+}
+
+
+fn chain_status(e: &ChainError) -> (Status, &'static str) {
+    match e {
+        ChainError::Untrusted { .. }
+        | ChainError::NoIssuer { .. }
+        | ChainError::Disallowed { .. } => (Status::Untrusted, "untrusted-root"),
+        ChainError::Expired { .. } | ChainError::NotYetValid { .. } => (Status::Invalid, "expired"),
+        ChainError::WrongPurpose { .. } | ChainError::KeyUsage { .. } => {
+            (Status::Invalid, "wrong-certificate-type")
+        }
+        _ => (Status::Invalid, "bad-chain"),
+    }
+}
+
+
+/// A status that only gets worse, with the reasons that made it so.
+pub struct Judgement {
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+}
+
+impl Default for Judgement {
+    fn default() -> Self {
+        Judgement {
+            status: Status::Valid,
+            reasons: Vec::new(),
+        }
+    }
+}
+
+impl Judgement {
+    /// Records `r`; `s` replaces the status when it is worse (invalid beats untrusted beats
+    /// valid).
+    pub fn worsen(&mut self, s: Status, r: Reason) {
+        if self.status == Status::Valid || (self.status == Status::Untrusted && s == Status::Invalid) {
+            self.status = s;
+        }
+        self.reasons.push(r);
+    }
+}
+
+pub fn judge_timestamp(
+    env: &VerifyEnv<'_>,
+    ts: &[Timestamp],
+    signer: Option<&Certificate>,
+) -> (Option<TimestampReport>, Option<u64>, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    let Some(t) = ts.first() else {
+        return (None, None, reasons);
+    };
+    let mut valid = t.imprint_match && t.cms.message_digest_match && t.cms.signature_valid;
+    if !valid {
+        reasons.push(reason(
+            "timestamp-invalid",
+            "the timestamp does not verify; it is ignored",
+        ));
+    }
+    let chain = match &t.tsa_cert {
+        Some(tsa) if valid => match chain::build(
+            tsa,
+            &t.certificates,
+            env.anchors.time_stamping(),
+            t.time,
+            Purpose::TimeStamping,
+        ) {
+            Ok(p) => p.subjects,
+            Err(e) => {
+                valid = false;
+                reasons.push(reason(
+                    "timestamp-untrusted",
+                    format!("timestamp: {}", e.message()),
+                ));
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
+    // The stamped time must fall inside the signer's validity to extend it.
+    if valid {
+        if let Some(c) = signer {
+            let v = &c.tbs_certificate.validity;
+            let inside = t.time >= v.not_before.to_unix_duration().as_secs()
+                && t.time <= v.not_after.to_unix_duration().as_secs();
+            if !inside {
+                valid = false;
+                reasons.push(reason(
+                    "timestamp-outside-validity",
+                    format!(
+                        "timestamp {} is outside the signer's validity",
+                        crate::time::show(t.time)
+                    ),
+                ));
+            }
+        }
+    }
+    let report = TimestampReport {
+        kind: t.kind,
+        time: crate::time::show(t.time),
+        tsa: t.tsa.clone(),
+        valid,
+        chain,
+    };
+    (Some(report), valid.then_some(t.time), reasons)
+}
+
+
+/// The identity checks every format shares: the first timestamp (its signature, its TSA chain
+/// for time stamping, and the stamped time inside the signer's validity), then the signer's
+/// chain to a code-signing anchor at the decisive time (the stamped time, unless the signer
+/// carries the lifetime-signing EKU), then revocation of every certificate in the path (a
+/// revocation after a valid stamped time does not count). Returns the chain's subjects and the
+/// timestamp report.
+pub fn judge_identity(
+    env: &VerifyEnv<'_>,
+    signer: Option<&Certificate>,
+    bag: &[Certificate],
+    timestamps: &[Timestamp],
+    j: &mut Judgement,
+) -> (Vec<String>, Option<TimestampReport>) {
+    let (timestamp, ts_time, ts_reasons) = judge_timestamp(env, timestamps, signer);
+    j.reasons.extend(ts_reasons);
+    let lifetime = signer.is_some_and(|c| has_eku(c, LIFETIME_SIGNING));
+    let decisive = match (ts_time, lifetime) {
+        (Some(t), false) => t,
+        _ => env.at,
+    };
+    let mut chain_subjects = Vec::new();
+    match signer {
+        None => j.worsen(
+            Status::Invalid,
+            reason(
+                "no-signer-certificate",
+                "no certificate in the signature matches the signer",
+            ),
+        ),
+        Some(leaf) => match chain::build(
+            leaf,
+            bag,
+            env.anchors.code_signing(),
+            decisive,
+            Purpose::CodeSigning,
+        ) {
+            Ok(path) => {
+                chain_subjects = path.subjects.clone();
+                for pair in path.certs.windows(2) {
+                    if let [cert, issuer] = pair {
+                        if let Some(revoked_at) = (env.revoked)(cert, issuer) {
+                            let saved = ts_time.is_some_and(|t| t < revoked_at);
+                            if !saved {
+                                j.worsen(
+                                    Status::Invalid,
+                                    reason(
+                                        "revoked",
+                                        format!(
+                                            "{} was revoked {}",
+                                            cert.tbs_certificate.subject,
+                                            crate::time::show(revoked_at)
+                                        ),
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                let (s, code) = chain_status(&e);
+                let mut msg = e.message();
+                if lifetime && ts_time.is_some() {
+                    msg.push_str(" (lifetime-signing certificate: the timestamp does not extend it)");
+                }
+                j.worsen(s, reason(code, msg));
+            }
+        },
+    }
+    (chain_subjects, timestamp)
+}
