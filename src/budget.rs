@@ -65,3 +65,12 @@ pub const MAX_SIGNATURE_CHECKS: u64 = 64;
 /// Maximum nested Authenticode signatures (1.3.6.1.4.1.311.2.4.1) followed in one file.
 /// Real files nest one (SHA-256 inside SHA-1); a chain of nestings is a decompression bomb.
 pub const MAX_NESTED_SIGNATURES: u64 = 8;
+
+/// Maximum certificates read from one ELF signature's CMS certificate set. A signer with its
+/// chain is three or four; a bag of thousands is only there to make chain building slow.
+pub const MAX_CERTIFICATES_PER_SIGNATURE: u64 = 64;
+
+/// Maximum size of a `.bingate.sig` section or an appended module signature verified: a CMS
+/// with a chain and a timestamp is a few tens of KiB; the manifest of 65,535 sections
+/// (`MAX_ELF_SECTIONS`) at ~200 bytes a line stays under 16 MiB.
+pub const MAX_ELF_SIGNATURE_LEN: u64 = 32 << 20;

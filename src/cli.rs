@@ -51,6 +51,16 @@ pub enum Command {
     /// The trust anchors signatures are verified against.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Sign files.
+    #[command(subcommand)]
+    Sign(SignCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SignCommand {
+    /// Sign an ELF file: an embedded `.bingate.sig` CMS section (default) or a Linux kernel
+    /// module signature. Exit 0 when signed, 2 on any error (nothing is written then).
+    Elf(crate::sign::command::SignElfArgs),
 }
 
 const VERIFY_EXIT_CODES: &str = "Exit codes: 0 when every file's signature is valid; 1 otherwise; \
@@ -102,6 +112,10 @@ pub struct TrustArgs {
     /// Which signatures decide the file's status.
     #[arg(long, value_enum, default_value = "primary")]
     pub require: RequireArg,
+    /// A candidate signer certificate for kernel module signatures (which carry none); PEM or
+    /// DER; repeatable.
+    #[arg(long = "cert", value_name = "CERT")]
+    pub cert: Vec<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -183,7 +197,16 @@ impl TrustArgs {
             let bytes = fs::read(f).map_err(|e| format!("--crl {}: {e}", f.display()))?;
             revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
         }
+        let mut module_certs = Vec::new();
+        for f in &self.cert {
+            let bytes = fs::read(f).map_err(|e| format!("--cert {}: {e}", f.display()))?;
+            module_certs.extend(
+                crate::sign::key::load_certificates(&bytes, &f.display().to_string())
+                    .map_err(|e| format!("--cert: {e}"))?,
+            );
+        }
         Ok(crate::config::SigningConfig {
+            module_certs,
             trust: crate::config::TrustHandle::spawn(self.options()),
             at,
             strict: self.strict,
@@ -395,6 +418,24 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(EXIT_ERROR);
             }
         },
+        Command::Sign(SignCommand::Elf(args)) => {
+            let resolved = match args.resolve() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("bingate: sign: {e}");
+                    return ExitCode::from(EXIT_ERROR);
+                }
+            };
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            match crate::sign::command::run(&resolved, &mut out) {
+                Ok(()) => Ok(EXIT_OK),
+                Err(e) => {
+                    eprintln!("bingate: sign: {e}");
+                    return ExitCode::from(EXIT_ERROR);
+                }
+            }
+        }
         Command::Trust(TrustCommand::List { trust }) => {
             match crate::pki::trust::load(&trust.options()) {
                 Ok(store) => {

@@ -78,6 +78,8 @@ pub struct SigningConfig {
     pub require_all: bool,
     /// Revocation lookup built from `--crl` files.
     pub revoked: Revoked,
+    /// `--cert`: candidate signers of kernel module signatures.
+    pub module_certs: Vec<x509_cert::Certificate>,
 }
 
 impl std::fmt::Debug for SigningConfig {

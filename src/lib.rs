@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod elf;
+pub mod elfsig;
 pub mod error;
 pub mod facts;
 pub mod guard;

@@ -187,7 +187,11 @@ pub fn read_standard(si: &SignerInfo, bag: &[Certificate]) -> Vec<Result<Timesta
     read_attrs(si, bag, TIMESTAMP_TOKEN_ATTR)
 }
 
-fn read_attrs(si: &SignerInfo, bag: &[Certificate], rfc3161_attr: &str) -> Vec<Result<Timestamp, String>> {
+fn read_attrs(
+    si: &SignerInfo,
+    bag: &[Certificate],
+    rfc3161_attr: &str,
+) -> Vec<Result<Timestamp, String>> {
     let signature = si.signature.as_bytes();
     let Some(attrs) = &si.unsigned_attrs else {
         return Vec::new();

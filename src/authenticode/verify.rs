@@ -16,11 +16,11 @@ use super::signature::{self, SignatureInfo, Signer};
 use super::table::{self, Anomaly};
 use crate::budget::MAX_NESTED_SIGNATURES;
 use crate::pe::SigningLayout;
-use crate::pki::verdict::{Judgement, judge_identity, reason};
 pub use crate::pki::verdict::{
     AnchorSource, FixedAnchors, PageHashCheck, Reason, RevocationLookup, Status, TimestampReport,
     VerifyEnv,
 };
+use crate::pki::verdict::{Judgement, judge_identity, reason};
 
 const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
 const OPUS_INFO: &str = "1.3.6.1.4.1.311.2.1.12";
@@ -46,6 +46,21 @@ pub struct SignatureReport {
     pub page_hashes: PageHashReport,
     pub status: Status,
     pub reasons: Vec<Reason>,
+    /// The signer as the signature names it (issuer and serial), for signatures that carry no
+    /// certificate (kernel module signatures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_id: Option<SignerId>,
+    /// What changed since signing (ELF section signatures): section names, `headers`,
+    /// `appended data`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
+/// A signer identified by issuer and serial number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerId {
+    pub issuer: String,
+    pub serial: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +74,10 @@ pub struct AnomalyReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignatureVerdict {
     pub status: Status,
+    /// The signature format found: `authenticode`, `elf-section` (bingate's `.bingate.sig`) or
+    /// `kernel-module` (an appended module signature); absent when none was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
     pub signatures: Vec<SignatureReport>,
     pub anomalies: Vec<AnomalyReport>,
     /// Set for unsigned and malformed files: why.
@@ -166,6 +185,8 @@ impl Ctx<'_, '_> {
                     },
                     status: Status::Malformed,
                     reasons: vec![reason("malformed-signature", e)],
+                    signer_id: None,
+                    changes: Vec::new(),
                 });
                 return;
             }
@@ -268,6 +289,8 @@ impl Ctx<'_, '_> {
             },
             status: j.status,
             reasons: j.reasons,
+            signer_id: None,
+            changes: Vec::new(),
         });
     }
 }
@@ -294,6 +317,7 @@ fn extra(id: &str, detail: serde_json::Value) -> AnomalyReport {
 pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let malformed = |e: String| SignatureVerdict {
         status: Status::Malformed,
+        format: None,
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e),
@@ -307,6 +331,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         Ok(None) => {
             return SignatureVerdict {
                 status: Status::Unsigned,
+                format: None,
                 signatures: Vec::new(),
                 anomalies: Vec::new(),
                 error: Some("no certificate table".into()),
@@ -402,6 +427,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     }
     SignatureVerdict {
         status,
+        format: Some("authenticode"),
         signatures,
         anomalies,
         error: None,

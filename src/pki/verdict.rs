@@ -9,8 +9,8 @@ use x509_cert::Certificate;
 
 use crate::authenticode::timestamp::{Kind, Timestamp};
 use crate::pe::SigningLayout;
-use crate::pki::chain::{self, ChainError, Purpose};
 pub use crate::pki::chain::Anchors;
+use crate::pki::chain::{self, ChainError, Purpose};
 
 const LIFETIME_SIGNING: &str = "1.3.6.1.4.1.311.10.3.13";
 
@@ -99,8 +99,6 @@ pub struct TimestampReport {
     pub chain: Vec<String>,
 }
 
-
-
 pub fn has_eku(cert: &Certificate, oid: &str) -> bool {
     use der::Decode;
     cert.tbs_certificate
@@ -112,7 +110,6 @@ pub fn has_eku(cert: &Certificate, oid: &str) -> bool {
         })
         .is_some_and(|eku| eku.0.iter().any(|o| o.to_string() == oid))
 }
-
 
 fn chain_status(e: &ChainError) -> (Status, &'static str) {
     match e {
@@ -126,7 +123,6 @@ fn chain_status(e: &ChainError) -> (Status, &'static str) {
         _ => (Status::Invalid, "bad-chain"),
     }
 }
-
 
 /// A status that only gets worse, with the reasons that made it so.
 pub struct Judgement {
@@ -147,7 +143,9 @@ impl Judgement {
     /// Records `r`; `s` replaces the status when it is worse (invalid beats untrusted beats
     /// valid).
     pub fn worsen(&mut self, s: Status, r: Reason) {
-        if self.status == Status::Valid || (self.status == Status::Untrusted && s == Status::Invalid) {
+        if self.status == Status::Valid
+            || (self.status == Status::Untrusted && s == Status::Invalid)
+        {
             self.status = s;
         }
         self.reasons.push(r);
@@ -218,7 +216,6 @@ pub fn judge_timestamp(
     (Some(report), valid.then_some(t.time), reasons)
 }
 
-
 /// The identity checks every format shares: the first timestamp (its signature, its TSA chain
 /// for time stamping, and the stamped time inside the signer's validity), then the signer's
 /// chain to a code-signing anchor at the decisive time (the stamped time, unless the signer
@@ -282,7 +279,9 @@ pub fn judge_identity(
                 let (s, code) = chain_status(&e);
                 let mut msg = e.message();
                 if lifetime && ts_time.is_some() {
-                    msg.push_str(" (lifetime-signing certificate: the timestamp does not extend it)");
+                    msg.push_str(
+                        " (lifetime-signing certificate: the timestamp does not extend it)",
+                    );
                 }
                 j.worsen(s, reason(code, msg));
             }

@@ -402,7 +402,7 @@ fn judge(rule: &Rule, h: &Hardening, json: &Value, bits: Option<u8>) -> (Status,
     }
 }
 
-/// Signing checks read the file's Authenticode verdict.
+/// Signing checks read the file's signature verdict (Authenticode, or an ELF signature).
 fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
     use crate::authenticode::verify::Status as Sig;
     let Some(v) = &file.signature else {
@@ -421,6 +421,38 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
     };
     let has = |id: &str| v.anomalies.iter().any(|a| a.id == id);
     match check {
+        NamedCheck::ElfSigned => match v.status {
+            Sig::Unsigned => (
+                Status::Fail,
+                "no ELF signature (no .bingate.sig section, no appended module signature)".into(),
+            ),
+            Sig::Malformed => (
+                Status::Fail,
+                format!("the signature cannot be read: {}", first_reason()),
+            ),
+            _ => (
+                Status::Pass,
+                format!(
+                    "signed ({}, {})",
+                    v.format.unwrap_or("unknown format"),
+                    v.status.as_str()
+                ),
+            ),
+        },
+        NamedCheck::ElfSignatureValid => match v.status {
+            Sig::Valid => {
+                let who = primary
+                    .and_then(|s| s.signer.as_ref())
+                    .map(|s| s.subject.clone())
+                    .unwrap_or_default();
+                (Status::Pass, format!("valid signature by {who}"))
+            }
+            Sig::Unsigned => (Status::NotApplicable, "unsigned (see elf-signed)".into()),
+            s => (
+                Status::Fail,
+                format!("signature {}: {}", s.as_str(), first_reason()),
+            ),
+        },
         NamedCheck::PeSigned => match v.status {
             Sig::Unsigned => (
                 Status::Fail,

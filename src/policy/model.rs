@@ -87,6 +87,11 @@ pub enum NamedCheck {
     PeNoSignaturePadding,
     /// Signer keys: RSA at least 2048 bits.
     PeSigningKeySize,
+    /// The ELF file carries a signature: a `.bingate.sig` section or a kernel module signature.
+    ElfSigned,
+    /// The ELF signature verifies (whole-file digest, signer signature, trusted chain; for
+    /// module signatures, a `--cert` signer).
+    ElfSignatureValid,
 }
 
 impl NamedCheck {
@@ -161,6 +166,16 @@ impl NamedCheck {
             NamedCheck::PeSigningKeySize,
             "RSA signer keys are at least 2048 bits, and 3072 for certificates issued from 2021-06-01 (CA/B Forum)",
         ),
+        (
+            "elf-signed",
+            NamedCheck::ElfSigned,
+            "an ELF signature is present and readable: a .bingate.sig section or an appended kernel module signature",
+        ),
+        (
+            "elf-signature-valid",
+            NamedCheck::ElfSignatureValid,
+            "the ELF signature verifies: whole-file digest, signer signature, chain to a trusted code-signing root (module signatures: a --cert signer)",
+        ),
     ];
 
     pub fn parse(name: &str) -> Option<NamedCheck> {
@@ -196,13 +211,18 @@ impl NamedCheck {
                 | NamedCheck::PeNoSha1Only
                 | NamedCheck::PeNoSignaturePadding
                 | NamedCheck::PeSigningKeySize
+                | NamedCheck::ElfSigned
+                | NamedCheck::ElfSignatureValid
         )
     }
 
     /// The format a named check reads.
     pub fn format(self) -> Format {
         match self {
-            NamedCheck::ElfFortify | NamedCheck::ElfSafePaths => Format::Elf,
+            NamedCheck::ElfFortify
+            | NamedCheck::ElfSafePaths
+            | NamedCheck::ElfSigned
+            | NamedCheck::ElfSignatureValid => Format::Elf,
             _ => Format::Pe,
         }
     }

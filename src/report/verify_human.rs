@@ -45,7 +45,11 @@ impl<W: Write> VerifyRenderer<W> {
             } else if s.entry > 0 {
                 format!("signature in entry {}", s.entry)
             } else {
-                "primary signature".to_owned()
+                match v.format {
+                    Some("elf-section") => "ELF signature (.bingate.sig)".to_owned(),
+                    Some("kernel-module") => "kernel module signature".to_owned(),
+                    _ => "primary signature".to_owned(),
+                }
             };
             writeln!(
                 self.out,
@@ -61,6 +65,10 @@ impl<W: Write> VerifyRenderer<W> {
                     "      key         {}{bits}, valid {} to {}",
                     signer.key_algorithm, signer.not_before, signer.not_after
                 )?;
+            }
+            if let (None, Some(id)) = (&s.signer, &s.signer_id) {
+                writeln!(self.out, "      signer      issuer {}", id.issuer)?;
+                writeln!(self.out, "                  serial {}", id.serial)?;
             }
             if let Some(name) = &s.program_name {
                 writeln!(self.out, "      program     {name}")?;
@@ -84,6 +92,8 @@ impl<W: Write> VerifyRenderer<W> {
                     t.tsa.as_deref().unwrap_or("unknown TSA"),
                     if t.valid { "" } else { " - not valid, ignored" }
                 )?,
+                // The kernel checks module signatures without dates: nothing expires.
+                None if v.format == Some("kernel-module") => {}
                 None => writeln!(
                     self.out,
                     "      timestamp   none: the signature expires with the certificate"
@@ -131,7 +141,7 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
                 write!(self.out, "{:<10}", "-")?;
                 writeln!(
                     self.out,
-                    "{}: not a PE file (no Authenticode signature to verify)",
+                    "{}: not a PE or ELF file (no signature to verify)",
                     f.path
                 )
             }

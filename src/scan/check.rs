@@ -129,7 +129,7 @@ pub fn check(
     let size = data.len() as u64;
     // The file hash, the facts and (for PE) the signature each read the whole file: run them
     // side by side so a large file costs about one pass of wall time, not three.
-    let want_signature = signing.filter(|_| format == Format::Pe);
+    let want_signature = signing;
     let want_facts = facts;
     let (sha256, (facts, signature)) = rayon::join(
         || hex(&Sha256::digest(data)),
@@ -141,7 +141,7 @@ pub fn check(
                         Format::Elf => elf::analyze(data),
                     })
                 },
-                || want_signature.map(|s| verify_signature(data, s)),
+                || want_signature.map(|s| verify_signature(data, format, s)),
             )
         },
     );
@@ -169,6 +169,7 @@ pub fn check(
 
 fn verify_signature(
     data: &[u8],
+    format: Format,
     s: &SigningConfig,
 ) -> crate::authenticode::verify::SignatureVerdict {
     let page_hashes = |d: &[u8], l: &crate::pe::SigningLayout, i: &[u8]| {
@@ -182,7 +183,10 @@ fn verify_signature(
         revoked: s.revoked.as_ref(),
         page_hashes: &page_hashes,
     };
-    crate::authenticode::verify::verify(data, &env)
+    match format {
+        Format::Pe => crate::authenticode::verify::verify(data, &env),
+        Format::Elf => crate::elfsig::verify(data, &env, &s.module_certs),
+    }
 }
 
 fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -1,0 +1,171 @@
+//! ELF signatures: bingate's embedded `.bingate.sig` section (a CMS SignedData over a manifest
+//! of the whole file, see `docs/elf-signature.md`) and the Linux kernel's appended module
+//! signature (`sign-file`'s format).
+//!
+//! Signing produces a [`Signed`] plan (what to keep of the input, the new ELF header, the bytes
+//! to append) that `crate::sign::output` writes atomically; verifying returns the same
+//! [`SignatureVerdict`] as Authenticode, with the same status vocabulary.
+
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
+
+pub mod layout;
+pub mod manifest;
+pub mod module;
+pub mod section;
+
+use x509_cert::Certificate;
+
+use crate::authenticode::image::DigestAlg;
+use crate::authenticode::verify::{SignatureVerdict, Status, VerifyEnv};
+use crate::sign::cms::Timestamper;
+use crate::sign::key::Signer;
+
+/// The name of bingate's signature section.
+pub const SECTION_NAME: &str = ".bingate.sig";
+
+/// How to sign.
+pub struct SignOptions<'a> {
+    pub signer: &'a dyn Signer,
+    pub cert: &'a Certificate,
+    /// Further certificates to include (section format only; module signatures carry none).
+    pub chain: &'a [Certificate],
+    pub digest: DigestAlg,
+    /// Asks a TSA for a token over the signature value (section format only).
+    pub timestamper: Option<Timestamper<'a>>,
+    /// Replace an existing signature instead of refusing.
+    pub replace: bool,
+    /// The signing-time attribute (Unix seconds).
+    pub signed_at: u64,
+}
+
+/// A signed file, described against its input: the input's first `keep` bytes, with its first
+/// `header.len()` bytes replaced by `header` (empty: unchanged), followed by `tail`.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub header: Vec<u8>,
+    pub keep: u64,
+    pub tail: Vec<u8>,
+}
+
+impl Signed {
+    pub fn len(&self) -> u64 {
+        self.keep.saturating_add(self.tail.len() as u64)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole output in memory (tests, small files).
+    pub fn to_vec(&self, input: &[u8]) -> Vec<u8> {
+        let keep = usize::try_from(self.keep).unwrap_or(usize::MAX);
+        let mut out = input.get(..keep).unwrap_or(input).to_vec();
+        for (o, h) in out.iter_mut().zip(&self.header) {
+            *o = *h;
+        }
+        out.extend_from_slice(&self.tail);
+        out
+    }
+}
+
+/// Why a file could not be signed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The input is not an ELF file bingate can rewrite (with the offset, when known).
+    Elf(crate::error::Error),
+    /// The ELF file has no section header table to add a section to.
+    NoSectionTable,
+    /// Already signed and `--replace` was not given.
+    AlreadySigned {
+        what: String,
+    },
+    /// The layout cannot carry the signature faithfully.
+    Unsupported(String),
+    Cms(crate::sign::cms::CmsError),
+}
+
+impl std::fmt::Display for SignError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignError::Elf(e) => write!(f, "{e}"),
+            SignError::NoSectionTable => write!(
+                f,
+                "the ELF file has no section header table (e_shoff is 0): a signature section cannot be added"
+            ),
+            SignError::AlreadySigned { what } => {
+                write!(f, "already signed ({what}); use --replace to sign it again")
+            }
+            SignError::Unsupported(m) => write!(f, "{m}"),
+            SignError::Cms(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SignError {}
+
+impl From<crate::error::Error> for SignError {
+    fn from(e: crate::error::Error) -> Self {
+        SignError::Elf(e)
+    }
+}
+
+impl From<crate::sign::cms::CmsError> for SignError {
+    fn from(e: crate::sign::cms::CmsError) -> Self {
+        SignError::Cms(e)
+    }
+}
+
+/// Which signature an ELF file carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Module,
+    Section,
+    None,
+}
+
+/// Finds the signature format of an ELF file (cheap: the trailer, then the section names).
+pub fn find(data: &[u8]) -> Found {
+    if data.ends_with(module::MAGIC) {
+        return Found::Module;
+    }
+    match layout::Layout::parse(data) {
+        Ok(l) if !l.section_index(SECTION_NAME).is_empty() => Found::Section,
+        _ => Found::None,
+    }
+}
+
+/// Verifies whatever signature an ELF file carries: an appended module signature (checked
+/// against `module_certs` and the code-signing anchors' certificates), else a `.bingate.sig`
+/// section, else `unsigned`.
+pub fn verify(data: &[u8], env: &VerifyEnv<'_>, module_certs: &[Certificate]) -> SignatureVerdict {
+    match find(data) {
+        Found::Module => module::verify(data, env, module_certs),
+        Found::Section => section::verify(data, env),
+        Found::None => SignatureVerdict {
+            status: Status::Unsigned,
+            format: None,
+            signatures: Vec::new(),
+            anomalies: Vec::new(),
+            error: Some(format!(
+                "no {SECTION_NAME} section and no appended module signature"
+            )),
+        },
+    }
+}
+
+/// A hasher for `alg` (MD5 refused).
+pub(crate) fn hasher(alg: DigestAlg) -> Option<Box<dyn digest::DynDigest + Send>> {
+    use digest::Digest;
+    Some(match alg {
+        DigestAlg::Md5 => return None,
+        DigestAlg::Sha1 => Box::new(sha1::Sha1::new()),
+        DigestAlg::Sha256 => Box::new(sha2::Sha256::new()),
+        DigestAlg::Sha384 => Box::new(sha2::Sha384::new()),
+        DigestAlg::Sha512 => Box::new(sha2::Sha512::new()),
+    })
+}

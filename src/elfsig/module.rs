@@ -1,0 +1,327 @@
+//! Linux kernel module signatures, as `scripts/sign-file` appends them and
+//! `kernel/module_signature.c` checks them:
+//!
+//! `[module][DER CMS SignedData][struct module_signature, 12 bytes]["~Module signature appended~\n"]`
+//!
+//! `struct module_signature { u8 algo, hash, id_type, signer_len, key_id_len; u8 pad[3];
+//! __be32 sig_len; }` with everything zero but `id_type = 2` (PKEY_ID_PKCS7) and `sig_len`. The
+//! CMS is detached (the module is the content), carries no certificates and no signed
+//! attributes, and names its signer by issuer and serial number: the kernel finds the key in
+//! its keyring. Verification here does the same with the certificates it is given.
+
+use der::{Decode, Encode};
+use x509_cert::Certificate;
+
+use super::{SignError, SignOptions, Signed};
+use crate::authenticode::image::DigestAlg;
+use crate::authenticode::verify::{
+    PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
+};
+use crate::budget::MAX_ELF_SIGNATURE_LEN;
+use crate::pki::verdict::{Judgement, reason};
+
+pub const MAGIC: &[u8] = b"~Module signature appended~\n";
+/// `struct module_signature`.
+const INFO_LEN: usize = 12;
+const PKEY_ID_PKCS7: u8 = 2;
+const ID_DATA: &str = "1.2.840.113549.1.7.1";
+const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+
+/// An appended signature, split off its module.
+pub struct Appended<'a> {
+    /// The module as it was signed.
+    pub module: &'a [u8],
+    pub cms: &'a [u8],
+}
+
+/// Splits an appended signature off `data`: `None` when there is no magic, an error when the
+/// trailer is there but does not hold together (the kernel's `mod_check_sig` rules).
+pub fn split(data: &[u8]) -> Option<Result<Appended<'_>, String>> {
+    let body = data.strip_suffix(MAGIC)?;
+    Some((|| {
+        let at = body
+            .len()
+            .checked_sub(INFO_LEN)
+            .ok_or("module signature trailer is truncated")?;
+        let (rest, info) = body.split_at(at);
+        let [
+            algo,
+            hash,
+            id_type,
+            signer_len,
+            key_id_len,
+            p0,
+            p1,
+            p2,
+            l0,
+            l1,
+            l2,
+            l3,
+        ] = info
+        else {
+            return Err("module signature trailer is truncated".to_owned());
+        };
+        if *id_type != PKEY_ID_PKCS7 {
+            return Err(format!(
+                "module signature id_type is {id_type}, not 2 (PKCS#7): not a signature this kernel format allows"
+            ));
+        }
+        if [algo, hash, signer_len, key_id_len, p0, p1, p2]
+            .iter()
+            .any(|b| **b != 0)
+        {
+            return Err(
+                "struct module_signature has non-zero fields the kernel rejects".to_owned(),
+            );
+        }
+        let sig_len = u32::from_be_bytes([*l0, *l1, *l2, *l3]);
+        if u64::from(sig_len) > MAX_ELF_SIGNATURE_LEN {
+            return Err(format!(
+                "module signature length {sig_len} exceeds the {MAX_ELF_SIGNATURE_LEN}-byte budget"
+            ));
+        }
+        let module_len = rest
+            .len()
+            .checked_sub(sig_len as usize)
+            .ok_or_else(|| format!("module signature length {sig_len} exceeds the file"))?;
+        let (module, cms) = rest.split_at(module_len);
+        Ok(Appended { module, cms })
+    })())
+}
+
+/// The bytes appended to a module: CMS, `struct module_signature`, magic.
+fn trailer(cms: &[u8]) -> Result<Vec<u8>, SignError> {
+    let len = u32::try_from(cms.len())
+        .map_err(|_| SignError::Unsupported("module signature too large".into()))?;
+    let mut out = Vec::with_capacity(cms.len().saturating_add(40));
+    out.extend_from_slice(cms);
+    out.extend_from_slice(&[0, 0, PKEY_ID_PKCS7, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(MAGIC);
+    Ok(out)
+}
+
+/// Signs `data` (an ELF file, normally a `.ko`) with an appended module signature.
+pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
+    let module = match split(data) {
+        None => data,
+        Some(_) if !opts.replace => {
+            return Err(SignError::AlreadySigned {
+                what: "appended module signature".into(),
+            });
+        }
+        Some(Ok(a)) => a.module,
+        Some(Err(e)) => {
+            return Err(SignError::Unsupported(format!(
+                "cannot replace the existing module signature: {e}"
+            )));
+        }
+    };
+    // Only ELF files are modules; the layout must at least read.
+    super::layout::Layout::parse(module)?;
+    let digest = crate::pki::keys::digest(opts.digest, module)
+        .ok_or_else(|| SignError::Unsupported(format!("{} cannot be used", opts.digest.name())))?;
+    let cms = crate::sign::cms::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
+    Ok(Signed {
+        header: Vec::new(),
+        keep: module.len() as u64,
+        tail: trailer(&cms)?,
+    })
+}
+
+fn malformed(e: impl Into<String>) -> SignatureVerdict {
+    SignatureVerdict {
+        status: Status::Malformed,
+        format: Some("kernel-module"),
+        signatures: Vec::new(),
+        anomalies: Vec::new(),
+        error: Some(e.into()),
+    }
+}
+
+fn hex_colon(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Verifies an appended module signature against `certs` (the `--cert` files) and the
+/// certificates of the code-signing anchors, as the kernel checks it against its keyring: the
+/// signer must be one of them and the signature must verify over the module. Validity dates and
+/// key usage are not checked (the kernel does not check them either).
+pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> SignatureVerdict {
+    let a = match split(data) {
+        None => {
+            return SignatureVerdict {
+                status: Status::Unsigned,
+                format: None,
+                signatures: Vec::new(),
+                anomalies: Vec::new(),
+                error: Some("no appended module signature".into()),
+            };
+        }
+        Some(Err(e)) => return malformed(e),
+        Some(Ok(a)) => a,
+    };
+    let ci = match cms::content_info::ContentInfo::from_der(a.cms) {
+        Ok(c) => c,
+        Err(e) => return malformed(format!("module signature CMS: {e}")),
+    };
+    if ci.content_type.to_string() != ID_SIGNED_DATA {
+        return malformed(format!(
+            "module signature holds {}, not SignedData",
+            ci.content_type
+        ));
+    }
+    let sd = match ci.content.decode_as::<cms::signed_data::SignedData>() {
+        Ok(s) => s,
+        Err(e) => return malformed(format!("module signature SignedData: {e}")),
+    };
+    if sd.encap_content_info.econtent_type.to_string() != ID_DATA
+        || sd.encap_content_info.econtent.is_some()
+    {
+        return malformed("module signature is not detached id-data (the kernel requires it)");
+    }
+    let mut infos = sd.signer_infos.0.iter();
+    let (Some(si), None) = (infos.next(), infos.next()) else {
+        return malformed("module signature must have exactly one SignerInfo");
+    };
+    let alg = DigestAlg::from_oid(&si.digest_alg.oid.to_string());
+    let signer_id = match &si.sid {
+        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => Some(SignerId {
+            issuer: ias.issuer.to_string(),
+            serial: hex_colon(ias.serial_number.as_bytes()),
+        }),
+        cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(skid) => Some(SignerId {
+            issuer: "(subjectKeyIdentifier)".into(),
+            serial: hex_colon(skid.0.as_bytes()),
+        }),
+    };
+    // Candidates: the given certificates, then the anchors' own certificates.
+    let anchors = env.anchors.code_signing();
+    let candidates: Vec<&Certificate> = certs.iter().chain(anchors.certs.iter()).collect();
+    let matching = candidates.into_iter().find(|c| match &si.sid {
+        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            c.tbs_certificate.serial_number == ias.serial_number
+                && c.tbs_certificate.issuer == ias.issuer
+        }
+        cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(skid) => {
+            subject_key_id(c).as_deref() == Some(skid.0.as_bytes())
+        }
+    });
+    let mut j = Judgement::default();
+    let mut computed = None;
+    match (alg, matching) {
+        (None, _) => j.worsen(
+            Status::Invalid,
+            reason(
+                "unsupported-digest",
+                format!("digest algorithm {} is not supported", si.digest_alg.oid),
+            ),
+        ),
+        (Some(_), None) => {
+            let id = signer_id
+                .as_ref()
+                .map(|s| format!("issuer {}, serial {}", s.issuer, s.serial))
+                .unwrap_or_default();
+            j.worsen(
+                Status::Untrusted,
+                reason(
+                    "signer-unknown",
+                    format!("the signer ({id}) is not among the given certificates (--cert)"),
+                ),
+            );
+        }
+        (Some(alg), Some(cert)) => {
+            computed = crate::pki::keys::digest(alg, a.module);
+            let check =
+                crate::authenticode::signature::verify_signer_info(si, a.module, Some(cert));
+            if si.signed_attrs.is_some() {
+                j.worsen(
+                    Status::Invalid,
+                    reason("signed-attributes", "module signatures must not carry signed attributes (the kernel rejects them)"),
+                );
+            }
+            if !check.signature_valid {
+                j.worsen(
+                    Status::Invalid,
+                    reason(
+                        "bad-signature",
+                        check.error.unwrap_or_else(|| {
+                            "the signature does not verify over the module".into()
+                        }),
+                    ),
+                );
+            }
+        }
+    }
+    let cert = matching.cloned();
+    let view = cert.as_ref().and_then(|c| {
+        use sha2::Digest;
+        let tbs = &c.tbs_certificate;
+        Some(crate::authenticode::signature::Signer {
+            subject: tbs.subject.to_string(),
+            issuer: tbs.issuer.to_string(),
+            serial: super::manifest::hex(tbs.serial_number.as_bytes()),
+            not_before: tbs.validity.not_before.to_string(),
+            not_after: tbs.validity.not_after.to_string(),
+            sha256: super::manifest::hex(&sha2::Sha256::digest(c.to_der().ok()?)),
+            key_algorithm: crate::pki::keys::key_info(&tbs.subject_public_key_info).algorithm,
+        })
+    });
+    let alg_name = alg
+        .map(|a| a.name().to_owned())
+        .unwrap_or_else(|| si.digest_alg.oid.to_string());
+    let report = SignatureReport {
+        entry: 0,
+        nested: 0,
+        digest_algorithm: alg_name.clone(),
+        digest: crate::authenticode::signature::DigestCheck {
+            algorithm: alg_name,
+            // The digest is inside the signature itself (no signed attributes): shown as
+            // computed; `match` says whether the signature verified over it.
+            signed: String::new(),
+            computed: computed.as_deref().map(super::manifest::hex),
+            matches: j.status == Status::Valid,
+        },
+        signer: view,
+        key_bits: cert.as_ref().and_then(|c| {
+            crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info).bits
+        }),
+        chain: cert
+            .iter()
+            .map(|c| c.tbs_certificate.subject.to_string())
+            .collect(),
+        program_name: None,
+        more_info_url: None,
+        timestamp: None,
+        page_hashes: PageHashReport {
+            present: false,
+            verified: false,
+        },
+        status: j.status,
+        reasons: j.reasons,
+        signer_id,
+        changes: Vec::new(),
+    };
+    SignatureVerdict {
+        status: report.status,
+        format: Some("kernel-module"),
+        signatures: vec![report],
+        anomalies: Vec::new(),
+        error: None,
+    }
+}
+
+fn subject_key_id(c: &Certificate) -> Option<Vec<u8>> {
+    let ext = c
+        .tbs_certificate
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.extn_id.to_string() == "2.5.29.14")?;
+    let skid =
+        x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(ext.extn_value.as_bytes()).ok()?;
+    Some(skid.0.as_bytes().to_vec())
+}

@@ -1,0 +1,236 @@
+//! `bingate sign elf`: what the user typed, resolved (keys read, the key matched against the
+//! certificate) before the input is touched, then one pass: copy the input to a temporary file
+//! next to the destination while hashing and signing, patch the copy, rename it into place.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::ValueEnum;
+use x509_cert::Certificate;
+
+use super::key::{self, LocalSigner, Signer};
+use crate::authenticode::image::DigestAlg;
+use crate::elfsig::{self, SignOptions};
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestArg {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestArg {
+    pub fn alg(self) -> DigestAlg {
+        match self {
+            DigestArg::Sha256 => DigestAlg::Sha256,
+            DigestArg::Sha384 => DigestAlg::Sha384,
+            DigestArg::Sha512 => DigestAlg::Sha512,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfFormatArg {
+    /// bingate's embedded `.bingate.sig` section (CMS with chain and optional timestamp).
+    Section,
+    /// The Linux kernel's appended module signature (as scripts/sign-file writes it).
+    Module,
+}
+
+/// The environment variable an encrypted key's passphrase may come from.
+pub const PASSPHRASE_ENV: &str = "BINGATE_KEY_PASSPHRASE";
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
+pub struct SignElfArgs {
+    /// Private key: RSA (PKCS#1 or PKCS#8) or EC P-256/P-384 (SEC1 or PKCS#8), PEM or DER;
+    /// encrypted PKCS#8 with --passphrase-file or BINGATE_KEY_PASSPHRASE.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The signer's certificate (PEM or DER); further certificates in a PEM file are included
+    /// as the chain.
+    #[arg(long, value_name = "CERT")]
+    pub cert: PathBuf,
+    /// Intermediate certificates to include (PEM; section format only).
+    #[arg(long, value_name = "PEM")]
+    pub chain: Option<PathBuf>,
+    /// Digest algorithm.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub digest: DigestArg,
+    /// Signature format.
+    #[arg(long, value_enum, default_value = "section")]
+    pub format: ElfFormatArg,
+    /// RFC 3161 time-stamping authority (http://…; section format only).
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Option<String>,
+    /// Seconds to wait for the time-stamping authority.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timestamp_timeout: u64,
+    /// File holding the passphrase of an encrypted key (first line).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Replace an existing signature instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+    /// Write the signed file here (atomically).
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE with the signed file (atomically).
+    #[arg(long)]
+    pub in_place: bool,
+    /// The ELF file to sign.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// A signing run made concrete: key, certificates, destination.
+pub struct Resolved {
+    pub signer: Box<dyn Signer>,
+    pub cert: Certificate,
+    pub chain: Vec<Certificate>,
+    pub digest: DigestAlg,
+    pub format: ElfFormatArg,
+    pub timestamp_url: Option<String>,
+    pub timestamp_timeout: Duration,
+    pub replace: bool,
+    pub input: PathBuf,
+    pub dest: PathBuf,
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))
+}
+
+impl SignElfArgs {
+    /// Reads the key and certificates and checks that they belong together, before the input
+    /// file is opened.
+    pub fn resolve(self) -> Result<Resolved, String> {
+        let passphrase = match &self.passphrase_file {
+            Some(p) => {
+                let text = read(p, "--passphrase-file")?;
+                let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+                Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+            }
+            None => std::env::var_os(PASSPHRASE_ENV).map(|v| v.into_encoded_bytes()),
+        };
+        let key_bytes = read(&self.key, "--key")?;
+        let origin = self.key.display().to_string();
+        let signer: LocalSigner = key::load_private_key(&key_bytes, passphrase.as_deref(), &origin)
+            .map_err(|e| e.to_string())?;
+        let cert_bytes = read(&self.cert, "--cert")?;
+        let mut certs = key::load_certificates(&cert_bytes, &self.cert.display().to_string())
+            .map_err(|e| e.to_string())?;
+        if certs.is_empty() {
+            return Err(format!("--cert {}: no certificate", self.cert.display()));
+        }
+        let cert = certs.remove(0);
+        key::check_key_matches(&signer, &cert).map_err(|e| e.to_string())?;
+        let mut chain = certs;
+        if let Some(c) = &self.chain {
+            chain.extend(
+                key::load_certificates(&read(c, "--chain")?, &c.display().to_string())
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        if self.format == ElfFormatArg::Module && self.timestamp_url.is_some() {
+            return Err("--timestamp-url: module signatures carry no timestamp (the kernel format has no place for one)".into());
+        }
+        if let Some(u) = &self.timestamp_url {
+            if !u.starts_with("http://") {
+                return Err(format!(
+                    "--timestamp-url {u}: only http:// is supported (RFC 3161 tokens are signed by the TSA, so its http:// endpoint is as safe)"
+                ));
+            }
+        }
+        let dest = match (&self.output, self.in_place) {
+            (Some(o), _) => o.clone(),
+            (None, true) => self.file.clone(),
+            (None, false) => return Err("one of --output or --in-place is required".into()),
+        };
+        Ok(Resolved {
+            signer: Box::new(signer),
+            cert,
+            chain,
+            digest: self.digest.alg(),
+            format: self.format,
+            timestamp_url: self.timestamp_url,
+            timestamp_timeout: Duration::from_secs(self.timestamp_timeout),
+            replace: self.replace,
+            input: self.file,
+            dest,
+        })
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Signs the input and writes the destination; a one-line summary goes to `out`.
+pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
+    let input_name = r.input.display().to_string();
+    let data = read(&r.input, "input")?;
+    let meta = fs::metadata(&r.input).map_err(|e| format!("{input_name}: {e}"))?;
+    let url = r.timestamp_url.clone();
+    let timeout = r.timestamp_timeout;
+    let digest = r.digest;
+    let stamp = move |signature: &[u8]| -> Result<Vec<u8>, String> {
+        let Some(url) = &url else {
+            return Err("no TSA".into());
+        };
+        let imprint = crate::pki::keys::digest(digest, signature).ok_or("unsupported digest")?;
+        super::tsp::request(&super::tsp::TsaRequest {
+            url,
+            digest,
+            imprint: &imprint,
+            timeout,
+        })
+        .map(|t| t.der)
+        .map_err(|e| e.to_string())
+    };
+    let opts = SignOptions {
+        signer: r.signer.as_ref(),
+        cert: &r.cert,
+        chain: &r.chain,
+        digest: r.digest,
+        timestamper: r.timestamp_url.as_ref().map(|_| &stamp as _),
+        replace: r.replace,
+        signed_at: now(),
+    };
+    // Copy the input next to the destination while it is hashed and signed.
+    let (pending, signed) = rayon::join(
+        || super::output::begin(&r.dest, &data),
+        || match r.format {
+            ElfFormatArg::Section => elfsig::section::sign(&data, &opts),
+            ElfFormatArg::Module => elfsig::module::sign(&data, &opts),
+        },
+    );
+    let signed = signed.map_err(|e| format!("{input_name}: {e}"))?;
+    let pending = pending.map_err(|e| format!("{}: {e}", r.dest.display()))?;
+    let added = signed.len().saturating_sub(signed.keep);
+    pending
+        .finish(&signed, Some(meta.permissions()))
+        .map_err(|e| format!("{}: {e}", r.dest.display()))?;
+    let what = match r.format {
+        ElfFormatArg::Section => elfsig::SECTION_NAME,
+        ElfFormatArg::Module => "appended module signature",
+    };
+    writeln!(
+        out,
+        "signed {} -> {} ({what}, {}, {added} bytes, signer {}{})",
+        input_name,
+        r.dest.display(),
+        r.digest.name(),
+        r.cert.tbs_certificate.subject,
+        if r.timestamp_url.is_some() {
+            ", timestamped"
+        } else {
+            ""
+        }
+    )
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,76 @@
+//! Writing a signed file atomically: a temporary file in the destination's directory, renamed
+//! over the destination only when everything has been written. A failure at any point leaves
+//! the destination as it was and no temporary file behind.
+
+use std::fs;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::elfsig::Signed;
+
+/// A temporary copy of the input, being turned into the signed file.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    dest: PathBuf,
+}
+
+/// Refuses destinations that are not regular files (a device, a directory): renaming over them
+/// would replace the node itself.
+fn check_dest(dest: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(dest) {
+        Ok(m) if !m.is_file() => Err(io::Error::other(format!(
+            "{}: the output must be a regular file",
+            dest.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Starts the output: a temporary file next to `dest` holding a copy of `input`. Copying runs
+/// while the caller hashes and signs (the signed file keeps a prefix of the input).
+pub fn begin(dest: &Path, input: &[u8]) -> io::Result<Pending> {
+    check_dest(dest)?;
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".bingate-sign-")
+        .tempfile_in(&dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    tmp.as_file_mut().write_all(input)?;
+    Ok(Pending {
+        tmp,
+        dest: dest.to_path_buf(),
+    })
+}
+
+impl Pending {
+    /// Makes the copy the signed file (prefix, header patch, tail), gives it `permissions`,
+    /// and renames it over the destination.
+    pub fn finish(
+        mut self,
+        signed: &Signed,
+        permissions: Option<fs::Permissions>,
+    ) -> io::Result<()> {
+        let f = self.tmp.as_file_mut();
+        f.set_len(signed.keep)?;
+        if !signed.header.is_empty() {
+            f.seek(SeekFrom::Start(0))?;
+            f.write_all(&signed.header)?;
+        }
+        f.seek(SeekFrom::Start(signed.keep))?;
+        f.write_all(&signed.tail)?;
+        f.flush()?;
+        if let Some(p) = permissions {
+            f.set_permissions(p)?;
+        }
+        self.tmp.persist(&self.dest).map_err(|e| {
+            io::Error::new(
+                e.error.kind(),
+                format!("{}: {}", self.dest.display(), e.error),
+            )
+        })?;
+        Ok(())
+    }
+}
