@@ -232,3 +232,8 @@ if [[ "${SKIP_AUTHENTICODE:-0}" != 1 ]]; then
   echo
   BINGATE="$BINGATE" bash "$(dirname "${BASH_SOURCE[0]}")/bench-authenticode.sh"
 fi
+
+echo
+if command -v hyperfine >/dev/null && command -v objcopy >/dev/null; then
+  BINGATE="$BINGATE" bash "$(dirname "${BASH_SOURCE[0]}")/bench-elfsign.sh"
+fi

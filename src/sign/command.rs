@@ -203,7 +203,7 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     };
     // Copy the input next to the destination while it is hashed and signed.
     let (pending, signed) = rayon::join(
-        || super::output::begin(&r.dest, &data),
+        || super::output::begin(&r.dest, &r.input, data.len() as u64),
         || match r.format {
             ElfFormatArg::Section => elfsig::section::sign(&data, &opts),
             ElfFormatArg::Module => elfsig::module::sign(&data, &opts),

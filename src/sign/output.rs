@@ -26,9 +26,12 @@ fn check_dest(dest: &Path) -> io::Result<()> {
     }
 }
 
-/// Starts the output: a temporary file next to `dest` holding a copy of `input`. Copying runs
-/// while the caller hashes and signs (the signed file keeps a prefix of the input).
-pub fn begin(dest: &Path, input: &[u8]) -> io::Result<Pending> {
+/// Starts the output: a temporary file next to `dest` holding a copy of the file at `input`
+/// (copied by the kernel: `copy_file_range` on Linux, a reflink where the filesystem has them).
+/// Copying runs while the caller hashes and signs what it read (the signed file keeps a prefix of
+/// the input); `expected_len` is the length that was read, and a copy of another length (the
+/// file changed meanwhile) is an error.
+pub fn begin(dest: &Path, input: &Path, expected_len: u64) -> io::Result<Pending> {
     check_dest(dest)?;
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -38,7 +41,13 @@ pub fn begin(dest: &Path, input: &[u8]) -> io::Result<Pending> {
         .prefix(".bingate-sign-")
         .tempfile_in(&dir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
-    tmp.as_file_mut().write_all(input)?;
+    let copied = io::copy(&mut fs::File::open(input)?, tmp.as_file_mut())?;
+    if copied != expected_len {
+        return Err(io::Error::other(format!(
+            "{} changed while it was being signed ({expected_len} bytes read, {copied} copied)",
+            input.display()
+        )));
+    }
     Ok(Pending {
         tmp,
         dest: dest.to_path_buf(),
