@@ -178,7 +178,11 @@ pub fn verify_signer_info(
 }
 
 fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
-    let cert = signer_cert(sig)?;
+    signer_from_cert(signer_cert(sig)?)
+}
+
+/// The report's view of a signer certificate (every signature format uses it).
+pub fn signer_from_cert(cert: &Certificate) -> Option<Signer> {
     let tbs = &cert.tbs_certificate;
     let der = cert.to_der().ok()?;
     Some(Signer {

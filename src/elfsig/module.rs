@@ -9,7 +9,7 @@
 //! attributes, and names its signer by issuer and serial number: the kernel finds the key in
 //! its keyring. Verification here does the same with the certificates it is given.
 
-use der::{Decode, Encode};
+use der::Decode;
 use x509_cert::Certificate;
 
 use super::{SignError, SignOptions, Signed};
@@ -257,19 +257,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         }
     }
     let cert = matching.cloned();
-    let view = cert.as_ref().and_then(|c| {
-        use sha2::Digest;
-        let tbs = &c.tbs_certificate;
-        Some(crate::authenticode::signature::Signer {
-            subject: tbs.subject.to_string(),
-            issuer: tbs.issuer.to_string(),
-            serial: super::manifest::hex(tbs.serial_number.as_bytes()),
-            not_before: tbs.validity.not_before.to_string(),
-            not_after: tbs.validity.not_after.to_string(),
-            sha256: super::manifest::hex(&sha2::Sha256::digest(c.to_der().ok()?)),
-            key_algorithm: crate::pki::keys::key_info(&tbs.subject_public_key_info).algorithm,
-        })
-    });
+    let view = cert
+        .as_ref()
+        .and_then(crate::authenticode::signature::signer_from_cert);
     let alg_name = alg
         .map(|a| a.name().to_owned())
         .unwrap_or_else(|| si.digest_alg.oid.to_string());

@@ -8,14 +8,14 @@
 //! signature at the very end of the input is dropped; anywhere else it stays as covered, unused
 //! bytes. Nothing allocated moves, so the loaded image is unchanged.
 
-use der::{Decode, Encode};
+use der::Decode;
 use x509_cert::Certificate;
 
 use super::layout::{Layout, SHF_ALLOC, SHT_STRTAB, Shdr};
 use super::manifest::{self, Entry, Manifest};
 use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
 use crate::authenticode::image::DigestAlg;
-use crate::authenticode::signature::{Signer as SignerView, verify_signer_info};
+use crate::authenticode::signature::{signer_from_cert, verify_signer_info};
 use crate::authenticode::verify::{
     PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv,
 };
@@ -423,21 +423,6 @@ fn malformed(e: impl Into<String>) -> SignatureVerdict {
     }
 }
 
-fn signer_view(cert: &Certificate) -> Option<SignerView> {
-    use sha2::Digest;
-    let tbs = &cert.tbs_certificate;
-    let der = cert.to_der().ok()?;
-    Some(SignerView {
-        subject: tbs.subject.to_string(),
-        issuer: tbs.issuer.to_string(),
-        serial: manifest::hex(tbs.serial_number.as_bytes()),
-        not_before: tbs.validity.not_before.to_string(),
-        not_after: tbs.validity.not_after.to_string(),
-        sha256: manifest::hex(&sha2::Sha256::digest(&der)),
-        key_algorithm: crate::pki::keys::key_info(&tbs.subject_public_key_info).algorithm,
-    })
-}
-
 /// What differs between the signed manifest and the file as it is now.
 fn changes(
     data: &[u8],
@@ -703,7 +688,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             computed: computed.as_deref().map(manifest::hex),
             matches,
         },
-        signer: signer_cert.as_ref().and_then(signer_view),
+        signer: signer_cert.as_ref().and_then(signer_from_cert),
         key_bits,
         chain,
         program_name: None,

@@ -439,20 +439,6 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
                 ),
             ),
         },
-        NamedCheck::ElfSignatureValid => match v.status {
-            Sig::Valid => {
-                let who = primary
-                    .and_then(|s| s.signer.as_ref())
-                    .map(|s| s.subject.clone())
-                    .unwrap_or_default();
-                (Status::Pass, format!("valid signature by {who}"))
-            }
-            Sig::Unsigned => (Status::NotApplicable, "unsigned (see elf-signed)".into()),
-            s => (
-                Status::Fail,
-                format!("signature {}: {}", s.as_str(), first_reason()),
-            ),
-        },
         NamedCheck::PeSigned => match v.status {
             Sig::Unsigned => (
                 Status::Fail,
@@ -464,7 +450,7 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             ),
             _ => (Status::Pass, format!("signed ({})", v.status.as_str())),
         },
-        NamedCheck::PeSignatureValid => match v.status {
+        NamedCheck::PeSignatureValid | NamedCheck::ElfSignatureValid => match v.status {
             Sig::Valid => {
                 let who = primary
                     .and_then(|s| s.signer.as_ref())
@@ -472,8 +458,17 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
                     .unwrap_or_default();
                 (Status::Pass, format!("valid signature by {who}"))
             }
-            // An unsigned file fails pe-signed; judging its absent signature again adds nothing.
-            Sig::Unsigned => (Status::NotApplicable, "unsigned (see pe-signed)".into()),
+            // An unsigned file fails pe-signed / elf-signed; judging its absent signature again
+            // adds nothing.
+            Sig::Unsigned => (
+                Status::NotApplicable,
+                if check == NamedCheck::ElfSignatureValid {
+                    "unsigned (see elf-signed)"
+                } else {
+                    "unsigned (see pe-signed)"
+                }
+                .into(),
+            ),
             s => (
                 Status::Fail,
                 format!("signature {}: {}", s.as_str(), first_reason()),
