@@ -7,6 +7,17 @@
 
 use crate::error::{Error, Result};
 
+/// Lower-case hex of `bytes`, no separators: digests, serials and fingerprints in reports.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
 /// A view of a file's bytes with checked accessors. `le` selects the byte order of integer reads.
 #[derive(Clone, Copy)]
 pub struct Bytes<'a> {

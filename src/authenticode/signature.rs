@@ -4,6 +4,7 @@
 //! signed and who claims to have signed it. The CMS signature, the chain to a trust anchor and
 //! timestamps are checked by later layers; nothing here calls a file `valid`.
 
+use crate::read::hex;
 use authenticode::AuthenticodeSignature;
 use der::Encode;
 use serde::Serialize;
@@ -64,10 +65,6 @@ pub struct SignatureInfo {
     /// `None` when no certificate in the bag matches the SignerInfo's issuer and serial.
     pub signer: Option<Signer>,
     pub certificates: usize,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn key_algorithm(oid: &str) -> String {

@@ -14,6 +14,7 @@
 //! bytes that are not UTF-8 cannot be signed (refused when signing).
 
 use crate::authenticode::image::DigestAlg;
+use crate::read::hex;
 
 pub const HEADER: &str = "bingate-elf-signature 1";
 
@@ -34,15 +35,6 @@ pub struct Manifest {
     pub digest: DigestAlg,
     pub file: Vec<u8>,
     pub sections: Vec<Entry>,
-}
-
-pub fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len().saturating_mul(2));
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

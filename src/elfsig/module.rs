@@ -272,7 +272,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             // The digest is inside the signature itself (no signed attributes): shown as
             // computed; `match` says whether the signature verified over it.
             signed: String::new(),
-            computed: computed.as_deref().map(super::manifest::hex),
+            computed: computed.as_deref().map(crate::read::hex),
             matches: j.status == Status::Valid,
         },
         signer: view,

@@ -684,8 +684,8 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         digest_algorithm: m.digest.name().to_owned(),
         digest: crate::authenticode::signature::DigestCheck {
             algorithm: m.digest.name().to_owned(),
-            signed: manifest::hex(&m.file),
-            computed: computed.as_deref().map(manifest::hex),
+            signed: crate::read::hex(&m.file),
+            computed: computed.as_deref().map(crate::read::hex),
             matches,
         },
         signer: signer_cert.as_ref().and_then(signer_from_cert),

@@ -23,6 +23,7 @@
     clippy::unwrap_used
 )]
 
+use crate::read::hex;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -1077,15 +1078,6 @@ pub fn list(store: &TrustStore, out: &mut dyn std::io::Write) -> std::io::Result
 }
 
 // ---- small helpers ---------------------------------------------------------------------------
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(b.len().saturating_mul(2));
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (the TOML's dates) to Unix seconds.
 fn parse_iso(s: &str) -> Option<u64> {

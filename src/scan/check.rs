@@ -1,5 +1,6 @@
 //! Examining one file: open, size budget, sniff, map, hash, parse.
 
+use crate::read::hex;
 use std::fs::File;
 use std::io::Read;
 
@@ -234,14 +235,4 @@ fn load(mut file: File, size: u64) -> std::io::Result<Contents> {
     #[allow(unsafe_code)]
     let map = unsafe { Mmap::map(&file)? };
     Ok(Contents::Mapped(map))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
 }

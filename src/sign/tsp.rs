@@ -18,6 +18,7 @@
     clippy::unwrap_used
 )]
 
+use crate::read::hex;
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -430,10 +431,6 @@ fn shown(text: &str) -> String {
         }
     }
     out
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn digest_oid(alg: DigestAlg) -> Option<(ObjectIdentifier, usize)> {
