@@ -9,7 +9,7 @@
 use der::{Decode, Encode};
 use serde::Serialize;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 use crate::budget::{MAX_CHAIN_DEPTH, MAX_SIGNATURE_CHECKS};
 
@@ -32,7 +32,6 @@ impl Purpose {
 const ANY_EKU: &str = "2.5.29.37.0";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_KEY_USAGE: &str = "2.5.29.15";
-const OID_EKU: &str = "2.5.29.37";
 
 /// Why no valid path was found (when several candidates fail, the most specific is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -281,12 +280,13 @@ impl Search<'_> {
             });
             return false;
         }
-        let eku = ext(c, OID_EKU).and_then(|b| ExtendedKeyUsage::from_der(b).ok());
-        if let Some(eku) = &eku {
-            let allowed = eku.0.iter().any(|o| {
-                let o = o.to_string();
-                o == self.purpose.oid() || (depth > 0 && o == ANY_EKU)
-            });
+        // An EKU that cannot be read allows no purpose (never "no restriction").
+        let eku = super::ext::eku(c);
+        if eku != super::ext::Eku::Absent {
+            let allowed = eku
+                .oids()
+                .iter()
+                .any(|o| o == self.purpose.oid() || (depth > 0 && o == ANY_EKU));
             if !allowed {
                 self.fail(ChainError::WrongPurpose {
                     subject: s,

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod crl;
+pub mod ext;
 pub mod keys;
 pub mod trust;
 pub mod verdict;

@@ -100,15 +100,7 @@ pub struct TimestampReport {
 }
 
 pub fn has_eku(cert: &Certificate, oid: &str) -> bool {
-    use der::Decode;
-    cert.tbs_certificate
-        .extensions
-        .as_ref()
-        .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.37"))
-        .and_then(|e| {
-            x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
-        })
-        .is_some_and(|eku| eku.0.iter().any(|o| o.to_string() == oid))
+    crate::pki::ext::eku(cert).oids().iter().any(|o| o == oid)
 }
 
 fn chain_status(e: &ChainError) -> (Status, &'static str) {
