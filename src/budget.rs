@@ -74,3 +74,38 @@ pub const MAX_CERTIFICATES_PER_SIGNATURE: u64 = 64;
 /// with a chain and a timestamp is a few tens of KiB; the manifest of 65,535 sections
 /// (`MAX_ELF_SECTIONS`) at ~200 bytes a line stays under 16 MiB.
 pub const MAX_ELF_SIGNATURE_LEN: u64 = 32 << 20;
+
+/// Directory levels of the PE resource tree walked. The Windows loader (`LdrFindResource`) reads
+/// exactly three — type, name, language — and expects data entries at the third; a subdirectory
+/// below that is never reached by Windows, so it is reported and not followed.
+pub const MAX_RESOURCE_DEPTH: u32 = 3;
+
+/// Resource directory entries visited per file, all levels together. One directory can declare
+/// 131,070 entries (two u16 counts); real trees hold about three per resource (type, name and
+/// language entries), and the largest in the public corpus (7-Zip's 7z.dll, 52 icons in 25
+/// groups) has 162. 65,536 leaves room for icon libraries of thousands of resources in several
+/// languages, while a hostile tree of 0xFFFF-entry directories stops at its first leaves.
+pub const MAX_RESOURCE_ENTRIES: u64 = 65_536;
+
+/// Malformations listed per resource tree; the rest are counted in one closing message. A
+/// hostile tree can make every one of its 65,536 entries wrong, and the report needs only a few.
+pub const MAX_RESOURCE_MALFORMATIONS: usize = 64;
+
+/// Bytes of an RT_VERSION resource read. The root VS_VERSION_INFO block's wLength is a u16, so
+/// no version resource can describe more than 65,535 bytes.
+pub const MAX_VERSION_INFO_SIZE: u64 = 0xFFFF;
+
+/// Child blocks read per VS_VERSION_INFO block (string tables, strings, vars). Real version
+/// resources have one StringFileInfo with one table of about a dozen strings; 1,024 is far past
+/// any writer's output while bounding what the 6-byte minimum block could make us collect.
+pub const MAX_VERSION_CHILDREN: u64 = 1024;
+
+/// Bytes of an RT_MANIFEST resource parsed. The 17 manifests of the public corpus are 381 to
+/// 1,505 bytes; side-by-side manifests listing many files or COM classes reach tens of KiB.
+/// A larger one is reported and not parsed.
+pub const MAX_MANIFEST_SIZE: u64 = 1 << 20;
+
+/// XML nodes (elements, text, comments, processing instructions) parsed from one manifest,
+/// passed to roxmltree's `nodes_limit`. Real manifests have tens to a few thousand nodes; a 1 MiB
+/// manifest of `<a/>` would make 262,144, which this refuses.
+pub const MAX_MANIFEST_XML_NODES: u32 = 65_536;

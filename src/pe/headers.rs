@@ -18,6 +18,7 @@ pub const IMAGE_SCN_MEM_WRITE: u32 = 0x8000_0000;
 
 /// Data directory indices.
 pub const DIR_IMPORT: usize = 1;
+pub const DIR_RESOURCE: usize = 2;
 pub const DIR_SECURITY: usize = 4;
 pub const DIR_BASERELOC: usize = 5;
 pub const DIR_DEBUG: usize = 6;

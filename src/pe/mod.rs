@@ -6,11 +6,13 @@
 )]
 
 mod checksum;
+pub mod content;
 mod debug;
 mod hardening;
 mod headers;
 mod imports;
 mod load_config;
+pub mod resources;
 mod toolchain;
 
 pub use checksum::{compute as compute_checksum, reference as reference_checksum};
@@ -44,6 +46,39 @@ pub fn signing_layout(data: &[u8]) -> Result<SigningLayout> {
             .map(|s| (u64::from(s.raw_offset), u64::from(s.raw_size)))
             .collect(),
     })
+}
+
+/// Whether the headers at the start of a file declare a certificate table (a non-empty security
+/// directory): `None` when `head` is not a readable PE header. Reads only the DOS header, the PE
+/// signature, the optional header's magic and the data directory count, so a 4 KiB prefix is
+/// enough for any image a linker produced.
+pub fn declares_certificate_table(head: &[u8]) -> Option<bool> {
+    let b = Bytes::new(head, true);
+    if b.u16("MZ signature", 0).ok()? != 0x5a4d {
+        return None;
+    }
+    let pe = u64::from(b.u32("e_lfanew", 0x3c).ok()?);
+    if b.u32("PE signature", pe).ok()? != 0x0000_4550 {
+        return None;
+    }
+    let opt = pe.checked_add(24)?;
+    // (offset of NumberOfRvaAndSizes, offset of the data directories) in the optional header.
+    let (count_at, dirs_at) = match b.u16("optional header magic", opt).ok()? {
+        0x10b => (92u64, 96u64),
+        0x20b => (108, 112),
+        _ => return None,
+    };
+    let count = b
+        .u32("NumberOfRvaAndSizes", opt.checked_add(count_at)?)
+        .ok()?;
+    if count <= headers::DIR_SECURITY as u32 {
+        return Some(false);
+    }
+    // Eight bytes per directory entry: the security directory is entry 4, at +32.
+    let entry = opt.checked_add(dirs_at)?.checked_add(32)?;
+    let address = b.u32("security directory", entry).ok()?;
+    let size = b.u32("security directory", entry.checked_add(4)?).ok()?;
+    Some(address != 0 && size != 0)
 }
 
 use crate::error::Result;
