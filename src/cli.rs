@@ -48,6 +48,10 @@ pub enum Command {
     /// tampered with?
     #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Estimate what Windows users will see when they download and open each PE file
+    /// (SmartScreen, Defender): an offline estimate with the evidence and a fix for each.
+    #[command(after_help = RISK_EXIT_CODES)]
+    Risk(RiskArgs),
     /// The trust anchors signatures are verified against.
     #[command(subcommand)]
     Trust(TrustCommand),
@@ -168,6 +172,83 @@ impl VerifyArgs {
             root: PathBuf::from("."),
             signing: Some(signing),
             verify_mode: true,
+            risk: None,
+            risk_fail_at: None,
+        })
+    }
+}
+
+const RISK_EXIT_CODES: &str = "Exit codes: 0 when no PE file's estimate is at the --fail-on level \
+or above; 1 when one is; 2 for usage, policy-file or I/O errors.";
+
+/// `bingate risk`: the SmartScreen-risk estimate of every PE file.
+#[derive(clap::Args, Debug)]
+pub struct RiskArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Read evidence weights and level thresholds from this policy's `[risk]` section (a
+    /// shipped name or a TOML file); its rules are not applied.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Option<String>,
+    /// Fail (exit 1) when a file's estimate is at this level or above.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: RiskLevelArg,
+    /// Output format (json: the `check` report, with a `risk` object per PE file).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: VerifyFormatArg,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// PE files or directories to estimate.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RiskLevelArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskArgs {
+    pub fn resolve(self) -> Result<CheckConfig, String> {
+        let weights = match &self.policy {
+            Some(spec) => policy::load(spec, &[]).map_err(|e| e.to_string())?.risk,
+            None => crate::risk::Weights::default(),
+        };
+        let signing = self.trust.resolve()?;
+        let to_terminal = io::stdout().is_terminal();
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Ok(CheckConfig {
+            paths: self.paths,
+            format: match self.format {
+                VerifyFormatArg::Human => OutputFormat::Risk,
+                VerifyFormatArg::Json => OutputFormat::Json,
+            },
+            output: None,
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            excludes: globset::GlobSet::empty(),
+            follow_symlinks: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            color,
+            progress: io::stderr().is_terminal(),
+            policy: None,
+            fail_on: Level::Deny,
+            today: Date::from_unix(signing.at),
+            root: PathBuf::from("."),
+            signing: Some(signing),
+            verify_mode: false,
+            risk: Some(weights),
+            risk_fail_at: Some(match self.fail_on {
+                RiskLevelArg::Low => crate::risk::RiskLevel::Low,
+                RiskLevelArg::Medium => crate::risk::RiskLevel::Medium,
+                RiskLevelArg::High => crate::risk::RiskLevel::High,
+            }),
         })
     }
 }
@@ -351,6 +432,12 @@ impl CheckArgs {
                     .map_or(0, |d| d.as_secs()),
             ),
         };
+        // The estimate needs the signature verdict: no estimate with --no-verify.
+        let risk = (!self.no_verify).then(|| {
+            policy
+                .as_ref()
+                .map_or_else(crate::risk::Weights::default, |p| p.risk.clone())
+        });
         // SARIF URIs are relative to the scanned directory when there is exactly one.
         let root = match self.paths.as_slice() {
             [one] if one.is_dir() => one.clone(),
@@ -384,6 +471,8 @@ impl CheckArgs {
             },
             today,
             root,
+            risk,
+            risk_fail_at: None,
             signing: if self.no_verify {
                 None
             } else {
@@ -411,6 +500,13 @@ pub fn main() -> ExitCode {
             let mut out = stdout.lock();
             policy::commands::run(cmd, &mut out)
         }
+        Command::Risk(args) => match args.resolve() {
+            Ok(config) => run_check(&config),
+            Err(e) => {
+                eprintln!("bingate: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
         Command::Verify(args) => match args.resolve() {
             Ok(config) => run_check(&config),
             Err(e) => {
@@ -515,6 +611,12 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             r.into_inner().flush()?;
             o
         }
+        OutputFormat::Risk => {
+            let mut r = crate::report::RiskRenderer::new(out, config.color);
+            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+            r.into_inner().flush()?;
+            o
+        }
         OutputFormat::Verify => {
             let mut r = crate::report::VerifyRenderer::new(out, config.color);
             let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
@@ -542,9 +644,16 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
         .signatures
         .as_ref()
         .is_some_and(|c| c.valid == outcome.summary.files);
+    let risky = config.risk_fail_at.is_some_and(|level| {
+        outcome
+            .summary
+            .risk
+            .as_ref()
+            .is_some_and(|c| c.at_or_above(level) > 0)
+    });
     Ok(if outcome.tool_errors > 0 {
         EXIT_ERROR
-    } else if (config.verify_mode && !all_valid) || failed {
+    } else if (config.verify_mode && !all_valid) || failed || risky {
         EXIT_POLICY_FAILED
     } else {
         EXIT_OK

@@ -14,6 +14,8 @@ pub enum OutputFormat {
     Sarif,
     /// `bingate verify`'s human output.
     Verify,
+    /// `bingate risk`'s human output.
+    Risk,
 }
 
 /// Revocation lookup: `Some(revoked_at)` when a CRL lists the certificate (with its issuer).
@@ -116,4 +118,8 @@ pub struct CheckConfig {
     pub signing: Option<SigningConfig>,
     /// `verify` mode: the exit code says whether every file's signature is valid.
     pub verify_mode: bool,
+    /// Estimate the SmartScreen risk of PE files with these weights (needs `signing`).
+    pub risk: Option<crate::risk::Weights>,
+    /// `risk` mode: the run fails (exit 1) when a PE file's estimate is at this level or above.
+    pub risk_fail_at: Option<crate::risk::RiskLevel>,
 }

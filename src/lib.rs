@@ -22,6 +22,7 @@ pub mod pki;
 pub mod policy;
 pub mod read;
 pub mod report;
+pub mod risk;
 pub mod scan;
 pub mod sign;
 pub mod time;

@@ -31,7 +31,7 @@ fn policy_file_errors_are_all_reported_with_positions_and_hints() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     let expected = "\
 tests/policies/errors.toml:3:1: error: unknown key `colour` in a policy
-  hint: allowed keys in a policy: name, description, extends, rule, override, waiver
+  hint: allowed keys in a policy: name, description, extends, rule, override, waiver, risk
 tests/policies/errors.toml:8:10: error: unknown level `deny!` in `level` of a [[rule]]
   hint: levels: deny, warn, info, off
 tests/policies/errors.toml:10:41: error: fact `nx_compat` is a boolean, but the value is a string

@@ -58,6 +58,7 @@ fn policy() -> Policy {
             rule("pe-safe-seh", Level::Off, &[], Remediation::default()),
         ],
         waivers: Vec::new(),
+        risk: bingate::risk::Weights::default(),
     }
 }
 

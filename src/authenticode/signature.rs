@@ -6,7 +6,7 @@
 
 use crate::read::hex;
 use authenticode::AuthenticodeSignature;
-use der::Encode;
+use der::{Decode, Encode};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -35,6 +35,15 @@ pub struct Signer {
     pub not_after: String,
     pub sha256: String,
     pub key_algorithm: String,
+    /// Extended key usages (dotted OIDs), in certificate order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ekus: Vec<String>,
+    /// Certificate policies (dotted OIDs), e.g. `2.23.140.1.3` for EV code signing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// EV subject attributes present (businessCategory, jurisdictionCountryName…), by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ev_subject_attributes: Vec<String>,
 }
 
 /// The CMS SignerInfo checks: the messageDigest attribute against the hash of the encapsulated
@@ -190,7 +199,53 @@ pub fn signer_from_cert(cert: &Certificate) -> Option<Signer> {
         not_after: tbs.validity.not_after.to_string(),
         sha256: hex(&Sha256::digest(&der)),
         key_algorithm: key_algorithm(&tbs.subject_public_key_info.algorithm.oid.to_string()),
+        ekus: crate::pki::ext::eku(cert).oids().to_vec(),
+        policies: extension_oids(cert, EXT_POLICIES, |v| {
+            x509_cert::ext::pkix::CertificatePolicies::from_der(v).map(|p| {
+                p.0.iter()
+                    .map(|i| i.policy_identifier.to_string())
+                    .collect()
+            })
+        }),
+        ev_subject_attributes: tbs
+            .subject
+            .0
+            .iter()
+            .flat_map(|rdn| rdn.0.iter())
+            .filter_map(|atv| {
+                let oid = atv.oid.to_string();
+                EV_SUBJECT_ATTRIBUTES
+                    .iter()
+                    .find(|(o, _)| *o == oid)
+                    .map(|(_, name)| (*name).to_owned())
+            })
+            .collect(),
     })
+}
+
+const EXT_POLICIES: &str = "2.5.29.32";
+
+/// Subject attributes the CA/B Forum EV guidelines require (§9.2): businessCategory and the
+/// jurisdiction of incorporation.
+const EV_SUBJECT_ATTRIBUTES: &[(&str, &str)] = &[
+    ("2.5.4.15", "businessCategory"),
+    ("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionLocalityName"),
+    (
+        "1.3.6.1.4.1.311.60.2.1.2",
+        "jurisdictionStateOrProvinceName",
+    ),
+    ("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionCountryName"),
+];
+
+/// The OIDs an extension lists, decoded with `decode`; empty when absent or unreadable.
+fn extension_oids(
+    cert: &Certificate,
+    id: &str,
+    decode: impl Fn(&[u8]) -> der::Result<Vec<String>>,
+) -> Vec<String> {
+    crate::pki::ext::extension(cert, id)
+        .and_then(|v| decode(v).ok())
+        .unwrap_or_default()
 }
 
 /// Parses an Authenticode signature's DER. Strict first; if the SignedData only fails strict

@@ -60,6 +60,7 @@ pub fn describe_applies(a: &Applies, check: &Check) -> String {
     let mut parts = Vec::new();
     let format = a.format.or(match check {
         Check::Named(n) => Some(n.format()),
+        Check::RiskAtMost(_) => Some(crate::facts::Format::Pe),
         Check::Fact { .. } => None,
     });
     if let Some(f) = format {
@@ -118,6 +119,10 @@ fn scalar(s: &Scalar) -> String {
 pub fn describe_check(c: &Check) -> String {
     match c {
         Check::Named(n) => format!("{} ({})", n.name(), n.description()),
+        Check::RiskAtMost(l) => format!(
+            "SmartScreen-risk estimate at most {} (docs/smartscreen.md)",
+            l.as_str()
+        ),
         Check::Fact { fact, comparison } => match comparison {
             Comparison::Equals(v) => format!("{fact} = {}", scalar(v)),
             Comparison::OneOf(vs) => format!(

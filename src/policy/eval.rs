@@ -135,6 +135,7 @@ impl<'p> Evaluator<'p> {
                     Err(why) => (Status::NotApplicable, why),
                     Ok(()) => match &rule.check {
                         Check::Named(n) if n.needs_signature() => signing(*n, file),
+                        Check::RiskAtMost(max) => risk_at_most(*max, file),
                         _ => judge(rule, h, j, file.bits),
                     },
                 },
@@ -273,6 +274,7 @@ fn applicable(rule: &Rule, file: &FileReport, h: &Hardening) -> Result<(), Strin
     };
     let required_format = a.format.or(match &rule.check {
         Check::Named(n) => Some(n.format()),
+        Check::RiskAtMost(_) => Some(Format::Pe),
         Check::Fact { .. } => None,
     });
     if let Some(f) = required_format {
@@ -347,6 +349,11 @@ fn scalar_eq(v: &Value, s: &Scalar) -> bool {
 fn judge(rule: &Rule, h: &Hardening, json: &Value, bits: Option<u8>) -> (Status, String) {
     match &rule.check {
         Check::Named(n) => named(*n, h, bits),
+        // Judged from the file's estimate in `evaluate`, never from hardening facts.
+        Check::RiskAtMost(_) => (
+            Status::NotApplicable,
+            "no SmartScreen-risk estimate in this run".into(),
+        ),
         Check::Fact { fact, comparison } => {
             let pointer = format!("/{}", fact.replace('.', "/"));
             let Some(v) = json.pointer(&pointer) else {
@@ -399,6 +406,39 @@ fn judge(rule: &Rule, h: &Hardening, json: &Value, bits: Option<u8>) -> (Status,
                 )
             }
         }
+    }
+}
+
+/// The SmartScreen-risk estimate against the highest level the rule allows.
+fn risk_at_most(max: crate::risk::RiskLevel, file: &FileReport) -> (Status, String) {
+    let Some(r) = &file.risk else {
+        return (
+            Status::NotApplicable,
+            "no SmartScreen-risk estimate in this run (signatures were not verified)".into(),
+        );
+    };
+    let top: Vec<String> = r
+        .evidence
+        .iter()
+        .filter(|e| e.weight > 0)
+        .take(3)
+        .map(|e| format!("{} ({})", e.id, e.weight))
+        .collect();
+    let message = format!(
+        "risk {} (score {}/100){}: {}",
+        r.level.as_str(),
+        r.score,
+        if top.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", top.join(", "))
+        },
+        r.outcome
+    );
+    if r.level <= max {
+        (Status::Pass, message)
+    } else {
+        (Status::Fail, message)
     }
 }
 

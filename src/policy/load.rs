@@ -159,6 +159,20 @@ fn apply(
     let mut sink = super::diag::Sink::new(&label, text);
     let mut rules: Vec<Rule> = parent.as_ref().map(|p| p.rules.clone()).unwrap_or_default();
     let inherited = rules.len();
+    let mut risk = parent.as_ref().map(|p| p.risk.clone()).unwrap_or_default();
+    if let Some(r) = &raw.risk {
+        risk.merge(&r.weights, r.medium, r.high);
+        if risk.medium >= risk.high {
+            sink.error(
+                r.at,
+                format!(
+                    "risk thresholds out of order: medium ({}) must be below high ({})",
+                    risk.medium, risk.high
+                ),
+                Some("defaults: medium = 15, high = 35".into()),
+            );
+        }
+    }
     let mut waivers: Vec<Waiver> = parent.map(|p| p.waivers).unwrap_or_default();
     let known = |rules: &[Rule], id: &str| {
         rules.iter().any(|r| r.id == id) || raw.attempted_ids.iter().any(|a| a == id)
@@ -205,6 +219,7 @@ fn apply(
         source: label,
         rules,
         waivers,
+        risk,
     };
     (policy, diags)
 }

@@ -237,6 +237,8 @@ pub enum Check {
         comparison: Comparison,
     },
     Named(NamedCheck),
+    /// The SmartScreen-risk estimate is at most this level (PE files).
+    RiskAtMost(crate::risk::RiskLevel),
 }
 
 /// Where a rule applies; an empty list means any.
@@ -387,6 +389,8 @@ pub struct Policy {
     pub source: String,
     pub rules: Vec<Rule>,
     pub waivers: Vec<Waiver>,
+    /// Weights and thresholds of the SmartScreen-risk estimate (`[risk]`, inherited and merged).
+    pub risk: crate::risk::Weights,
 }
 
 /// The outcome of one rule on one file.

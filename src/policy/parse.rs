@@ -24,6 +24,8 @@ pub struct RawPolicy {
     pub rules: Vec<(Rule, usize)>,
     pub overrides: Vec<Override>,
     pub waivers: Vec<Waiver>,
+    /// The `[risk]` section: weight and threshold overrides for the SmartScreen-risk estimate.
+    pub risk: Option<RawRisk>,
     /// Ids of every [[rule]] written, including rules dropped for errors, so that phase two
     /// does not also call them unknown.
     pub attempted_ids: Vec<String>,
@@ -37,6 +39,17 @@ pub struct Override {
     pub at: usize,
 }
 
+/// A policy's `[risk]` section as written.
+#[derive(Debug, Clone, Default)]
+pub struct RawRisk {
+    /// (evidence id, weight).
+    pub weights: Vec<(String, u32)>,
+    pub medium: Option<u32>,
+    pub high: Option<u32>,
+    /// Byte offset of the section, for errors found when thresholds are combined.
+    pub at: usize,
+}
+
 const TOP_KEYS: &[&str] = &[
     "name",
     "description",
@@ -44,7 +57,11 @@ const TOP_KEYS: &[&str] = &[
     "rule",
     "override",
     "waiver",
+    "risk",
 ];
+const RISK_KEYS: &[&str] = &["weights", "medium", "high"];
+/// The largest weight or threshold a `[risk]` section may set (scores are capped at 100).
+const MAX_RISK_VALUE: i64 = 100;
 const RULE_KEYS: &[&str] = &[
     "id",
     "description",
@@ -57,7 +74,14 @@ const RULE_KEYS: &[&str] = &[
 ];
 const APPLIES_KEYS: &[&str] = &["format", "arch", "bits", "kind", "subsystem", "toolchain"];
 const CHECK_KEYS: &[&str] = &[
-    "fact", "named", "equals", "one_of", "empty", "at_least", "at_most",
+    "fact",
+    "named",
+    "risk_at_most",
+    "equals",
+    "one_of",
+    "empty",
+    "at_least",
+    "at_most",
 ];
 const REMEDIATION_KEYS: &[&str] = &[
     "msvc", "mingw", "go", "rust", "gcc", "clang", "dotnet", "default",
@@ -265,8 +289,10 @@ impl<'s> Walker<'s> {
             }
         }
         let waivers = self.waivers(t);
+        let risk = Self::get(t, "risk").and_then(|v| self.risk(v));
         let attempted_ids = std::mem::take(&mut self.attempted_ids);
         Some(RawPolicy {
+            risk,
             attempted_ids,
             name,
             description,
@@ -299,6 +325,80 @@ impl<'s> Walker<'s> {
             .into_iter()
             .filter_map(|w| self.waiver(w))
             .collect()
+    }
+
+    /// An integer in 0..=100 for a `[risk]` weight or threshold.
+    fn risk_value(&mut self, v: &Value<'_>, what: &str) -> Option<u32> {
+        match v.as_integer() {
+            Some(n) if (0..=MAX_RISK_VALUE).contains(&n) => u32::try_from(n).ok(),
+            Some(n) => {
+                self.sink.error(
+                    v.span.start,
+                    format!("{what} is {n}, outside 0..={MAX_RISK_VALUE}"),
+                    Some("scores are capped at 100".into()),
+                );
+                None
+            }
+            None => {
+                self.sink.error(
+                    v.span.start,
+                    format!("{what} must be an integer, found {}", type_name(v)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn risk(&mut self, v: &Value<'_>) -> Option<RawRisk> {
+        let t = self.table(v, "`[risk]`")?;
+        self.unknown_keys(t, RISK_KEYS, "`[risk]`");
+        let mut risk = RawRisk {
+            at: v.span.start,
+            ..RawRisk::default()
+        };
+        if let Some(w) = Self::get(t, "weights")
+            && let Some(wt) = self.table(w, "`risk.weights`")
+        {
+            let mut keys: Vec<_> = wt.iter().collect();
+            keys.sort_by_key(|(k, _)| k.span.start);
+            for (k, val) in keys {
+                let id = k.name.as_ref();
+                if crate::risk::weights::kind(id).is_none() {
+                    let ids = crate::risk::weights::EVIDENCE.iter().map(|e| e.id);
+                    let hint = did_you_mean(id, ids.clone()).or_else(|| {
+                        Some(format!(
+                            "evidence ids: {}",
+                            ids.collect::<Vec<_>>().join(", ")
+                        ))
+                    });
+                    self.sink.error(
+                        k.span.start,
+                        format!("unknown evidence id `{id}` in `risk.weights`"),
+                        hint,
+                    );
+                    continue;
+                }
+                if let Some(n) = self.risk_value(val, &format!("the weight of `{id}`")) {
+                    risk.weights.push((id.to_owned(), n));
+                }
+            }
+        }
+        for (key, slot) in [("medium", &mut risk.medium), ("high", &mut risk.high)] {
+            if let Some(x) = Self::get(t, key) {
+                let n = self.risk_value(x, &format!("`risk.{key}`"));
+                if n == Some(0) {
+                    self.sink.error(
+                        x.span.start,
+                        format!("`risk.{key}` must be at least 1 (every file scores at least 0)"),
+                        None,
+                    );
+                } else {
+                    *slot = n;
+                }
+            }
+        }
+        Some(risk)
     }
 
     fn override_(&mut self, v: &Value<'_>) -> Option<Override> {
@@ -623,6 +723,33 @@ impl<'s> Walker<'s> {
     fn check(&mut self, v: &Value<'_>, format: Option<Format>) -> Option<Check> {
         let t = self.table(v, "`check`")?;
         self.unknown_keys(t, CHECK_KEYS, "`check`");
+        if let Some(r) = Self::get(t, "risk_at_most") {
+            if t.len() > 1 {
+                self.sink.error(
+                    v.span.start,
+                    "a `risk_at_most` check takes no other keys",
+                    None,
+                );
+            }
+            let s = self.string(r, "`check.risk_at_most`")?;
+            let Some(level) = crate::risk::RiskLevel::parse(&s) else {
+                self.sink.error(
+                    r.span.start,
+                    format!("unknown risk level `{s}`"),
+                    Some("risk levels: low, medium, high".into()),
+                );
+                return None;
+            };
+            if format.is_some_and(|f| f != Format::Pe) {
+                self.sink.error(
+                    r.span.start,
+                    "`risk_at_most` reads PE files but the rule applies to another format",
+                    None,
+                );
+                return None;
+            }
+            return Some(Check::RiskAtMost(level));
+        }
         if let Some(n) = Self::get(t, "named") {
             if t.len() > 1 {
                 self.sink
@@ -650,7 +777,7 @@ impl<'s> Walker<'s> {
         let Some(fv) = Self::get(t, "fact") else {
             self.sink.error(
                 v.span.start,
-                "`check` needs `fact` (with a comparison) or `named`",
+                "`check` needs `fact` (with a comparison), `named` or `risk_at_most`",
                 None,
             );
             return None;

@@ -2,11 +2,13 @@
 
 mod human;
 mod json;
+mod risk_human;
 mod sarif;
 mod verify_human;
 
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;
+pub use risk_human::RiskRenderer;
 pub use sarif::SarifRenderer;
 pub use verify_human::VerifyRenderer;
 
@@ -36,6 +38,9 @@ pub struct FileReport {
     /// The Authenticode verdict (PE files, when signatures are verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<crate::authenticode::verify::SignatureVerdict>,
+    /// The SmartScreen-risk estimate (PE files, when signatures are verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::risk::RiskEstimate>,
     /// Every rule of the policy for this file (absent when no policy was applied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<crate::policy::Finding>>,
@@ -68,6 +73,7 @@ impl FileReport {
             warnings: facts.warnings,
             error: None,
             signature: None,
+            risk: None,
             findings: None,
             severity: Severity::Examined,
         }
@@ -88,6 +94,7 @@ impl FileReport {
             warnings: Vec::new(),
             error: None,
             signature: None,
+            risk: None,
             findings: None,
             severity: Severity::Examined,
         }
@@ -114,6 +121,7 @@ impl FileReport {
             warnings: Vec::new(),
             error: Some(error),
             signature: None,
+            risk: None,
             findings: None,
             severity,
         }
@@ -156,6 +164,9 @@ pub struct Summary {
     /// Signature verdicts, when signatures were verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<SignatureCounts>,
+    /// SmartScreen-risk levels, when risk was estimated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskCounts>,
     /// Failure counts and waiver notes, when a policy was applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<crate::policy::PolicySummary>,
@@ -171,8 +182,41 @@ pub struct SignatureCounts {
     pub malformed: u64,
 }
 
+/// How many PE files got each SmartScreen-risk level.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RiskCounts {
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+}
+
+impl RiskCounts {
+    /// Files at `level` or above.
+    pub fn at_or_above(&self, level: crate::risk::RiskLevel) -> u64 {
+        use crate::risk::RiskLevel;
+        match level {
+            RiskLevel::High => self.high,
+            RiskLevel::Medium => self.high.saturating_add(self.medium),
+            RiskLevel::Low => self
+                .high
+                .saturating_add(self.medium)
+                .saturating_add(self.low),
+        }
+    }
+}
+
 impl Summary {
     pub fn add_file(&mut self, f: &FileReport) {
+        if let Some(r) = &f.risk {
+            use crate::risk::RiskLevel;
+            let c = self.risk.get_or_insert_with(RiskCounts::default);
+            let slot = match r.level {
+                RiskLevel::High => &mut c.high,
+                RiskLevel::Medium => &mut c.medium,
+                RiskLevel::Low => &mut c.low,
+            };
+            *slot = slot.saturating_add(1);
+        }
         if let Some(v) = &f.signature {
             use crate::authenticode::verify::Status;
             let c = self.signatures.get_or_insert_with(SignatureCounts::default);

@@ -44,12 +44,19 @@ impl Contents {
     }
 }
 
+/// What the SmartScreen-risk estimate needs beyond the file itself.
+pub struct RiskContext<'a> {
+    pub weights: &'a crate::risk::Weights,
+    pub companions: &'a super::companions::Companions,
+}
+
 /// `facts`: read the hardening facts (`verify` reports identity and signatures only).
 pub fn check(
     c: &Candidate,
     max_file_size: u64,
     signing: Option<&SigningConfig>,
     facts: bool,
+    risk: Option<&RiskContext<'_>>,
 ) -> Outcome {
     let display = c.path.display().to_string();
     let io_error = |e: &std::io::Error| {
@@ -128,12 +135,18 @@ pub fn check(
     };
     let data = contents.bytes();
     let size = data.len() as u64;
-    // The file hash, the facts and (for PE) the signature each read the whole file: run them
-    // side by side so a large file costs about one pass of wall time, not three.
+    // The file hash, the facts, the signature and (for the risk estimate) the content each read
+    // the whole file: run them side by side so a large file costs about one pass of wall time.
     let want_signature = signing;
     let want_facts = facts;
-    let (sha256, (facts, signature)) = rayon::join(
-        || hex(&Sha256::digest(data)),
+    let want_risk = risk.filter(|_| facts && signing.is_some() && format == Format::Pe);
+    let ((sha256, content), (facts, signature)) = rayon::join(
+        || {
+            rayon::join(
+                || hex(&Sha256::digest(data)),
+                || want_risk.map(|_| (pe::content::read(data), pe::resources::read(data))),
+            )
+        },
         || {
             rayon::join(
                 || {
@@ -153,8 +166,15 @@ pub fn check(
     };
     Outcome::file(match facts {
         Ok(f) => {
+            let estimate = match (want_risk, content, &signature, signing) {
+                (Some(ctx), Some((content, resources)), Some(sig), Some(s)) => {
+                    estimate_risk(&c.path, &f, sig, &content, &resources, ctx, s.at)
+                }
+                _ => None,
+            };
             let mut r = FileReport::from_facts(display, sha256, size, f);
             r.signature = signature;
+            r.risk = estimate;
             r
         }
         Err(e) => FileReport::error(
@@ -166,6 +186,52 @@ pub fn check(
             Severity::Examined,
         ),
     })
+}
+
+fn estimate_risk(
+    path: &std::path::Path,
+    facts: &crate::facts::BinaryFacts,
+    signature: &crate::authenticode::verify::SignatureVerdict,
+    content: &crate::error::Result<pe::content::Content>,
+    resources: &crate::error::Result<Option<pe::resources::Resources>>,
+    ctx: &RiskContext<'_>,
+    at: u64,
+) -> Option<crate::risk::RiskEstimate> {
+    use crate::authenticode::verify::Status;
+    let crate::facts::Hardening::Pe(hardening) = &facts.hardening else {
+        return None;
+    };
+    let content_error = content.as_ref().err().map(ToString::to_string);
+    let resources_error = resources.as_ref().err().map(ToString::to_string);
+    let companions =
+        if facts.kind == crate::facts::Kind::Executable && signature.status != Status::Unsigned {
+            ctx.companions.unsigned_beside(path)
+        } else {
+            Vec::new()
+        };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let input = crate::risk::Input {
+        file_name: &file_name,
+        kind: facts.kind,
+        bits: facts.bits,
+        toolchain: Some(facts.toolchain.name),
+        hardening,
+        signature,
+        content: content
+            .as_ref()
+            .map_err(|_| content_error.as_deref().unwrap_or_default()),
+        resources: resources
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(|_| resources_error.as_deref().unwrap_or_default()),
+        mark_of_the_web: crate::risk::motw::read(path),
+        unsigned_companions: &companions,
+        at,
+    };
+    Some(crate::risk::estimate(&input, ctx.weights))
 }
 
 fn verify_signature(

@@ -6,6 +6,7 @@
 //! parallelism.
 
 mod check;
+mod companions;
 mod walk;
 
 pub use walk::{Candidate, walk};
@@ -17,7 +18,8 @@ use rayon::prelude::*;
 use crate::config::CheckConfig;
 use crate::policy::{Evaluator, PolicySummary};
 use crate::report::{FileReport, Renderer, Severity, Summary};
-use check::{Outcome, check};
+use check::{Outcome, RiskContext, check};
+use companions::Companions;
 
 /// Files examined per parallel batch.
 const CHUNK: usize = 256;
@@ -83,6 +85,18 @@ pub fn run(
     if total < PROGRESS_MIN_FILES {
         progress = None;
     }
+    let companions = config
+        .risk
+        .as_ref()
+        .map(|_| Companions::new(&walked.candidates));
+    let risk = config
+        .risk
+        .as_ref()
+        .zip(companions.as_ref())
+        .map(|(weights, companions)| RiskContext {
+            weights,
+            companions,
+        });
     let mut done = 0usize;
     for chunk in walked.candidates.chunks(CHUNK) {
         let results: Vec<Outcome> = pool.install(|| {
@@ -94,6 +108,7 @@ pub fn run(
                         config.max_file_size,
                         config.signing.as_ref(),
                         !config.verify_mode,
+                        risk.as_ref(),
                     )
                 })
                 .collect()

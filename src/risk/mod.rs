@@ -1,0 +1,610 @@
+//! The SmartScreen-risk estimate: what Windows users are likely to see when they download and open
+//! a PE file, from evidence bingate reads offline.
+//!
+//! SmartScreen decides on the reputation of the file's hash and of its signing publisher, which no
+//! offline tool can know; everything else it and Defender's machine-learning models weigh is in
+//! the file (signature, metadata, packing). The estimate adds up documented weights
+//! ([`weights::EVIDENCE`], overridable in a policy's `[risk]` section) into a score, a level and
+//! one sentence. It never says that a file will pass.
+
+pub mod motw;
+pub mod weights;
+
+use serde::Serialize;
+
+use crate::authenticode::verify::{SignatureReport, SignatureVerdict, Status};
+use crate::facts::{Kind, ToolchainName};
+use crate::pe::PeHardening;
+use crate::pe::content::Content;
+use crate::pe::resources::Resources;
+pub use motw::MarkOfTheWeb;
+pub use weights::{RiskLevel, Weights};
+
+/// What every estimate says about itself.
+pub const BASIS: &str = "offline estimate: the reputation of this file's hash and of its publisher cannot be known offline, so no score, however low, means the file will pass SmartScreen";
+
+/// Executable sections above this entropy (bits/byte) look compressed or encrypted.
+pub const SECTION_ENTROPY_LIMIT: f64 = 7.2;
+/// A whole file above this entropy looks compressed or encrypted.
+pub const FILE_ENTROPY_LIMIT: f64 = 6.7;
+/// A signer certificate younger than this at signing time has no publisher reputation yet.
+pub const YOUNG_CERT_SECONDS: u64 = 60 * 86_400;
+/// CA/B Forum: certificates issued from this date need RSA 3072 (2021-06-01T00:00:00Z).
+const RSA_3072_FROM: u64 = 1_622_505_600;
+/// Words Windows' UAC installer detection looks for in 32-bit executable names.
+pub const INSTALLER_WORDS: &[&str] = &["setup", "install", "update", "patch", "upgrade"];
+/// Version strings a release engineer is expected to fill in.
+pub const VERSION_FIELDS: &[&str] = &[
+    "CompanyName",
+    "ProductName",
+    "FileDescription",
+    "FileVersion",
+    "OriginalFilename",
+];
+const EV_POLICY: &str = "2.23.140.1.3";
+const ARTIFACT_SIGNING_EKU_PREFIX: &str = "1.3.6.1.4.1.311.97.";
+const ARTIFACT_SIGNING_EKU: &str = "1.3.6.1.4.1.311.97.1.0";
+/// Companions named in one piece of evidence before "and N more".
+const COMPANIONS_SHOWN: usize = 5;
+
+/// One piece of evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub id: &'static str,
+    pub weight: u32,
+    /// The exact field or value that was seen.
+    pub detail: String,
+    /// What to do about it.
+    pub fix: &'static str,
+}
+
+/// The `risk` object of a PE file's report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskEstimate {
+    pub score: u32,
+    pub level: RiskLevel,
+    pub outcome: String,
+    /// Sorted by weight, heaviest first (then by id).
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark_of_the_web: Option<MarkOfTheWeb>,
+    pub basis: &'static str,
+}
+
+/// Everything the estimate reads about one PE file.
+pub struct Input<'a> {
+    /// The file's name (no directory), for installer-name hints.
+    pub file_name: &'a str,
+    pub kind: Kind,
+    pub bits: u8,
+    pub toolchain: Option<ToolchainName>,
+    pub hardening: &'a PeHardening,
+    pub signature: &'a SignatureVerdict,
+    pub content: Result<&'a Content, &'a str>,
+    pub resources: Result<Option<&'a Resources>, &'a str>,
+    pub mark_of_the_web: Option<MarkOfTheWeb>,
+    /// Unsigned PE files beside this one (directory scans; names only).
+    pub unsigned_companions: &'a [String],
+    /// The verification time (Unix seconds): the signing time when there is no timestamp.
+    pub at: u64,
+}
+
+struct Collector<'w> {
+    weights: &'w Weights,
+    toolchain: Option<ToolchainName>,
+    out: Vec<Evidence>,
+}
+
+impl Collector<'_> {
+    fn add(&mut self, id: &'static str, detail: impl Into<String>) {
+        let default = weights::kind(id).map_or(0, |k| k.weight);
+        self.add_weighted(id, default, detail);
+    }
+
+    fn add_weighted(&mut self, id: &'static str, default: u32, detail: impl Into<String>) {
+        if self.out.iter().any(|e| e.id == id) {
+            return;
+        }
+        self.out.push(Evidence {
+            id,
+            weight: self.weights.weight(id, default),
+            detail: detail.into(),
+            fix: weights::fix(id, self.toolchain),
+        });
+    }
+}
+
+/// The common name of an RFC 4514 subject (`CN=Contoso Ltd,O=Contoso`), else the whole subject.
+pub fn common_name(subject: &str) -> &str {
+    subject
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("CN="))
+        .unwrap_or(subject)
+}
+
+/// Estimates the SmartScreen risk of one PE file.
+pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
+    let mut c = Collector {
+        weights,
+        toolchain: input.toolchain,
+        out: Vec::new(),
+    };
+    let primary = input
+        .signature
+        .signatures
+        .iter()
+        .find(|s| s.entry == 0 && s.nested == 0);
+    signature_evidence(&mut c, input, primary);
+    resource_evidence(&mut c, input);
+    content_evidence(&mut c, input);
+    let checksum = input.hardening.checksum;
+    if checksum.stored == 0 || checksum.stored != checksum.computed {
+        let default = if input.kind == Kind::Driver { 20 } else { 2 };
+        let detail = if checksum.stored == 0 {
+            format!(
+                "OptionalHeader.CheckSum is 0 (computed {:#010x})",
+                checksum.computed
+            )
+        } else {
+            format!(
+                "OptionalHeader.CheckSum is {:#010x}, computed {:#010x}",
+                checksum.stored, checksum.computed
+            )
+        };
+        c.add_weighted("bad-checksum", default, detail);
+    }
+    if input.signature.status != Status::Unsigned && !input.unsigned_companions.is_empty() {
+        let n = input.unsigned_companions.len();
+        let mut names: Vec<&str> = input
+            .unsigned_companions
+            .iter()
+            .take(COMPANIONS_SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = n.saturating_sub(names.len());
+        let mut detail = format!(
+            "{n} unsigned PE file{} beside it: ",
+            if n == 1 { "" } else { "s" }
+        );
+        names.sort_unstable();
+        detail.push_str(&names.join(", "));
+        if more > 0 {
+            detail.push_str(&format!(" and {more} more"));
+        }
+        c.add("unsigned-companions", detail);
+    }
+    if let Some(m) = &input.mark_of_the_web {
+        let detail = match (&m.error, m.zone_id) {
+            (Some(e), _) => format!("{}: {e}", m.source),
+            (None, Some(id)) => {
+                let mut d = format!("ZoneId={id} ({})", m.zone.unwrap_or("unknown zone"));
+                if let Some(u) = &m.host_url {
+                    d.push_str(&format!(", HostUrl={u}"));
+                }
+                if let Some(u) = &m.referrer_url {
+                    d.push_str(&format!(", ReferrerUrl={u}"));
+                }
+                if id >= 3 {
+                    d.push_str(": SmartScreen checks this copy when it is opened");
+                } else {
+                    d.push_str(": Windows does not ask SmartScreen about this copy; downloaded copies are checked");
+                }
+                d
+            }
+            (None, None) => format!("{}: no ZoneId", m.source),
+        };
+        c.add("mark-of-the-web", detail);
+    }
+
+    let mut evidence = c.out;
+    evidence.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.id.cmp(b.id)));
+    let score = evidence
+        .iter()
+        .fold(0u32, |s, e| s.saturating_add(e.weight))
+        .min(100);
+    let level = weights.level(score);
+    RiskEstimate {
+        score,
+        level,
+        outcome: outcome(input, primary, &evidence, level),
+        evidence,
+        mark_of_the_web: input.mark_of_the_web.clone(),
+        basis: BASIS,
+    }
+}
+
+fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<&SignatureReport>) {
+    let v = input.signature;
+    match v.status {
+        Status::Unsigned => {
+            c.add(
+                "unsigned",
+                format!(
+                    "no Authenticode signature ({})",
+                    v.error.as_deref().unwrap_or("no certificate table")
+                ),
+            );
+            return;
+        }
+        Status::Malformed if primary.is_none() => {
+            c.add(
+                "malformed-signature",
+                v.error
+                    .clone()
+                    .unwrap_or_else(|| "the signature cannot be read".into()),
+            );
+            return;
+        }
+        _ => {}
+    }
+    let Some(p) = primary else {
+        c.add(
+            "malformed-signature",
+            "no primary signature in the certificate table",
+        );
+        return;
+    };
+    let subject = p
+        .signer
+        .as_ref()
+        .map_or("the signer", |s| common_name(&s.subject));
+    for r in &p.reasons {
+        let detail = || format!("{}: {}", r.code, r.message);
+        match r.code.as_str() {
+            "untrusted-root" => c.add("untrusted-root", format!("'{subject}': {}", r.message)),
+            "digest-mismatch" | "page-hash-mismatch" => c.add("digest-mismatch", detail()),
+            "revoked" => c.add("revoked", detail()),
+            "expired" | "timestamp-outside-validity" => c.add("cert-time", detail()),
+            "wrong-certificate-type" => c.add("wrong-cert-type", detail()),
+            "malformed-signature" => c.add("malformed-signature", detail()),
+            // Timestamp problems leave the signature without a usable timestamp (below).
+            "timestamp-invalid" | "timestamp-untrusted" | "timestamp-unreadable" => {}
+            _ => c.add("invalid-signature", detail()),
+        }
+    }
+    if matches!(v.status, Status::Invalid | Status::Malformed)
+        && !c
+            .out
+            .iter()
+            .any(|e| weights::kind(e.id).is_some_and(|k| k.weight >= 25) && e.id != "no-timestamp")
+    {
+        c.add(
+            "invalid-signature",
+            format!("the signature is {}", v.status.as_str()),
+        );
+    }
+    let ekus = p.signer.as_ref().map(|s| s.ekus.as_slice()).unwrap_or(&[]);
+    // Artifact Signing certificates carry 1.3.6.1.4.1.311.97.1.0 and an identity EKU under the
+    // same arc; name the identity when there is one.
+    let artifact = ekus
+        .iter()
+        .filter(|e| e.starts_with(ARTIFACT_SIGNING_EKU_PREFIX))
+        .max_by_key(|e| (e.as_str() != ARTIFACT_SIGNING_EKU, e.len()));
+    let stamped = p.timestamp.as_ref().filter(|t| t.valid);
+    if stamped.is_none() {
+        let why = match (
+            &p.timestamp,
+            p.reasons.iter().find(|r| r.code.starts_with("timestamp-")),
+        ) {
+            (_, Some(r)) => format!("the timestamp does not count: {}", r.message),
+            (Some(_), None) => "the timestamp does not verify".to_owned(),
+            (None, None) => "no RFC 3161 or legacy timestamp".to_owned(),
+        };
+        match artifact {
+            Some(eku) => c.add_weighted(
+                "no-timestamp",
+                35,
+                format!("{why}; the signer is a 72-hour Artifact Signing certificate (EKU {eku})"),
+            ),
+            None => c.add("no-timestamp", why),
+        }
+    }
+    if let Some(eku) = artifact {
+        c.add(
+            "artifact-signing",
+            format!(
+                "signer '{subject}' carries the Artifact Signing identity EKU {eku}: reputation follows that identity, so the certificate's age (days) says nothing about the publisher's"
+            ),
+        );
+    }
+    if v.anomalies.iter().any(|a| a.id == "sha1-only") {
+        c.add(
+            "sha1",
+            format!(
+                "digest algorithms: {}",
+                v.signatures
+                    .iter()
+                    .map(|s| s.digest_algorithm.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    for a in &v.anomalies {
+        match a.id.as_str() {
+            "padding" => c.add("cert-padding", format!("padding: {}", a.detail)),
+            "trailing-data" => c.add("trailing-data", format!("trailing-data: {}", a.detail)),
+            "multiple-entries"
+            | "unsupported-entry"
+            | "table-slack"
+            | "unauthenticated-attribute" => {
+                c.add("signature-anomaly", format!("{}: {}", a.id, a.detail));
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = &p.signer {
+        let not_before = crate::time::parse_rfc3339(&s.not_before);
+        match (s.key_algorithm.as_str(), p.key_bits) {
+            ("rsa", Some(bits)) if bits < 2048 => {
+                c.add_weighted("weak-key", 25, format!("RSA {bits}-bit signer key"));
+            }
+            ("rsa", Some(bits))
+                if bits < 3072 && not_before.is_some_and(|t| t >= RSA_3072_FROM) =>
+            {
+                c.add_weighted(
+                    "weak-key",
+                    10,
+                    format!(
+                        "RSA {bits}-bit key on a certificate issued {} (CA/B Forum: 3072 from 2021-06-01)",
+                        s.not_before
+                    ),
+                );
+            }
+            ("ecdsa", _) => c.add_weighted(
+                "weak-key",
+                15,
+                format!(
+                    "ECDSA signer key{}: Smart App Control accepts no ECC signatures",
+                    p.key_bits
+                        .map(|b| format!(" ({b}-bit)"))
+                        .unwrap_or_default()
+                ),
+            ),
+            _ => {}
+        }
+        let signing_time = stamped
+            .and_then(|t| crate::time::parse_rfc3339(&t.time))
+            .unwrap_or(input.at);
+        if let Some(nb) = not_before
+            && artifact.is_none()
+            && signing_time >= nb
+            && signing_time.saturating_sub(nb) < YOUNG_CERT_SECONDS
+        {
+            c.add(
+                "young-cert",
+                format!(
+                    "certificate issued {} , {} before the {} {}",
+                    s.not_before,
+                    match signing_time.saturating_sub(nb) / 86_400 {
+                        1 => "1 day".to_owned(),
+                        n => format!("{n} days"),
+                    },
+                    if stamped.is_some() {
+                        "timestamp"
+                    } else {
+                        "verification time"
+                    },
+                    crate::time::show(signing_time)
+                )
+                .replace(" ,", ","),
+            );
+        }
+        let ev_policy = s.policies.iter().any(|o| o == EV_POLICY);
+        if ev_policy || !s.ev_subject_attributes.is_empty() {
+            let mut what = Vec::new();
+            if ev_policy {
+                what.push(format!("policy {EV_POLICY}"));
+            }
+            what.extend(s.ev_subject_attributes.iter().cloned());
+            c.add(
+                "ev-markers",
+                format!(
+                    "EV certificate ({}): no immediate reputation since 2024",
+                    what.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
+    let executable = input.kind == Kind::Executable;
+    let resources = match input.resources {
+        Ok(r) => r,
+        Err(e) => {
+            c.add(
+                "resource-malformed",
+                format!("the resource directory cannot be read: {e}"),
+            );
+            None
+        }
+    };
+    // Version information.
+    match resources.and_then(|r| r.version.as_ref()) {
+        None => c.add(
+            "no-version-info",
+            if resources.is_none() {
+                "no resource directory, so no VERSIONINFO"
+            } else {
+                "no RT_VERSION resource"
+            },
+        ),
+        Some(v) => {
+            let missing: Vec<&str> = VERSION_FIELDS
+                .iter()
+                .copied()
+                .filter(|k| v.get(k).is_none_or(|s| s.trim().is_empty()))
+                .collect();
+            if !missing.is_empty() {
+                c.add(
+                    "no-version-info",
+                    format!("VERSIONINFO lacks or leaves empty: {}", missing.join(", ")),
+                );
+            }
+        }
+    }
+    let manifest = resources.and_then(|r| r.manifest.as_ref());
+    let level = manifest.and_then(|m| m.requested_execution_level.as_deref());
+    if executable {
+        match manifest {
+            None => c.add("no-manifest", "no RT_MANIFEST resource"),
+            Some(m) if m.error.is_none() && level.is_none() => {
+                c.add("no-manifest", "the manifest has no requestedExecutionLevel");
+            }
+            _ => {}
+        }
+        let lower = input.file_name.to_ascii_lowercase();
+        if input.bits == 32
+            && level.is_none()
+            && let Some(word) = INSTALLER_WORDS.iter().find(|w| lower.contains(*w))
+        {
+            c.add(
+                "installer-detection",
+                format!(
+                    "32-bit '{}' contains '{word}' and declares no requestedExecutionLevel: UAC treats it as an installer and asks for elevation",
+                    input.file_name
+                ),
+            );
+        }
+        if manifest
+            .and_then(|m| m.ui_access.as_deref())
+            .is_some_and(|u| u.eq_ignore_ascii_case("true"))
+        {
+            c.add("ui-access", "requestedExecutionLevel uiAccess=\"true\"");
+        }
+        if input.hardening.subsystem == "windows-gui"
+            && resources.is_none_or(|r| r.icon_groups == 0)
+        {
+            c.add(
+                "no-icon",
+                "windows-gui subsystem without an RT_GROUP_ICON resource",
+            );
+        }
+    }
+    if let Some(r) = resources {
+        let mut problems: Vec<&str> = r.malformed.iter().map(String::as_str).collect();
+        if let Some(e) = manifest.and_then(|m| m.error.as_deref())
+            && !r.malformed.iter().any(|p| p.contains(e))
+        {
+            problems.push(e);
+        }
+        if let Some(first) = problems.first() {
+            let detail = if problems.len() == 1 {
+                (*first).to_owned()
+            } else {
+                format!("{} problems; first: {first}", problems.len())
+            };
+            c.add("resource-malformed", detail);
+        }
+    }
+}
+
+fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
+    let content = match input.content {
+        Ok(content) => content,
+        Err(e) => {
+            c.add(
+                "resource-malformed",
+                format!("the section contents cannot be read: {e}"),
+            );
+            return;
+        }
+    };
+    if !content.packer_markers.is_empty() {
+        c.add("packer", content.packer_markers.join("; "));
+    }
+    let hot: Vec<String> = content
+        .sections
+        .iter()
+        .filter(|s| s.executable)
+        .filter_map(|s| {
+            s.entropy
+                .filter(|e| *e > SECTION_ENTROPY_LIMIT)
+                .map(|e| format!("executable section {} at {e:.2} bits/byte", s.name))
+        })
+        .collect();
+    if !hot.is_empty() || content.file_entropy > FILE_ENTROPY_LIMIT {
+        let mut parts = hot;
+        if content.file_entropy > FILE_ENTROPY_LIMIT {
+            parts.push(format!(
+                "whole file at {:.2} bits/byte",
+                content.file_entropy
+            ));
+        }
+        c.add("high-entropy", parts.join("; "));
+    }
+    if let Some((offset, len)) = content.overlay {
+        let covered = if input.signature.status == Status::Unsigned {
+            ""
+        } else {
+            " (outside the certificate table)"
+        };
+        c.add(
+            "overlay",
+            format!("{len} bytes after the last section{covered}, from file offset {offset:#x}"),
+        );
+    }
+}
+
+/// The one sentence a release engineer reads first.
+fn outcome(
+    input: &Input<'_>,
+    primary: Option<&SignatureReport>,
+    evidence: &[Evidence],
+    level: RiskLevel,
+) -> String {
+    let publisher = primary
+        .and_then(|p| p.signer.as_ref())
+        .map(|s| common_name(&s.subject).to_owned());
+    let named = publisher.as_deref().unwrap_or("an unnamed signer");
+    let first_reason = primary
+        .and_then(|p| p.reasons.first())
+        .map_or(input.signature.status.as_str(), |r| r.code.as_str());
+    let mut s = match input.signature.status {
+        Status::Unsigned => "Strong block expected: the file is unsigned, so SmartScreen shows \"Windows protected your PC\" with an unknown publisher (and on machines set to \"Warn and prevent bypass\" it cannot be run)".to_owned(),
+        Status::Malformed => "Strong block expected: the signature cannot be read, so Windows treats the file as unsigned".to_owned(),
+        Status::Untrusted => format!("Strong block expected: the signature by '{named}' does not chain to a root Windows trusts for code signing"),
+        Status::Invalid => format!("Strong block expected: the signature by '{named}' is not valid ({first_reason}), so Windows treats the file as unsigned or tampered with"),
+        Status::Valid => format!("Warning naming '{named}' expected until the file and publisher build reputation"),
+    };
+    match input.kind {
+        Kind::SharedLibrary => s.push_str(
+            " (a DLL is not shown to SmartScreen on its own: Smart App Control and Defender judge it when a program loads it)",
+        ),
+        Kind::Driver | Kind::EfiApplication | Kind::EfiDriver | Kind::NativeExecutable => s.push_str(
+            " (SmartScreen does not judge drivers, EFI or native images: the kernel or firmware applies its own signing rules; this is what Windows would show for a download)",
+        ),
+        _ => {}
+    }
+    let defender: Vec<&str> = evidence
+        .iter()
+        .filter_map(|e| match e.id {
+            "packer" => Some("packer markers"),
+            "high-entropy" => Some("high entropy"),
+            "no-version-info" => Some("missing version information"),
+            _ => None,
+        })
+        .collect();
+    s.push('.');
+    if input.signature.status == Status::Valid && level == RiskLevel::High {
+        let top: Vec<&str> = evidence
+            .iter()
+            .filter(|e| e.weight > 0)
+            .take(3)
+            .map(|e| e.id)
+            .collect();
+        s.push_str(&format!(
+            " The other evidence still adds up to a high risk: {}.",
+            top.join(", ")
+        ));
+    }
+    if !defender.is_empty() {
+        s.push_str(&format!(
+            " Defender machine-learning (!ml) detections are more likely: {}.",
+            defender.join(", ")
+        ));
+    }
+    s
+}

@@ -1,0 +1,82 @@
+//! Unsigned companions: the PE files examined in the same directory as a signed executable that
+//! carry no certificate table. Each directory is looked at once, on first demand, by reading just
+//! enough of every sibling to find its security directory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::walk::Candidate;
+
+/// Bytes read from each sibling: the DOS header, the PE headers and the data directories of any
+/// image whose `e_lfanew` is below 60 KiB (every linker writes it within the first KiB).
+const HEAD_LEN: u64 = 64 * 1024;
+
+type Listing = Arc<OnceLock<Vec<(PathBuf, String)>>>;
+
+/// The candidates of a run grouped by directory, with the unsigned PE files of each directory
+/// computed once.
+pub struct Companions {
+    by_dir: HashMap<PathBuf, Vec<PathBuf>>,
+    unsigned: Mutex<HashMap<PathBuf, Listing>>,
+}
+
+impl Companions {
+    pub fn new(candidates: &[Candidate]) -> Self {
+        let mut by_dir: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        for c in candidates {
+            let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            by_dir.entry(dir).or_default().push(c.path.clone());
+        }
+        Companions {
+            by_dir,
+            unsigned: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Names of the unsigned PE files examined in `path`'s directory, other than `path`.
+    pub fn unsigned_beside(&self, path: &Path) -> Vec<String> {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let Some(siblings) = self.by_dir.get(&dir) else {
+            return Vec::new();
+        };
+        if siblings.len() < 2 {
+            return Vec::new();
+        }
+        let cell = match self.unsigned.lock() {
+            Ok(mut m) => Arc::clone(m.entry(dir).or_default()),
+            Err(_) => return Vec::new(),
+        };
+        cell.get_or_init(|| {
+            siblings
+                .iter()
+                .filter(|p| unsigned_pe(p))
+                .map(|p| {
+                    let name = p.file_name().map_or_else(
+                        || p.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    (p.clone(), name)
+                })
+                .collect()
+        })
+        .iter()
+        .filter(|(p, _)| p != path)
+        .map(|(_, n)| n.clone())
+        .collect()
+    }
+}
+
+/// Is the file a PE image whose security directory is empty?
+fn unsigned_pe(path: &Path) -> bool {
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if f.take(HEAD_LEN).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    crate::pe::declares_certificate_table(&head) == Some(false)
+}
