@@ -270,10 +270,14 @@ fn unsigned_companions_in_a_directory_scan() {
         .find(|f| f["path"].as_str().unwrap().ends_with("/updater.exe"))
         .unwrap();
     assert!(evidence(&updater["risk"], "unsigned-companions").is_none());
-    // Naming one file scans no directory: no companions.
+    // Naming files one by one scans no directory: no companions, even for named neighbours.
     let one = dir.path().join("app.exe");
-    let r = estimate_of(TRUST_TEST_ROOT, one.to_str().unwrap());
-    assert!(evidence(&r, "unsigned-companions").is_none());
+    let two = dir.path().join("updater.exe");
+    let (_, files) = risk_json(
+        TRUST_TEST_ROOT,
+        &[one.to_str().unwrap(), two.to_str().unwrap()],
+    );
+    assert!(evidence(&files[0]["risk"], "unsigned-companions").is_none());
 }
 
 #[test]

@@ -608,3 +608,205 @@ fn outcome(
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    //! The signature evidence no committed fixture carries (EV, Artifact Signing, ECDSA, young
+    //! and weak certificates), from a hand-built verdict over the facts of corpus/risk/app.exe.
+    use super::*;
+    use crate::authenticode::signature::{DigestCheck, Signer};
+    use crate::authenticode::verify::{PageHashReport, TimestampReport};
+
+    fn signer() -> Signer {
+        Signer {
+            subject: "CN=Contoso Ltd,O=Contoso Ltd,C=US".into(),
+            issuer: "CN=Some CA".into(),
+            serial: "01".into(),
+            not_before: "2024-01-01T00:00:00Z".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            sha256: String::new(),
+            key_algorithm: "rsa".into(),
+            ekus: vec!["1.3.6.1.5.5.7.3.3".into()],
+            policies: Vec::new(),
+            ev_subject_attributes: Vec::new(),
+        }
+    }
+
+    fn report(signer: Signer, bits: u32, stamped_at: Option<&str>) -> SignatureReport {
+        SignatureReport {
+            entry: 0,
+            nested: 0,
+            digest_algorithm: "sha256".into(),
+            digest: DigestCheck {
+                algorithm: "sha256".into(),
+                signed: String::new(),
+                computed: None,
+                matches: true,
+            },
+            signer: Some(signer),
+            key_bits: Some(bits),
+            chain: Vec::new(),
+            program_name: None,
+            more_info_url: None,
+            timestamp: stamped_at.map(|t| TimestampReport {
+                kind: crate::authenticode::timestamp::Kind::Rfc3161,
+                time: t.into(),
+                tsa: None,
+                valid: true,
+                chain: Vec::new(),
+            }),
+            page_hashes: PageHashReport {
+                present: false,
+                verified: false,
+            },
+            status: Status::Valid,
+            reasons: Vec::new(),
+            signer_id: None,
+            changes: Vec::new(),
+        }
+    }
+
+    fn estimate_with(r: SignatureReport) -> RiskEstimate {
+        let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/risk/app.exe"))
+            .expect("fixture");
+        let facts = crate::pe::analyze(&data).expect("facts");
+        let crate::facts::Hardening::Pe(h) = &facts.hardening else {
+            panic!("PE")
+        };
+        let content = crate::pe::content::read(&data).expect("content");
+        let resources = crate::pe::resources::read(&data).expect("resources");
+        let verdict = SignatureVerdict {
+            status: r.status,
+            format: Some("authenticode"),
+            signatures: vec![r],
+            anomalies: Vec::new(),
+            error: None,
+        };
+        let input = Input {
+            file_name: "app.exe",
+            kind: facts.kind,
+            bits: facts.bits,
+            toolchain: Some(facts.toolchain.name),
+            hardening: h,
+            signature: &verdict,
+            content: Ok(&content),
+            resources: Ok(resources.as_ref()),
+            mark_of_the_web: None,
+            unsigned_companions: &[],
+            at: crate::time::parse_rfc3339("2026-11-22T00:00:00Z").expect("time"),
+        };
+        estimate(&input, &Weights::default())
+    }
+
+    fn weight(r: &RiskEstimate, id: &str) -> Option<u32> {
+        r.evidence.iter().find(|e| e.id == id).map(|e| e.weight)
+    }
+
+    #[test]
+    fn a_clean_valid_signature_is_low_and_names_the_publisher() {
+        let r = estimate_with(report(signer(), 3072, Some("2026-01-15T00:00:00Z")));
+        assert_eq!((r.score, r.level), (0, RiskLevel::Low), "{:?}", r.evidence);
+        assert!(
+            r.outcome
+                .starts_with("Warning naming 'Contoso Ltd' expected")
+        );
+        assert!(r.basis.starts_with("offline estimate"));
+    }
+
+    #[test]
+    fn graded_key_evidence() {
+        let r = estimate_with(report(signer(), 1024, Some("2026-01-15T00:00:00Z")));
+        assert_eq!(weight(&r, "weak-key"), Some(25));
+        let r = estimate_with(report(signer(), 2048, Some("2026-01-15T00:00:00Z")));
+        assert_eq!(weight(&r, "weak-key"), Some(10));
+        let mut old = signer();
+        old.not_before = "2021-05-31T00:00:00Z".into();
+        let r = estimate_with(report(old, 2048, Some("2022-01-15T00:00:00Z")));
+        assert_eq!(
+            weight(&r, "weak-key"),
+            None,
+            "RSA 2048 issued before 2021-06-01"
+        );
+        let mut ec = signer();
+        ec.key_algorithm = "ecdsa".into();
+        let r = estimate_with(report(ec, 256, Some("2026-01-15T00:00:00Z")));
+        assert_eq!(weight(&r, "weak-key"), Some(15));
+    }
+
+    #[test]
+    fn young_certificates_and_artifact_signing() {
+        let mut young = signer();
+        young.not_before = "2026-01-01T00:00:00Z".into();
+        let r = estimate_with(report(young.clone(), 3072, Some("2026-01-15T00:00:00Z")));
+        assert_eq!(weight(&r, "young-cert"), Some(10));
+        assert!(
+            r.evidence[0]
+                .detail
+                .contains("14 days before the timestamp")
+        );
+        // Sixty days later it is not young any more.
+        let r = estimate_with(report(young, 3072, Some("2026-03-15T00:00:00Z")));
+        assert_eq!(weight(&r, "young-cert"), None);
+        // Artifact Signing: no young-cert, and a missing timestamp weighs 35.
+        let mut a = signer();
+        a.not_before = "2026-11-20T00:00:00Z".into();
+        a.ekus = vec![
+            "1.3.6.1.4.1.311.97.1.0".into(),
+            "1.3.6.1.5.5.7.3.3".into(),
+            "1.3.6.1.4.1.311.97.368317130.201670760.425010060.754072028".into(),
+        ];
+        let r = estimate_with(report(a, 3072, None));
+        assert_eq!(weight(&r, "young-cert"), None);
+        assert_eq!(weight(&r, "no-timestamp"), Some(35));
+        assert_eq!(r.level, RiskLevel::High);
+        let art = r
+            .evidence
+            .iter()
+            .find(|e| e.id == "artifact-signing")
+            .unwrap();
+        assert!(art.detail.contains("311.97.368317130"), "{}", art.detail);
+        assert!(
+            r.outcome
+                .contains("The other evidence still adds up to a high risk")
+        );
+    }
+
+    #[test]
+    fn ev_markers_are_reported_without_weight() {
+        let mut ev = signer();
+        ev.policies = vec!["2.23.140.1.3".into()];
+        ev.ev_subject_attributes =
+            vec!["businessCategory".into(), "jurisdictionCountryName".into()];
+        let r = estimate_with(report(ev, 3072, Some("2026-01-15T00:00:00Z")));
+        let e = r.evidence.iter().find(|e| e.id == "ev-markers").unwrap();
+        assert_eq!(e.weight, 0);
+        assert_eq!(
+            e.detail,
+            "EV certificate (policy 2.23.140.1.3, businessCategory, jurisdictionCountryName): no immediate reputation since 2024"
+        );
+        assert_eq!(r.score, 0);
+    }
+
+    #[test]
+    fn invalid_signatures_are_strong_blocks() {
+        let mut r = report(signer(), 3072, Some("2026-01-15T00:00:00Z"));
+        r.status = Status::Invalid;
+        r.reasons = vec![crate::pki::verdict::reason(
+            "digest-mismatch",
+            "the image hash (sha256) differs from the signed one",
+        )];
+        let e = estimate_with(r);
+        assert_eq!(weight(&e, "digest-mismatch"), Some(40));
+        assert_eq!(e.level, RiskLevel::High);
+        assert!(e.outcome.starts_with(
+            "Strong block expected: the signature by 'Contoso Ltd' is not valid (digest-mismatch)"
+        ));
+    }
+
+    #[test]
+    fn common_names() {
+        assert_eq!(common_name("CN=Contoso Ltd,O=Contoso"), "Contoso Ltd");
+        assert_eq!(common_name("O=Contoso, CN=Contoso Ltd"), "Contoso Ltd");
+        assert_eq!(common_name("O=Contoso"), "O=Contoso");
+    }
+}

@@ -1,5 +1,5 @@
-//! Unsigned companions: the PE files examined in the same directory as a signed executable that
-//! carry no certificate table. Each directory is looked at once, on first demand, by reading just
+//! Unsigned companions: the PE files found, while walking a directory, in the same directory as a
+//! signed executable that carry no certificate table. Each directory is looked at once, on first demand, by reading just
 //! enough of every sibling to find its security directory.
 
 use std::collections::HashMap;
@@ -26,7 +26,9 @@ pub struct Companions {
 impl Companions {
     pub fn new(candidates: &[Candidate]) -> Self {
         let mut by_dir: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-        for c in candidates {
+        // Only files met while walking a directory: files named one by one are not a release
+        // folder, and comparing them with each other would invent companions.
+        for c in candidates.iter().filter(|c| !c.explicit) {
             let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
             by_dir.entry(dir).or_default().push(c.path.clone());
         }
