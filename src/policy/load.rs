@@ -149,6 +149,34 @@ pub fn load(spec: &str, waiver_files: &[PathBuf]) -> Result<Policy, PolicyErrors
     Ok(policy)
 }
 
+/// Parses a policy from memory (`label` names it in diagnostics). `extends` may name only a
+/// shipped policy: a text has no directory to resolve paths against. For tests and fuzzing; the
+/// command line goes through [`load`].
+pub fn from_text(text: &str, label: &str) -> Result<Policy, PolicyErrors> {
+    let (raw, mut diags) = parse_policy(text, label);
+    let Some(raw) = raw else {
+        return Err(PolicyErrors(diags));
+    };
+    let parent = match &raw.extends {
+        Some((name, _)) => match builtin::get(name) {
+            Some((n, _)) => Some(load(n, &[])?),
+            None => {
+                return Err(plain(format!(
+                    "`extends = \"{name}\"` in {label}: only shipped policies can be extended from a text"
+                )));
+            }
+        },
+        None => None,
+    };
+    let (policy, problems) = apply(parent, raw, &Origin::File(PathBuf::from(label)), text);
+    diags.extend(problems);
+    if diags.is_empty() {
+        Ok(policy)
+    } else {
+        Err(PolicyErrors(diags))
+    }
+}
+
 fn apply(
     parent: Option<Policy>,
     raw: RawPolicy,

@@ -20,7 +20,7 @@ pub use model::{
 
 pub use diag::{Diagnostic, PolicyErrors};
 pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, WaiverNote};
-pub use load::load;
+pub use load::{from_text, load};
 
 /// The names of the shipped policies.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> + Clone {

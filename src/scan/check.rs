@@ -133,7 +133,28 @@ pub fn check(
         Ok(c) => c,
         Err(e) => return io_error(&e),
     };
-    let data = contents.bytes();
+    Outcome::file(examine_bytes(
+        display,
+        &c.path,
+        contents.bytes(),
+        format,
+        signing,
+        facts,
+        risk,
+    ))
+}
+
+/// Everything `check` does once a file's bytes are in memory: hash, facts, signature and risk,
+/// side by side. Public through [`examine`] for the mutation harness and fuzzers.
+pub(super) fn examine_bytes(
+    display: String,
+    path: &std::path::Path,
+    data: &[u8],
+    format: Format,
+    signing: Option<&SigningConfig>,
+    facts: bool,
+    risk: Option<&RiskContext<'_>>,
+) -> FileReport {
     let size = data.len() as u64;
     // The file hash, the facts, the signature and (for the risk estimate) the content each read
     // the whole file: run them side by side so a large file costs about one pass of wall time.
@@ -162,13 +183,13 @@ pub fn check(
     let Some(facts) = facts else {
         let mut r = FileReport::identity(display, sha256, size, format);
         r.signature = signature;
-        return Outcome::file(r);
+        return r;
     };
-    Outcome::file(match facts {
+    match facts {
         Ok(f) => {
             let estimate = match (want_risk, content, &signature, signing) {
                 (Some(ctx), Some((content, resources)), Some(sig), Some(s)) => {
-                    estimate_risk(&c.path, &f, sig, &content, &resources, ctx, s.at)
+                    estimate_risk(path, &f, sig, &content, &resources, ctx, s.at)
                 }
                 _ => None,
             };
@@ -185,7 +206,7 @@ pub fn check(
             e.to_string(),
             Severity::Examined,
         ),
-    })
+    }
 }
 
 fn estimate_risk(

@@ -152,3 +152,41 @@ fn draw_progress(out: &mut dyn Write, done: usize, total: usize) -> io::Result<(
     )?;
     out.flush()
 }
+
+/// Examines bytes already in memory exactly as `check` examines a file: SHA-256, facts,
+/// signature verdict (when `signing` is given) and, for PE files, the risk estimate (when
+/// `weights` is also given; no companions, and the Mark of the Web is looked for beside `path`).
+/// Bytes that are not PE or ELF give an error entry. For the mutation harness and the fuzzers.
+pub fn examine(
+    data: &[u8],
+    path: &std::path::Path,
+    signing: Option<&crate::config::SigningConfig>,
+    weights: Option<&crate::risk::Weights>,
+) -> FileReport {
+    use crate::detect::{Sniffed, sniff};
+    let display = path.display().to_string();
+    let format = match sniff(data, |off| {
+        let off = usize::try_from(off).ok()?;
+        data.get(off..off.checked_add(4)?)?.try_into().ok()
+    }) {
+        Sniffed::Binary(f) => f,
+        Sniffed::Other { magic, len } => {
+            let e =
+                crate::error::Error::new(crate::error::ErrorKind::NotABinary { magic, len }, None);
+            return FileReport::error(
+                display,
+                None,
+                None,
+                None,
+                e.to_string(),
+                Severity::ToolError,
+            );
+        }
+    };
+    let companions = Companions::new(&[]);
+    let risk = weights.map(|weights| RiskContext {
+        weights,
+        companions: &companions,
+    });
+    check::examine_bytes(display, path, data, format, signing, true, risk.as_ref())
+}
