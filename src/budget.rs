@@ -109,3 +109,21 @@ pub const MAX_MANIFEST_SIZE: u64 = 1 << 20;
 /// passed to roxmltree's `nodes_limit`. Real manifests have tens to a few thousand nodes; a 1 MiB
 /// manifest of `<a/>` would make 262,144, which this refuses.
 pub const MAX_MANIFEST_XML_NODES: u32 = 65_536;
+
+/// Deepest nesting of constructed DER values accepted in a signature (Authenticode, ELF section,
+/// module signature) before it is decoded. The deepest real signature in the corpus nests 33
+/// levels (msvcp140_1.dll: a nested SHA-256 signature, with its RFC 3161 token, inside the
+/// primary signature's unsigned attributes; node.exe nests 26). Nested signatures are themselves
+/// capped at `MAX_NESTED_SIGNATURES`, each adding a dozen levels, so 128 leaves room for every
+/// legitimate shape while a hostile blob of thousands of nested SEQUENCEs is refused before any
+/// decoder sees it. The decoders bingate uses follow fixed schemas and do not recurse on input
+/// depth; this walk is the one place that reads arbitrary nesting, and it is iterative.
+pub const MAX_DER_DEPTH: usize = 128;
+
+/// Largest `FILE:Zone.Identifier` sidecar read as a Mark of the Web. Windows writes a few hundred
+/// bytes (ZoneId, ReferrerUrl, HostUrl); anything larger is not one and is reported unread.
+pub const MAX_ZONE_IDENTIFIER_LEN: u64 = 64 * 1024;
+
+/// How deep a policy's `extends` chain may go (a cycle is reported before this is reached). The
+/// shipped policies extend at most one level; eight leaves room for organisation layers.
+pub const MAX_EXTENDS_DEPTH: usize = 8;

@@ -170,3 +170,142 @@ mod tests {
         assert!(b.cstr("s", 0, 2).is_err());
     }
 }
+
+/// Checks that the DER at the start of `der` nests constructed values at most `max` deep (the
+/// top-level value is depth 1), walking iteratively. Only the first value is examined; bytes after
+/// it are the caller's business. Returns the depth, or a message naming the offset where the
+/// budget was exceeded or a length ran past its parent.
+pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
+    // Stack of the end offsets of the constructed values we are inside.
+    let mut ends: Vec<usize> = Vec::new();
+    let mut at = 0usize;
+    let mut deepest = 0usize;
+    let mut limit = der.len();
+    loop {
+        while ends.last() == Some(&at) {
+            ends.pop();
+        }
+        if at >= limit && ends.is_empty() {
+            return Ok(deepest);
+        }
+        let parent_end = ends.last().copied().unwrap_or(limit);
+        let Some(&tag) = der.get(at) else {
+            return Err(format!("DER value at offset {at:#x} runs past the end"));
+        };
+        if tag & 0x1f == 0x1f {
+            return Err(format!("DER value at offset {at:#x} has a multi-byte tag"));
+        }
+        let Some(&first) = der.get(at.saturating_add(1)) else {
+            return Err(format!(
+                "DER length at offset {:#x} runs past the end",
+                at + 1
+            ));
+        };
+        let (len, header) = if first & 0x80 == 0 {
+            (usize::from(first), 2usize)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return Err(format!(
+                    "DER length at offset {:#x} uses {n} length octets",
+                    at + 1
+                ));
+            }
+            let mut len = 0usize;
+            for i in 0..n {
+                let Some(&b) = der.get(at.saturating_add(2).saturating_add(i)) else {
+                    return Err(format!(
+                        "DER length at offset {:#x} runs past the end",
+                        at + 1
+                    ));
+                };
+                len = (len << 8) | usize::from(b);
+            }
+            (len, 2usize.saturating_add(n))
+        };
+        let content = at.saturating_add(header);
+        let end = content.saturating_add(len);
+        if end > parent_end {
+            return Err(format!(
+                "DER value at offset {at:#x} ({len} bytes) runs past its parent or the data"
+            ));
+        }
+        if ends.is_empty() {
+            // The first top-level value bounds the walk.
+            limit = end;
+        }
+        if tag & 0x20 != 0 {
+            ends.push(end);
+            deepest = deepest.max(ends.len());
+            if ends.len() > max {
+                return Err(format!(
+                    "DER nesting deeper than {max} at offset {at:#x} (budget MAX_DER_DEPTH)"
+                ));
+            }
+            at = content;
+        } else {
+            at = end;
+        }
+        if ends.is_empty() && at >= limit {
+            return Ok(deepest);
+        }
+    }
+}
+
+#[cfg(test)]
+mod der_depth_tests {
+    use super::der_depth;
+
+    #[test]
+    fn depth_of_real_and_hostile_der() {
+        // SEQUENCE { SEQUENCE { INTEGER 1 } } is depth 2.
+        assert_eq!(
+            der_depth(&[0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x01], 32),
+            Ok(2)
+        );
+        // A primitive value alone is depth 0; trailing bytes after the first value are ignored.
+        assert_eq!(der_depth(&[0x02, 0x01, 0x05, 0xff, 0xff], 32), Ok(0));
+        // 40 nested SEQUENCEs: over a budget of 32, named with the offset.
+        let mut deep = Vec::new();
+        for i in 0..40u8 {
+            deep.extend_from_slice(&[0x30, 2 * (39 - i)]);
+        }
+        let err = der_depth(&deep, 32).unwrap_err();
+        assert!(err.contains("deeper than 32 at offset 0x40"), "{err}");
+        assert_eq!(der_depth(&deep, 40), Ok(40));
+        // A child longer than its parent, a length past the data, indefinite length.
+        assert!(der_depth(&[0x30, 0x02, 0x30, 0x05], 32).is_err());
+        assert!(der_depth(&[0x30, 0x82, 0xff, 0xff], 32).is_err());
+        assert!(der_depth(&[0x30, 0x80, 0x00, 0x00], 32).is_err());
+        assert!(der_depth(&[], 32).is_ok());
+    }
+
+    #[test]
+    fn every_signed_fixture_is_within_the_budget() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/signed");
+        let mut deepest = 0;
+        for e in std::fs::read_dir(dir).expect("corpus/signed") {
+            let path = e.expect("entry").path();
+            let Ok(data) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(layout) = crate::pe::signing_layout(&data) else {
+                continue;
+            };
+            let Some((off, _)) = layout.certificate_table else {
+                continue;
+            };
+            // WIN_CERTIFICATE header is 8 bytes; the PKCS#7 DER follows.
+            let Some(der) = usize::try_from(off).ok().and_then(|o| data.get(o + 8..)) else {
+                continue;
+            };
+            if let Ok(d) = der_depth(der, crate::budget::MAX_DER_DEPTH) {
+                deepest = deepest.max(d);
+            }
+        }
+        assert!(
+            (8..=crate::budget::MAX_DER_DEPTH).contains(&deepest),
+            "{deepest}"
+        );
+    }
+}

@@ -267,3 +267,62 @@ fn seeded_mutations_of_every_fixture_never_panic() {
     }
     assert!(n > 3000, "{n}");
 }
+
+/// A certificate table whose "signature" is 200 nested SEQUENCEs: a `malformed` verdict naming
+/// the DER depth budget, before any decoder sees it.
+#[test]
+fn signature_budgets_are_findings() {
+    fn with_table(der: &[u8]) -> Vec<u8> {
+        let mut d = fixture("pe/x64-default.exe");
+        while d.len() % 8 != 0 {
+            d.push(0);
+        }
+        let off = d.len();
+        let len = 8 + der.len();
+        d.extend_from_slice(&(len as u32).to_le_bytes());
+        d.extend_from_slice(&0x0200u16.to_le_bytes());
+        d.extend_from_slice(&0x0002u16.to_le_bytes());
+        d.extend_from_slice(der);
+        while d.len() % 8 != 0 {
+            d.push(0);
+        }
+        let pe = get_u32(&d, 0x3c) as usize;
+        // PE32+: data directories at optional header + 112; security is entry 4.
+        let dir = pe + 24 + 112 + 4 * 8;
+        put_u32(&mut d, dir, off as u32);
+        let size = (d.len() - off) as u32;
+        put_u32(&mut d, dir + 4, size);
+        d
+    }
+    let signing = bingate::cli::TrustArgs {
+        trust: Vec::new(),
+        no_default_trust: true,
+        system_trust: false,
+        ctl: None,
+        crl: Vec::new(),
+        time: Some("2026-11-22T00:00:00Z".into()),
+        strict: false,
+        require: bingate::cli::RequireArg::Primary,
+        cert: Vec::new(),
+    }
+    .resolve()
+    .unwrap();
+    // 200 nested SEQUENCEs with long-form lengths.
+    let mut deep: Vec<u8> = Vec::new();
+    for _ in 0..200 {
+        let inner = deep.len();
+        let mut v = vec![0x30, 0x82, (inner >> 8) as u8, inner as u8];
+        v.extend_from_slice(&deep);
+        deep = v;
+    }
+    let r = bingate::scan::examine(
+        &with_table(&deep),
+        Path::new("deep.exe"),
+        Some(&signing),
+        None,
+    );
+    let v = r.signature.expect("verdict");
+    assert_eq!(v.status.as_str(), "malformed");
+    let why = format!("{:?}", v.signatures);
+    assert!(why.contains("DER nesting deeper than 128"), "{why}");
+}

@@ -252,6 +252,20 @@ fn extension_oids(
 /// DER rules that Windows does not apply (a certificate listed twice in the SET), it is read
 /// leniently and re-encoded canonically (see `lenient.rs`).
 pub fn parse(der: &[u8]) -> Result<AuthenticodeSignature, String> {
+    crate::read::der_depth(der, crate::budget::MAX_DER_DEPTH)
+        .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
+    let sig = parse_unchecked(der)?;
+    let n = sig.certificates().count() as u64;
+    if n > crate::budget::MAX_CERTIFICATES_PER_SIGNATURE {
+        return Err(format!(
+            "{n} certificates in the signature, over the budget of {} (MAX_CERTIFICATES_PER_SIGNATURE)",
+            crate::budget::MAX_CERTIFICATES_PER_SIGNATURE
+        ));
+    }
+    Ok(sig)
+}
+
+fn parse_unchecked(der: &[u8]) -> Result<AuthenticodeSignature, String> {
     let strict = crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(der)
     })

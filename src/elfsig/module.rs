@@ -164,6 +164,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         Some(Err(e)) => return malformed(e),
         Some(Ok(a)) => a,
     };
+    if let Err(e) = crate::read::der_depth(a.cms, crate::budget::MAX_DER_DEPTH) {
+        return malformed(format!("module signature CMS: {e}"));
+    }
     let ci = match cms::content_info::ContentInfo::from_der(a.cms) {
         Ok(c) => c,
         Err(e) => return malformed(format!("module signature CMS: {e}")),

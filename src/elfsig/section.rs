@@ -544,6 +544,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         ));
     };
     let (cms_der, padding) = contents.split_at(cms_len);
+    if let Err(e) = crate::read::der_depth(cms_der, crate::budget::MAX_DER_DEPTH) {
+        return malformed(format!("{SECTION_NAME}: {e}"));
+    }
     let ci = match cms::content_info::ContentInfo::from_der(cms_der) {
         Ok(c) => c,
         Err(e) => return malformed(format!("{SECTION_NAME}: CMS ContentInfo: {e}")),

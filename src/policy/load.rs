@@ -7,8 +7,7 @@ use super::diag::{Diagnostic, PolicyErrors, did_you_mean};
 use super::model::{Policy, Rule, Waiver};
 use super::parse::{RawPolicy, parse_policy, parse_waivers};
 
-/// How deep `extends` may chain (a cycle is reported before this is reached).
-const MAX_EXTENDS_DEPTH: usize = 8;
+use crate::budget::MAX_EXTENDS_DEPTH;
 
 /// Where a policy text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-/// A sidecar larger than this is not a Zone.Identifier (Windows writes a few hundred bytes).
-pub const MAX_ZONE_IDENTIFIER_LEN: u64 = 64 * 1024;
+use crate::budget::MAX_ZONE_IDENTIFIER_LEN;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MarkOfTheWeb {
