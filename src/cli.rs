@@ -146,36 +146,50 @@ pub enum VerifyFormatArg {
 impl VerifyArgs {
     /// A `check` run with verification on, no policy, and verify's own output and exit code.
     pub fn resolve(self) -> Result<CheckConfig, String> {
-        let signing = self.trust.resolve()?;
-        let to_terminal = io::stdout().is_terminal();
-        let color = match self.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        let format = match self.format {
+            VerifyFormatArg::Human => OutputFormat::Verify,
+            VerifyFormatArg::Json => OutputFormat::Json,
         };
-        Ok(CheckConfig {
-            paths: self.paths,
-            format: match self.format {
-                VerifyFormatArg::Human => OutputFormat::Verify,
-                VerifyFormatArg::Json => OutputFormat::Json,
-            },
-            output: None,
-            jobs: std::thread::available_parallelism().map_or(1, usize::from),
-            excludes: globset::GlobSet::empty(),
-            follow_symlinks: false,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            color,
-            progress: io::stderr().is_terminal(),
-            policy: None,
-            fail_on: Level::Deny,
-            today: Date::from_unix(signing.at),
-            root: PathBuf::from("."),
-            signing: Some(signing),
-            verify_mode: true,
-            risk: None,
-            risk_fail_at: None,
-        })
+        let mut config = signature_run(self.paths, format, self.color, &self.trust)?;
+        config.verify_mode = true;
+        Ok(config)
     }
+}
+
+/// A run that verifies signatures with no policy and default walking (`verify`, `risk`): the
+/// caller sets what differs (verify mode, risk weights).
+fn signature_run(
+    paths: Vec<PathBuf>,
+    format: OutputFormat,
+    color: ColorArg,
+    trust: &TrustArgs,
+) -> Result<CheckConfig, String> {
+    let signing = trust.resolve()?;
+    let to_terminal = io::stdout().is_terminal();
+    let color = match color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    Ok(CheckConfig {
+        paths,
+        format,
+        output: None,
+        jobs: std::thread::available_parallelism().map_or(1, usize::from),
+        excludes: globset::GlobSet::empty(),
+        follow_symlinks: false,
+        max_file_size: DEFAULT_MAX_FILE_SIZE,
+        color,
+        progress: io::stderr().is_terminal(),
+        policy: None,
+        fail_on: Level::Deny,
+        today: Date::from_unix(signing.at),
+        root: PathBuf::from("."),
+        signing: Some(signing),
+        verify_mode: false,
+        risk: None,
+        risk_fail_at: None,
+    })
 }
 
 const RISK_EXIT_CODES: &str = "Exit codes: 0 when no PE file's estimate is at the --fail-on level \
@@ -217,39 +231,18 @@ impl RiskArgs {
             Some(spec) => policy::load(spec, &[]).map_err(|e| e.to_string())?.risk,
             None => crate::risk::Weights::default(),
         };
-        let signing = self.trust.resolve()?;
-        let to_terminal = io::stdout().is_terminal();
-        let color = match self.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        let format = match self.format {
+            VerifyFormatArg::Human => OutputFormat::Risk,
+            VerifyFormatArg::Json => OutputFormat::Json,
         };
-        Ok(CheckConfig {
-            paths: self.paths,
-            format: match self.format {
-                VerifyFormatArg::Human => OutputFormat::Risk,
-                VerifyFormatArg::Json => OutputFormat::Json,
-            },
-            output: None,
-            jobs: std::thread::available_parallelism().map_or(1, usize::from),
-            excludes: globset::GlobSet::empty(),
-            follow_symlinks: false,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            color,
-            progress: io::stderr().is_terminal(),
-            policy: None,
-            fail_on: Level::Deny,
-            today: Date::from_unix(signing.at),
-            root: PathBuf::from("."),
-            signing: Some(signing),
-            verify_mode: false,
-            risk: Some(weights),
-            risk_fail_at: Some(match self.fail_on {
-                RiskLevelArg::Low => crate::risk::RiskLevel::Low,
-                RiskLevelArg::Medium => crate::risk::RiskLevel::Medium,
-                RiskLevelArg::High => crate::risk::RiskLevel::High,
-            }),
-        })
+        let mut config = signature_run(self.paths, format, self.color, &self.trust)?;
+        config.risk = Some(weights);
+        config.risk_fail_at = Some(match self.fail_on {
+            RiskLevelArg::Low => crate::risk::RiskLevel::Low,
+            RiskLevelArg::Medium => crate::risk::RiskLevel::Medium,
+            RiskLevelArg::High => crate::risk::RiskLevel::High,
+        });
+        Ok(config)
     }
 }
 

@@ -18,6 +18,27 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// UTF-16 text (`little_endian` or big-endian code units), decoded lossily; an odd trailing byte
+/// is ignored. Manifests, version strings, trust lists, Zone.Identifier files and SpcString
+/// program names all come in UTF-16.
+pub fn utf16_lossy(bytes: &[u8], little_endian: bool) -> String {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| {
+            let pair = [
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ];
+            if little_endian {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        })
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
 /// A view of a file's bytes with checked accessors. `le` selects the byte order of integer reads.
 #[derive(Clone, Copy)]
 pub struct Bytes<'a> {

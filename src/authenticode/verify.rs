@@ -118,17 +118,7 @@ fn opus_info(sig: &AuthenticodeSignature) -> (Option<String>, Option<String>) {
             der::Tag::ContextSpecific { number: n, .. }
                 if n.value() == 0 && number.value() == 0 =>
             {
-                let units: Vec<u16> = inner
-                    .value()
-                    .chunks_exact(2)
-                    .map(|c| {
-                        u16::from_be_bytes([
-                            c.first().copied().unwrap_or(0),
-                            c.get(1).copied().unwrap_or(0),
-                        ])
-                    })
-                    .collect();
-                String::from_utf16_lossy(&units)
+                crate::read::utf16_lossy(inner.value(), false)
             }
             _ => String::from_utf8_lossy(inner.value()).into_owned(),
         };

@@ -308,13 +308,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
 }
 
 fn subject_key_id(c: &Certificate) -> Option<Vec<u8>> {
-    let ext = c
-        .tbs_certificate
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|e| e.extn_id.to_string() == "2.5.29.14")?;
-    let skid =
-        x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(ext.extn_value.as_bytes()).ok()?;
+    let ext = crate::pki::ext::extension(c, "2.5.29.14")?;
+    let skid = x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(ext).ok()?;
     Some(skid.0.as_bytes().to_vec())
 }

@@ -205,14 +205,7 @@ pub struct Path {
     pub certs: Vec<Certificate>,
 }
 
-fn ext<'a>(c: &'a Certificate, oid: &str) -> Option<&'a [u8]> {
-    c.tbs_certificate
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|e| e.extn_id.to_string() == oid)
-        .map(|e| e.extn_value.as_bytes())
-}
+use super::ext::extension as ext;
 
 fn subject(c: &Certificate) -> String {
     c.tbs_certificate.subject.to_string()

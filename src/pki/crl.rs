@@ -447,14 +447,7 @@ impl Revocations {
     }
 }
 
-fn cert_ext<'a>(c: &'a Certificate, oid: &str) -> Option<&'a [u8]> {
-    c.tbs_certificate
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|e| e.extn_id.to_string() == oid)
-        .map(|e| e.extn_value.as_bytes())
-}
+use super::ext::extension as cert_ext;
 
 /// The canonical encoding of an INTEGER's content octets: redundant leading sign octets (0x00
 /// before a byte with the high bit clear, 0xFF before one with it set) removed, so that any two

@@ -798,16 +798,7 @@ pub fn filetime(b: &[u8]) -> Option<u64> {
 }
 
 fn utf16le(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .collect();
-    String::from_utf16_lossy(&units)
+    crate::read::utf16_lossy(b, true)
         .trim_end_matches('\0')
         .to_owned()
 }

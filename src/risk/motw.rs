@@ -83,16 +83,7 @@ fn unreadable(source: String, error: String) -> MarkOfTheWeb {
 /// Decodes UTF-8 (with or without BOM) or UTF-16LE with BOM, as Windows tools write either.
 fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xff, 0xfe]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| {
-                u16::from_le_bytes([
-                    c.first().copied().unwrap_or(0),
-                    c.get(1).copied().unwrap_or(0),
-                ])
-            })
-            .collect();
-        return String::from_utf16_lossy(&units);
+        return crate::read::utf16_lossy(rest, true);
     }
     let rest = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     String::from_utf8_lossy(rest).into_owned()
