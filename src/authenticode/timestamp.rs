@@ -65,6 +65,11 @@ pub(crate) fn find_cert<'a>(
 fn tst_info(der_bytes: &[u8]) -> Result<(x509_tsp::MessageImprint, u64), String> {
     use der::SliceReader;
     let err = |e: der::Error| format!("RFC 3161 TSTInfo: {e}");
+    // `der`'s owned decoders allocate a value's declared length (up to 256 MiB) before reading
+    // it, so every length must be known to fit first. The signature's DER was walked when it was
+    // parsed; the TSTInfo is inside an OCTET STRING, which that walk does not enter.
+    crate::read::der_depth(der_bytes, crate::budget::MAX_DER_DEPTH)
+        .map_err(|e| format!("RFC 3161 TSTInfo: {e}"))?;
     let seq = der::Any::from_der(der_bytes).map_err(err)?;
     let mut r = SliceReader::new(seq.value()).map_err(err)?;
     let _version = der::Any::decode(&mut r).map_err(err)?;
