@@ -1,0 +1,6 @@
+//! `authenticode`: see `bingate_fuzz::authenticode` (fuzz/src/lib.rs) for what it covers.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| bingate_fuzz::authenticode(data));

@@ -1,0 +1,6 @@
+//! `policy`: see `bingate_fuzz::policy` (fuzz/src/lib.rs) for what it covers.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| bingate_fuzz::policy(data));

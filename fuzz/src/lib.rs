@@ -1,0 +1,216 @@
+//! The fuzz targets' bodies, one function per target, and what they share: the test PKI's root
+//! as the only trust anchor, a fixed verification time, and the module-signature trailer. The
+//! environment is built once per process (`OnceLock`), so every iteration spends its time in the
+//! parser under test, not in loading anchors.
+//!
+//! `tests/fuzz_regressions.rs` at the crate root includes this file (`#[path]`), so a committed
+//! crashing input runs through exactly the code its target ran.
+
+use std::sync::OnceLock;
+
+use bingate::authenticode::verify::{FixedAnchors, VerifyEnv};
+use bingate::pki::chain::Anchors;
+use x509_cert::Certificate;
+
+/// The test PKI root (corpus/pki/root.pem), the anchor every signed fixture chains to.
+pub const ROOT_PEM: &[u8] = include_bytes!("../../corpus/pki/root.pem");
+/// Its path, for the `--trust` argument of [`signing`]: from `fuzz/` in the fuzz crate, from the
+/// crate root when `tests/fuzz_regressions.rs` includes this file.
+pub const ROOT_PEM_PATH: &str = if is_fuzz_crate() {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/pki/root.pem")
+} else {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/pki/root.pem")
+};
+
+const fn is_fuzz_crate() -> bool {
+    let name = env!("CARGO_PKG_NAME").as_bytes();
+    let fuzz = b"bingate-fuzz";
+    if name.len() != fuzz.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if name[i] != fuzz[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+/// Signer certificates offered to module-signature verification (which carries none).
+const MODULE_CERTS: &[&[u8]] = &[
+    include_bytes!("../../corpus/pki/leaf-rsa.pem"),
+    include_bytes!("../../corpus/pki/leaf-ecdsa.pem"),
+];
+/// The verification time: 2026-11-22T00:00:00Z, the time most fixtures in
+/// corpus/signed/expected.json reason with.
+pub const AT_RFC3339: &str = "2026-11-22T00:00:00Z";
+pub const AT: u64 = 1_795_305_600;
+
+pub fn anchors() -> &'static Anchors {
+    static ANCHORS: OnceLock<Anchors> = OnceLock::new();
+    ANCHORS.get_or_init(|| Anchors::from_pem(ROOT_PEM).expect("corpus/pki/root.pem parses"))
+}
+
+pub fn module_certs() -> &'static [Certificate] {
+    static CERTS: OnceLock<Vec<Certificate>> = OnceLock::new();
+    CERTS.get_or_init(|| {
+        MODULE_CERTS
+            .iter()
+            .flat_map(|pem| Certificate::load_pem_chain(pem).expect("corpus/pki leaf parses"))
+            .collect()
+    })
+}
+
+fn not_revoked(_: &Certificate, _: &Certificate) -> Option<u64> {
+    None
+}
+
+fn page_hashes(data: &[u8], layout: &bingate::pe::SigningLayout, indirect: &[u8]) -> Option<bool> {
+    bingate::authenticode::pagehash::verify(data, layout, indirect).map(|p| p.verified)
+}
+
+static FIXED: OnceLock<FixedAnchors<'static>> = OnceLock::new();
+
+/// A verification environment: the test root for code signing and time stamping, a fixed time,
+/// no revocations, page hashes checked.
+pub fn verify_env(strict: bool) -> VerifyEnv<'static> {
+    let fixed = FIXED.get_or_init(|| FixedAnchors {
+        code_signing: anchors(),
+        time_stamping: anchors(),
+    });
+    VerifyEnv {
+        anchors: fixed,
+        at: AT,
+        strict,
+        require_all: false,
+        revoked: &not_revoked,
+        page_hashes: &page_hashes,
+    }
+}
+
+/// The `SigningConfig` the command line would build for
+/// `--no-default-trust --trust corpus/pki/root.pem --time 2026-11-22T00:00:00Z`.
+pub fn signing() -> &'static bingate::config::SigningConfig {
+    static SIGNING: OnceLock<bingate::config::SigningConfig> = OnceLock::new();
+    SIGNING.get_or_init(|| {
+        bingate::cli::TrustArgs {
+            trust: vec![ROOT_PEM_PATH.into()],
+            no_default_trust: true,
+            system_trust: false,
+            ctl: None,
+            crl: Vec::new(),
+            time: Some(AT_RFC3339.to_owned()),
+            strict: false,
+            require: bingate::cli::RequireArg::Primary,
+            cert: Vec::new(),
+        }
+        .resolve()
+        .expect("the fuzz trust arguments resolve")
+    })
+}
+
+pub fn weights() -> &'static bingate::risk::Weights {
+    static WEIGHTS: OnceLock<bingate::risk::Weights> = OnceLock::new();
+    WEIGHTS.get_or_init(bingate::risk::Weights::default)
+}
+
+/// `struct module_signature` (12 bytes) for a PKCS#7 signature of `sig_len` bytes, then the
+/// magic, as `scripts/sign-file` appends them (see src/elfsig/module.rs).
+pub fn module_trailer(sig_len: u32) -> [u8; 40] {
+    let mut t = [0u8; 40];
+    t[2] = 2; // id_type = PKEY_ID_PKCS7
+    t[8..12].copy_from_slice(&sig_len.to_be_bytes());
+    t[12..].copy_from_slice(bingate::elfsig::module::MAGIC);
+    t
+}
+
+/// The module-signature target's input: `[mode][u32 LE n][body]`. The file verified is `body`
+/// followed by a trailer whose length field is `n` as given (mode odd: lengths past the body,
+/// past the budget) or `n` folded into `0..=body.len()` (mode even: the CMS is a suffix of
+/// `body`, so most inputs reach the CMS parser).
+pub fn module_input(data: &[u8]) -> Option<Vec<u8>> {
+    let (&mode, rest) = data.split_first()?;
+    let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
+    let body = rest.get(4..)?;
+    let sig_len = if mode & 1 == 1 {
+        n
+    } else {
+        let room = u32::try_from(body.len()).ok()?.checked_add(1)?;
+        n % room
+    };
+    let mut file = Vec::with_capacity(body.len().saturating_add(40));
+    file.extend_from_slice(body);
+    file.extend_from_slice(&module_trailer(sig_len));
+    Some(file)
+}
+
+// ---- the targets ------------------------------------------------------------------------------
+
+/// `pe_facts`: PE facts (headers, sections, load config, debug directory, imports, checksum).
+pub fn pe_facts(data: &[u8]) {
+    let _ = bingate::pe::analyze(data);
+}
+
+/// `elf_facts`: ELF facts (headers, segments, dynamic section, notes, symbols, FORTIFY).
+pub fn elf_facts(data: &[u8]) {
+    let _ = bingate::elf::analyze(data);
+}
+
+/// `authenticode`: the certificate table, its signatures and their verification against the
+/// test root (lenient and strict), the content facts, and the whole `check` path with the risk
+/// estimate (`scan::examine`, as the mutation harness runs it).
+pub fn authenticode(data: &[u8]) {
+    let _ = bingate::authenticode::verify::verify(data, &verify_env(false));
+    let _ = bingate::authenticode::verify::verify(data, &verify_env(true));
+    let _ = bingate::pe::content::read(data);
+    // No Zone.Identifier sidecar exists beside this path.
+    let path = std::path::Path::new("/nonexistent/bingate-fuzz/input.exe");
+    let _ = bingate::scan::examine(data, path, Some(signing()), Some(weights()));
+}
+
+/// `cms_x509`: the Authenticode (PKCS#7 SignedData) parser with its lenient fallback, the
+/// certificate bag, and a certificate's EKU and report view.
+pub fn cms_x509(data: &[u8]) {
+    use der::Decode;
+    let _ = bingate::authenticode::signature::parse(data);
+    if let Ok((signer, bag)) = bingate::authenticode::signature::certificates(data) {
+        for cert in signer.iter().chain(bag.iter()) {
+            let _ = bingate::pki::ext::eku(cert);
+            let _ = bingate::authenticode::signature::signer_from_cert(cert);
+        }
+    }
+    if let Ok(cert) = Certificate::from_der(data) {
+        let _ = bingate::pki::ext::eku(&cert);
+        let _ = bingate::authenticode::signature::signer_from_cert(&cert);
+    }
+}
+
+/// `pe_resources`: the resource tree, VS_VERSION_INFO, the manifest's XML.
+pub fn pe_resources(data: &[u8]) {
+    let _ = bingate::pe::resources::read(data);
+}
+
+/// `elf_signature`: a `.bingate.sig` section or an appended module signature, verified against
+/// the test root and the test leaves.
+pub fn elf_signature(data: &[u8]) {
+    let _ = bingate::elfsig::find(data);
+    let _ = bingate::elfsig::verify(data, &verify_env(false), module_certs());
+}
+
+/// `module_signature`: appended module signatures behind a well-formed trailer; the input
+/// controls the module, the CMS bytes and the trailer's length field ([`module_input`]).
+pub fn module_signature(data: &[u8]) {
+    let Some(file) = module_input(data) else {
+        return;
+    };
+    let _ = bingate::elfsig::module::split(&file);
+    let _ = bingate::elfsig::verify(&file, &verify_env(false), module_certs());
+}
+
+/// `policy`: policy files (TOML with positions, unknown keys, validation, `extends` of shipped
+/// policies), the bytes read as UTF-8 (lossy).
+pub fn policy(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = bingate::policy::from_text(&text, "fuzz.toml");
+}
