@@ -16,6 +16,14 @@ pub enum Sniffed {
 /// How many leading bytes [`sniff`] needs to decide (the DOS header's e_lfanew is at 0x3c).
 pub const SNIFF_LEN: usize = 64;
 
+/// [`sniff`] for a whole file already in memory.
+pub fn sniff_bytes(data: &[u8]) -> Sniffed {
+    sniff(data, |off| {
+        let off = usize::try_from(off).ok()?;
+        data.get(off..off.checked_add(4)?)?.try_into().ok()
+    })
+}
+
 /// Decides from the file's head. A PE needs "MZ" and "PE\0\0" at e_lfanew; `pe_signature` is
 /// asked for those 4 bytes (they may lie beyond the head).
 pub fn sniff(head: &[u8], pe_signature: impl FnOnce(u64) -> Option<[u8; 4]>) -> Sniffed {

@@ -33,13 +33,7 @@ pub use facts::BinaryFacts;
 
 /// Reads one PE or ELF file from memory and returns its facts (no I/O).
 pub fn analyze(data: &[u8]) -> Result<BinaryFacts, Error> {
-    match detect::sniff(data, |off| {
-        let off = usize::try_from(off).ok()?;
-        let b = data.get(off..off.checked_add(4)?)?;
-        let mut sig = [0u8; 4];
-        sig.copy_from_slice(b);
-        Some(sig)
-    }) {
+    match detect::sniff_bytes(data) {
         detect::Sniffed::Binary(facts::Format::Pe) => pe::analyze(data),
         detect::Sniffed::Binary(facts::Format::Elf) => elf::analyze(data),
         detect::Sniffed::Other { magic, len } => {

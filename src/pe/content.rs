@@ -90,7 +90,8 @@ pub fn read(data: &[u8]) -> Result<Content> {
     Ok(derive(data, &h))
 }
 
-fn derive(data: &[u8], h: &PeHeaders) -> Content {
+/// [`read`] with the headers already parsed.
+pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
     let len = data.len() as u64;
     let mut packer_markers = Vec::new();
     let mut sections = Vec::with_capacity(h.sections.len());

@@ -25,7 +25,7 @@ pub const DIR_DEBUG: usize = 6;
 pub const DIR_LOAD_CONFIG: usize = 10;
 pub const DIR_CLR: usize = 14;
 /// Byte offset of the security entry within the data directories (8 bytes per entry).
-const SECURITY_DIR_BYTE_OFFSET: u64 = 8 * DIR_SECURITY as u64;
+pub(super) const SECURITY_DIR_BYTE_OFFSET: u64 = 8 * DIR_SECURITY as u64;
 
 /// One data directory entry (an RVA, or a file offset for the certificate table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -48,6 +48,15 @@ pub fn signing_layout(data: &[u8]) -> Result<SigningLayout> {
     })
 }
 
+/// What the SmartScreen-risk estimate reads beyond the hardening facts, from one parse of the
+/// headers: the content facts and the resources (`None`: no resource directory).
+pub fn content_and_resources(
+    data: &[u8],
+) -> Result<(content::Content, Option<resources::Resources>)> {
+    let h = PeHeaders::parse(data)?;
+    Ok((content::derive(data, &h), resources::from_headers(data, &h)))
+}
+
 /// Whether the headers at the start of a file declare a certificate table (a non-empty security
 /// directory): `None` when `head` is not a readable PE header. Reads only the DOS header, the PE
 /// signature, the optional header's magic and the data directory count, so a 4 KiB prefix is
@@ -74,8 +83,9 @@ pub fn declares_certificate_table(head: &[u8]) -> Option<bool> {
     if count <= headers::DIR_SECURITY as u32 {
         return Some(false);
     }
-    // Eight bytes per directory entry: the security directory is entry 4, at +32.
-    let entry = opt.checked_add(dirs_at)?.checked_add(32)?;
+    let entry = opt
+        .checked_add(dirs_at)?
+        .checked_add(headers::SECURITY_DIR_BYTE_OFFSET)?;
     let address = b.u32("security directory", entry).ok()?;
     let size = b.u32("security directory", entry.checked_add(4)?).ok()?;
     Some(address != 0 && size != 0)

@@ -101,10 +101,14 @@ pub struct Manifest {
 /// `Ok(None)`: no resource directory. `Err`: the PE headers themselves are unreadable. Anything
 /// wrong inside the tree is listed in [`Resources::malformed`].
 pub fn read(data: &[u8]) -> Result<Option<Resources>> {
-    let headers = PeHeaders::parse(data)?;
+    Ok(from_headers(data, &PeHeaders::parse(data)?))
+}
+
+/// [`read`] with the headers already parsed.
+pub(super) fn from_headers(data: &[u8], headers: &PeHeaders) -> Option<Resources> {
     let dir = headers.dir(DIR_RESOURCE);
     if !dir.present() {
-        return Ok(None);
+        return None;
     }
     let file = Bytes::new(data, true);
     let mut findings = Findings::default();
@@ -113,10 +117,10 @@ pub fn read(data: &[u8]) -> Result<Option<Resources>> {
             "resource directory RVA {:#x} (size {:#x}) is not backed by file data",
             dir.address, dir.size
         ));
-        return Ok(Some(Resources {
+        return Some(Resources {
             malformed: findings.finish(),
             ..Resources::default()
-        }));
+        });
     };
     // The tree is bounded by the file data of the section holding it (the whole file when it sits
     // in the headers). Offsets in the view are file offsets, so read errors name them.
@@ -131,7 +135,7 @@ pub fn read(data: &[u8]) -> Result<Option<Resources>> {
     );
 
     let mut walk = Walk {
-        headers: &headers,
+        headers,
         file,
         tree,
         base,
@@ -165,13 +169,13 @@ pub fn read(data: &[u8]) -> Result<Option<Resources>> {
     let manifest = walk
         .manifest
         .map(|leaf| read_manifest(file, leaf, &mut findings));
-    Ok(Some(Resources {
+    Some(Resources {
         version,
         manifest,
         icon_groups: walk.icon_groups,
         icons: walk.icons,
         malformed: findings.finish(),
-    }))
+    })
 }
 
 /// The malformation list with its budget: the first [`MAX_RESOURCE_MALFORMATIONS`] are kept,

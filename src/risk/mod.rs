@@ -80,8 +80,9 @@ pub struct Input<'a> {
     pub toolchain: Option<ToolchainName>,
     pub hardening: &'a PeHardening,
     pub signature: &'a SignatureVerdict,
-    pub content: Result<&'a Content, &'a str>,
-    pub resources: Result<Option<&'a Resources>, &'a str>,
+    /// The content facts and the resources (`None`: no resource directory), or why the headers
+    /// they are read from could not be parsed.
+    pub content: Result<(&'a Content, Option<&'a Resources>), String>,
     pub mark_of_the_web: Option<MarkOfTheWeb>,
     /// Unsigned PE files beside this one (directory scans; names only).
     pub unsigned_companions: &'a [String],
@@ -411,8 +412,8 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
 
 fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     let executable = input.kind == Kind::Executable;
-    let resources = match input.resources {
-        Ok(r) => r,
+    let resources = match &input.content {
+        Ok((_, r)) => *r,
         Err(e) => {
             c.add(
                 "resource-malformed",
@@ -502,15 +503,9 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
 }
 
 fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
-    let content = match input.content {
-        Ok(content) => content,
-        Err(e) => {
-            c.add(
-                "resource-malformed",
-                format!("the section contents cannot be read: {e}"),
-            );
-            return;
-        }
+    // Unreadable headers were reported by `resource_evidence`.
+    let Ok((content, _)) = &input.content else {
+        return;
     };
     if !content.packer_markers.is_empty() {
         c.add("packer", content.packer_markers.join("; "));
@@ -689,8 +684,7 @@ mod tests {
             toolchain: Some(facts.toolchain.name),
             hardening: h,
             signature: &verdict,
-            content: Ok(&content),
-            resources: Ok(resources.as_ref()),
+            content: Ok((&content, resources.as_ref())),
             mark_of_the_web: None,
             unsigned_companions: &[],
             at: crate::time::parse_rfc3339("2026-11-22T00:00:00Z").expect("time"),

@@ -165,7 +165,7 @@ pub(super) fn examine_bytes(
         || {
             rayon::join(
                 || hex(&Sha256::digest(data)),
-                || want_risk.map(|_| (pe::content::read(data), pe::resources::read(data))),
+                || want_risk.map(|_| pe::content_and_resources(data)),
             )
         },
         || {
@@ -188,8 +188,8 @@ pub(super) fn examine_bytes(
     match facts {
         Ok(f) => {
             let estimate = match (want_risk, content, &signature, signing) {
-                (Some(ctx), Some((content, resources)), Some(sig), Some(s)) => {
-                    estimate_risk(path, &f, sig, &content, &resources, ctx, s.at)
+                (Some(ctx), Some(content), Some(sig), Some(s)) => {
+                    estimate_risk(path, &f, sig, &content, ctx, s.at)
                 }
                 _ => None,
             };
@@ -213,8 +213,7 @@ fn estimate_risk(
     path: &std::path::Path,
     facts: &crate::facts::BinaryFacts,
     signature: &crate::authenticode::verify::SignatureVerdict,
-    content: &crate::error::Result<pe::content::Content>,
-    resources: &crate::error::Result<Option<pe::resources::Resources>>,
+    content: &crate::error::Result<(pe::content::Content, Option<pe::resources::Resources>)>,
     ctx: &RiskContext<'_>,
     at: u64,
 ) -> Option<crate::risk::RiskEstimate> {
@@ -222,8 +221,6 @@ fn estimate_risk(
     let crate::facts::Hardening::Pe(hardening) = &facts.hardening else {
         return None;
     };
-    let content_error = content.as_ref().err().map(ToString::to_string);
-    let resources_error = resources.as_ref().err().map(ToString::to_string);
     let companions =
         if facts.kind == crate::facts::Kind::Executable && signature.status != Status::Unsigned {
             ctx.companions.unsigned_beside(path)
@@ -243,11 +240,8 @@ fn estimate_risk(
         signature,
         content: content
             .as_ref()
-            .map_err(|_| content_error.as_deref().unwrap_or_default()),
-        resources: resources
-            .as_ref()
-            .map(Option::as_ref)
-            .map_err(|_| resources_error.as_deref().unwrap_or_default()),
+            .map(|(c, r)| (c, r.as_ref()))
+            .map_err(ToString::to_string),
         mark_of_the_web: crate::risk::motw::read(path),
         unsigned_companions: &companions,
         at,

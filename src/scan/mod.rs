@@ -163,12 +163,9 @@ pub fn examine(
     signing: Option<&crate::config::SigningConfig>,
     weights: Option<&crate::risk::Weights>,
 ) -> FileReport {
-    use crate::detect::{Sniffed, sniff};
+    use crate::detect::{Sniffed, sniff_bytes};
     let display = path.display().to_string();
-    let format = match sniff(data, |off| {
-        let off = usize::try_from(off).ok()?;
-        data.get(off..off.checked_add(4)?)?.try_into().ok()
-    }) {
+    let format = match sniff_bytes(data) {
         Sniffed::Binary(f) => f,
         Sniffed::Other { magic, len } => {
             let e =
