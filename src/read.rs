@@ -193,10 +193,16 @@ mod tests {
 }
 
 /// Checks that the DER at the start of `der` nests constructed values at most `max` deep (the
-/// top-level value is depth 1), walking iteratively. Only the first value is examined; bytes after
-/// it are the caller's business. Returns the depth, or a message naming the offset where the
-/// budget was exceeded or a length ran past its parent.
+/// top-level value is depth 1), walking iteratively, and that no SET (universal SET, or a
+/// constructed context-specific value, which is how CMS writes its IMPLICIT SET OFs) holds more
+/// than [`MAX_SET_ELEMENTS`](crate::budget::MAX_SET_ELEMENTS) values: `der` 0.7 insertion-sorts
+/// every SET OF it decodes, so an unsorted SET of n values costs n² comparisons. Only the first
+/// value is examined; bytes after it are the caller's business. Returns the depth, or a message
+/// naming the offset where a budget was exceeded or a length ran past its parent. Time and memory
+/// are linear in the length of the value.
 pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
+    // Per open SET-like value: (its offset, the values counted in it so far).
+    let mut sets: Vec<Option<(usize, u32)>> = Vec::new();
     // Stack of the end offsets of the constructed values we are inside.
     let mut ends: Vec<usize> = Vec::new();
     let mut at = 0usize;
@@ -205,11 +211,21 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
     loop {
         while ends.last() == Some(&at) {
             ends.pop();
+            sets.pop();
         }
         if at >= limit && ends.is_empty() {
             return Ok(deepest);
         }
         let parent_end = ends.last().copied().unwrap_or(limit);
+        if let Some(Some((set_at, count))) = sets.last_mut() {
+            *count = count.saturating_add(1);
+            if *count > crate::budget::MAX_SET_ELEMENTS {
+                return Err(format!(
+                    "DER SET at offset {set_at:#x} holds more than {} values (budget MAX_SET_ELEMENTS)",
+                    crate::budget::MAX_SET_ELEMENTS
+                ));
+            }
+        }
         let Some(&tag) = der.get(at) else {
             return Err(format!("DER value at offset {at:#x} runs past the end"));
         };
@@ -257,6 +273,9 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
         }
         if tag & 0x20 != 0 {
             ends.push(end);
+            // 0x31: universal SET; 0xa0..=0xbe: constructed context-specific.
+            let set_like = tag == 0x31 || tag & 0xe0 == 0xa0;
+            sets.push(set_like.then_some((at, 0)));
             deepest = deepest.max(ends.len());
             if ends.len() > max {
                 return Err(format!(
@@ -299,6 +318,40 @@ mod der_depth_tests {
         assert!(der_depth(&[0x30, 0x82, 0xff, 0xff], 32).is_err());
         assert!(der_depth(&[0x30, 0x80, 0x00, 0x00], 32).is_err());
         assert!(der_depth(&[], 32).is_ok());
+    }
+
+    /// A SET of n values: each an INTEGER, in descending order (the worst case for der 0.7's
+    /// insertion sort).
+    fn set_of(n: usize, tag: u8) -> Vec<u8> {
+        let mut body = Vec::new();
+        for i in (0..n).rev() {
+            body.extend_from_slice(&[0x02, 0x02, (i >> 8) as u8, i as u8]);
+        }
+        let mut v = vec![tag, 0x83];
+        v.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        v.extend(body);
+        v
+    }
+
+    #[test]
+    fn set_element_budget() {
+        let max = crate::budget::MAX_SET_ELEMENTS as usize;
+        for tag in [0x31u8, 0xa0, 0xa1] {
+            assert!(der_depth(&set_of(max, tag), 32).is_ok(), "{tag:#x}");
+            let err = der_depth(&set_of(max + 1, tag), 32).unwrap_err();
+            assert!(
+                err.contains("MAX_SET_ELEMENTS") && err.contains("offset 0x0"),
+                "{err}"
+            );
+        }
+        // A SEQUENCE is not sorted by decoders: no element budget.
+        assert!(der_depth(&set_of(20_000, 0x30), 32).is_ok());
+        // A SET nested in a SEQUENCE is counted on its own.
+        let inner = set_of(max + 1, 0x31);
+        let mut outer = vec![0x30, 0x83];
+        outer.extend_from_slice(&(inner.len() as u32).to_be_bytes()[1..]);
+        outer.extend(inner);
+        assert!(der_depth(&outer, 32).unwrap_err().contains("offset 0x5"));
     }
 
     #[test]

@@ -96,6 +96,76 @@ fn microsoft_root_authorities_2010_and_2011_anchor_code_signing_without_dates() 
     }
 }
 
+/// Microsoft KB293781's required built-in roots are anchored without the CTL's dates
+/// (policies/trust/windows-required-roots.toml); every other root keeps them.
+#[test]
+fn windows_required_roots_anchor_without_ctl_dates() {
+    let store = default_store();
+    let required = bingate::pki::trust::required_roots().unwrap();
+    // Every required root that claims to be embedded is in the bundle (by SHA-1 thumbprint).
+    for r in required.values().filter(|r| r.embedded) {
+        let e = store
+            .entries
+            .iter()
+            .find(|e| e.sha1 == r.sha1)
+            .unwrap_or_else(|| panic!("{} ({}) is not embedded", r.name, r.sha1));
+        assert!(e.note.as_deref().unwrap_or("").contains("KB293781"), "{e:?}");
+        if r.code_signing {
+            assert_eq!(e.code_signing, Some(Window::default()), "{e:?}");
+        }
+        if r.time_stamping {
+            assert_eq!(e.time_stamping, Some(Window::default()), "{e:?}");
+        }
+    }
+    // Microsoft Root Certificate Authority (2001): the CTL says not-before 2017-04-30 and
+    // disallowed after 2021-08-01 for every purpose; Windows applies neither.
+    let mrca = "CN=Microsoft Root Certificate Authority, DC=microsoft";
+    let e = entry(&store, mrca);
+    assert_eq!(e.sha1, "cdd4eeae6000ac7f40c3802c171e30148030c072");
+    for anchors in [&store.code_signing, &store.time_stamping] {
+        let found: Vec<_> = anchors
+            .anchors
+            .iter()
+            .filter(|a| {
+                a.cert
+                    .tbs_certificate
+                    .subject
+                    .to_string()
+                    .contains("CN=Microsoft Root Certificate Authority,DC=microsoft")
+            })
+            .map(|a| (a.not_before, a.disallowed_after, a.program))
+            .collect();
+        assert_eq!(found, vec![(None, None, true)]);
+    }
+    // Every anchor of the embedded bundle belongs to the root program (SHA-1 rules apply).
+    assert!(store.code_signing.anchors.iter().all(|a| a.program));
+    // A root that is not required keeps its CTL window.
+    assert_eq!(
+        anchored(&store.code_signing, "CN=A-Trust-nQual-03"),
+        vec![(Some(FEB_2020), Some(AUG_2022))]
+    );
+}
+
+/// The CTL's NotBefore is still enforced on roots that are not required: a leaf issued after
+/// the date does not anchor there, whatever the signature carries.
+#[test]
+fn a_non_exempt_roots_not_before_is_enforced() {
+    let (leaf, bag) = signer_and_bag("corpus/signed/valid-rsa.exe");
+    let root = std::fs::read(Path::new(ROOT).join("corpus/pki/root.pem")).unwrap();
+    let mut anchors = Anchors::from_pem(&root).unwrap();
+    assert!(build(&leaf, &bag, &anchors, NOV_2026, Purpose::CodeSigning).is_ok());
+    // The test leaf was issued 2025-01-01; a program date of 2024-01-01 excludes it.
+    for a in &mut anchors.anchors {
+        a.not_before = Some(1_704_067_200);
+        a.program = true;
+    }
+    let err = build(&leaf, &bag, &anchors, NOV_2026, Purpose::CodeSigning).unwrap_err();
+    assert!(
+        matches!(err, bingate::pki::chain::ChainError::Disallowed { .. }),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_root_disallowed_for_code_signing_carries_its_dates() {
     let store = default_store();

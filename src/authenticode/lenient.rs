@@ -14,6 +14,52 @@ use x509_cert::Certificate;
 /// id-signedData (RFC 5652).
 const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 
+/// `certificates [0] IMPLICIT CertificateSet` in a SignedData.
+const CERTIFICATES: Tag = Tag::ContextSpecific {
+    constructed: true,
+    number: TagNumber::N0,
+};
+
+/// The X.509 certificates of a `[0] IMPLICIT CertificateSet`, each once, in file order. Other
+/// CertificateChoices (PKCS #6 extended certificates, attribute certificates, `other` formats)
+/// are skipped: Authenticode does not use them, and Windows ignores them.
+fn certificate_set(set: &der::Any, what: &str) -> Result<Vec<Certificate>, String> {
+    let err = |e: der::Error| format!("{what}: certificates: {e}");
+    let mut certificates: Vec<Certificate> = Vec::new();
+    let mut inner = SliceReader::new(set.value()).map_err(err)?;
+    while !inner.is_finished() {
+        let c = der::Any::decode(&mut inner).map_err(err)?;
+        if c.tag() != Tag::Sequence {
+            continue;
+        }
+        if let Ok(cert) = c.decode_as::<Certificate>() {
+            // Bounded: the signature's DER walk limits every SET to MAX_SET_ELEMENTS.
+            if !certificates.contains(&cert) {
+                certificates.push(cert);
+            }
+        }
+    }
+    Ok(certificates)
+}
+
+/// The certificates of the SignedData inside `content` (a ContentInfo's `[0]` content), without
+/// decoding anything else: an absent certificate set is an empty list, never an error.
+pub fn certificates(content: &der::Any, what: &str) -> Result<Vec<Certificate>, String> {
+    let err = |e: der::Error| format!("{what}: {e}");
+    let mut r = SliceReader::new(content.value()).map_err(err)?;
+    // version, digestAlgorithms, encapContentInfo
+    for _ in 0..3 {
+        der::Any::decode(&mut r).map_err(err)?;
+    }
+    while !r.is_finished() {
+        let item = der::Any::decode(&mut r).map_err(err)?;
+        if item.tag() == CERTIFICATES {
+            return certificate_set(&item, what);
+        }
+    }
+    Ok(Vec::new())
+}
+
 pub struct LenientSignedData {
     pub version: cms::content_info::CmsVersion,
     pub digest_algorithms: Vec<AlgorithmIdentifierOwned>,
@@ -43,22 +89,8 @@ pub fn signed_data(content: &der::Any, what: &str) -> Result<LenientSignedData, 
     while !r.is_finished() {
         let item = der::Any::decode(&mut r).map_err(err)?;
         let tag = item.tag();
-        if tag
-            == (Tag::ContextSpecific {
-                constructed: true,
-                number: TagNumber::N0,
-            })
-        {
-            let mut inner = SliceReader::new(item.value()).map_err(err)?;
-            while !inner.is_finished() {
-                let c = der::Any::decode(&mut inner).map_err(err)?;
-                // Attribute certificates and other choices are not used for Authenticode.
-                if let Ok(cert) = c.decode_as::<Certificate>() {
-                    if !certificates.contains(&cert) {
-                        certificates.push(cert);
-                    }
-                }
-            }
+        if tag == CERTIFICATES {
+            certificates = certificate_set(&item, what)?;
         } else if tag == Tag::Set {
             let mut inner = SliceReader::new(item.value()).map_err(err)?;
             while !inner.is_finished() {

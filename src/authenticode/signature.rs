@@ -23,6 +23,9 @@ pub struct DigestCheck {
     pub computed: Option<String>,
     #[serde(rename = "match")]
     pub matches: bool,
+    /// Why no image hash could be computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The signer certificate, as the signature's certificate bag presents it (not yet validated).
@@ -85,16 +88,20 @@ fn key_algorithm(oid: &str) -> String {
     }
 }
 
-/// The certificate the SignerInfo names (issuer and serial) in the signature's bag.
-fn signer_cert(sig: &AuthenticodeSignature) -> Option<&Certificate> {
-    use cms::signed_data::SignerIdentifier;
-    let SignerIdentifier::IssuerAndSerialNumber(ias) = &sig.signer_info().sid else {
-        return None;
-    };
-    sig.certificates().find(|c| {
-        c.tbs_certificate.serial_number == ias.serial_number
-            && c.tbs_certificate.issuer == ias.issuer
-    })
+/// A parsed Authenticode signature and its certificate bag. The bag is read by bingate
+/// (`lenient::certificates`), never through `AuthenticodeSignature::certificates()`, which
+/// panics on a SignedData without a certificate set or with a non-X.509 certificate choice.
+pub struct Parsed {
+    pub sig: AuthenticodeSignature,
+    /// The X.509 certificates of the SignedData, each once (possibly none).
+    pub certs: Vec<Certificate>,
+}
+
+impl Parsed {
+    /// The certificate the SignerInfo names (issuer and serial) in the signature's bag.
+    pub fn signer_cert(&self) -> Option<&Certificate> {
+        super::timestamp::find_cert(&self.sig.signer_info().sid, &self.certs)
+    }
 }
 
 pub(crate) use crate::pki::keys::digest as hash;
@@ -183,10 +190,6 @@ pub fn verify_signer_info(
     check
 }
 
-fn signer_of(sig: &AuthenticodeSignature) -> Option<Signer> {
-    signer_from_cert(signer_cert(sig)?)
-}
-
 /// The report's view of a signer certificate (every signature format uses it).
 pub fn signer_from_cert(cert: &Certificate) -> Option<Signer> {
     let tbs = &cert.tbs_certificate;
@@ -248,54 +251,59 @@ fn extension_oids(
         .unwrap_or_default()
 }
 
-/// Parses an Authenticode signature's DER. Strict first; if the SignedData only fails strict
-/// DER rules that Windows does not apply (a certificate listed twice in the SET), it is read
-/// leniently and re-encoded canonically (see `lenient.rs`).
-pub fn parse(der: &[u8]) -> Result<AuthenticodeSignature, String> {
+/// Parses an Authenticode signature's DER. The DER is walked first within the nesting and SET
+/// budgets (so no decoder below allocates a lying length or sorts a huge SET). Strict first; if
+/// the SignedData only fails strict DER rules that Windows does not apply (a certificate listed
+/// twice in the SET), it is read leniently and re-encoded canonically (see `lenient.rs`).
+pub fn parse(der: &[u8]) -> Result<Parsed, String> {
     crate::read::der_depth(der, crate::budget::MAX_DER_DEPTH)
         .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
-    let sig = parse_unchecked(der)?;
-    let n = sig.certificates().count() as u64;
+    let (sig, ci) = parse_unchecked(der)?;
+    let certs = super::lenient::certificates(&ci.content, "Authenticode SignedData")?;
+    let n = certs.len() as u64;
     if n > crate::budget::MAX_CERTIFICATES_PER_SIGNATURE {
         return Err(format!(
             "{n} certificates in the signature, over the budget of {} (MAX_CERTIFICATES_PER_SIGNATURE)",
             crate::budget::MAX_CERTIFICATES_PER_SIGNATURE
         ));
     }
-    Ok(sig)
+    Ok(Parsed { sig, certs })
 }
 
-fn parse_unchecked(der: &[u8]) -> Result<AuthenticodeSignature, String> {
+fn parse_unchecked(
+    der: &[u8],
+) -> Result<(AuthenticodeSignature, cms::content_info::ContentInfo), String> {
+    use der::Decode as _;
+    let ci = crate::guard::contain("Authenticode ContentInfo", None, || {
+        let mut r = der::SliceReader::new(der)?;
+        cms::content_info::ContentInfo::decode(&mut r)
+    })
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
     let strict = crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(der)
     })
     .map_err(|e| e.to_string())?;
     let first_error = match strict {
-        Ok(sig) => return Ok(sig),
+        Ok(sig) => return Ok((sig, ci)),
         Err(e) => format!("malformed Authenticode signature: {e}"),
-    };
-    use der::Decode as _;
-    let Ok(ci) = cms::content_info::ContentInfo::from_der(der) else {
-        return Err(first_error);
     };
     let Ok(sd) = super::lenient::signed_data(&ci.content, "Authenticode SignedData") else {
         return Err(first_error);
     };
     let canonical = sd.to_canonical_der().map_err(|_| first_error.clone())?;
-    crate::guard::contain("Authenticode signature", None, || {
+    let sig = crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(&canonical)
     })
     .map_err(|e| e.to_string())?
-    .map_err(|_| first_error)
+    .map_err(|_| first_error)?;
+    Ok((sig, ci))
 }
 
 /// The signer certificate and the whole certificate bag of a signature's DER.
 pub fn certificates(der: &[u8]) -> Result<(Option<Certificate>, Vec<Certificate>), String> {
-    let sig = parse(der)?;
-    Ok((
-        signer_cert(&sig).cloned(),
-        sig.certificates().cloned().collect(),
-    ))
+    let p = parse(der)?;
+    Ok((p.signer_cert().cloned(), p.certs))
 }
 
 /// Parses one entry's DER and checks the image digest. Errors are messages for the report.
@@ -308,13 +316,15 @@ pub fn inspect(
     inspect_cached(data, layout, entry, der, &mut DigestCache::default())
 }
 
+type Digested = Result<Vec<u8>, super::image::ImageHashError>;
+
 /// Image digests already computed for a file, by algorithm (nested signatures usually repeat
 /// the primary's algorithm: the file is hashed once per algorithm, not once per signature).
 #[derive(Default)]
-pub struct DigestCache(Vec<(DigestAlg, Option<Vec<u8>>)>);
+pub struct DigestCache(Vec<(DigestAlg, Digested)>);
 
 impl DigestCache {
-    fn get(&mut self, data: &[u8], layout: &SigningLayout, alg: DigestAlg) -> Option<Vec<u8>> {
+    fn get(&mut self, data: &[u8], layout: &SigningLayout, alg: DigestAlg) -> Digested {
         if let Some((_, d)) = self.0.iter().find(|(a, _)| *a == alg) {
             return d.clone();
         }
@@ -332,27 +342,42 @@ pub fn inspect_cached(
     der: &[u8],
     cache: &mut DigestCache,
 ) -> Result<SignatureInfo, String> {
-    let sig = parse(der)?;
+    Ok(inspect_parsed(data, layout, entry, &parse(der)?, cache))
+}
+
+/// [`inspect_cached`] on a signature already parsed.
+pub fn inspect_parsed(
+    data: &[u8],
+    layout: &SigningLayout,
+    entry: usize,
+    parsed: &Parsed,
+    cache: &mut DigestCache,
+) -> SignatureInfo {
+    let sig = &parsed.sig;
     let oid = sig.digest_algorithm().oid.to_string();
     let alg = DigestAlg::from_oid(&oid);
-    let computed = alg.and_then(|a| cache.get(data, layout, a));
+    let computed = alg.map(|a| cache.get(data, layout, a));
     let signed = hex(sig.digest());
-    let computed_hex = computed.as_deref().map(hex);
-    let cert = signer_cert(&sig);
-    let bag: Vec<Certificate> = sig.certificates().cloned().collect();
+    let computed_hex = computed.as_ref().and_then(|c| c.as_deref().ok()).map(hex);
+    let digest_error = match (&computed, alg) {
+        (Some(Err(e)), _) => Some(e.to_string()),
+        (_, None) => Some(format!("unknown image digest algorithm {oid}")),
+        _ => None,
+    };
+    let cert = parsed.signer_cert();
     let (mut timestamps, mut timestamp_errors) = (Vec::new(), Vec::new());
-    for t in super::timestamp::read(sig.signer_info(), &bag) {
+    for t in super::timestamp::read(sig.signer_info(), &parsed.certs) {
         match t {
             Ok(t) => timestamps.push(t),
             Err(e) => timestamp_errors.push(e),
         }
     }
-    Ok(SignatureInfo {
+    SignatureInfo {
         entry,
         timestamps,
         timestamp_errors,
         other_unsigned_attributes: super::timestamp::other_unsigned_attributes(sig.signer_info()),
-        cms: cms_check(&sig, cert),
+        cms: cms_check(sig, cert),
         signer_key: cert
             .map(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info)),
         digest: DigestCheck {
@@ -360,8 +385,9 @@ pub fn inspect_cached(
             matches: computed_hex.as_deref() == Some(signed.as_str()),
             signed,
             computed: computed_hex,
+            error: digest_error,
         },
-        signer: signer_of(&sig),
-        certificates: sig.certificates().count(),
-    })
+        signer: cert.and_then(signer_from_cert),
+        certificates: parsed.certs.len(),
+    }
 }

@@ -39,6 +39,8 @@ pub struct Timestamp {
     pub imprint_match: bool,
     /// The TSA's own SignerInfo checks (messageDigest and signature).
     pub cms: CmsCheck,
+    /// The digest algorithm of the TSA's SignerInfo (`sha1`, `sha256`…, or the OID).
+    pub digest_algorithm: String,
     #[serde(skip)]
     pub tsa_cert: Option<Certificate>,
     /// Certificates that came with the token (and, for legacy, the signature's bag).
@@ -106,6 +108,11 @@ pub(crate) fn generalized_time(s: &str) -> Option<u64> {
     Some(dt.unix_duration().as_secs())
 }
 
+fn digest_name(si: &SignerInfo) -> String {
+    let oid = si.digest_alg.oid.to_string();
+    DigestAlg::from_oid(&oid).map_or(oid, |a| a.name().to_owned())
+}
+
 fn rfc3161(value: &der::Any, signature: &[u8]) -> Result<Timestamp, String> {
     let ci = value
         .decode_as::<ContentInfo>()
@@ -143,6 +150,7 @@ fn rfc3161(value: &der::Any, signature: &[u8]) -> Result<Timestamp, String> {
         tsa: cert.as_ref().map(|c| c.tbs_certificate.subject.to_string()),
         imprint_match,
         cms,
+        digest_algorithm: digest_name(si),
         tsa_cert: cert,
         certificates: certs,
     })
@@ -171,6 +179,7 @@ fn legacy(value: &der::Any, signature: &[u8], bag: &[Certificate]) -> Result<Tim
         tsa: cert.as_ref().map(|c| c.tbs_certificate.subject.to_string()),
         imprint_match: cms.message_digest_match,
         cms,
+        digest_algorithm: digest_name(&si),
         tsa_cert: cert,
         certificates: bag.to_vec(),
     })

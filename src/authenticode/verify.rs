@@ -82,6 +82,91 @@ pub struct SignatureVerdict {
     pub anomalies: Vec<AnomalyReport>,
     /// Set for unsigned and malformed files: why.
     pub error: Option<String>,
+    /// Set when the file's status comes from a signature other than the primary one: a SHA-1
+    /// primary that fails only on trust grounds (its chain, time or Windows' SHA-1 rules) with a
+    /// valid SHA-256 (or stronger) signature nested in it, which is the signature Windows 8 and
+    /// later check on dual-signed files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<DecidedBy>,
+}
+
+impl SignatureVerdict {
+    /// The signature the file's status rests on: the one named by `decided_by`, else the primary
+    /// (entry 0, not nested).
+    pub fn deciding(&self) -> Option<&SignatureReport> {
+        let (entry, nested) = self
+            .decided_by
+            .as_ref()
+            .map_or((0, 0), |d| (d.entry, d.nested));
+        self.signatures
+            .iter()
+            .find(|s| s.entry == entry && s.nested == nested)
+    }
+}
+
+/// Which signature decided a file's status, and why not the primary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecidedBy {
+    pub entry: usize,
+    pub nested: usize,
+    pub reason: String,
+}
+
+/// Reason codes that say the signed bytes or the signature itself are wrong (as opposed to who
+/// signed and when): a primary failing one of these is never overruled by a nested signature.
+const INTEGRITY_CODES: &[&str] = &[
+    "digest-mismatch",
+    "algorithm-mismatch",
+    "bad-signature",
+    "page-hash-mismatch",
+    "malformed-signature",
+    "no-signer-certificate",
+];
+
+fn weak_digest(name: &str) -> bool {
+    matches!(
+        DigestAlg::from_oid_name(name),
+        Some(DigestAlg::Sha1 | DigestAlg::Md5)
+    ) || name.is_empty()
+}
+
+/// The dual-signing rule: a SHA-1 (or MD5) primary that is not valid for trust reasons only,
+/// with a valid nested signature of a SHA-2 digest in the same entry.
+fn dual_signed_decider(signatures: &[SignatureReport]) -> Option<DecidedBy> {
+    let primary = signatures.iter().find(|s| s.entry == 0 && s.nested == 0)?;
+    if primary.status == Status::Valid
+        || primary.status == Status::Malformed
+        || !weak_digest(&primary.digest_algorithm)
+        || primary
+            .reasons
+            .iter()
+            .any(|r| INTEGRITY_CODES.contains(&r.code.as_str()))
+    {
+        return None;
+    }
+    let nested = signatures.iter().find(|s| {
+        s.entry == 0
+            && s.nested > 0
+            && s.status == Status::Valid
+            && !weak_digest(&s.digest_algorithm)
+    })?;
+    Some(DecidedBy {
+        entry: nested.entry,
+        nested: nested.nested,
+        reason: format!(
+            "the {} primary signature is {} ({}); Windows 8 and later verify the {} signature \
+             nested in it, which is valid",
+            primary.digest_algorithm,
+            primary.status.as_str(),
+            primary
+                .reasons
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            nested.digest_algorithm
+        ),
+    })
 }
 
 /// SpcSpOpusInfo: program name and more-info URL (signed attribute, shown as written).
@@ -144,20 +229,15 @@ struct Ctx<'a, 'e> {
 
 impl Ctx<'_, '_> {
     fn signature(&mut self, entry: usize, nested: usize, der: &[u8]) {
-        let info = match signature::inspect_cached(
-            self.data,
-            self.layout,
-            entry,
-            der,
-            &mut self.digests,
-        ) {
-            Ok(i) => i,
+        let parsed = match signature::parse(der) {
+            Ok(p) => p,
             Err(e) => {
                 self.out.push(SignatureReport {
                     entry,
                     nested,
                     digest_algorithm: String::new(),
                     digest: signature::DigestCheck {
+                        error: None,
                         algorithm: String::new(),
                         signed: String::new(),
                         computed: None,
@@ -181,15 +261,21 @@ impl Ctx<'_, '_> {
                 return;
             }
         };
+        let info =
+            signature::inspect_parsed(self.data, self.layout, entry, &parsed, &mut self.digests);
         if !info.other_unsigned_attributes.is_empty() {
             self.unauthenticated
                 .push((entry, info.other_unsigned_attributes.clone()));
         }
-        let Ok(sig) = signature::parse(der) else {
-            return;
-        };
-        let (signer_cert, bag) = signature::certificates(der).unwrap_or((None, Vec::new()));
-        self.judge(entry, nested, &info, &sig, signer_cert.as_ref(), &bag);
+        let sig = &parsed.sig;
+        self.judge(
+            entry,
+            nested,
+            &info,
+            sig,
+            parsed.signer_cert(),
+            &parsed.certs,
+        );
         // Nested signatures, depth first, within the budget.
         let nested_values: Vec<Vec<u8>> = sig
             .signer_info()
@@ -227,10 +313,16 @@ impl Ctx<'_, '_> {
                 Status::Invalid,
                 reason(
                     "digest-mismatch",
-                    format!(
-                        "the image hash ({}) differs from the signed one",
-                        info.digest.algorithm
-                    ),
+                    match &info.digest.error {
+                        Some(e) => format!(
+                            "the image hash ({}) cannot be computed: {e}",
+                            info.digest.algorithm
+                        ),
+                        None => format!(
+                            "the image hash ({}) differs from the signed one",
+                            info.digest.algorithm
+                        ),
+                    },
                 ),
             );
         }
@@ -311,6 +403,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e),
+        decided_by: None,
     };
     let layout = match crate::pe::signing_layout(data) {
         Ok(l) => l,
@@ -325,6 +418,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
                 signatures: Vec::new(),
                 anomalies: Vec::new(),
                 error: Some("no certificate table".into()),
+                decided_by: None,
             };
         }
         Err(e) => return malformed(e.to_string()),
@@ -412,6 +506,14 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     } else {
         primary.unwrap_or(Status::Malformed)
     };
+    let decided_by = if env.require_all {
+        None
+    } else {
+        dual_signed_decider(&signatures)
+    };
+    if decided_by.is_some() {
+        status = Status::Valid;
+    }
     if env.strict && status == Status::Valid && !anomalies.is_empty() {
         status = Status::Invalid;
     }
@@ -421,5 +523,6 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         signatures,
         anomalies,
         error: None,
+        decided_by,
     }
 }

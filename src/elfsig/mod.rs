@@ -147,6 +147,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, module_certs: &[Certificate]) ->
         Found::Module => module::verify(data, env, module_certs),
         Found::Section => section::verify(data, env),
         Found::None => SignatureVerdict {
+            decided_by: None,
             status: Status::Unsigned,
             format: None,
             signatures: Vec::new(),

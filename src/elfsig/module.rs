@@ -131,6 +131,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
 
 fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
+        decided_by: None,
         status: Status::Malformed,
         format: Some("kernel-module"),
         signatures: Vec::new(),
@@ -154,6 +155,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
     let a = match split(data) {
         None => {
             return SignatureVerdict {
+                decided_by: None,
                 status: Status::Unsigned,
                 format: None,
                 signatures: Vec::new(),
@@ -271,6 +273,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         nested: 0,
         digest_algorithm: alg_name.clone(),
         digest: crate::authenticode::signature::DigestCheck {
+            error: None,
             algorithm: alg_name,
             // The digest is inside the signature itself (no signed attributes): shown as
             // computed; `match` says whether the signature verified over it.
@@ -299,6 +302,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         changes: Vec::new(),
     };
     SignatureVerdict {
+        decided_by: None,
         status: report.status,
         format: Some("kernel-module"),
         signatures: vec![report],

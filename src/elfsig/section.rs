@@ -415,6 +415,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
 
 fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
+        decided_by: None,
         status: Status::Malformed,
         format: Some("elf-section"),
         signatures: Vec::new(),
@@ -509,6 +510,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let sig = match idx.as_slice() {
         [] => {
             return SignatureVerdict {
+                decided_by: None,
                 status: Status::Unsigned,
                 format: None,
                 signatures: Vec::new(),
@@ -686,6 +688,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         nested: 0,
         digest_algorithm: m.digest.name().to_owned(),
         digest: crate::authenticode::signature::DigestCheck {
+            error: None,
             algorithm: m.digest.name().to_owned(),
             signed: crate::read::hex(&m.file),
             computed: computed.as_deref().map(crate::read::hex),
@@ -707,6 +710,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         changes: changed,
     };
     SignatureVerdict {
+        decided_by: None,
         status: report.status,
         format: Some("elf-section"),
         signatures: vec![report],

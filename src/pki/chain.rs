@@ -16,15 +16,31 @@ use crate::budget::{MAX_CHAIN_DEPTH, MAX_SIGNATURE_CHECKS};
 /// What the leaf must be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// Authenticode signer: the leaf lists id-kp-codeSigning, or no certificate in the path has
+    /// an EKU extension (WinVerifyTrust's "no EKU means any purpose" for code signing).
     CodeSigning,
+    /// RFC 3161 token signer: the leaf itself must list id-kp-timeStamping (RFC 3161 §2.3). A
+    /// leaf without an EKU extension is not a time-stamping authority.
     TimeStamping,
+    /// Legacy Authenticode countersigner (PKCS #9 countersignature): the timestamping EKU must
+    /// appear in the path, on the leaf or, for a leaf without an EKU extension, on one of the
+    /// CAs above it (old VeriSign/Microsoft time-stamping hierarchies restrict at the CA).
+    LegacyTimeStamping,
 }
 
 impl Purpose {
     fn oid(self) -> &'static str {
         match self {
             Purpose::CodeSigning => "1.3.6.1.5.5.7.3.3",
-            Purpose::TimeStamping => "1.3.6.1.5.5.7.3.8",
+            Purpose::TimeStamping | Purpose::LegacyTimeStamping => "1.3.6.1.5.5.7.3.8",
+        }
+    }
+
+    /// May the leaf lack an EKU extension for this purpose?
+    fn leaf_may_lack_eku(self) -> bool {
+        match self {
+            Purpose::CodeSigning | Purpose::LegacyTimeStamping => true,
+            Purpose::TimeStamping => false,
         }
     }
 }
@@ -141,9 +157,16 @@ impl ChainError {
 
 /// A trust anchor with the dates its root program attaches for this purpose (Microsoft's CTL:
 /// not-before and disallowed-after, as Unix seconds).
+///
+/// The stored certificate is what path building judges (validity, basicConstraints, EKU, key
+/// usage): a certificate in a signature's bag with the anchor's subject and key is replaced by
+/// it, so a forged copy with other dates or extensions changes nothing.
 #[derive(Debug, Clone)]
 pub struct Anchor {
     pub cert: Certificate,
+    /// A root of Microsoft's Trusted Root Program (embedded bundle or `--ctl`): Windows' SHA-1
+    /// cut-off dates apply to chains ending here (they apply only to program roots).
+    pub program: bool,
     /// Microsoft's NotBefore: end-entity certificates issued (notBefore) after this are not
     /// anchored here (the root is distrusted for new issuance).
     pub not_before: Option<u64>,
@@ -169,6 +192,7 @@ impl Anchors {
         for cert in certs {
             a.push(Anchor {
                 cert,
+                program: false,
                 not_before: None,
                 disallowed_after: None,
             });
@@ -187,7 +211,9 @@ impl Anchors {
         }
     }
 
-    fn find(&self, c: &Certificate) -> Option<&Anchor> {
+    /// The stored anchor with `c`'s subject and public key (a signature's bag copy of a root,
+    /// or the root itself).
+    pub fn find(&self, c: &Certificate) -> Option<&Anchor> {
         self.anchors.iter().find(|a| {
             a.cert.tbs_certificate.subject == c.tbs_certificate.subject
                 && a.cert.tbs_certificate.subject_public_key_info
@@ -200,9 +226,13 @@ impl Anchors {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Path {
     pub subjects: Vec<String>,
-    /// The certificates, leaf first (for revocation checks of each link).
+    /// The certificates, leaf first (for revocation checks of each link); the last one is the
+    /// stored anchor, never a bag copy.
     #[serde(skip)]
     pub certs: Vec<Certificate>,
+    /// The path ends at a Microsoft Trusted Root Program root.
+    #[serde(skip)]
+    pub program_root: bool,
 }
 
 use super::ext::extension as ext;
@@ -235,6 +265,12 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
         pss,
     )
     .is_ok()
+}
+
+/// Does a certificate of `path` list `purpose`'s EKU explicitly (not anyExtendedKeyUsage)?
+fn eku_in_path(path: &[Certificate], purpose: Purpose) -> bool {
+    path.iter()
+        .any(|c| super::ext::eku(c).oids().iter().any(|o| o == purpose.oid()))
 }
 
 struct Search<'a> {
@@ -275,6 +311,13 @@ impl Search<'_> {
         }
         // An EKU that cannot be read allows no purpose (never "no restriction").
         let eku = super::ext::eku(c);
+        if eku == super::ext::Eku::Absent && depth == 0 && !self.purpose.leaf_may_lack_eku() {
+            self.fail(ChainError::WrongPurpose {
+                subject: s,
+                purpose: self.purpose.oid().to_owned(),
+            });
+            return false;
+        }
         if eku != super::ext::Eku::Absent {
             let allowed = eku
                 .oids()
@@ -329,6 +372,15 @@ impl Search<'_> {
     }
 
     fn extend(&mut self, path: &mut Vec<Certificate>) -> bool {
+        // A certificate with an anchor's subject and key is judged as the stored anchor, never
+        // as the copy the signature carries (webpki matches trust anchors by name and key too).
+        if let Some(last) = path.last_mut() {
+            if let Some(anchor) = self.anchors.find(last) {
+                if *last != anchor.cert {
+                    *last = anchor.cert.clone();
+                }
+            }
+        }
         let Some(current) = path.last().cloned() else {
             return false;
         };
@@ -338,6 +390,13 @@ impl Search<'_> {
             return false;
         }
         if let Some(anchor) = self.anchors.find(&current) {
+            if self.purpose == Purpose::LegacyTimeStamping && !eku_in_path(path, self.purpose) {
+                self.fail(ChainError::WrongPurpose {
+                    subject: subject(path.first().unwrap_or(&current)),
+                    purpose: self.purpose.oid().to_owned(),
+                });
+                return false;
+            }
             let leaf_issued = path.first().map_or(0, |l| {
                 crate::time::unix(l.tbs_certificate.validity.not_before)
             });
@@ -366,14 +425,22 @@ impl Search<'_> {
             return false;
         }
         let issuer_name = &current.tbs_certificate.issuer;
-        let candidates: Vec<Certificate> = self
-            .pool
+        // Anchors first; a bag certificate with an anchor's subject and key is that anchor (it
+        // is already a candidate), so it is not tried as an intermediate of its own.
+        let mut candidates: Vec<Certificate> = Vec::new();
+        for c in self
+            .anchors
+            .certs
             .iter()
-            .chain(self.anchors.certs.iter())
-            .filter(|c| &c.tbs_certificate.subject == issuer_name)
-            .filter(|c| !path.iter().any(|p| p == *c))
-            .cloned()
-            .collect();
+            .chain(self.pool.iter().filter(|c| self.anchors.find(c).is_none()))
+        {
+            if &c.tbs_certificate.subject == issuer_name
+                && !path.iter().any(|p| p == c)
+                && !candidates.contains(c)
+            {
+                candidates.push(c.clone());
+            }
+        }
         if candidates.is_empty() {
             let s = subject(&current);
             if current.tbs_certificate.subject == current.tbs_certificate.issuer {
@@ -429,9 +496,14 @@ pub fn build(
     };
     let mut path = vec![leaf.clone()];
     if s.extend(&mut path) {
+        let program_root = path
+            .last()
+            .and_then(|a| anchors.find(a))
+            .is_some_and(|a| a.program);
         Ok(Path {
             subjects: path.iter().map(subject).collect(),
             certs: path,
+            program_root,
         })
     } else {
         Err(s.best.unwrap_or(ChainError::Untrusted {

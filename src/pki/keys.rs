@@ -57,10 +57,8 @@ pub fn key_info(spki: &SubjectPublicKeyInfoOwned) -> KeyInfo {
     let oid = spki.algorithm.oid.to_string();
     match oid.as_str() {
         RSA_ENCRYPTION | RSASSA_PSS => {
-            let bits = spki
-                .to_der()
+            let bits = rsa_public_key(spki)
                 .ok()
-                .and_then(|der| rsa::RsaPublicKey::from_public_key_der(&der).ok())
                 .and_then(|k| u32::try_from(k.n().bits()).ok());
             KeyInfo {
                 algorithm: if oid == RSA_ENCRYPTION {
@@ -94,6 +92,30 @@ pub fn key_info(spki: &SubjectPublicKeyInfoOwned) -> KeyInfo {
             bits: None,
         },
     }
+}
+
+/// The RSA key of an `rsaEncryption` or `id-RSASSA-PSS` SubjectPublicKeyInfo, up to
+/// [`MAX_RSA_KEY_BITS`](crate::budget::MAX_RSA_KEY_BITS) bits. The `rsa` crate's own SPKI decoder
+/// stops at 4096 bits (`RsaPublicKey::MAX_SIZE`) and accepts only the rsaEncryption OID; real
+/// signers use 8192- and 16384-bit keys, which Windows and OpenSSL accept. The public exponent
+/// stays bounded by the crate's check (at most 2^33 - 1), so a verification costs a few dozen
+/// modular multiplications at most.
+fn rsa_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<rsa::RsaPublicKey, KeyError> {
+    use der::Decode as _;
+    let bytes = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| KeyError::BadKey("the key's BIT STRING has unused bits".into()))?;
+    let k = rsa::pkcs1::RsaPublicKey::from_der(bytes)
+        .map_err(|e| KeyError::BadKey(format!("RSAPublicKey: {e}")))?;
+    let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
+    let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
+    let max = crate::budget::MAX_RSA_KEY_BITS;
+    rsa::RsaPublicKey::new_with_max_size(n, e, max).map_err(|err| {
+        KeyError::BadKey(format!(
+            "{err} (RSA keys up to {max} bits are read: MAX_RSA_KEY_BITS)"
+        ))
+    })
 }
 
 /// PKCS#1 v1.5 with SHA-1: the DigestInfo prefix from RFC 8017 §9.2 note 1 (sha1 0.10 has no
@@ -165,8 +187,7 @@ pub fn verify_prehashed(
     let info = key_info(spki);
     match info.algorithm.as_str() {
         "rsa" | "rsa-pss" => {
-            let key = rsa::RsaPublicKey::from_public_key_der(&der)
-                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+            let key = rsa_public_key(spki)?;
             let ok = match (alg, pss) {
                 (DigestAlg::Sha1, false) => key.verify(sha1_pkcs1v15(), digest, signature),
                 (DigestAlg::Sha256, false) => {

@@ -41,6 +41,9 @@ const EMBEDDED_CODE_SIGNING: &str = include_str!("../../policies/trust/microsoft
 const EMBEDDED_TIME_STAMPING: &str =
     include_str!("../../policies/trust/microsoft-timestamping.pem");
 const EMBEDDED_ROOTS_TOML: &str = include_str!("../../policies/trust/microsoft-roots.toml");
+/// Windows' required built-in roots (KB293781): anchored without the CTL's dates.
+const EMBEDDED_REQUIRED_ROOTS: &str =
+    include_str!("../../policies/trust/windows-required-roots.toml");
 
 /// Where the system bundle lives (Debian/Ubuntu `ca-certificates`; Fedora and Arch link it too).
 pub const SYSTEM_CERTS_DIR: &str = "/etc/ssl/certs";
@@ -174,7 +177,7 @@ pub fn load(opts: &TrustOptions) -> Result<TrustStore, String> {
         let bundle = Embedded::parse()?;
         let der = read_bounded(ctl_path)?;
         let ctl = parse_ctl(&der).map_err(|e| format!("{}: {e}", ctl_path.display()))?;
-        apply_ctl(&mut store, &bundle, &ctl, ctl_path);
+        apply_ctl(&mut store, &bundle, &ctl, ctl_path)?;
     } else if opts.default_store {
         let bundle = Embedded::parse()?;
         apply_embedded(&mut store, &bundle)?;
@@ -329,11 +332,98 @@ impl Embedded {
     }
 }
 
-fn anchor(cert: &Certificate, w: Window) -> Anchor {
+fn anchor(cert: &Certificate, w: Window, program: bool) -> Anchor {
     Anchor {
         cert: cert.clone(),
+        program,
         not_before: w.not_before,
         disallowed_after: w.disallowed_after,
+    }
+}
+
+/// One of Windows' required built-in roots (policies/trust/windows-required-roots.toml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredRoot {
+    pub sha1: String,
+    pub name: String,
+    pub code_signing: bool,
+    pub time_stamping: bool,
+    /// The certificate is in the embedded bundle (it can anchor).
+    pub embedded: bool,
+}
+
+/// The required roots, by lowercase SHA-1 thumbprint.
+pub fn required_roots() -> Result<HashMap<String, RequiredRoot>, String> {
+    let err = |m: String| format!("embedded windows-required-roots.toml: {m}");
+    let doc = toml_span::parse(EMBEDDED_REQUIRED_ROOTS).map_err(|e| err(e.to_string()))?;
+    let roots = doc
+        .pointer("/root")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| err("no [[root]] entries".to_owned()))?;
+    let mut out = HashMap::new();
+    for r in roots {
+        let t = r
+            .as_table()
+            .ok_or_else(|| err("[[root]] is not a table".to_owned()))?;
+        let get = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let sha1 = get("sha1")
+            .ok_or_else(|| err("a [[root]] without sha1".to_owned()))?
+            .to_ascii_lowercase();
+        let purposes: Vec<String> = t
+            .get("purposes")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = purposes
+            .iter()
+            .find(|p| *p != "code-signing" && *p != "time-stamping")
+        {
+            return Err(err(format!("unknown purpose {bad:?} for {sha1}")));
+        }
+        let embedded = t.get("embedded").and_then(|v| v.as_bool()).unwrap_or(true);
+        out.insert(
+            sha1.clone(),
+            RequiredRoot {
+                name: get("name").unwrap_or_default(),
+                code_signing: purposes.iter().any(|p| p == "code-signing"),
+                time_stamping: purposes.iter().any(|p| p == "time-stamping"),
+                embedded,
+                sha1,
+            },
+        );
+    }
+    Ok(out)
+}
+
+const REQUIRED_NOTE: &str = "one of Windows' required built-in roots (KB293781): \
+     the CTL's dates do not apply for the purposes it is required for";
+
+/// Applies the required-root rule to one root's windows: a purpose the root is required for
+/// is anchored with no dates, whatever the CTL says.
+fn with_required(
+    req: Option<&RequiredRoot>,
+    cs: Option<Window>,
+    ts: Option<Window>,
+) -> (Option<Window>, Option<Window>, Option<String>) {
+    match req {
+        Some(r) => (
+            if r.code_signing {
+                Some(Window::default())
+            } else {
+                cs
+            },
+            if r.time_stamping {
+                Some(Window::default())
+            } else {
+                ts
+            },
+            Some(REQUIRED_NOTE.to_owned()),
+        ),
+        None => (cs, ts, None),
     }
 }
 
@@ -349,6 +439,7 @@ fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
 }
 
 fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), String> {
+    let required = required_roots()?;
     for (i, p) in b.certs.iter().enumerate() {
         let sha256 = hex(&p.sha256);
         let meta = b.roots.get(&sha256).ok_or_else(|| {
@@ -358,13 +449,16 @@ fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), String> {
         })?;
         let cs = b.in_code_signing.get(i).copied().unwrap_or(false);
         let ts = b.in_time_stamping.get(i).copied().unwrap_or(false);
-        let cs = cs.then_some(meta.code_signing);
-        let ts = ts.then_some(meta.time_stamping);
+        let (cs, ts, note) = with_required(
+            required.get(&hex(&p.sha1)),
+            cs.then_some(meta.code_signing),
+            ts.then_some(meta.time_stamping),
+        );
         if let Some(w) = cs {
-            store.code_signing.push(anchor(&p.cert, w));
+            store.code_signing.push(anchor(&p.cert, w, true));
         }
         if let Some(w) = ts {
-            store.time_stamping.push(anchor(&p.cert, w));
+            store.time_stamping.push(anchor(&p.cert, w, true));
         }
         store.entries.push(TrustEntry {
             subject: meta.subject.clone(),
@@ -378,7 +472,7 @@ fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), String> {
             purposes: purposes(&cs, &ts),
             code_signing: cs,
             time_stamping: ts,
-            note: None,
+            note,
         });
     }
     store.provenance = Some(b.provenance.clone());
@@ -490,7 +584,8 @@ fn cert_allows(c: &Certificate, eku: &str) -> bool {
     }
 }
 
-fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
+fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) -> Result<(), String> {
+    let required = required_roots()?;
     let source = format!("ctl:{}", path.display());
     let by_sha1: HashMap<[u8; 20], usize> = b
         .certs
@@ -509,8 +604,11 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
             .and_then(|k| by_sha1.get(&k))
             .and_then(|&i| b.certs.get(i));
         let cert = parsed.map(|p| &p.cert);
-        let cs = ctl_window(e, cert, EKU_CODE_SIGNING);
-        let ts = ctl_window(e, cert, EKU_TIME_STAMPING);
+        let (cs, ts, note) = with_required(
+            required.get(&hex(&e.sha1)),
+            ctl_window(e, cert, EKU_CODE_SIGNING),
+            ctl_window(e, cert, EKU_TIME_STAMPING),
+        );
         if cs.is_none() && ts.is_none() {
             // Enabled for neither purpose (server-auth roots and the like): not ours to list.
             continue;
@@ -518,10 +616,10 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
         match parsed {
             Some(p) => {
                 if let Some(w) = cs {
-                    store.code_signing.push(anchor(&p.cert, w));
+                    store.code_signing.push(anchor(&p.cert, w, true));
                 }
                 if let Some(w) = ts {
-                    store.time_stamping.push(anchor(&p.cert, w));
+                    store.time_stamping.push(anchor(&p.cert, w, true));
                 }
                 store.entries.push(TrustEntry {
                     subject: b.subject(p),
@@ -531,7 +629,7 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
                     purposes: purposes(&cs, &ts),
                     code_signing: cs,
                     time_stamping: ts,
-                    note: None,
+                    note,
                 });
             }
             None => store.entries.push(TrustEntry {
@@ -569,6 +667,7 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) {
         ctl_sequence_number: ctl.sequence_number.clone().unwrap_or_default(),
         note,
     });
+    Ok(())
 }
 
 fn der_err(what: &'static str) -> impl Fn(der::Error) -> String {
@@ -848,10 +947,14 @@ fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
         let cs = (!had_cs).then_some(Window::default());
         let ts = (!had_ts).then_some(Window::default());
         if cs.is_some() {
-            store.code_signing.push(anchor(&p.cert, Window::default()));
+            store
+                .code_signing
+                .push(anchor(&p.cert, Window::default(), false));
         }
         if ts.is_some() {
-            store.time_stamping.push(anchor(&p.cert, Window::default()));
+            store
+                .time_stamping
+                .push(anchor(&p.cert, Window::default(), false));
         }
         let note = (had_cs || had_ts).then(|| {
             format!(

@@ -14,6 +14,40 @@ use crate::pki::chain::{self, ChainError, Purpose};
 
 const LIFETIME_SIGNING: &str = "1.3.6.1.4.1.311.10.3.13";
 
+/// Windows' SHA-1 rules for Authenticode (Microsoft, "Windows Enforcement of Authenticode Code
+/// Signing and Timestamping", TechNet wiki article 32288, 2016 revision; docs/authenticode.md
+/// "SHA-1"). They apply only to chains that end at a Trusted Root Program root, and are
+/// separate from `--strict`.
+///
+/// A code-signing certificate signed with SHA-1 is not trusted for a signature made (timestamped,
+/// or verified without a timestamp) on or after 2016-01-01T00:00:00Z.
+pub const SHA1_CODE_SIGNING_CUTOFF: u64 = 1_451_606_400;
+/// A SHA-1 timestamp (the TSA's signature digest, or its certificate's signature hash) made after
+/// 2017-02-14T00:00:00Z counts as no timestamp.
+pub const SHA1_TIMESTAMP_CUTOFF: u64 = 1_487_030_400;
+
+/// Is `alg` (a digest name or a certificate signature algorithm OID) SHA-1 or MD5?
+fn weak_hash_name(name: &str) -> bool {
+    matches!(name, "sha1" | "md5" | "1.2.840.113549.2.5")
+}
+
+/// Is `cert` signed with SHA-1 (or MD5)?
+pub fn signed_with_sha1(cert: &Certificate) -> bool {
+    let oid = cert.signature_algorithm.oid.to_string();
+    match crate::pki::keys::signature_algorithm(&oid) {
+        Some((alg, _)) => matches!(
+            alg,
+            crate::authenticode::image::DigestAlg::Sha1
+                | crate::authenticode::image::DigestAlg::Md5
+        ),
+        // md5WithRSAEncryption, md2WithRSAEncryption: older still.
+        None => matches!(
+            oid.as_str(),
+            "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2"
+        ),
+    }
+}
+
 /// The verdict vocabulary shared by every signature format bingate verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,15 +194,53 @@ pub fn judge_timestamp(
             "the timestamp does not verify; it is ignored",
         ));
     }
+    // RFC 3161 §2.3: the TSA's own certificate carries id-kp-timeStamping. Legacy
+    // countersigners predate that rule: the EKU must appear somewhere in their path.
+    let purpose = match t.kind {
+        Kind::Rfc3161 => Purpose::TimeStamping,
+        Kind::Legacy => Purpose::LegacyTimeStamping,
+    };
     let chain = match &t.tsa_cert {
         Some(tsa) if valid => match chain::build(
             tsa,
             &t.certificates,
             env.anchors.time_stamping(),
             t.time,
-            Purpose::TimeStamping,
+            purpose,
         ) {
-            Ok(p) => p.subjects,
+            Ok(p) => {
+                // A TSA certificate revoked at or before the stamped time vouches for nothing.
+                for pair in p.certs.windows(2) {
+                    if let [cert, issuer] = pair {
+                        if let Some(revoked_at) = (env.revoked)(cert, issuer) {
+                            if revoked_at <= t.time {
+                                valid = false;
+                                reasons.push(reason(
+                                    "timestamp-revoked",
+                                    format!(
+                                        "timestamp: {} was revoked {}, before the stamped time",
+                                        cert.tbs_certificate.subject,
+                                        crate::time::show(revoked_at)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+                let sha1 = weak_hash_name(&t.digest_algorithm) || signed_with_sha1(tsa);
+                if valid && p.program_root && sha1 && t.time > SHA1_TIMESTAMP_CUTOFF {
+                    valid = false;
+                    reasons.push(reason(
+                        "sha1-timestamp",
+                        format!(
+                            "timestamp: a SHA-1 timestamp made after {} counts as no timestamp \
+                             on Windows (Trusted Root Program chain)",
+                            crate::time::show(SHA1_TIMESTAMP_CUTOFF)
+                        ),
+                    ));
+                }
+                p.subjects
+            }
             Err(e) => {
                 valid = false;
                 reasons.push(reason(
@@ -246,6 +318,25 @@ pub fn judge_identity(
         ) {
             Ok(path) => {
                 chain_subjects = path.subjects.clone();
+                if path.program_root
+                    && signed_with_sha1(leaf)
+                    && decisive >= SHA1_CODE_SIGNING_CUTOFF
+                {
+                    j.worsen(
+                        Status::Untrusted,
+                        reason(
+                            "sha1-certificate",
+                            format!(
+                                "{} is signed with SHA-1; Windows does not trust SHA-1 \
+                                 code-signing certificates for signatures made on or after {} \
+                                 (this one: {})",
+                                leaf.tbs_certificate.subject,
+                                crate::time::show(SHA1_CODE_SIGNING_CUTOFF),
+                                crate::time::show(decisive)
+                            ),
+                        ),
+                    );
+                }
                 for pair in path.certs.windows(2) {
                     if let [cert, issuer] = pair {
                         if let Some(revoked_at) = (env.revoked)(cert, issuer) {

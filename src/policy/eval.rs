@@ -451,7 +451,7 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             "the signature was not verified in this run".into(),
         );
     };
-    let primary = v.signatures.iter().find(|s| s.entry == 0 && s.nested == 0);
+    let primary = v.deciding();
     let first_reason = || {
         primary
             .and_then(|s| s.reasons.first())

@@ -39,6 +39,13 @@ impl<W: Write> VerifyRenderer<W> {
         if let Some(e) = &v.error {
             writeln!(self.out, "    {e}")?;
         }
+        if let Some(d) = &v.decided_by {
+            writeln!(
+                self.out,
+                "    decided by nested signature {}: {}",
+                d.nested, d.reason
+            )?;
+        }
         for s in &v.signatures {
             let which = if s.nested > 0 {
                 format!("nested signature {} in entry {}", s.nested, s.entry)

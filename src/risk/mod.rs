@@ -131,11 +131,7 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
         toolchain: input.toolchain,
         out: Vec::new(),
     };
-    let primary = input
-        .signature
-        .signatures
-        .iter()
-        .find(|s| s.entry == 0 && s.nested == 0);
+    let primary = input.signature.deciding();
     signature_evidence(&mut c, input, primary);
     resource_evidence(&mut c, input);
     content_evidence(&mut c, input);
@@ -633,6 +629,7 @@ mod tests {
             nested: 0,
             digest_algorithm: "sha256".into(),
             digest: DigestCheck {
+                error: None,
                 algorithm: "sha256".into(),
                 signed: String::new(),
                 computed: None,
@@ -676,6 +673,7 @@ mod tests {
             signatures: vec![r],
             anomalies: Vec::new(),
             error: None,
+            decided_by: None,
         };
         let input = Input {
             file_name: "app.exe",
