@@ -409,3 +409,192 @@ echo "build-integrity.sh: $(find "$OUT" -maxdepth 1 -type f ! -name '*.json' ! -
 if [ "${1:-}" = "--verify" ]; then
   $TOOL check-expected "$OUT/expected.json"
 fi
+
+###############################################################################
+###############################################################################
+# SHA-1 RULES: corpus/integrity/sha1/ with the extra TEST PKI corpus/pki/integrity/sha1/
+#
+# Windows' SHA-1 cut-offs, which apply only to chains ending at a Microsoft Trusted Root Program
+# root (a verifier is tested twice on each file: sha1-root as a program root, and as a root the
+# user trusts, where the cut-offs do not apply):
+#   * a code-signing (leaf) certificate signed with SHA-1 is not trusted for signatures whose
+#     decisive time (valid timestamp, else verification time) is on or after 2016-01-01;
+#   * a timestamp made after 2017-02-14 whose TSA SignerInfo digest is SHA-1, or whose TSA
+#     certificate is signed with SHA-1, counts as no timestamp;
+#   * a dual-signed file (SHA-1 primary failing on trust grounds only, valid SHA-256 nested
+#     signature) is judged by the nested signature.
+# corpus/integrity/sha1/expected.json holds the expected verdicts and osslsigncode's results;
+# corpus/integrity/README.md ("SHA-1 rules") and corpus/pki/integrity/sha1/README.md describe
+# the files. Like the rest: PKI only when corpus/pki/integrity/sha1/ is absent, fixtures always
+# rebuilt, every fixture byte-identical on every run (no osslsigncode built-in TSA here).
+###############################################################################
+###############################################################################
+SPKI=$PKI/sha1
+SOUT=$OUT/sha1
+
+s1_key() { openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SPKI/$1.key"; }
+s1_csr() { CADIR="$TMP" openssl req -config "$TMP/ca.cnf" -new -key "$SPKI/$1.key" -subj "$2" -out "$TMP/$1.csr"; }
+# s1_issue NAME ISSUER|self EXT START END MD   (MD: sha256, or sha1 for a SHA-1-signed certificate)
+s1_issue() {
+  local name=$1 issuer=$2 ext=$3 start=$4 end=$5 md=$6 signer
+  if [ "$issuer" = self ]; then
+    signer=(-selfsign -keyfile "$SPKI/$name.key"); issuer=$name
+  else
+    signer=(-cert "$SPKI/$issuer.pem" -keyfile "$SPKI/$issuer.key")
+  fi
+  CADIR="$TMP/sha1-$issuer" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN \
+    "${signer[@]}" -md "$md" -extensions "$ext" -startdate "$start" -enddate "$end" \
+    -in "$TMP/$name.csr" -out "$SPKI/$name.pem" 2>"$TMP/ca.log" \
+    || { cat "$TMP/ca.log" >&2; exit 1; }
+  # The signature algorithm must be the one asked for (OpenSSL 3 signs with SHA-1 when told to).
+  local want=sha256WithRSAEncryption
+  [ "$md" = sha1 ] && want=sha1WithRSAEncryption
+  [ "$(openssl x509 -in "$SPKI/$name.pem" -noout -text | sed -n 's/^ *Signature Algorithm: //p' | sort -u)" = "$want" ] \
+    || { echo "build-integrity.sh: $name.pem is not signed with $want" >&2; exit 1; }
+}
+
+gen_sha1_pki() {
+  echo "build-integrity.sh: generating the SHA-1 TEST PKI in corpus/$SPKI/" >&2
+  mkdir -p "$SPKI"
+  write_ca_conf
+  local O="/O=Bingate Integrity Test PKI (NOT TRUSTED)"
+  new_ca_dir sha1-sha1-root 5000
+  new_ca_dir sha1-sha1-int 5100
+  s1_key sha1-root
+  s1_csr sha1-root "/CN=Bingate SHA-1 rules root$O"
+  s1_issue sha1-root self ext_root 20100101000000Z 20451231235959Z sha256
+  s1_key sha1-int
+  s1_csr sha1-int "/CN=Bingate SHA-1 rules code signing CA$O"
+  s1_issue sha1-int sha1-root ext_intermediate 20100101000000Z 20401231235959Z sha256
+  # Code-signing leaves (all under sha1-int).
+  s1_key leaf-sha1cert
+  s1_csr leaf-sha1cert "/CN=Bingate SHA-1 rules signer, certificate signed with SHA-1$O"
+  s1_issue leaf-sha1cert sha1-int ext_codesign 20140101000000Z 20351231235959Z sha1
+  s1_key leaf-2017
+  s1_csr leaf-2017 "/CN=Bingate SHA-1 rules signer 2017-2019$O"
+  s1_issue leaf-2017 sha1-int ext_codesign 20170101000000Z 20191231235959Z sha256
+  s1_key leaf-2016
+  s1_csr leaf-2016 "/CN=Bingate SHA-1 rules signer 2016-2019$O"
+  s1_issue leaf-2016 sha1-int ext_codesign 20160101000000Z 20191231235959Z sha256
+  s1_key leaf-2025
+  s1_csr leaf-2025 "/CN=Bingate SHA-1 rules signer 2025-2035$O"
+  s1_issue leaf-2025 sha1-int ext_codesign 20250101000000Z 20351231235959Z sha256
+  # TSAs (EKU timeStamping, critical), issued by the root.
+  s1_key tsa
+  s1_csr tsa "/CN=Bingate SHA-1 rules TSA$O"
+  s1_issue tsa sha1-root ext_tsa 20100101000000Z 20401231235959Z sha256
+  s1_key tsa-sha1cert
+  s1_csr tsa-sha1cert "/CN=Bingate SHA-1 rules TSA, certificate signed with SHA-1$O"
+  s1_issue tsa-sha1cert sha1-root ext_tsa 20100101000000Z 20401231235959Z sha1
+  local l
+  for l in leaf-sha1cert leaf-2017 leaf-2016 leaf-2025; do
+    cat "$SPKI/$l.pem" "$SPKI/sha1-int.pem" > "$SPKI/$l-chain.pem"
+  done
+  chmod 0644 "$SPKI"/*.key
+}
+
+write_sha1_pki_readme() {
+  {
+    cat <<'EOF2'
+# bingate SHA-1 rules TEST PKI — NOT FOR ANY REAL USE
+
+Part of the integrity test PKI (`../README.md` applies: every private key here is a **test
+key**, committed on purpose; nothing here is or must ever be trusted outside bingate's tests).
+Generated by the "SHA-1 RULES" section of `corpus/recipes/build-integrity.sh` only when this
+directory is absent; used by the fixtures in `corpus/integrity/sha1/`. All keys RSA 2048, all
+certificates from `openssl ca` with explicit `-startdate`/`-enddate` and `-md`. The build checks
+each certificate's signatureAlgorithm after issuing it.
+
+| file | issuer | signed with | validity (UTC) | extensions / purpose |
+|---|---|---|---|---|
+| `sha1-root.pem` | self | sha256WithRSAEncryption | 2010-01-01 .. 2045-12-31 | CA:TRUE, no EKU; the anchor (program root or user root) |
+| `sha1-int.pem` | sha1-root | sha256WithRSAEncryption | 2010-01-01 .. 2040-12-31 | CA:TRUE pathlen 0, no EKU |
+| `leaf-sha1cert.pem` | sha1-int | **sha1WithRSAEncryption** | 2014-01-01 .. 2035-12-31 | EKU codeSigning |
+| `leaf-2017.pem` | sha1-int | sha256WithRSAEncryption | 2017-01-01 .. 2019-12-31 | EKU codeSigning; expired at 2026-11-22 |
+| `leaf-2016.pem` | sha1-int | sha256WithRSAEncryption | 2016-01-01 .. 2019-12-31 | EKU codeSigning; expired at 2026-11-22 |
+| `leaf-2025.pem` | sha1-int | sha256WithRSAEncryption | 2025-01-01 .. 2035-12-31 | EKU codeSigning |
+| `tsa.pem` | sha1-root | sha256WithRSAEncryption | 2010-01-01 .. 2040-12-31 | EKU timeStamping (critical) |
+| `tsa-sha1cert.pem` | sha1-root | **sha1WithRSAEncryption** | 2010-01-01 .. 2040-12-31 | EKU timeStamping (critical) |
+
+`leaf-*-chain.pem` = leaf + `sha1-int.pem`, as passed to `osslsigncode -certs`.
+
+## Certificates as generated
+
+EOF2
+    echo '```'
+    local f
+    for f in "$SPKI"/*.pem; do
+      case "$f" in *-chain.pem) continue ;; esac
+      echo "$(basename "$f")"
+      openssl x509 -in "$f" -noout -serial -subject -startdate -enddate -fingerprint -sha256 \
+        -nameopt RFC2253 | sed 's/^/  /'
+      openssl x509 -in "$f" -noout -text | sed -n 's/^    Signature Algorithm: /  signatureAlgorithm: /p'
+    done
+    echo '```'
+  } > "$SPKI/README.md"
+}
+
+if [ ! -d "$SPKI" ]; then gen_sha1_pki; fi
+[ -f "$SPKI/README.md" ] || write_sha1_pki_readme
+
+mkdir -p "$SOUT"
+find "$SOUT" -maxdepth 1 -type f ! -name expected.json -delete
+
+T_2015_06=1433116800   # 2015-06-01T00:00:00Z  before the SHA-1 code-signing cut-off (2016-01-01)
+T_2016_06=1464739200   # 2016-06-01T00:00:00Z  after it, before the SHA-1 timestamp cut-off (2017-02-14)
+T_2018_06=1527811200   # 2018-06-01T00:00:00Z  after both
+
+# s1_sign OUT BASE LEAF TIME DIGEST [extra osslsigncode args...]   SPKI/LEAF-chain.pem + LEAF.key
+s1_sign() {
+  local out=$1 base=$2 leaf=$3 t=$4 md=$5; shift 5
+  osslsigncode sign -certs "$SPKI/$leaf-chain.pem" -key "$SPKI/$leaf.key" -h "$md" "${DESC[@]}" \
+    -time "$t" "$@" -in "$base" -out "$out" > "$TMP/sign.log" 2>&1 \
+    || { cat "$TMP/sign.log" >&2; exit 1; }
+}
+# s1_ts IN OUT TSA TIME DIGEST SERIAL   RFC 3161 token by SPKI/TSA (only its own certificate embedded)
+s1_ts() {
+  $TOOL rfc3161-timestamp "$1" "$2" --cert "$SPKI/$3.pem" --chain "$SPKI/$3.pem" \
+    --key "$SPKI/$3.key" --time "$4" --digest "$5" --serial "$6"
+}
+
+# 1-3: leaf certificate signed with SHA-1; file digest SHA-256; SHA-256 tokens by the TSA. The
+# untimestamped one carries signingTime 2015-06-01, which decides nothing.
+s1_sign "$TMP/s1-sha1cert-2015.exe" $X64 leaf-sha1cert $T_2015_06 sha256
+s1_ts "$TMP/s1-sha1cert-2015.exe" "$SOUT/sha1cert-ts2015.exe" tsa 20150601000000Z sha256 201
+s1_sign "$TMP/s1-sha1cert-2016.exe" $X64 leaf-sha1cert $T_2016_06 sha256
+s1_ts "$TMP/s1-sha1cert-2016.exe" "$SOUT/sha1cert-ts2016.exe" tsa 20160601000000Z sha256 202
+s1_sign "$SOUT/sha1cert-nots.exe" $X64 leaf-sha1cert $T_2015_06 sha256
+# 4-5: SHA-1 token (messageImprint, messageDigest and SignerInfo digest SHA-1) by the sha256-signed
+# TSA, after and before 2017-02-14.
+s1_sign "$TMP/s1-2017.exe" $X64 leaf-2017 $T_2018_06 sha256
+s1_ts "$TMP/s1-2017.exe" "$SOUT/sha1ts-2018.exe" tsa 20180601000000Z sha1 204
+s1_sign "$TMP/s1-2016.exe" $X64 leaf-2016 $T_2016_06 sha256
+s1_ts "$TMP/s1-2016.exe" "$SOUT/sha1ts-2016.exe" tsa 20160601000000Z sha1 205
+# 6: SHA-256 token by the TSA whose certificate is signed with SHA-1, after 2017-02-14.
+s1_ts "$TMP/s1-2017.exe" "$SOUT/sha1tsacert-2018.exe" tsa-sha1cert 20180601000000Z sha256 206
+# 7: dual signing. Primary: file digest SHA-1 by leaf-2017 (tsa.pem added to its bag for the
+# countersignature), legacy countersignature by the TSA with SHA-1 at 2018-06-01; then a nested
+# SHA-256 signature by leaf-2025 (osslsigncode -nest keeps the primary's unsigned attributes).
+s1_sign "$TMP/s1-dual-primary.exe" $X64 leaf-2017 $T_2018_06 sha1 -ac "$SPKI/tsa.pem"
+$TOOL legacy-countersign "$TMP/s1-dual-primary.exe" "$TMP/s1-dual-primary-cs.exe" \
+  --cert "$SPKI/tsa.pem" --key "$SPKI/tsa.key" --time 20180601000000Z --digest sha1
+s1_sign "$SOUT/dual-sha1-primary.exe" "$TMP/s1-dual-primary-cs.exe" leaf-2025 $T_2026 sha256 -nest
+
+echo "build-integrity.sh: $(find "$SOUT" -maxdepth 1 -type f -name '*.exe' | wc -l) fixtures in corpus/$SOUT/" >&2
+
+# --verify: osslsigncode on every sha1/ fixture against the recorded `osslsigncode` summaries.
+if [ "${1:-}" = "--verify" ]; then
+  python3 - "$SOUT/expected.json" <<'EOF2'
+import json, sys
+sys.path.insert(0, "recipes")
+import integrity_tool as t
+bad = 0
+for name, exp in json.load(open(sys.argv[1])).items():
+    got, _ = t.ossl_summary(name, exp["root"], None, t.unix(exp["verification_time"]))
+    if got != exp["osslsigncode"]:
+        bad += 1
+        print(f"{name}\n  recorded: {exp['osslsigncode']}\n  now:      {got}")
+print(f"sha1 check: {bad} difference(s)")
+sys.exit(1 if bad else 0)
+EOF2
+fi
