@@ -73,6 +73,7 @@ seed() {
 }
 shopt -s nullglob globstar
 seed pe corpus/pe/* corpus/signed/*.exe corpus/signed/*.dll corpus/risk/*.exe \
+  corpus/integrity/*.exe corpus/integrity/sha1/*.exe \
   corpus/public/**/*.exe corpus/public/**/*.dll corpus/public/**/*.efi corpus/public/**/*.com \
   corpus/public/**/*.signed tests/data/dist/*.exe tests/data/dist/*.dll
 seed elf corpus/elf/* corpus/public/**/*.ko tests/data/dist/libfoo.so tests/data/dist/tool

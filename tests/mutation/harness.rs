@@ -289,7 +289,7 @@ fn sorted_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
 pub fn fixtures(public: bool) -> Vec<Fixture> {
     let root = corpus();
     let mut out = Vec::new();
-    for sub in ["pe", "elf", "signed", "risk"] {
+    for sub in ["pe", "elf", "signed", "risk", "integrity"] {
         let mut paths = Vec::new();
         sorted_files(&root.join(sub), false, &mut paths);
         for p in paths {
@@ -1981,7 +1981,25 @@ pub enum DerHow {
     Decodable {
         fix: bool,
     },
+    /// The whole TLV removed, enclosing lengths, dwLength and the directory size fixed (a
+    /// SignedData without its certificate set, a SignerInfo without signed attributes...).
+    Drop,
+    /// The tag set to `[3]` constructed: in a CMS certificate set, the `other` CertificateChoices
+    /// (which the `authenticode` crate's `certificates()` panics on).
+    TagOther,
+    /// `count` distinct 4-byte INTEGERs inserted in descending order at the start of a SET's
+    /// content, lengths fixed: the worst case of `der` 0.7's insertion sort.
+    Flood {
+        count: u32,
+    },
 }
+
+/// DER structure mutations, a family of their own so that every signed fixture gets some.
+const DER_STRUCTURE_HOWS: [DerHow; 2] = [DerHow::Drop, DerHow::TagOther];
+
+/// Values inserted by [`DerHow::Flood`]: 8,000 values (32 KB) fit the 2-byte lengths of a
+/// signature's enclosing values; sorting them in reverse takes seconds without a SET budget.
+const FLOOD_COUNT: u32 = 8_000;
 
 const DER_HOWS: [DerHow; 19] = [
     DerHow::LenZero,
@@ -2089,6 +2107,10 @@ impl Op {
         match self {
             Op::Truncate(_) => 0,
             Op::Set { .. } => 1,
+            Op::Der {
+                how: DerHow::Drop | DerHow::TagOther | DerHow::Flood { .. },
+                ..
+            } => 5,
             Op::Der { .. } => 2,
             Op::CertDup { .. } | Op::CertAppend { .. } => 3,
             _ => 4,
@@ -2096,7 +2118,14 @@ impl Op {
     }
 
     pub fn family_name(&self) -> &'static str {
-        ["truncate", "field", "der", "cert-table", "elf-signature"][usize::from(self.family())]
+        [
+            "truncate",
+            "field",
+            "der",
+            "cert-table",
+            "elf-signature",
+            "der-structure",
+        ][usize::from(self.family())]
     }
 
     pub fn kind(&self) -> &'static str {
@@ -2113,6 +2142,9 @@ impl Op {
                     "der-reencode"
                 }
                 DerHow::TagZero | DerHow::TagFlip | DerHow::TagHigh => "der-tag",
+                DerHow::Drop => "der-drop",
+                DerHow::TagOther => "der-other-choice",
+                DerHow::Flood { .. } => "der-set-flood",
                 _ => "der-length",
             },
             Op::CertDup { .. } => "cert-duplicate",
@@ -2164,6 +2196,16 @@ fn systematic(m: &Model) -> Vec<Op> {
         }
     }
     for (node, n) in m.der.iter().enumerate() {
+        if n.rel_depth <= 4 && n.parent.is_some() {
+            ops.extend(DER_STRUCTURE_HOWS.iter().map(|&how| Op::Der { node, how }));
+        }
+        // SET OF values and the IMPLICIT SET OFs of CMS (certificates, attributes).
+        if n.rel_depth <= 8 && (n.tag == 0x31 || n.tag & 0xe0 == 0xa0) {
+            ops.push(Op::Der {
+                node,
+                how: DerHow::Flood { count: FLOOD_COUNT },
+            });
+        }
         if n.rel_depth <= 4 {
             ops.extend(DER_HOWS.iter().map(|&how| Op::Der { node, how }));
         } else {
@@ -2291,6 +2333,32 @@ fn apply_der(d: &mut Vec<u8>, m: &Model, node: usize, how: DerHow) -> String {
             set_byte(d, n.tag_off, &|t| t | 0x1f);
             format!("{name} tag -> high-tag-number form")
         }
+        DerHow::TagOther => {
+            set_byte(d, n.tag_off, &|_| 0xa3);
+            format!("{name} tag -> [3] constructed (other choice)")
+        }
+        DerHow::Drop => {
+            let total = n.len_off - n.tag_off + n.len_bytes + n.content_len;
+            let Some(delta) = splice(d, n.tag_off, total, &[]) else {
+                return format!("{name} (outside the file)");
+            };
+            fix_after_splice(d, m, n, delta);
+            format!("{name} removed ({total} bytes), enclosing lengths fixed")
+        }
+        DerHow::Flood { count } => {
+            let mut values = Vec::with_capacity(count as usize * 6);
+            for i in (0..count).rev() {
+                // INTEGER, 4 content bytes, positive and distinct.
+                values.extend_from_slice(&[0x02, 0x04]);
+                values.extend_from_slice(&(0x0100_0000 | i).to_be_bytes());
+            }
+            let at = n.len_off + n.len_bytes;
+            let Some(delta) = splice(d, at, 0, &values) else {
+                return format!("{name} (outside the file)");
+            };
+            grow_with_reencoding(d, m, n, delta);
+            format!("{name}: {count} INTEGERs in descending order inserted, lengths re-encoded")
+        }
         DerHow::Reencode { fix, .. } | DerHow::Huge { fix, .. } | DerHow::Decodable { fix } => {
             let huge = !matches!(how, DerHow::Reencode { .. });
             let (width, value) = match how {
@@ -2326,6 +2394,34 @@ fn apply_der(d: &mut Vec<u8>, m: &Model, node: usize, how: DerHow) -> String {
     }
 }
 
+/// The minimal DER length encoding of `len`.
+fn der_len(len: u64) -> Vec<u8> {
+    if len < 0x80 {
+        return vec![len as u8];
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let mut v = vec![0x80 | (8 - skip) as u8];
+    v.extend_from_slice(&bytes[skip..]);
+    v
+}
+
+/// After `grown` bytes were inserted into `n`'s content: `n`'s length and every ancestor's are
+/// re-encoded in minimal form (innermost first: each rewrite only moves bytes after it), then the
+/// container's length fields grow by the total.
+fn grow_with_reencoding(d: &mut Vec<u8>, m: &Model, n: &DerNode, grown: i64) {
+    let mut total = grown;
+    let mut cur = Some(n);
+    while let Some(t) = cur {
+        let enc = der_len((t.content_len as i64 + total) as u64);
+        if let Some(delta) = splice(d, t.len_off, t.len_bytes, &enc) {
+            total += delta;
+        }
+        cur = t.parent.and_then(|p| m.der.get(p));
+    }
+    fix_container(d, n.container, total);
+}
+
 /// After a TLV grew or shrank by `delta` bytes: its ancestors' lengths (when they still fit
 /// their encoding) and the container's own length fields.
 fn fix_after_splice(d: &mut Vec<u8>, m: &Model, n: &DerNode, delta: i64) {
@@ -2337,7 +2433,12 @@ fn fix_after_splice(d: &mut Vec<u8>, m: &Model, n: &DerNode, delta: i64) {
         }
         parent = p.parent;
     }
-    match n.container {
+    fix_container(d, n.container, delta);
+}
+
+/// The length fields of the structure holding the signature, after it grew by `delta`.
+fn fix_container(d: &mut Vec<u8>, container: Container, delta: i64) {
+    match container {
         Container::CertEntry { dwlen, dir_size } => {
             adjust(d, dwlen, 4, false, delta);
             adjust(d, dir_size, 4, false, delta);
