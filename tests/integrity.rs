@@ -182,5 +182,30 @@ fn osslsigncode_verdicts_are_as_recorded() {
             ));
         }
     }
+    // The SHA-1 rule fixtures record osslsigncode's exit code as it is (it applies none of
+    // Windows' SHA-1 dates, so it accepts every one of them).
+    let sha1: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus.join("integrity/sha1/expected.json")).unwrap(),
+    )
+    .unwrap();
+    for (rel, want) in sha1.as_object().unwrap() {
+        let anchor = corpus.join(want["root"].as_str().unwrap());
+        let time = unix_time(want["verification_time"].as_str().unwrap());
+        let out = Command::new("osslsigncode")
+            .args(["verify", "-ignore-crl", "-CAfile"])
+            .arg(&anchor)
+            .arg("-TSA-CAfile")
+            .arg(&anchor)
+            .args(["-time", &time.to_string(), "-in"])
+            .arg(corpus.join(rel))
+            .output()
+            .unwrap();
+        if Some(i64::from(out.status.code().unwrap_or(-1))) != want["osslsigncode_exit"].as_i64() {
+            wrong.push(format!(
+                "{rel}: osslsigncode {} (recorded exit {})",
+                out.status, want["osslsigncode_exit"]
+            ));
+        }
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
