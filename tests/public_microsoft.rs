@@ -25,7 +25,11 @@ fn files(dirs: &[&str]) -> Option<Vec<PathBuf>> {
     for d in dirs {
         let dir = Path::new(ROOT).join("corpus/public").join(d);
         let Ok(rd) = std::fs::read_dir(&dir) else {
-            assert!(!require(), "{} absent: run corpus/fetch-public.sh", dir.display());
+            assert!(
+                !require(),
+                "{} absent: run corpus/fetch-public.sh",
+                dir.display()
+            );
             return None;
         };
         let mut v: Vec<PathBuf> = rd
@@ -67,7 +71,10 @@ fn vendored_microsoft_runtimes_verify_valid() {
     for f in verify(&files) {
         let sig = &f["signature"];
         if sig["status"] != "valid" {
-            wrong.push(format!("{}: {} {}", f["path"], sig["status"], sig["signatures"]));
+            wrong.push(format!(
+                "{}: {} {}",
+                f["path"], sig["status"], sig["signatures"]
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");

@@ -109,7 +109,10 @@ fn windows_required_roots_anchor_without_ctl_dates() {
             .iter()
             .find(|e| e.sha1 == r.sha1)
             .unwrap_or_else(|| panic!("{} ({}) is not embedded", r.name, r.sha1));
-        assert!(e.note.as_deref().unwrap_or("").contains("KB293781"), "{e:?}");
+        assert!(
+            e.note.as_deref().unwrap_or("").contains("KB293781"),
+            "{e:?}"
+        );
         if r.code_signing {
             assert_eq!(e.code_signing, Some(Window::default()), "{e:?}");
         }

@@ -241,7 +241,11 @@ mod tests {
         for at in [0x300usize, 0x700, 0xd00] {
             let mut d = data.clone();
             d[at] ^= 1;
-            assert_ne!(image_digest(&d, &l, DigestAlg::Sha256).unwrap(), before, "{at:#x}");
+            assert_ne!(
+                image_digest(&d, &l, DigestAlg::Sha256).unwrap(),
+                before,
+                "{at:#x}"
+            );
         }
         // The excluded ranges are not covered.
         for at in [0x58usize, 0x9f, 0xe00, 0xfff] {
