@@ -79,6 +79,11 @@ pub const MAX_CERTIFICATES_PER_SIGNATURE: u64 = 64;
 /// certificate bag of 6 (node.exe), and MAX_CERTIFICATES_PER_SIGNATURE already caps bags at 64.
 pub const MAX_SET_ELEMENTS: u32 = 64;
 
+/// Timestamps (RFC 3161 tokens and legacy countersignatures) read from one SignerInfo; only the
+/// first decides, as in WinVerifyTrust. Real signatures carry one. Each costs a signature check
+/// (up to a 16384-bit RSA one), so the rest are counted and reported, not verified.
+pub const MAX_TIMESTAMPS_PER_SIGNATURE: usize = 4;
+
 /// Largest RSA modulus read from a certificate, in bits. Windows and OpenSSL accept 16384-bit
 /// keys (some CAs and release keys use 8192; 16384 is the largest OpenSSL generates by default
 /// limits), and the `rsa` crate's own decoder stops at 4096. Verifying costs O(bits²) per

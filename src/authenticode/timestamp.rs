@@ -43,7 +43,9 @@ pub struct Timestamp {
     pub digest_algorithm: String,
     #[serde(skip)]
     pub tsa_cert: Option<Certificate>,
-    /// Certificates that came with the token (and, for legacy, the signature's bag).
+    /// Certificates that came with an RFC 3161 token. Empty for a legacy countersignature, whose
+    /// certificates are the signature's own bag (not copied per countersignature: a signature
+    /// with thousands of them would copy the bag thousands of times).
     #[serde(skip)]
     pub certificates: Vec<Certificate>,
 }
@@ -181,7 +183,7 @@ fn legacy(value: &der::Any, signature: &[u8], bag: &[Certificate]) -> Result<Tim
         cms,
         digest_algorithm: digest_name(&si),
         tsa_cert: cert,
-        certificates: bag.to_vec(),
+        certificates: Vec::new(),
     })
 }
 
@@ -211,15 +213,26 @@ fn read_attrs(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut skipped = 0usize;
     for a in attrs.iter() {
         let oid = a.oid.to_string();
         for v in a.values.iter() {
-            if oid == rfc3161_attr {
+            let is_timestamp = oid == rfc3161_attr || oid == COUNTERSIGNATURE_ATTR;
+            if is_timestamp && out.len() >= crate::budget::MAX_TIMESTAMPS_PER_SIGNATURE {
+                // Each one costs a signature check: thousands of them are only there to be slow.
+                skipped = skipped.saturating_add(1);
+            } else if oid == rfc3161_attr {
                 out.push(rfc3161(v, signature));
             } else if oid == COUNTERSIGNATURE_ATTR {
                 out.push(legacy(v, signature, bag));
             }
         }
+    }
+    if skipped > 0 {
+        out.push(Err(format!(
+            "{skipped} more timestamps not read (budget MAX_TIMESTAMPS_PER_SIGNATURE = {})",
+            crate::budget::MAX_TIMESTAMPS_PER_SIGNATURE
+        )));
     }
     out
 }
@@ -241,9 +254,47 @@ pub fn other_unsigned_attributes(si: &SignerInfo) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::generalized_time;
+
+    /// Only MAX_TIMESTAMPS_PER_SIGNATURE timestamps are read (each costs a signature check); the
+    /// rest are counted in one error.
+    #[test]
+    fn timestamps_past_the_budget_are_counted_not_read() {
+        use der::asn1::SetOfVec;
+        let data = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/corpus/signed/valid-rsa.exe"
+        ))
+        .unwrap();
+        let layout = crate::pe::signing_layout(&data).unwrap();
+        let table = crate::authenticode::table::read(&data, &layout)
+            .unwrap()
+            .unwrap();
+        let parsed = crate::authenticode::signature::parse(table.entries[0].der).unwrap();
+        let mut si = parsed.sig.signer_info().clone();
+        let mut values = SetOfVec::new();
+        for i in 1..=10u8 {
+            // INTEGER i: not a SignerInfo, so each one read is an error of its own.
+            values
+                .insert(der::Any::new(der::Tag::Integer, vec![i]).unwrap())
+                .unwrap();
+        }
+        let attr = x509_cert::attr::Attribute {
+            oid: der::asn1::ObjectIdentifier::new_unwrap(super::COUNTERSIGNATURE_ATTR),
+            values,
+        };
+        si.unsigned_attrs = Some(SetOfVec::try_from(vec![attr]).unwrap());
+        let out = super::read(&si, &parsed.certs);
+        let max = crate::budget::MAX_TIMESTAMPS_PER_SIGNATURE;
+        assert_eq!(out.len(), max + 1);
+        let last = out.last().unwrap().as_ref().unwrap_err();
+        assert!(
+            last.contains(&format!("{} more timestamps not read", 10 - max)),
+            "{last}"
+        );
+    }
 
     #[test]
     fn generalized_time_with_and_without_fractions() {

@@ -274,7 +274,8 @@ fn eku_in_path(path: &[Certificate], purpose: Purpose) -> bool {
 }
 
 struct Search<'a> {
-    pool: &'a [Certificate],
+    /// The signature's certificates that are not copies of an anchor (filtered once).
+    pool: Vec<&'a Certificate>,
     anchors: &'a Anchors,
     at: u64,
     purpose: Purpose,
@@ -428,12 +429,7 @@ impl Search<'_> {
         // Anchors first; a bag certificate with an anchor's subject and key is that anchor (it
         // is already a candidate), so it is not tried as an intermediate of its own.
         let mut candidates: Vec<Certificate> = Vec::new();
-        for c in self
-            .anchors
-            .certs
-            .iter()
-            .chain(self.pool.iter().filter(|c| self.anchors.find(c).is_none()))
-        {
+        for c in self.anchors.certs.iter().chain(self.pool.iter().copied()) {
             if &c.tbs_certificate.subject == issuer_name
                 && !path.iter().any(|p| p == c)
                 && !candidates.contains(c)
@@ -487,7 +483,7 @@ pub fn build(
     purpose: Purpose,
 ) -> Result<Path, ChainError> {
     let mut s = Search {
-        pool,
+        pool: pool.iter().filter(|c| anchors.find(c).is_none()).collect(),
         anchors,
         at,
         purpose,

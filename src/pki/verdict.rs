@@ -178,10 +178,13 @@ impl Judgement {
     }
 }
 
+/// Judges the first timestamp of a signature whose certificate bag is `bag` (the pool for a
+/// legacy countersigner's chain; an RFC 3161 token brings its own certificates).
 pub fn judge_timestamp(
     env: &VerifyEnv<'_>,
     ts: &[Timestamp],
     signer: Option<&Certificate>,
+    bag: &[Certificate],
 ) -> (Option<TimestampReport>, Option<u64>, Vec<Reason>) {
     let mut reasons = Vec::new();
     let Some(t) = ts.first() else {
@@ -203,7 +206,10 @@ pub fn judge_timestamp(
     let chain = match &t.tsa_cert {
         Some(tsa) if valid => match chain::build(
             tsa,
-            &t.certificates,
+            match t.kind {
+                Kind::Rfc3161 => &t.certificates,
+                Kind::Legacy => bag,
+            },
             env.anchors.time_stamping(),
             t.time,
             purpose,
@@ -293,7 +299,7 @@ pub fn judge_identity(
     timestamps: &[Timestamp],
     j: &mut Judgement,
 ) -> (Vec<String>, Option<TimestampReport>) {
-    let (timestamp, ts_time, ts_reasons) = judge_timestamp(env, timestamps, signer);
+    let (timestamp, ts_time, ts_reasons) = judge_timestamp(env, timestamps, signer, bag);
     j.reasons.extend(ts_reasons);
     let lifetime = signer.is_some_and(|c| has_eku(c, LIFETIME_SIGNING));
     let decisive = match (ts_time, lifetime) {
