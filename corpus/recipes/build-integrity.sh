@@ -24,61 +24,27 @@
 #        bash corpus/recipes/build-integrity.sh --verify   (also re-run osslsigncode verify on
 #                                     every fixture and compare with integrity/expected.json)
 set -euo pipefail
-export LC_ALL=C TZ=UTC
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # C locale, UTC, cd corpus/, $TMP, PKI and signing helpers
 
-CORPUS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$CORPUS"
+ME=build-integrity.sh
 PKI=pki/integrity
 OUT=integrity
 TOOL="python3 recipes/integrity_tool.py"
+PKI_ORG="Bingate Integrity Test PKI (NOT TRUSTED)"
+KEY_SEED=${INTEGRITY_KEY_SEED:-}
+DESC=(-n "bingate integrity test" -i "https://example.invalid/")
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "build-integrity.sh: missing tool $1" >&2; exit 1; }; }
-for t in osslsigncode openssl python3; do need "$t"; done
+need osslsigncode openssl python3
 python3 -c 'import cryptography, asn1crypto' 2>/dev/null \
   || { echo "build-integrity.sh: python3 needs cryptography and asn1crypto" >&2; exit 1; }
-
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
 
 ###############################################################################
 # Test PKI (only when corpus/pki/integrity/ is absent); table in pki/integrity/README.md
 ###############################################################################
-write_ca_conf() {
-  cat > "$TMP/ca.cnf" <<'EOF'
-# `openssl ca` configuration for bingate's integrity TEST PKI. CADIR selects the CA state dir.
-[ ca ]
-default_ca = CA_default
-
-[ CA_default ]
-dir              = $ENV::CADIR
-database         = $dir/index.txt
-new_certs_dir    = $dir/newcerts
-serial           = $dir/serial
-crlnumber        = $dir/crlnumber
-default_md       = sha256
-policy           = policy_any
-unique_subject   = no
-copy_extensions  = none
-email_in_dn      = no
-name_opt         = ca_default
-cert_opt         = ca_default
-crl_extensions   = crl_ext
-
-[ policy_any ]
-commonName             = supplied
-organizationName       = optional
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-[ req_dn ]
-CN = placeholder
-
-[ ext_root ]
-basicConstraints       = critical, CA:TRUE
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-
+# lib.sh's configuration (ext_root, ext_intermediate, ext_codesign, ext_tsa) plus the odd
+# extensions of this PKI.
+write_integrity_ca_conf() {
+  write_ca_conf <<'SECTIONS'
 [ ext_root_serverauth ]
 basicConstraints       = critical, CA:TRUE
 keyUsage               = critical, keyCertSign, cRLSign
@@ -90,29 +56,9 @@ basicConstraints       = critical, CA:TRUE, pathlen:0
 keyUsage               = critical, keyCertSign, cRLSign
 subjectKeyIdentifier   = hash
 
-[ ext_intermediate ]
-basicConstraints       = critical, CA:TRUE, pathlen:0
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ ext_codesign ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = codeSigning
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
 [ ext_noeku ]
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ ext_tsa ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = critical, timeStamping
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
@@ -122,51 +68,14 @@ keyUsage               = critical, digitalSignature
 extendedKeyUsage       = timeStamping
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
-
-[ crl_ext ]
-authorityKeyIdentifier = keyid:always
-EOF
-}
-
-new_ca_dir() { # name first-serial
-  mkdir -p "$TMP/$1/newcerts"
-  : > "$TMP/$1/index.txt"
-  echo "$2" > "$TMP/$1/serial"
-  echo 01 > "$TMP/$1/crlnumber"
-}
-
-rsa_key() { # NAME BITS
-  if [ -n "${INTEGRITY_KEY_SEED:-}" ] && [ -f "$INTEGRITY_KEY_SEED/$1.key" ]; then
-    openssl pkey -in "$INTEGRITY_KEY_SEED/$1.key" -out "$PKI/$1.key"
-    [ "$(openssl rsa -in "$PKI/$1.key" -noout -text 2>/dev/null | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')" = "$2" ] \
-      || { echo "build-integrity.sh: seeded $1.key is not RSA-$2" >&2; exit 1; }
-  else
-    openssl genpkey -quiet -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" -out "$PKI/$1.key"
-  fi
-}
-csr() { CADIR="$TMP" openssl req -config "$TMP/ca.cnf" -new -key "$PKI/$1.key" -subj "$2" -out "$TMP/$1.csr"; }
-
-# issue NAME ISSUER EXT START END      (ISSUER is a pki/integrity basename and its CA state dir)
-issue() {
-  CADIR="$TMP/$2" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN \
-    -cert "$PKI/$2.pem" -keyfile "$PKI/$2.key" -extensions "$3" \
-    -startdate "$4" -enddate "$5" -in "$TMP/$1.csr" -out "$PKI/$1.pem" 2>"$TMP/ca.log" \
-    || { cat "$TMP/ca.log" >&2; exit 1; }
-}
-# selfsign NAME EXT START END
-selfsign() {
-  CADIR="$TMP/$1" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN -selfsign \
-    -keyfile "$PKI/$1.key" -extensions "$2" \
-    -startdate "$3" -enddate "$4" -in "$TMP/$1.csr" -out "$PKI/$1.pem" 2>"$TMP/ca.log" \
-    || { cat "$TMP/ca.log" >&2; exit 1; }
+SECTIONS
 }
 
 gen_pki() {
   echo "build-integrity.sh: generating a new TEST PKI in corpus/$PKI/ (RSA-16384 takes long)" >&2
   mkdir -p "$PKI"
-  write_ca_conf
-  local O="/O=Bingate Integrity Test PKI (NOT TRUSTED)"
-  local serial=4000 r
+  write_integrity_ca_conf
+  local serial=4000 r start
 
   # Class A: four roots, each with one intermediate and one code-signing leaf. The forged copy of
   # each root (same subject, serial and key; signed with a throwaway key) is made by
@@ -175,88 +84,43 @@ gen_pki() {
     new_ca_dir "root-$r" "$serial"; serial=$((serial + 100))
     new_ca_dir "int-$r" "$serial"; serial=$((serial + 100))
   done
-  rsa_key root-expired 2048
-  csr root-expired "/CN=Bingate Integrity root expired 2020$O"
-  selfsign root-expired ext_root 20100101000000Z 20201231235959Z
-  rsa_key root-serverauth 2048
-  csr root-serverauth "/CN=Bingate Integrity root serverAuth-only EKU$O"
-  selfsign root-serverauth ext_root_serverauth 20200101000000Z 20451231235959Z
-  rsa_key root-pathlen0 2048
-  csr root-pathlen0 "/CN=Bingate Integrity root pathlen 0$O"
-  selfsign root-pathlen0 ext_root_pathlen0 20200101000000Z 20451231235959Z
-  rsa_key root-good 2048
-  csr root-good "/CN=Bingate Integrity root$O"
-  selfsign root-good ext_root 20200101000000Z 20451231235959Z
+  #        NAME               KEY   ISSUER    EXT                 START           END             CN
+  new_cert root-expired       2048  self      ext_root            20100101000000Z 20201231235959Z "Bingate Integrity root expired 2020"
+  new_cert root-serverauth    2048  self      ext_root_serverauth 20200101000000Z 20451231235959Z "Bingate Integrity root serverAuth-only EKU"
+  new_cert root-pathlen0      2048  self      ext_root_pathlen0   20200101000000Z 20451231235959Z "Bingate Integrity root pathlen 0"
+  new_cert root-good          2048  self      ext_root            20200101000000Z 20451231235959Z "Bingate Integrity root"
 
   for r in expired serverauth pathlen0 good; do
-    rsa_key "int-$r" 2048
-    csr "int-$r" "/CN=Bingate Integrity code signing CA ($r root)$O"
-    if [ "$r" = expired ]; then
-      issue "int-$r" "root-$r" ext_intermediate 20100101000000Z 20401231235959Z
-    else
-      issue "int-$r" "root-$r" ext_intermediate 20200101000000Z 20401231235959Z
-    fi
-    rsa_key "leaf-$r" 2048
-    csr "leaf-$r" "/CN=Bingate Integrity signer ($r root)$O"
-    issue "leaf-$r" "int-$r" ext_codesign 20250101000000Z 20351231235959Z
+    start=20200101000000Z
+    if [ "$r" = expired ]; then start=20100101000000Z; fi
+    new_cert "int-$r"  2048 "root-$r" ext_intermediate "$start"        20401231235959Z "Bingate Integrity code signing CA ($r root)"
+    new_cert "leaf-$r" 2048 "int-$r"  ext_codesign     20250101000000Z 20351231235959Z "Bingate Integrity signer ($r root)"
     $TOOL forge-root "$PKI/root-$r.pem" "$PKI/forged-root-$r.pem"
   done
 
   # Class B: signers and timestamp signers under root-good / int-good.
-  rsa_key leaf-noeku-2021 2048
-  csr leaf-noeku-2021 "/CN=Bingate Integrity signer without EKU 2021$O"
-  issue leaf-noeku-2021 int-good ext_noeku 20210101000000Z 20211231235959Z
-  rsa_key leaf-noeku-revoked 2048
-  csr leaf-noeku-revoked "/CN=Bingate Integrity signer without EKU revoked 2025-06-01$O"
-  issue leaf-noeku-revoked int-good ext_noeku 20240101000000Z 20351231235959Z
-  rsa_key leaf-cs-2021 2048
-  csr leaf-cs-2021 "/CN=Bingate Integrity signer expired 2021$O"
-  issue leaf-cs-2021 int-good ext_codesign 20210101000000Z 20211231235959Z
-  rsa_key tsa 2048
-  csr tsa "/CN=Bingate Integrity TSA$O"
-  issue tsa root-good ext_tsa 20200101000000Z 20401231235959Z
-  rsa_key tsa-noncritical 2048
-  csr tsa-noncritical "/CN=Bingate Integrity TSA non-critical EKU$O"
-  issue tsa-noncritical root-good ext_tsa_noncritical 20200101000000Z 20401231235959Z
-  rsa_key tsa-codesigning 2048
-  csr tsa-codesigning "/CN=Bingate Integrity code-signing cert used as TSA$O"
-  issue tsa-codesigning root-good ext_codesign 20200101000000Z 20401231235959Z
+  new_cert leaf-noeku-2021    2048  int-good  ext_noeku           20210101000000Z 20211231235959Z "Bingate Integrity signer without EKU 2021"
+  new_cert leaf-noeku-revoked 2048  int-good  ext_noeku           20240101000000Z 20351231235959Z "Bingate Integrity signer without EKU revoked 2025-06-01"
+  new_cert leaf-cs-2021       2048  int-good  ext_codesign        20210101000000Z 20211231235959Z "Bingate Integrity signer expired 2021"
+  new_cert tsa                2048  root-good ext_tsa             20200101000000Z 20401231235959Z "Bingate Integrity TSA"
+  new_cert tsa-noncritical    2048  root-good ext_tsa_noncritical 20200101000000Z 20401231235959Z "Bingate Integrity TSA non-critical EKU"
+  new_cert tsa-codesigning    2048  root-good ext_codesign        20200101000000Z 20401231235959Z "Bingate Integrity code-signing cert used as TSA"
 
   # Class D: big RSA leaves under an RSA-3072 intermediate.
   new_ca_dir int-big "$serial"
-  rsa_key int-big 3072
-  csr int-big "/CN=Bingate Integrity code signing CA RSA-3072$O"
-  issue int-big root-good ext_intermediate 20200101000000Z 20401231235959Z
-  rsa_key leaf-rsa8192 8192
-  csr leaf-rsa8192 "/CN=Bingate Integrity signer RSA-8192$O"
-  issue leaf-rsa8192 int-big ext_codesign 20250101000000Z 20351231235959Z
-  rsa_key leaf-rsa16384 16384
-  csr leaf-rsa16384 "/CN=Bingate Integrity signer RSA-16384$O"
-  issue leaf-rsa16384 int-big ext_codesign 20250101000000Z 20351231235959Z
+  new_cert int-big            3072  root-good ext_intermediate    20200101000000Z 20401231235959Z "Bingate Integrity code signing CA RSA-3072"
+  new_cert leaf-rsa8192       8192  int-big   ext_codesign        20250101000000Z 20351231235959Z "Bingate Integrity signer RSA-8192"
+  new_cert leaf-rsa16384      16384 int-big   ext_codesign        20250101000000Z 20351231235959Z "Bingate Integrity signer RSA-16384"
 
-  # CRL by int-good: leaf-noeku-revoked revoked 2025-06-01 (written into the `openssl ca`
-  # database directly: -revoke would stamp the current time).
-  local s
-  s=$(openssl x509 -in "$PKI/leaf-noeku-revoked.pem" -noout -serial | cut -d= -f2)
-  awk -F'\t' -v OFS='\t' -v s="$s" \
-    '$4==s { $1="R"; $3="250601000000Z,keyCompromise" } { print }' \
-    "$TMP/int-good/index.txt" > "$TMP/index.new"
-  mv "$TMP/index.new" "$TMP/int-good/index.txt"
-  CADIR="$TMP/int-good" openssl ca -config "$TMP/ca.cnf" -batch -gencrl \
-    -cert "$PKI/int-good.pem" -keyfile "$PKI/int-good.key" \
-    -crl_lastupdate 20250602000000Z -crl_nextupdate 20351231235959Z \
-    -out "$PKI/int-good.crl.pem" 2>"$TMP/ca.log" || { cat "$TMP/ca.log" >&2; exit 1; }
+  # CRL by int-good: leaf-noeku-revoked revoked 2025-06-01.
+  revoke_and_crl int-good leaf-noeku-revoked 250601000000Z keyCompromise 20250602000000Z 20351231235959Z
 
   # Chains handed to osslsigncode -certs / -TSA-certs (the root is never embedded).
   for r in expired serverauth pathlen0 good; do
-    cat "$PKI/leaf-$r.pem" "$PKI/int-$r.pem" > "$PKI/leaf-$r-chain.pem"
+    chain "int-$r" "leaf-$r"
   done
-  for l in leaf-noeku-2021 leaf-noeku-revoked leaf-cs-2021; do
-    cat "$PKI/$l.pem" "$PKI/int-good.pem" > "$PKI/$l-chain.pem"
-  done
-  for l in leaf-rsa8192 leaf-rsa16384; do
-    cat "$PKI/$l.pem" "$PKI/int-big.pem" > "$PKI/$l-chain.pem"
-  done
+  chain int-good leaf-noeku-2021 leaf-noeku-revoked leaf-cs-2021
+  chain int-big leaf-rsa8192 leaf-rsa16384
   chmod 0644 "$PKI"/*.key
 }
 
@@ -307,37 +171,36 @@ EOF2
     local f
     for f in "$PKI"/*.pem; do
       case "$f" in *-chain.pem|*.crl.pem) continue ;; esac
-      echo "$(basename "$f")"
-      openssl x509 -in "$f" -noout -serial -subject -startdate -enddate -fingerprint -sha256 \
-        -nameopt RFC2253 | sed 's/^/  /'
+      cert_summary "$f" -serial -subject -startdate -enddate
     done
-    echo "int-good.crl.pem"
-    openssl crl -in "$PKI/int-good.crl.pem" -noout -lastupdate -nextupdate -fingerprint -sha256 | sed 's/^/  /'
+    crl_summary "$PKI/int-good.crl.pem"
     echo '```'
   } > "$PKI/README.md"
 }
 
-if [ ! -d "$PKI" ]; then gen_pki; fi
-[ -f "$PKI/README.md" ] || write_pki_readme
+pki_once "$PKI" gen_pki write_pki_readme
 
 ###############################################################################
 # Fixtures (always rebuilt)
 ###############################################################################
-mkdir -p "$OUT"
-find "$OUT" -maxdepth 1 -type f ! -name expected.json ! -name README.md -delete
+fresh_out "$OUT"
 
 T_2021=1622505600      # 2021-06-01T00:00:00Z  inside the 2021 leaves' validity
 T_2025=1735689600      # 2025-01-01T00:00:00Z  before leaf-noeku-revoked's revocation (2025-06-01)
 T_2026=1768435200      # 2026-01-15T00:00:00Z  signingTime of the untimestamped current signatures
-DESC=(-n "bingate integrity test" -i "https://example.invalid/")
 X64=pe/x64-default.exe
 
 # sign OUT BASE LEAF TIME [extra osslsigncode args...]   LEAF-chain.pem + LEAF.key, SHA-256
 sign() {
-  local out=$1 base=$2 leaf=$3 t=$4; shift 4
-  osslsigncode sign -certs "$PKI/$leaf-chain.pem" -key "$PKI/$leaf.key" -h sha256 "${DESC[@]}" \
-    -time "$t" "$@" -in "$base" -out "$out" > "$TMP/sign.log" 2>&1 \
-    || { cat "$TMP/sign.log" >&2; exit 1; }
+  ossl_sign "$1" "$2" "$PKI/$3" sha256 "$4" "${@:5}"
+}
+
+# rfc3161 IN OUT SIGNER CHAIN TIME DIGEST SERIAL
+#   integrity_tool.py rfc3161-timestamp: a token by SIGNER.pem / SIGNER.key (SIGNER is a path
+#   without extension) with CHAIN's certificates embedded
+rfc3161() {
+  $TOOL rfc3161-timestamp "$1" "$2" --cert "$3.pem" --chain "$4" --key "$3.key" --time "$5" \
+    --digest "$6" --serial "$7"
 }
 
 # --- A. anchors come from the trust store --------------------------------------
@@ -354,27 +217,23 @@ sign "$OUT/anchor-good-root.exe" $X64 leaf-good $T_2026
 # timeStamping EKU, so every token whose signer is not a proper TSA is made by
 # integrity_tool.py rfc3161-timestamp (after an untimestamped osslsigncode signature);
 # ts-by-tsa-built.exe is that builder's control with the proper TSA.
-# rfc3161 IN OUT CERT CHAIN KEY TIME SERIAL
-rfc3161() {
-  $TOOL rfc3161-timestamp "$1" "$2" --cert "$3" --chain "$4" --key "$5" --time "$6" --serial "$7"
-}
-cat "$PKI/tsa-codesigning.pem" "$PKI/root-good.pem" > "$TMP/tsa-codesigning-chain.pem"
-cat "$PKI/tsa.pem" "$PKI/root-good.pem" > "$TMP/tsa-chain.pem"
-cat "$PKI/tsa-noncritical.pem" "$PKI/root-good.pem" > "$TMP/tsa-noncritical-chain.pem"
+for t in tsa-codesigning tsa tsa-noncritical; do
+  cat "$PKI/$t.pem" "$PKI/root-good.pem" > "$TMP/$t-chain.pem"
+done
 sign "$TMP/noeku-2021.exe" $X64 leaf-noeku-2021 $T_2021
 sign "$TMP/noeku-revoked.exe" $X64 leaf-noeku-revoked $T_2025
 sign "$TMP/cs-2021.exe" $X64 leaf-cs-2021 $T_2021
 # The no-EKU leaves time their own signatures (their own chain and key as the "TSA").
-rfc3161 "$TMP/noeku-2021.exe" "$OUT/ts-by-noeku-leaf.exe" "$PKI/leaf-noeku-2021.pem" \
-  "$PKI/leaf-noeku-2021-chain.pem" "$PKI/leaf-noeku-2021.key" 20210601000000Z 101
-rfc3161 "$TMP/noeku-revoked.exe" "$OUT/ts-by-noeku-leaf-revoked.exe" "$PKI/leaf-noeku-revoked.pem" \
-  "$PKI/leaf-noeku-revoked-chain.pem" "$PKI/leaf-noeku-revoked.key" 20250101000000Z 102
-rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-codesigning-cert.exe" "$PKI/tsa-codesigning.pem" \
-  "$TMP/tsa-codesigning-chain.pem" "$PKI/tsa-codesigning.key" 20210601000000Z 103
-rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-tsa-noncritical-eku.exe" "$PKI/tsa-noncritical.pem" \
-  "$TMP/tsa-noncritical-chain.pem" "$PKI/tsa-noncritical.key" 20210601000000Z 104
-rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-tsa-built.exe" "$PKI/tsa.pem" \
-  "$TMP/tsa-chain.pem" "$PKI/tsa.key" 20210601000000Z 105
+rfc3161 "$TMP/noeku-2021.exe" "$OUT/ts-by-noeku-leaf.exe" "$PKI/leaf-noeku-2021" \
+  "$PKI/leaf-noeku-2021-chain.pem" 20210601000000Z sha256 101
+rfc3161 "$TMP/noeku-revoked.exe" "$OUT/ts-by-noeku-leaf-revoked.exe" "$PKI/leaf-noeku-revoked" \
+  "$PKI/leaf-noeku-revoked-chain.pem" 20250101000000Z sha256 102
+rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-codesigning-cert.exe" "$PKI/tsa-codesigning" \
+  "$TMP/tsa-codesigning-chain.pem" 20210601000000Z sha256 103
+rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-tsa-noncritical-eku.exe" "$PKI/tsa-noncritical" \
+  "$TMP/tsa-noncritical-chain.pem" 20210601000000Z sha256 104
+rfc3161 "$TMP/cs-2021.exe" "$OUT/ts-by-tsa-built.exe" "$PKI/tsa" \
+  "$TMP/tsa-chain.pem" 20210601000000Z sha256 105
 # The proper TSA through osslsigncode's own built-in TSA.
 sign "$OUT/ts-by-tsa.exe" $X64 leaf-cs-2021 $T_2021 \
   -TSA-certs "$TMP/tsa-chain.pem" -TSA-key "$PKI/tsa.key" -TSA-time $T_2021
@@ -432,65 +291,28 @@ fi
 SPKI=$PKI/sha1
 SOUT=$OUT/sha1
 
-s1_key() { openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SPKI/$1.key"; }
-s1_csr() { CADIR="$TMP" openssl req -config "$TMP/ca.cnf" -new -key "$SPKI/$1.key" -subj "$2" -out "$TMP/$1.csr"; }
-# s1_issue NAME ISSUER|self EXT START END MD   (MD: sha256, or sha1 for a SHA-1-signed certificate)
-s1_issue() {
-  local name=$1 issuer=$2 ext=$3 start=$4 end=$5 md=$6 signer
-  if [ "$issuer" = self ]; then
-    signer=(-selfsign -keyfile "$SPKI/$name.key"); issuer=$name
-  else
-    signer=(-cert "$SPKI/$issuer.pem" -keyfile "$SPKI/$issuer.key")
-  fi
-  CADIR="$TMP/sha1-$issuer" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN \
-    "${signer[@]}" -md "$md" -extensions "$ext" -startdate "$start" -enddate "$end" \
-    -in "$TMP/$name.csr" -out "$SPKI/$name.pem" 2>"$TMP/ca.log" \
-    || { cat "$TMP/ca.log" >&2; exit 1; }
-  # The signature algorithm must be the one asked for (OpenSSL 3 signs with SHA-1 when told to).
-  local want=sha256WithRSAEncryption
-  [ "$md" = sha1 ] && want=sha1WithRSAEncryption
-  [ "$(openssl x509 -in "$SPKI/$name.pem" -noout -text | sed -n 's/^ *Signature Algorithm: //p' | sort -u)" = "$want" ] \
-    || { echo "build-integrity.sh: $name.pem is not signed with $want" >&2; exit 1; }
-}
-
 gen_sha1_pki() {
   echo "build-integrity.sh: generating the SHA-1 TEST PKI in corpus/$SPKI/" >&2
-  mkdir -p "$SPKI"
-  write_ca_conf
-  local O="/O=Bingate Integrity Test PKI (NOT TRUSTED)"
-  new_ca_dir sha1-sha1-root 5000
-  new_ca_dir sha1-sha1-int 5100
-  s1_key sha1-root
-  s1_csr sha1-root "/CN=Bingate SHA-1 rules root$O"
-  s1_issue sha1-root self ext_root 20100101000000Z 20451231235959Z sha256
-  s1_key sha1-int
-  s1_csr sha1-int "/CN=Bingate SHA-1 rules code signing CA$O"
-  s1_issue sha1-int sha1-root ext_intermediate 20100101000000Z 20401231235959Z sha256
+  # lib.sh's helpers work in PKI; here that is SPKI, and no key comes from INTEGRITY_KEY_SEED.
+  local PKI=$SPKI KEY_SEED=
+  mkdir -p "$PKI"
+  write_integrity_ca_conf
+  new_ca_dir sha1-root 5000
+  new_ca_dir sha1-int 5100
+  # Every certificate with an explicit MD (sha256, or sha1 for a SHA-1-signed certificate).
+  #        NAME          KEY  ISSUER    EXT              START           END             CN                                                        MD
+  new_cert sha1-root     2048 self      ext_root         20100101000000Z 20451231235959Z "Bingate SHA-1 rules root"                                sha256
+  new_cert sha1-int      2048 sha1-root ext_intermediate 20100101000000Z 20401231235959Z "Bingate SHA-1 rules code signing CA"                     sha256
   # Code-signing leaves (all under sha1-int).
-  s1_key leaf-sha1cert
-  s1_csr leaf-sha1cert "/CN=Bingate SHA-1 rules signer, certificate signed with SHA-1$O"
-  s1_issue leaf-sha1cert sha1-int ext_codesign 20140101000000Z 20351231235959Z sha1
-  s1_key leaf-2017
-  s1_csr leaf-2017 "/CN=Bingate SHA-1 rules signer 2017-2019$O"
-  s1_issue leaf-2017 sha1-int ext_codesign 20170101000000Z 20191231235959Z sha256
-  s1_key leaf-2016
-  s1_csr leaf-2016 "/CN=Bingate SHA-1 rules signer 2016-2019$O"
-  s1_issue leaf-2016 sha1-int ext_codesign 20160101000000Z 20191231235959Z sha256
-  s1_key leaf-2025
-  s1_csr leaf-2025 "/CN=Bingate SHA-1 rules signer 2025-2035$O"
-  s1_issue leaf-2025 sha1-int ext_codesign 20250101000000Z 20351231235959Z sha256
+  new_cert leaf-sha1cert 2048 sha1-int  ext_codesign     20140101000000Z 20351231235959Z "Bingate SHA-1 rules signer, certificate signed with SHA-1" sha1
+  new_cert leaf-2017     2048 sha1-int  ext_codesign     20170101000000Z 20191231235959Z "Bingate SHA-1 rules signer 2017-2019"                    sha256
+  new_cert leaf-2016     2048 sha1-int  ext_codesign     20160101000000Z 20191231235959Z "Bingate SHA-1 rules signer 2016-2019"                    sha256
+  new_cert leaf-2025     2048 sha1-int  ext_codesign     20250101000000Z 20351231235959Z "Bingate SHA-1 rules signer 2025-2035"                    sha256
   # TSAs (EKU timeStamping, critical), issued by the root.
-  s1_key tsa
-  s1_csr tsa "/CN=Bingate SHA-1 rules TSA$O"
-  s1_issue tsa sha1-root ext_tsa 20100101000000Z 20401231235959Z sha256
-  s1_key tsa-sha1cert
-  s1_csr tsa-sha1cert "/CN=Bingate SHA-1 rules TSA, certificate signed with SHA-1$O"
-  s1_issue tsa-sha1cert sha1-root ext_tsa 20100101000000Z 20401231235959Z sha1
-  local l
-  for l in leaf-sha1cert leaf-2017 leaf-2016 leaf-2025; do
-    cat "$SPKI/$l.pem" "$SPKI/sha1-int.pem" > "$SPKI/$l-chain.pem"
-  done
-  chmod 0644 "$SPKI"/*.key
+  new_cert tsa           2048 sha1-root ext_tsa          20100101000000Z 20401231235959Z "Bingate SHA-1 rules TSA"                                 sha256
+  new_cert tsa-sha1cert  2048 sha1-root ext_tsa          20100101000000Z 20401231235959Z "Bingate SHA-1 rules TSA, certificate signed with SHA-1"  sha1
+  chain sha1-int leaf-sha1cert leaf-2017 leaf-2016 leaf-2025
+  chmod 0644 "$PKI"/*.key
 }
 
 write_sha1_pki_readme() {
@@ -525,17 +347,14 @@ EOF2
     local f
     for f in "$SPKI"/*.pem; do
       case "$f" in *-chain.pem) continue ;; esac
-      echo "$(basename "$f")"
-      openssl x509 -in "$f" -noout -serial -subject -startdate -enddate -fingerprint -sha256 \
-        -nameopt RFC2253 | sed 's/^/  /'
+      cert_summary "$f" -serial -subject -startdate -enddate
       openssl x509 -in "$f" -noout -text | sed -n 's/^    Signature Algorithm: /  signatureAlgorithm: /p'
     done
     echo '```'
   } > "$SPKI/README.md"
 }
 
-if [ ! -d "$SPKI" ]; then gen_sha1_pki; fi
-[ -f "$SPKI/README.md" ] || write_sha1_pki_readme
+pki_once "$SPKI" gen_sha1_pki write_sha1_pki_readme
 
 mkdir -p "$SOUT"
 find "$SOUT" -maxdepth 1 -type f ! -name expected.json -delete
@@ -546,15 +365,11 @@ T_2018_06=1527811200   # 2018-06-01T00:00:00Z  after both
 
 # s1_sign OUT BASE LEAF TIME DIGEST [extra osslsigncode args...]   SPKI/LEAF-chain.pem + LEAF.key
 s1_sign() {
-  local out=$1 base=$2 leaf=$3 t=$4 md=$5; shift 5
-  osslsigncode sign -certs "$SPKI/$leaf-chain.pem" -key "$SPKI/$leaf.key" -h "$md" "${DESC[@]}" \
-    -time "$t" "$@" -in "$base" -out "$out" > "$TMP/sign.log" 2>&1 \
-    || { cat "$TMP/sign.log" >&2; exit 1; }
+  ossl_sign "$1" "$2" "$SPKI/$3" "$5" "$4" "${@:6}"
 }
 # s1_ts IN OUT TSA TIME DIGEST SERIAL   RFC 3161 token by SPKI/TSA (only its own certificate embedded)
 s1_ts() {
-  $TOOL rfc3161-timestamp "$1" "$2" --cert "$SPKI/$3.pem" --chain "$SPKI/$3.pem" \
-    --key "$SPKI/$3.key" --time "$4" --digest "$5" --serial "$6"
+  rfc3161 "$1" "$2" "$SPKI/$3" "$SPKI/$3.pem" "$4" "$5" "$6"
 }
 
 # 1-3: leaf certificate signed with SHA-1; file digest SHA-256; SHA-256 tokens by the TSA. The

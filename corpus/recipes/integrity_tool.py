@@ -44,90 +44,27 @@ import struct
 import subprocess
 import sys
 
-DIR_SECURITY = 4
+from pe_cert_tool import PE
 
 
 # --------------------------------------------------------------------------------------------
-# PE
+# PE (headers, sections, checksum and security directory from pe_cert_tool.py)
 # --------------------------------------------------------------------------------------------
-class Pe:
-    def __init__(self, data):
-        self.d = bytearray(data)
-        if self.d[:2] != b"MZ":
-            raise SystemExit("not an MZ file")
-        self.pe = struct.unpack_from("<I", self.d, 0x3C)[0]
-        if self.d[self.pe:self.pe + 4] != b"PE\0\0":
-            raise SystemExit("no PE signature")
-        coff = self.pe + 4
-        self.coff = coff
-        self.nsect = struct.unpack_from("<H", self.d, coff + 2)[0]
-        opt_size = struct.unpack_from("<H", self.d, coff + 16)[0]
-        self.opt = coff + 20
-        magic = struct.unpack_from("<H", self.d, self.opt)[0]
-        if magic == 0x10B:
-            dd, nrva_off = self.opt + 96, self.opt + 92
-        elif magic == 0x20B:
-            dd, nrva_off = self.opt + 112, self.opt + 108
-        else:
-            raise SystemExit(f"unknown optional header magic {magic:#x}")
-        if struct.unpack_from("<I", self.d, nrva_off)[0] <= DIR_SECURITY:
-            raise SystemExit("no security data directory")
-        self.dd = dd
-        self.nrva = struct.unpack_from("<I", self.d, nrva_off)[0]
-        self.checksum_off = self.opt + 64
-        self.sec_dir = dd + 8 * DIR_SECURITY
-        self.sect_table = self.opt + opt_size
-
-    def u32(self, off):
-        return struct.unpack_from("<I", self.d, off)[0]
-
+class Pe(PE):
     @property
     def file_alignment(self):
         return self.u32(self.opt + 36)
 
-    @property
-    def size_of_headers(self):
-        return self.u32(self.opt + 60)
-
-    @property
-    def cert_off(self):
-        return self.u32(self.sec_dir)
-
-    @property
-    def cert_size(self):
-        return self.u32(self.sec_dir + 4)
-
-    def sections(self):
-        """(header offset, name, PointerToRawData, SizeOfRawData) in section-table order."""
-        out = []
-        for i in range(self.nsect):
-            o = self.sect_table + 40 * i
-            name = bytes(self.d[o:o + 8]).rstrip(b"\0").decode("ascii", "replace")
-            rawsize, rawptr = struct.unpack_from("<II", self.d, o + 16)
-            out.append((o, name, rawptr, rawsize))
-        return out
-
     def gaps(self):
         """File ranges [start, end) that neither the headers nor any section's raw data cover,
         before the end of the last section."""
-        spans = sorted((p, p + s) for _, _, p, s in self.sections() if s)
+        spans = sorted((p, p + s) for _, p, s in self.sections() if s)
         out, pos = [], self.size_of_headers
         for start, end in spans:
             if start > pos:
                 out.append((pos, start))
             pos = max(pos, end)
         return out
-
-    def update_checksum(self):
-        d = self.d
-        struct.pack_into("<I", d, self.checksum_off, 0)
-        total = 0
-        buf = bytes(d) + (b"\0" if len(d) % 2 else b"")
-        for (w,) in struct.iter_unpack("<H", buf):
-            total += w
-            total = (total & 0xFFFF) + (total >> 16)
-        total = (total & 0xFFFF) + (total >> 16)
-        struct.pack_into("<I", d, self.checksum_off, (total + len(d)) & 0xFFFFFFFF)
 
     # -- certificate table -------------------------------------------------------------------
     def signature_der(self):
@@ -150,7 +87,7 @@ class Pe:
         entry = struct.pack("<IHH", padded, 0x0200, 2) + der + b"\0" * (padded - entry_len)
         del self.d[off:]
         self.d += entry
-        struct.pack_into("<II", self.d, self.sec_dir, off, padded)
+        self.set_cert_dir(off, padded)
         self.update_checksum()
 
 
@@ -165,7 +102,7 @@ def insert_gap(pe, after_index):
     if pe.cert_off or pe.cert_size:
         raise SystemExit("expected an unsigned PE")
     fa = pe.file_alignment
-    ordered = sorted((s for s in pe.sections() if s[3]), key=lambda s: s[2])
+    ordered = sorted((s for s in pe.section_headers() if s[3]), key=lambda s: s[2])
     if after_index < 0:
         at = ordered[0][2]
         if at != pe.size_of_headers:
@@ -176,7 +113,7 @@ def insert_gap(pe, after_index):
             raise SystemExit("sections are not contiguous there already")
     if at % fa:
         raise SystemExit("insertion point not FileAlignment-aligned")
-    for hdr, _, ptr, size in pe.sections():
+    for hdr, _, ptr, size in pe.section_headers():
         if size and ptr >= at:
             struct.pack_into("<I", pe.d, hdr + 20, ptr + fa)
     # Image-file offsets elsewhere in the headers: COFF symbol table, debug directory entries.
@@ -458,23 +395,30 @@ def cmd_rfc3161_timestamp(a):
     open(a.output, "wb").write(pe.d)
 
 
-def cmd_drop_certificates(a):
-    pe = load_pe(a.input)
+def certificates_field(pe):
+    """(Sig of pe's signature, index of its SignedData `certificates` [0] field)."""
     sig = Sig(pe.signature_der())
     i = sig.index(0xA0)
     if i is None:
         raise SystemExit("no certificates field")
-    del sig.fields[i]
+    return sig, i
+
+
+def save_signature(pe, sig, path):
     pe.set_signature_der(sig.der())
-    open(a.output, "wb").write(pe.d)
+    open(path, "wb").write(pe.d)
+
+
+def cmd_drop_certificates(a):
+    pe = load_pe(a.input)
+    sig, i = certificates_field(pe)
+    del sig.fields[i]
+    save_signature(pe, sig, a.output)
 
 
 def cmd_add_cert_choice(a):
     pe = load_pe(a.input)
-    sig = Sig(pe.signature_der())
-    i = sig.index(0xA0)
-    if i is None:
-        raise SystemExit("no certificates field")
+    sig, i = certificates_field(pe)
     _, s, e = tlv(sig.fields[i], 0)
     certs = children(sig.fields[i], s, e)
     if a.kind == "other":
@@ -501,8 +445,7 @@ def cmd_add_cert_choice(a):
     # DER SET OF order: by encoding; 0xA2/0xA3 sort after the certificates' 0x30.
     certs.append(extra)
     sig.fields[i] = enc(0xA0, b"".join(certs))
-    pe.set_signature_der(sig.der())
-    open(a.output, "wb").write(pe.d)
+    save_signature(pe, sig, a.output)
 
 
 OSSL_KEEP = re.compile(

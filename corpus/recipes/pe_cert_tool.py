@@ -44,6 +44,7 @@ class PE:
         if self.d[self.pe:self.pe + 4] != b"PE\0\0":
             raise SystemExit("no PE signature")
         coff = self.pe + 4
+        self.coff = coff
         self.nsect, = struct.unpack_from("<H", self.d, coff + 2)
         self.opt_size, = struct.unpack_from("<H", self.d, coff + 16)
         self.opt = coff + 20
@@ -57,9 +58,17 @@ class PE:
         nrva, = struct.unpack_from("<I", self.d, nrva_off)
         if nrva <= DIR_SECURITY:
             raise SystemExit("no security data directory")
+        self.dd, self.nrva = dd, nrva
         self.checksum_off = self.opt + 64
         self.sec_dir = dd + 8 * DIR_SECURITY
         self.sect_table = self.opt + self.opt_size
+
+    def u32(self, off):
+        return struct.unpack_from("<I", self.d, off)[0]
+
+    @property
+    def size_of_headers(self):
+        return self.u32(self.opt + 60)
 
     @property
     def cert_off(self):
@@ -72,12 +81,19 @@ class PE:
     def set_cert_dir(self, off, size):
         struct.pack_into("<II", self.d, self.sec_dir, off, size)
 
-    def sections(self):
+    def section_headers(self):
+        """(header offset, name, PointerToRawData, SizeOfRawData) in section-table order."""
+        out = []
         for i in range(self.nsect):
             o = self.sect_table + 40 * i
             name = bytes(self.d[o:o + 8]).rstrip(b"\0").decode("ascii", "replace")
-            vsize, va, rawsize, rawptr = struct.unpack_from("<IIII", self.d, o + 8)
-            yield name, rawptr, rawsize
+            rawsize, rawptr = struct.unpack_from("<II", self.d, o + 16)
+            out.append((o, name, rawptr, rawsize))
+        return out
+
+    def sections(self):
+        """(name, PointerToRawData, SizeOfRawData) in section-table order."""
+        return [(name, ptr, size) for _, name, ptr, size in self.section_headers()]
 
     def entries(self):
         """(offset, dwLength, wRevision, wCertificateType) of each entry inside the directory."""
@@ -130,7 +146,7 @@ def digests(pe, alg):
     a = hashlib.new(alg)
     hash_range(a, 0, size)
     b = hashlib.new(alg)
-    size_of_headers, = struct.unpack_from("<I", d, pe.opt + 60)
+    size_of_headers = pe.size_of_headers
     hash_range(b, 0, size_of_headers)
     end = size_of_headers
     for _, ptr, raw in sorted((x for x in pe.sections() if x[2]), key=lambda x: x[1]):

@@ -19,19 +19,16 @@
 #        bash corpus/recipes/sign.sh --verify   (also run osslsigncode verify on every fixture
 #                                                and compare with expected.json)
 set -euo pipefail
-export LC_ALL=C TZ=UTC
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # C locale, UTC, cd corpus/, $TMP, PKI and signing helpers
 
-CORPUS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$CORPUS"
+ME=sign.sh
 PKI=pki
 OUT=signed
 TOOL="python3 recipes/pe_cert_tool.py"
+PKI_ORG="Bingate Test PKI (NOT TRUSTED)"
+DESC=(-n "bingate test" -i "https://example.invalid/")
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "sign.sh: missing tool $1" >&2; exit 1; }; }
-for t in osslsigncode openssl python3; do need "$t"; done
-
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
+need osslsigncode openssl python3
 
 ###############################################################################
 # Test PKI (only when corpus/pki/ is absent)
@@ -51,57 +48,11 @@ trap 'rm -rf "$TMP"' EXIT
 #   selfsigned.pem      RSA 2048, self-signed, CA:FALSE, EKU codeSigning     2025-01-01 .. 2035-12-31
 #   intermediate.crl.pem  CRL by intermediate, thisUpdate 2025-06-02, nextUpdate 2035-12-31
 
-write_ca_conf() {
-  cat > "$TMP/ca.cnf" <<'EOF'
-# Minimal `openssl ca` configuration for the bingate TEST PKI. CADIR selects the CA state dir.
-[ ca ]
-default_ca = CA_default
-
-[ CA_default ]
-dir              = $ENV::CADIR
-database         = $dir/index.txt
-new_certs_dir    = $dir/newcerts
-serial           = $dir/serial
-crlnumber        = $dir/crlnumber
-default_md       = sha256
-policy           = policy_any
-unique_subject   = no
-copy_extensions  = none
-email_in_dn      = no
-name_opt         = ca_default
-cert_opt         = ca_default
-crl_extensions   = crl_ext
-
-[ policy_any ]
-commonName             = supplied
-organizationName       = optional
-organizationalUnitName = optional
-countryName            = optional
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-[ req_dn ]
-CN = placeholder
-
-[ ext_root ]
-basicConstraints       = critical, CA:TRUE
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-
-[ ext_intermediate ]
-basicConstraints       = critical, CA:TRUE, pathlen:0
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ ext_codesign ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = codeSigning
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
+gen_pki() {
+  echo "sign.sh: generating a new TEST PKI in corpus/$PKI/" >&2
+  mkdir -p "$PKI"
+  # ext_root, ext_intermediate, ext_codesign and ext_tsa come from lib.sh.
+  write_ca_conf <<'SECTIONS'
 [ ext_lifetime ]
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
@@ -115,114 +66,29 @@ basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
 extendedKeyUsage       = codeSigning
 subjectKeyIdentifier   = hash
-
-[ ext_tsa ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature
-extendedKeyUsage       = critical, timeStamping
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-[ crl_ext ]
-authorityKeyIdentifier = keyid:always
-EOF
-}
-
-new_ca_dir() { # name first-serial
-  mkdir -p "$TMP/$1/newcerts"
-  : > "$TMP/$1/index.txt"
-  echo "$2" > "$TMP/$1/serial"
-  echo 01 > "$TMP/$1/crlnumber"
-}
-
-rsa_key() { openssl genpkey -quiet -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" -out "$PKI/$1.key"; }
-ec_key()  { openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-              -pkeyopt ec_param_enc:named_curve -out "$PKI/$1.key"; }
-csr()     { CADIR="$TMP" openssl req -config "$TMP/ca.cnf" -new -key "$PKI/$1.key" -subj "$2" -out "$TMP/$1.csr"; }
-
-# issue NAME CA(root|intermediate) EXT START END
-issue() {
-  CADIR="$TMP/$2" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN \
-    -cert "$PKI/$2.pem" -keyfile "$PKI/$2.key" -extensions "$3" \
-    -startdate "$4" -enddate "$5" -in "$TMP/$1.csr" -out "$PKI/$1.pem" 2>"$TMP/ca.log" \
-    || { cat "$TMP/ca.log" >&2; exit 1; }
-}
-# selfsign NAME CADIR EXT START END
-selfsign() {
-  CADIR="$TMP/$2" openssl ca -config "$TMP/ca.cnf" -batch -notext -preserveDN -selfsign \
-    -keyfile "$PKI/$1.key" -extensions "$3" \
-    -startdate "$4" -enddate "$5" -in "$TMP/$1.csr" -out "$PKI/$1.pem" 2>"$TMP/ca.log" \
-    || { cat "$TMP/ca.log" >&2; exit 1; }
-}
-
-gen_pki() {
-  echo "sign.sh: generating a new TEST PKI in corpus/$PKI/" >&2
-  mkdir -p "$PKI"
-  write_ca_conf
+SECTIONS
   new_ca_dir root 1000
   new_ca_dir intermediate 2000
-  new_ca_dir self 3000
-  local O="/O=Bingate Test PKI (NOT TRUSTED)"
+  new_ca_dir selfsigned 3000
 
-  rsa_key root 3072
-  csr root "/CN=Bingate Test root CA$O"
-  selfsign root root ext_root 20200101000000Z 20451231235959Z
+  #        NAME          KEY   ISSUER       EXT              START           END             CN
+  new_cert root          3072  self         ext_root         20200101000000Z 20451231235959Z "Bingate Test root CA"
+  new_cert intermediate  3072  root         ext_intermediate 20200101000000Z 20401231235959Z "Bingate Test code signing CA"
+  new_cert tsa           2048  root         ext_tsa          20200101000000Z 20401231235959Z "Bingate Test TSA"
+  new_cert leaf-rsa      2048  intermediate ext_codesign     20250101000000Z 20351231235959Z "Bingate Test signer RSA"
+  new_cert leaf-ecdsa    P-256 intermediate ext_codesign     20250101000000Z 20351231235959Z "Bingate Test signer ECDSA P-256"
+  new_cert leaf-expired  2048  intermediate ext_codesign     20210101000000Z 20211231235959Z "Bingate Test signer expired 2021"
+  new_cert leaf-lifetime 2048  intermediate ext_lifetime     20210101000000Z 20211231235959Z "Bingate Test signer lifetime-signing 2021"
+  new_cert leaf-weak1024 1024  intermediate ext_codesign     20250101000000Z 20351231235959Z "Bingate Test signer RSA-1024"
+  new_cert leaf-revoked  2048  intermediate ext_codesign     20240101000000Z 20351231235959Z "Bingate Test signer revoked 2025-06-01"
+  new_cert selfsigned    2048  self         ext_selfsigned   20250101000000Z 20351231235959Z "Bingate Test self-signed signer"
 
-  rsa_key intermediate 3072
-  csr intermediate "/CN=Bingate Test code signing CA$O"
-  issue intermediate root ext_intermediate 20200101000000Z 20401231235959Z
-
-  rsa_key tsa 2048
-  csr tsa "/CN=Bingate Test TSA$O"
-  issue tsa root ext_tsa 20200101000000Z 20401231235959Z
-
-  rsa_key leaf-rsa 2048
-  csr leaf-rsa "/CN=Bingate Test signer RSA$O"
-  issue leaf-rsa intermediate ext_codesign 20250101000000Z 20351231235959Z
-
-  ec_key leaf-ecdsa
-  csr leaf-ecdsa "/CN=Bingate Test signer ECDSA P-256$O"
-  issue leaf-ecdsa intermediate ext_codesign 20250101000000Z 20351231235959Z
-
-  rsa_key leaf-expired 2048
-  csr leaf-expired "/CN=Bingate Test signer expired 2021$O"
-  issue leaf-expired intermediate ext_codesign 20210101000000Z 20211231235959Z
-
-  rsa_key leaf-lifetime 2048
-  csr leaf-lifetime "/CN=Bingate Test signer lifetime-signing 2021$O"
-  issue leaf-lifetime intermediate ext_lifetime 20210101000000Z 20211231235959Z
-
-  rsa_key leaf-weak1024 1024
-  csr leaf-weak1024 "/CN=Bingate Test signer RSA-1024$O"
-  issue leaf-weak1024 intermediate ext_codesign 20250101000000Z 20351231235959Z
-
-  rsa_key leaf-revoked 2048
-  csr leaf-revoked "/CN=Bingate Test signer revoked 2025-06-01$O"
-  issue leaf-revoked intermediate ext_codesign 20240101000000Z 20351231235959Z
-
-  rsa_key selfsigned 2048
-  csr selfsigned "/CN=Bingate Test self-signed signer$O"
-  selfsign selfsigned self ext_selfsigned 20250101000000Z 20351231235959Z
-
-  # Revoke leaf-revoked with a chosen date: `openssl ca -revoke` would stamp "now", so edit the
-  # database line (V -> R, revocation field "YYMMDDHHMMSSZ,reason") and generate the CRL.
-  local serial
-  serial=$(openssl x509 -in "$PKI/leaf-revoked.pem" -noout -serial | cut -d= -f2)
-  awk -F'\t' -v OFS='\t' -v s="$serial" \
-    '$4==s { $1="R"; $3="250601000000Z,cessationOfOperation" } { print }' \
-    "$TMP/intermediate/index.txt" > "$TMP/index.new"
-  mv "$TMP/index.new" "$TMP/intermediate/index.txt"
-  CADIR="$TMP/intermediate" openssl ca -config "$TMP/ca.cnf" -batch -gencrl \
-    -cert "$PKI/intermediate.pem" -keyfile "$PKI/intermediate.key" \
-    -crl_lastupdate 20250602000000Z -crl_nextupdate 20351231235959Z \
-    -out "$PKI/intermediate.crl.pem" 2>"$TMP/ca.log" || { cat "$TMP/ca.log" >&2; exit 1; }
+  revoke_and_crl intermediate leaf-revoked 250601000000Z cessationOfOperation 20250602000000Z 20351231235959Z
 
   # Chains as handed to osslsigncode: signer + intermediate (root is the trust anchor and is
   # not embedded); the TSA chain carries the TSA certificate and the root.
-  for l in leaf-rsa leaf-ecdsa leaf-expired leaf-lifetime leaf-weak1024 leaf-revoked; do
-    cat "$PKI/$l.pem" "$PKI/intermediate.pem" > "$PKI/$l-chain.pem"
-  done
-  cat "$PKI/tsa.pem" "$PKI/root.pem" > "$PKI/tsa-chain.pem"
+  chain intermediate leaf-rsa leaf-ecdsa leaf-expired leaf-lifetime leaf-weak1024 leaf-revoked
+  chain root tsa
   chmod 0644 "$PKI"/*.key
 }
 
@@ -272,24 +138,19 @@ EOF2
     echo '```'
     local f
     for f in root intermediate tsa leaf-rsa leaf-ecdsa leaf-expired leaf-lifetime leaf-weak1024 leaf-revoked selfsigned; do
-      echo "$f.pem"
-      openssl x509 -in "$PKI/$f.pem" -noout -serial -subject -issuer -startdate -enddate -fingerprint -sha256 \
-        -nameopt RFC2253 | sed 's/^/  /'
+      cert_summary "$PKI/$f.pem" -serial -subject -issuer -startdate -enddate
     done
-    echo "intermediate.crl.pem"
-    openssl crl -in "$PKI/intermediate.crl.pem" -noout -lastupdate -nextupdate -fingerprint -sha256 | sed 's/^/  /'
+    crl_summary "$PKI/intermediate.crl.pem"
     echo '```'
   } > "$PKI/README.md"
 }
 
-if [ ! -d "$PKI" ]; then gen_pki; fi
-[ -f "$PKI/README.md" ] || write_pki_readme
+pki_once "$PKI" gen_pki write_pki_readme
 
 ###############################################################################
 # Signed fixtures (always rebuilt)
 ###############################################################################
-mkdir -p "$OUT"
-find "$OUT" -maxdepth 1 -type f ! -name expected.json ! -name README.md -delete
+fresh_out "$OUT"
 
 # Times (UTC). Signing time (-time, the signingTime signed attribute, which Windows does not
 # trust) is the timestamp time when there is a timestamp, else SIGN_AT (default 2026-01-15).
@@ -298,22 +159,16 @@ T_2023=1685577600      # 2023-06-01T00:00:00Z  after leaf-expired's notAfter (20
 T_2025=1740787200      # 2025-03-01T00:00:00Z  before leaf-revoked's revocation (2025-06-01)
 T_2026=1768435200      # 2026-01-15T00:00:00Z  inside the current leaves' validity, after the revocation
 
-DESC=(-n "bingate test" -i "https://example.invalid/")
-
 # sign OUTPATH BASE LEAF HASH TS_TIME|- [extra osslsigncode args...]  (TS_TIME - = no timestamp)
 #   LEAF is a pki/ basename: LEAF-chain.pem (signer + intermediate) when present, else LEAF.pem.
 sign() {
   local out=$1 base=$2 leaf=$3 hash=$4 ts=$5; shift 5
-  local certs="$PKI/$leaf-chain.pem"
-  [ -f "$certs" ] || certs="$PKI/$leaf.pem"
-  local tsargs=() t=${SIGN_AT:-$T_2026}
+  local t=${SIGN_AT:-$T_2026}
   if [ "$ts" != - ]; then
-    tsargs=(-TSA-certs "$PKI/tsa-chain.pem" -TSA-key "$PKI/tsa.key" -TSA-time "$ts")
+    set -- -TSA-certs "$PKI/tsa-chain.pem" -TSA-key "$PKI/tsa.key" -TSA-time "$ts" "$@"
     t=$ts
   fi
-  osslsigncode sign -certs "$certs" -key "$PKI/$leaf.key" -h "$hash" "${DESC[@]}" -time "$t" \
-    "${tsargs[@]}" "$@" -in "$base" -out "$out" > "$TMP/sign.log" 2>&1 \
-    || { cat "$TMP/sign.log" >&2; exit 1; }
+  ossl_sign "$out" "$base" "$PKI/$leaf" "$hash" "$t" "$@"
 }
 
 X64=pe/x64-default.exe
