@@ -1,14 +1,12 @@
 //! Authenticode layers so far: the certificate table, the image hash and the signed digest,
 //! checked against osslsigncode's own computation on real signed files.
 
+mod interop;
+use interop::require_interop;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn require_interop() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
-}
 
 fn public_signed() -> Vec<PathBuf> {
     let mut v = Vec::new();

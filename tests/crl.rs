@@ -2,6 +2,8 @@
 //! issued by the intermediate, revoking `leaf-revoked.pem` on 2025-06-01) against the test
 //! certificates and the revoked-* signed fixtures.
 
+mod interop;
+use interop::require_interop;
 use std::path::Path;
 use std::process::Command;
 
@@ -57,10 +59,6 @@ fn corrupted_der() -> Vec<u8> {
 
 fn revocations(crls: Vec<Crl>) -> Revocations {
     Revocations::new(crls)
-}
-
-fn require_interop() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
 }
 
 fn signer(rel: &str) -> Certificate {

@@ -4,6 +4,7 @@
 //! sets. `bingate verify` must give each fixture the status and reason codes recorded in
 //! corpus/integrity/expected.json; osslsigncode's recorded pass/fail is re-checked too.
 
+mod interop;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,10 +32,6 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
         .iter()
         .map(|s| s.as_str().unwrap().to_owned())
         .collect()
-}
-
-fn require_interop() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
 }
 
 /// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ` (osslsigncode's `-time`).
@@ -143,15 +140,7 @@ fn every_integrity_fixture_gets_its_expected_verdict() {
 /// the recorded trust, CRL and time and compare its pass/fail with the expected status.
 #[test]
 fn osslsigncode_verdicts_are_as_recorded() {
-    if Command::new("osslsigncode")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            !require_interop(),
-            "BINGATE_REQUIRE_INTEROP=1 but osslsigncode is not installed"
-        );
+    if !interop::osslsigncode_present() {
         return;
     }
     let corpus = corpus();

@@ -1,6 +1,8 @@
 //! Authenticode page hashes: the signed table against the file, checked against osslsigncode's
 //! own computation on `corpus/signed/pagehash.exe` (`osslsigncode sign -ph`, SHA-256).
 
+mod interop;
+use interop::require_interop;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,10 +14,6 @@ use bingate::authenticode::pagehash::{
 use bingate::pe::{SigningLayout, signing_layout};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn require_interop() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
-}
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(ROOT).join("corpus/signed").join(name)

@@ -7,6 +7,8 @@
 //!
 //! Skipped when the public corpus is absent, unless BINGATE_REQUIRE_INTEROP=1 (CI).
 
+mod interop;
+use interop::require_interop;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,10 +17,6 @@ use serde_json::Value;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TIME: &str = "2026-12-01T00:00:00Z";
 
-fn require() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
-}
-
 /// The public DLLs of `dirs` (relative to corpus/public), or None when the corpus is absent.
 fn files(dirs: &[&str]) -> Option<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -26,7 +24,7 @@ fn files(dirs: &[&str]) -> Option<Vec<PathBuf>> {
         let dir = Path::new(ROOT).join("corpus/public").join(d);
         let Ok(rd) = std::fs::read_dir(&dir) else {
             assert!(
-                !require(),
+                !require_interop(),
                 "{} absent: run corpus/fetch-public.sh",
                 dir.display()
             );
@@ -109,8 +107,7 @@ fn osslsigncode_agrees_on_the_vendored_runtimes() {
     let Some(files) = files(&["pyqt5-qt5", "dotnetcore2"]) else {
         return;
     };
-    if Command::new("osslsigncode").arg("-v").output().is_err() {
-        assert!(!require(), "osslsigncode not installed");
+    if !interop::osslsigncode_present() {
         return;
     }
     let trust = Path::new(ROOT).join("policies/trust");

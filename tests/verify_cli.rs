@@ -1,6 +1,8 @@
 //! `bingate verify` and `bingate trust list` end to end, and agreement with osslsigncode on the
 //! signed fixtures where osslsigncode is right (corpus/signed/expected.json says where it is not).
 
+mod interop;
+use interop::require_interop;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -15,10 +17,6 @@ fn bingate(args: &[&str]) -> Output {
         .current_dir(ROOT)
         .output()
         .unwrap()
-}
-
-fn require_interop() -> bool {
-    std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1")
 }
 
 #[test]
@@ -206,15 +204,7 @@ fn trust_list_and_usage_errors() {
 /// pass/fail verdict on the same fixture, trust and CRL, verified now.
 #[test]
 fn agrees_with_osslsigncode_where_osslsigncode_is_right() {
-    if Command::new("osslsigncode")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            !require_interop(),
-            "BINGATE_REQUIRE_INTEROP=1 but osslsigncode is not installed"
-        );
+    if !interop::osslsigncode_present() {
         return;
     }
     let corpus = Path::new(ROOT).join("corpus");
