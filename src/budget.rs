@@ -84,6 +84,15 @@ pub const MAX_SET_ELEMENTS: u32 = 64;
 /// (up to a 16384-bit RSA one), so the rest are counted and reported, not verified.
 pub const MAX_TIMESTAMPS_PER_SIGNATURE: usize = 4;
 
+/// Largest policy or waiver file read (`--policy`, `--waivers`, `extends`). The shipped policies
+/// are under 40 KB; 50,000 rules fit in about 16 MiB. `/dev/zero` given as a policy is refused
+/// before any byte is read (not a regular file).
+pub const MAX_POLICY_FILE_SIZE: u64 = 16 << 20;
+
+/// Largest key, certificate, chain, CRL or passphrase file read. Real ones are kilobytes; a CRL of
+/// a big CA a few megabytes.
+pub const MAX_SMALL_INPUT_SIZE: u64 = 64 << 20;
+
 /// Largest RSA modulus read from a certificate, in bits. Windows and OpenSSL accept 16384-bit
 /// keys (some CAs and release keys use 8192; 16384 is the largest OpenSSL generates by default
 /// limits), and the `rsa` crate's own decoder stops at 4096. Verifying costs O(bits²) per

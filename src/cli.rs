@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use globset::{Glob, GlobSetBuilder};
 
 use crate::budget::DEFAULT_MAX_FILE_SIZE;
 use crate::config::{CheckConfig, OutputFormat};
@@ -268,12 +267,14 @@ impl TrustArgs {
         };
         let mut revocations = crate::pki::crl::Revocations::default();
         for f in &self.crl {
-            let bytes = fs::read(f).map_err(|e| format!("--crl {}: {e}", f.display()))?;
+            let bytes = crate::input::read_limited(f, crate::budget::MAX_SMALL_INPUT_SIZE)
+                .map_err(|e| format!("--crl {}: {e}", f.display()))?;
             revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
         }
         let mut module_certs = Vec::new();
         for f in &self.cert {
-            let bytes = fs::read(f).map_err(|e| format!("--cert {}: {e}", f.display()))?;
+            let bytes = crate::input::read_limited(f, crate::budget::MAX_SMALL_INPUT_SIZE)
+                .map_err(|e| format!("--cert {}: {e}", f.display()))?;
             module_certs.extend(
                 crate::sign::key::load_certificates(&bytes, &f.display().to_string())
                     .map_err(|e| format!("--cert: {e}"))?,
@@ -400,11 +401,8 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// Resolves the arguments; an error here is a usage or policy-file error (exit 2).
     pub fn resolve(self) -> Result<CheckConfig, String> {
-        let mut globs = GlobSetBuilder::new();
-        for g in &self.exclude {
-            globs.add(Glob::new(g).map_err(|e| format!("--exclude {g:?}: {e}"))?);
-        }
-        let excludes = globs.build().map_err(|e| format!("--exclude: {e}"))?;
+        let excludes = crate::glob::compile_all(self.exclude.iter().map(String::as_str))
+            .map_err(|e| format!("--exclude: {e}"))?;
         let jobs = match self.jobs {
             Some(0) => return Err("--jobs must be at least 1".into()),
             Some(n) => n,

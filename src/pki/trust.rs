@@ -1088,7 +1088,7 @@ fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 /// Reads at most [`MAX_TRUST_FILE_SIZE`] bytes; a larger file is an error naming it.
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     let name = path.display();
-    let f = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let f = crate::input::open_regular(path).map_err(|e| format!("{name}: {e}"))?;
     let mut data = Vec::new();
     f.take(MAX_TRUST_FILE_SIZE.saturating_add(1))
         .read_to_end(&mut data)

@@ -1,6 +1,6 @@
 //! Judging one file's facts against a policy: a finding per rule, waivers applied.
 
-use globset::{Glob, GlobMatcher};
+use globset::GlobSet;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ impl PolicySummary {
 pub struct Evaluator<'p> {
     policy: &'p Policy,
     today: Date,
-    matchers: Vec<Option<GlobMatcher>>,
+    matchers: Vec<Option<GlobSet>>,
     used: Vec<bool>,
     expired_hit: Vec<bool>,
     summary: PolicySummary,
@@ -91,7 +91,8 @@ impl<'p> Evaluator<'p> {
             .waivers
             .iter()
             .map(|w| match &w.target {
-                WaiverTarget::Path(p) => Glob::new(p).ok().map(|g| g.compile_matcher()),
+                // Checked when the policy was parsed (crate::glob never panics).
+                WaiverTarget::Path(p) => crate::glob::compile(p).ok(),
                 WaiverTarget::Sha256(_) => None,
             })
             .collect();

@@ -42,7 +42,7 @@ fn read(spec: &str, base: Option<&Path>) -> Result<(Origin, String), PolicyError
     };
     let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
     if looks_like_path || (as_path.is_file() && builtin::get(spec).is_none()) {
-        return std::fs::read_to_string(&as_path)
+        return crate::input::read_text_limited(&as_path, crate::budget::MAX_POLICY_FILE_SIZE)
             .map(|s| (Origin::File(as_path.clone()), s))
             .map_err(|e| plain(format!("cannot read policy {}: {e}", as_path.display())));
     }
@@ -138,7 +138,7 @@ pub fn load(spec: &str, waiver_files: &[PathBuf]) -> Result<Policy, PolicyErrors
     }
     let mut policy = policy.ok_or_else(|| plain("empty policy chain".into()))?;
     for file in waiver_files {
-        let text = std::fs::read_to_string(file)
+        let text = crate::input::read_text_limited(file, crate::budget::MAX_POLICY_FILE_SIZE)
             .map_err(|e| plain(format!("cannot read waivers {}: {e}", file.display())))?;
         let label = file.display().to_string();
         let waivers = parse_waivers(&text, &label).map_err(PolicyErrors)?;

@@ -438,9 +438,10 @@ impl<'s> Walker<'s> {
         }
         let path = Self::get(t, "path").and_then(|p| {
             let s = self.string(p, "`path` of a [[waiver]]")?;
-            if let Err(e) = globset::Glob::new(&s) {
-                self.sink
-                    .error(p.span.start, format!("invalid glob in `path`: {e}"), None);
+            // Compiled in full, as the evaluator will: a pattern globset parses but cannot
+            // compile is reported here, at its position.
+            if let Err(e) = crate::glob::compile(&s) {
+                self.sink.error(p.span.start, format!("`path`: {e}"), None);
                 return None;
             }
             Some(s)

@@ -51,7 +51,13 @@ pub fn sidecar(file: &Path) -> std::path::PathBuf {
 /// Reads the Mark of the Web beside `file`, if there is one.
 pub fn read(file: &Path) -> Option<MarkOfTheWeb> {
     let path = sidecar(file);
-    let f = std::fs::File::open(&path).ok()?;
+    // A FIFO or device named like a sidecar is never opened (it could block or never end);
+    // a missing sidecar is the common case and says nothing.
+    let f = match crate::input::open_regular(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(unreadable(path.display().to_string(), e.to_string())),
+    };
     let source = path.display().to_string();
     let mut bytes = Vec::new();
     if let Err(e) = f

@@ -69,7 +69,8 @@ pub fn check(
             Severity::ToolError,
         ))
     };
-    let mut file = match File::open(&c.path) {
+    // Never blocks on a FIFO swapped in since the walk: O_NONBLOCK, then fstat (src/input.rs).
+    let mut file = match crate::input::open_regular(&c.path) {
         Ok(f) => f,
         Err(e) => return io_error(&e),
     };

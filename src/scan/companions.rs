@@ -3,7 +3,6 @@
 //! enough of every sibling to find its security directory.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -73,7 +72,7 @@ impl Companions {
 
 /// Is the file a PE image whose security directory is empty?
 fn unsigned_pe(path: &Path) -> bool {
-    let Ok(f) = File::open(path) else {
+    let Ok(f) = crate::input::open_regular(path) else {
         return false;
     };
     let mut head = Vec::new();

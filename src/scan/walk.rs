@@ -40,6 +40,17 @@ pub fn walk(paths: &[PathBuf], excludes: &GlobSet, follow_symlinks: bool) -> Wal
                 continue;
             }
         };
+        if !meta.is_dir() && !meta.is_file() {
+            // A FIFO, socket or device named on the command line (directly or through a
+            // symlink) is never opened: reading a FIFO blocks, a device never ends.
+            out.errors.push((
+                root.display().to_string(),
+                crate::input::open_regular(root)
+                    .err()
+                    .map_or_else(|| "not a regular file".to_owned(), |e| e.to_string()),
+            ));
+            continue;
+        }
         if !meta.is_dir() {
             out.candidates.push(Candidate {
                 path: root.clone(),

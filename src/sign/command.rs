@@ -99,8 +99,28 @@ pub struct Resolved {
     pub dest: PathBuf,
 }
 
+/// Reads the file to sign (a regular file, at most DEFAULT_MAX_FILE_SIZE) and its metadata from
+/// the same descriptor.
+fn read_input(path: &Path) -> std::io::Result<(Vec<u8>, fs::Metadata)> {
+    use std::io::Read as _;
+    let file = crate::input::open_regular(path)?;
+    let meta = file.metadata()?;
+    let max = crate::budget::DEFAULT_MAX_FILE_SIZE;
+    if meta.len() > max {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, larger than the {max}-byte limit",
+            meta.len()
+        )));
+    }
+    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max).read_to_end(&mut data)?;
+    Ok((data, meta))
+}
+
+/// Reads a key, certificate or passphrase file (regular files only, bounded).
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))
+    crate::input::read_limited(path, crate::budget::MAX_SMALL_INPUT_SIZE)
+        .map_err(|e| format!("{what} {}: {e}", path.display()))
 }
 
 impl SignElfArgs {
@@ -173,8 +193,9 @@ fn now() -> u64 {
 /// Signs the input and writes the destination; a one-line summary goes to `out`.
 pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     let input_name = r.input.display().to_string();
-    let data = read(&r.input, "input")?;
-    let meta = fs::metadata(&r.input).map_err(|e| format!("{input_name}: {e}"))?;
+    // The input is read once, into memory: the signed file is written from these bytes, so a
+    // concurrent rewrite of the input cannot end up in the output (docs/elf-signature.md).
+    let (data, meta) = read_input(&r.input).map_err(|e| format!("{input_name}: {e}"))?;
     let url = r.timestamp_url.clone();
     let timeout = r.timestamp_timeout;
     let digest = r.digest;
@@ -201,9 +222,9 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         replace: r.replace,
         signed_at: now(),
     };
-    // Copy the input next to the destination while it is hashed and signed.
+    // Write the input's bytes next to the destination while they are hashed and signed.
     let (pending, signed) = rayon::join(
-        || super::output::begin(&r.dest, &r.input, data.len() as u64),
+        || super::output::begin(&r.dest, &data),
         || match r.format {
             ElfFormatArg::Section => elfsig::section::sign(&data, &opts),
             ElfFormatArg::Module => elfsig::module::sign(&data, &opts),
@@ -213,7 +234,10 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     let pending = pending.map_err(|e| format!("{}: {e}", r.dest.display()))?;
     let added = signed.len().saturating_sub(signed.keep);
     pending
-        .finish(&signed, Some(meta.permissions()))
+        .finish(
+            &signed,
+            Some(super::output::without_privileges(meta.permissions())),
+        )
         .map_err(|e| format!("{}: {e}", r.dest.display()))?;
     let what = match r.format {
         ElfFormatArg::Section => elfsig::SECTION_NAME,

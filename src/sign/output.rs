@@ -26,12 +26,11 @@ fn check_dest(dest: &Path) -> io::Result<()> {
     }
 }
 
-/// Starts the output: a temporary file next to `dest` holding a copy of the file at `input`
-/// (copied by the kernel: `copy_file_range` on Linux, a reflink where the filesystem has them).
-/// Copying runs while the caller hashes and signs what it read (the signed file keeps a prefix of
-/// the input); `expected_len` is the length that was read, and a copy of another length (the
-/// file changed meanwhile) is an error.
-pub fn begin(dest: &Path, input: &Path, expected_len: u64) -> io::Result<Pending> {
+/// Starts the output: a temporary file next to `dest` holding `data`, the bytes of the input that
+/// are being hashed and signed (written while the caller signs; the signed file keeps a prefix of
+/// them). Writing from memory, not copying the input file again, means the output is exactly
+/// what was signed even if the input changes meanwhile.
+pub fn begin(dest: &Path, data: &[u8]) -> io::Result<Pending> {
     check_dest(dest)?;
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -41,17 +40,26 @@ pub fn begin(dest: &Path, input: &Path, expected_len: u64) -> io::Result<Pending
         .prefix(".bingate-sign-")
         .tempfile_in(&dir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
-    let copied = io::copy(&mut fs::File::open(input)?, tmp.as_file_mut())?;
-    if copied != expected_len {
-        return Err(io::Error::other(format!(
-            "{} changed while it was being signed ({expected_len} bytes read, {copied} copied)",
-            input.display()
-        )));
-    }
+    tmp.as_file_mut().write_all(data)?;
     Ok(Pending {
         tmp,
         dest: dest.to_path_buf(),
     })
+}
+
+/// The input's permissions without setuid and setgid: signing must never create a privileged
+/// file (a root signing a user's setuid file would otherwise hand out a root-owned setuid copy).
+/// Every other bit is kept.
+pub fn without_privileges(p: fs::Permissions) -> fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::Permissions::from_mode(p.mode() & !0o6000)
+    }
+    #[cfg(not(unix))]
+    {
+        p
+    }
 }
 
 impl Pending {

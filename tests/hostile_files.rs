@@ -1,0 +1,252 @@
+//! Files that must never be opened or that must not grant anything (issue 13): FIFOs, devices and
+//! symlinks to them named on the command line, as a `:Zone.Identifier` sidecar, as `--policy`,
+//! `--waivers` or `extends`; signing a setuid file. Every bingate run here has a time limit: a
+//! run that blocks on a FIFO is killed and fails the test instead of hanging the suite.
+#![cfg(unix)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// Far more than any of these runs needs (they take milliseconds); a blocked open never returns.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(ROOT).join("corpus").join(rel)
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(ok.success(), "mkfifo {}", path.display());
+}
+
+/// Runs bingate with `args`, killing it after LIMIT (a hang is a failure, reported as such).
+fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bingate"));
+    for a in args {
+        c.arg(a);
+    }
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "bingate {:?} still running after {LIMIT:?} (blocked on a FIFO?); stderr: {}",
+                args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_named_fifo_or_a_symlink_to_one_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("named.fifo");
+    mkfifo(&fifo);
+    let link = dir.path().join("link.exe");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    for cmd in ["check", "verify", "risk"] {
+        for p in [&fifo, &link] {
+            let o = bingate(&[&cmd, p]);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{cmd} {}: {}",
+                p.display(),
+                text(&o)
+            );
+            assert!(text(&o).contains("a FIFO"), "{cmd}: {}", text(&o));
+        }
+    }
+    // A FIFO met while walking a directory is skipped, as before, and the rest is examined.
+    std::fs::copy(corpus("pe/x64-default.exe"), dir.path().join("a.exe")).unwrap();
+    let o = bingate(&[&"check", &"--no-policy", &dir.path()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn a_fifo_as_zone_identifier_sidecar_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("app.exe");
+    std::fs::copy(corpus("risk/app.exe"), &exe).unwrap();
+    mkfifo(&dir.path().join("app.exe:Zone.Identifier"));
+    let o = bingate(&[&"risk", &"--format", &"json", &exe]);
+    let t = text(&o);
+    assert!(t.contains("a FIFO"), "{t}");
+    // check reads the sidecar too (directory scans and named files alike).
+    let o = bingate(&[&"check", &"--no-policy", &"--format", &"json", &dir.path()]);
+    assert!(o.status.code().is_some(), "{}", text(&o));
+}
+
+#[test]
+fn policy_waiver_and_extends_files_must_be_regular_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("p.toml");
+    mkfifo(&fifo);
+    let exe = corpus("pe/x64-default.exe");
+    for args in [
+        vec!["check", "--policy"],
+        vec!["check", "--waivers"],
+        vec!["policy", "validate"],
+    ] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = args.iter().map(|s| s as _).collect();
+        a.push(&fifo);
+        if args[0] == "check" {
+            a.push(&exe);
+        }
+        let o = bingate(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("a FIFO"), "{args:?}: {}", text(&o));
+    }
+    // /dev/zero as a policy fails at once (a device, never read).
+    let o = bingate(&[&"check", &"--policy", &"/dev/zero", &exe]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("a device"), "{}", text(&o));
+    // extends naming a FIFO.
+    let child = dir.path().join("child.toml");
+    std::fs::write(&child, "extends = \"./p.toml\"\n").unwrap();
+    let o = bingate(&[&"policy", &"validate", &child]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("a FIFO"), "{}", text(&o));
+}
+
+#[test]
+fn signing_clears_setuid_and_setgid_and_keeps_the_other_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tool");
+    std::fs::copy(corpus("elf/pie-default"), &input).unwrap();
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o6751)).unwrap();
+    let out = dir.path().join("tool.signed");
+    let pki = corpus("pki");
+    let o = bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &pki.join("leaf-rsa.key"),
+        &"--cert",
+        &pki.join("leaf-rsa.pem"),
+        &"--output",
+        &out,
+        &input,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o751, "{mode:o}");
+    // No temporary file is left beside the output.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".bingate-sign-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn signing_refuses_a_fifo_input_and_a_fifo_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in");
+    mkfifo(&fifo);
+    let pki = corpus("pki");
+    let key = pki.join("leaf-rsa.key");
+    let cert = pki.join("leaf-rsa.pem");
+    let out = dir.path().join("out");
+    let o = bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &key,
+        &"--cert",
+        &cert,
+        &"--output",
+        &out,
+        &fifo,
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("a FIFO"), "{}", text(&o));
+    // --output pointing (through a symlink) at a FIFO: refused, the FIFO is still there.
+    let link = dir.path().join("out-link");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let o = bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &key,
+        &"--cert",
+        &cert,
+        &"--output",
+        &link,
+        &corpus("elf/pie-default"),
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // A FIFO given as the key.
+    let o = bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &fifo,
+        &"--cert",
+        &cert,
+        &"--output",
+        &out,
+        &corpus("elf/pie-default"),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("a FIFO"), "{}", text(&o));
+}
+
+/// A waiver glob globset parses but cannot compile (1,000 nested alternates): `policy validate`
+/// reports it at its position and `check` refuses the policy, neither panics.
+#[test]
+fn a_policy_glob_that_cannot_compile_is_an_error_with_a_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    let glob = format!("{}b{}", "{a,".repeat(1000), "}".repeat(1000));
+    std::fs::write(
+        &policy,
+        format!(
+            "name = \"t\"\ndescription = \"t\"\nextends = \"default\"\n[[waiver]]\n\
+             rule = \"pe-nx-compat\"\npath = \"{glob}\"\nreason = \"x\"\n"
+        ),
+    )
+    .unwrap();
+    let o = bingate(&[&"policy", &"validate", &policy]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("p.toml:6:9: error: `path`: invalid glob"),
+        "{}",
+        text(&o)
+    );
+    let o = bingate(&[&"check", &"--policy", &policy, &corpus("pe/x64.dll")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = bingate(&[&"check", &"--exclude", &glob, &corpus("pe/x64.dll")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--exclude: invalid glob"), "{}", text(&o));
+}
