@@ -642,9 +642,34 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             .as_ref()
             .is_some_and(|c| c.at_or_above(level) > 0)
     });
+    // `bingate risk` cannot estimate a file it cannot parse: that is a failure, as the
+    // parse-error rule makes it one for `check`.
+    let unestimated = config.risk_fail_at.is_some() && outcome.summary.errors > 0;
+    // A gate that judged nothing must not pass silently: no binary in the paths given, or a
+    // policy none of whose rules applied to any file (exit 1, documented in the README).
+    let examined = outcome.summary.pe.saturating_add(outcome.summary.elf);
+    let mut judged_nothing = false;
+    if outcome.tool_errors == 0 && examined == 0 {
+        writeln!(
+            io::stderr(),
+            "bingate: no PE or ELF file was found in the paths given: nothing was judged"
+        )?;
+        judged_nothing = true;
+    } else if let (Some(p), Some(policy)) = (outcome.policy(), &config.policy) {
+        if p.applied == 0 && examined > 0 {
+            writeln!(
+                io::stderr(),
+                "bingate: no rule of policy `{}` applied to any of the {examined} files examined \
+                 (for example a Windows policy on ELF files): nothing was judged",
+                policy.name
+            )?;
+            judged_nothing = true;
+        }
+    }
     Ok(if outcome.tool_errors > 0 {
         EXIT_ERROR
-    } else if (config.verify_mode && !all_valid) || failed || risky {
+    } else if (config.verify_mode && !all_valid) || failed || risky || unestimated || judged_nothing
+    {
         EXIT_POLICY_FAILED
     } else {
         EXIT_OK

@@ -250,3 +250,63 @@ fn a_policy_glob_that_cannot_compile_is_an_error_with_a_position() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--exclude: invalid glob"), "{}", text(&o));
 }
+
+/// The default policy denies a signature that does not verify: a PE whose gap bytes changed after
+/// signing, and one whose certificate table was cut off. Unsigned stays a warn.
+#[test]
+fn the_default_gate_denies_a_tampered_signed_file() {
+    for rel in [
+        "integrity/gap-after-headers-tampered.exe",
+        "signed/tampered-section.exe",
+        "signed/truncated-table.exe",
+    ] {
+        let o = bingate(&[&"check", &corpus(rel)]);
+        assert_eq!(o.status.code(), Some(1), "{rel}: {}", text(&o));
+        assert!(
+            text(&o).contains("deny   pe-signature-valid"),
+            "{rel}: {}",
+            text(&o)
+        );
+    }
+    let o = bingate(&[&"check", &corpus("signed/unsigned.exe")]);
+    assert!(text(&o).contains("warn   pe-signed"), "{}", text(&o));
+    assert!(
+        !text(&o).contains("deny   pe-signature-valid"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A gate that judged nothing fails (exit 1) and says why on stderr; `risk` on a file it cannot
+/// parse fails too.
+#[test]
+fn a_run_that_judged_nothing_fails_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"no binaries here").unwrap();
+    let o = bingate(&[&"check", &dir.path()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no PE or ELF file was found"),
+        "{}",
+        text(&o)
+    );
+    // A Windows-only policy on ELF files: no rule applies.
+    let o = bingate(&[
+        &"check",
+        &"--policy",
+        &"cis-windows-11",
+        &corpus("elf/pie-default"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no rule of policy `cis-windows-11` applied"),
+        "{}",
+        text(&o)
+    );
+    // risk on a truncated PE: no estimate, exit 1.
+    let bad = dir.path().join("bad.exe");
+    let data = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
+    std::fs::write(&bad, &data[..0x90]).unwrap();
+    let o = bingate(&[&"risk", &bad]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}

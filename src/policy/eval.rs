@@ -61,6 +61,10 @@ pub struct PolicySummary {
     pub files_failing: u64,
     pub expired_waivers: Vec<WaiverNote>,
     pub unused_waivers: Vec<WaiverNote>,
+    /// Findings that applied (pass, fail or waived; not `not-applicable`), over all files: zero
+    /// means the policy judged nothing (a Windows policy on ELF files), which the CLI reports.
+    #[serde(skip)]
+    pub applied: u64,
 }
 
 impl PolicySummary {
@@ -173,6 +177,11 @@ impl<'p> Evaluator<'p> {
         if out.iter().any(|f| f.status == Status::Fail) {
             self.summary.files_failing = self.summary.files_failing.saturating_add(1);
         }
+        let applied = out
+            .iter()
+            .filter(|f| f.status != Status::NotApplicable)
+            .count() as u64;
+        self.summary.applied = self.summary.applied.saturating_add(applied);
         out
     }
 
@@ -504,7 +513,7 @@ fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
             Sig::Unsigned => (
                 Status::NotApplicable,
                 if check == NamedCheck::ElfSignatureValid {
-                    "unsigned (see elf-signed)"
+                    "unsigned: no ELF signature to verify (elf-signed requires one)"
                 } else {
                     "unsigned (see pe-signed)"
                 }
