@@ -355,7 +355,7 @@ pub struct CheckArgs {
     /// Output format (sarif: SARIF 2.1.0 for code scanning; needs a policy).
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
-    /// Write the report to FILE (atomically: a temporary file renamed into place).
+    /// Write the report to FILE (atomically: a temporary file renamed into place; `-` is stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Files examined in parallel (default: the number of CPUs).
@@ -556,6 +556,11 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
             let out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
             run_into(config, out)
         }
+        Some(path) if path.as_os_str() == "-" => {
+            let stdout = io::stdout();
+            let out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+            run_into(config, out)
+        }
         // A device or FIFO (`--output /dev/null`, `/dev/stdout`) is written in place: renaming a
         // temporary file over it would replace the device node itself.
         Some(path) if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
@@ -563,15 +568,31 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
             run_into(config, out)
         }
         Some(path) => {
+            let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            fs::create_dir_all(&dir)?;
-            let tmp = tempfile::NamedTempFile::new_in(&dir)?;
-            let out = io::BufWriter::new(tmp.reopen()?);
+            // A missing directory is the user's mistake to see, not one to paper over.
+            if !dir.is_dir() {
+                return Err(named(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the directory {} does not exist", dir.display()),
+                )));
+            }
+            // The report gets the mode any new file would (0666 less the umask), not the
+            // temporary file's 0600.
+            let mut b = tempfile::Builder::new();
+            b.prefix(".bingate-report-");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                b.permissions(fs::Permissions::from_mode(0o666));
+            }
+            let tmp = b.tempfile_in(&dir).map_err(named)?;
+            let out = io::BufWriter::new(tmp.reopen().map_err(named)?);
             let code = run_into(config, out)?;
-            tmp.persist(path).map_err(|e| e.error)?;
+            tmp.persist(path).map_err(|e| named(e.error))?;
             Ok(code)
         }
     }

@@ -310,3 +310,95 @@ fn a_run_that_judged_nothing_fails_and_says_so() {
     let o = bingate(&[&"risk", &bad]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+/// A file name with an ESC sequence, a carriage return and a right-to-left override is shown
+/// escaped by every human renderer, and exactly in JSON.
+#[test]
+fn names_from_files_are_escaped_in_human_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\u{1b}[2J\r\u{202e}exe.txt.exe";
+    let path = dir.path().join(name);
+    std::fs::copy(corpus("pe/x64-default.exe"), &path).unwrap();
+    for cmd in [&["check", "--no-policy"][..], &["verify"], &["risk"]] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = cmd.iter().map(|s| s as _).collect();
+        a.push(&path);
+        let o = bingate(&a);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{202e}'),
+            "{cmd:?}: {out:?}"
+        );
+        assert!(
+            out.contains("evil\\u{1b}[2J\\r\\u{202e}exe.txt.exe"),
+            "{cmd:?}: {out}"
+        );
+    }
+    let o = bingate(&[&"check", &"--no-policy", &"--format", &"json", &path]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        doc["files"][0]["path"].as_str().unwrap().ends_with(name),
+        "{}",
+        doc["files"][0]["path"]
+    );
+}
+
+/// `--follow-symlinks` on a tree with a loop (Debian's `/usr/bin/X11 -> .`) skips the loop with a
+/// note and examines the rest.
+#[test]
+fn a_symlink_loop_is_skipped_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(corpus("pe/x64-default.exe"), dir.path().join("a.exe")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("X11")).unwrap();
+    let o = bingate(&[
+        &"check",
+        &"--no-policy",
+        &"--follow-symlinks",
+        &"--format",
+        &"json",
+        &dir.path(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["summary"]["files"], 1, "{doc}");
+    let skipped = doc["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"] == "symlink-loop" && s["path"].as_str().unwrap().ends_with("X11")),
+        "{skipped:?}"
+    );
+}
+
+/// `--output`: `-` is stdout; a missing directory is an error naming the output path (nothing is
+/// created); the report gets the umask's mode, not the temporary file's 0600.
+#[test]
+fn output_dash_missing_directories_and_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let dll = corpus("pe/x64.dll");
+    let o = bingate(&[&"check", &"--no-policy", &"-o", &"-", &dll]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 files examined"));
+    let nested = dir.path().join("no/such/dir/report.json");
+    let o = bingate(&[&"check", &"--no-policy", &"-o", &nested, &dll]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("report.json: the directory"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.path().join("no").exists());
+    let report = dir.path().join("report.json");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && exec {} check --no-policy --format json -o {} {}",
+            env!("CARGO_BIN_EXE_bingate"),
+            report.display(),
+            dll.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "{mode:o}");
+}

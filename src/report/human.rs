@@ -5,6 +5,8 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
+
 use super::{FileReport, Renderer, Skipped, Summary};
 use crate::authenticode::verify::{SignatureVerdict, Status as SigStatus};
 use crate::elf::{ElfHardening, Pie, Relro};
@@ -208,7 +210,7 @@ impl<W: Write> HumanRenderer<W> {
         };
         write!(self.out, "    ")?;
         self.paint(&cell(label, tone), 7)?;
-        writeln!(self.out, "{}: {}", x.rule, x.message)?;
+        writeln!(self.out, "{}: {}", x.rule, esc(&x.message))?;
         if let Some(w) = &x.waiver {
             let until = w
                 .expires
@@ -218,13 +220,18 @@ impl<W: Write> HumanRenderer<W> {
             writeln!(
                 self.out,
                 "           waived{until}: {} ({})",
-                w.reason, w.origin
+                esc(&w.reason),
+                esc(&w.origin)
             )?;
         } else if let Some(fix) = &x.remediation {
-            writeln!(self.out, "           fix ({toolchain}): {fix}")?;
+            writeln!(self.out, "           fix ({toolchain}): {}", esc(fix))?;
         }
         if !x.controls.is_empty() {
-            writeln!(self.out, "           controls: {}", x.controls.join("; "))?;
+            writeln!(
+                self.out,
+                "           controls: {}",
+                esc(&x.controls.join("; "))
+            )?;
         }
         Ok(())
     }
@@ -252,7 +259,7 @@ impl<W: Write> Renderer for HumanRenderer<W> {
             let msg = f.error.as_deref().unwrap_or("no facts");
             let e = cell("ERROR", Tone::Bad);
             self.paint(&e, 6)?;
-            writeln!(self.out, "{}: {msg}", f.path)?;
+            writeln!(self.out, "{}: {}", esc(&f.path), esc(msg))?;
             return self.findings(f);
         };
         let (format, cells, columns) = match hardening {
@@ -269,7 +276,7 @@ impl<W: Write> Renderer for HumanRenderer<W> {
         }
         let arch = f.arch.as_deref().unwrap_or("?");
         let tc = f.toolchain.as_ref().map(|t| t.name.as_str()).unwrap_or("?");
-        write!(self.out, "{arch:<8}{tc:<10}{}", f.path)?;
+        write!(self.out, "{arch:<8}{tc:<10}{}", esc(&f.path))?;
         if !f.warnings.is_empty() {
             write!(
                 self.out,

@@ -1,5 +1,6 @@
 //! The report: one entry per file, the skipped list and a summary, rendered to any `impl Write`.
 
+pub mod escape;
 mod human;
 mod json;
 mod risk_human;
@@ -138,6 +139,9 @@ pub enum SkipReason {
     Symlink,
     /// A FIFO, socket or device: never opened (reading one can block forever).
     NotRegular,
+    /// With `--follow-symlinks`, a symbolic link to a directory that contains it (Debian's
+    /// `/usr/bin/X11 -> .`): not entered again.
+    SymlinkLoop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -247,7 +251,7 @@ impl Summary {
         self.skipped = self.skipped.saturating_add(1);
         let slot = match s.reason {
             SkipReason::NotBinary => &mut self.skipped_not_binary,
-            SkipReason::Symlink => &mut self.skipped_symlinks,
+            SkipReason::Symlink | SkipReason::SymlinkLoop => &mut self.skipped_symlinks,
             SkipReason::NotRegular => &mut self.skipped_not_regular,
         };
         *slot = slot.saturating_add(1);

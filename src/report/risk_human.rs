@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
+
 use super::{FileReport, Renderer, Skipped, Summary};
 use crate::facts::Format;
 use crate::risk::{BASIS, RiskLevel};
@@ -50,7 +52,7 @@ impl<W: Write> Renderer for RiskRenderer<W> {
         let Some(r) = &f.risk else {
             if let Some(e) = &f.error {
                 write!(self.out, "{:<7}", "-")?;
-                return writeln!(self.out, "{}: {e}", f.path);
+                return writeln!(self.out, "{}: {}", esc(&f.path), esc(e));
             }
             if f.format != Some(Format::Pe) {
                 // ELF files: SmartScreen is a Windows matter.
@@ -58,15 +60,25 @@ impl<W: Write> Renderer for RiskRenderer<W> {
                 return Ok(());
             }
             write!(self.out, "{:<7}", "-")?;
-            return writeln!(self.out, "{}: no estimate (signature not verified)", f.path);
+            return writeln!(
+                self.out,
+                "{}: no estimate (signature not verified)",
+                esc(&f.path)
+            );
         };
         self.level(r.level)?;
-        writeln!(self.out, "{}  (score {}/100)", f.path, r.score)?;
-        writeln!(self.out, "  {}", r.outcome)?;
+        writeln!(self.out, "{}  (score {}/100)", esc(&f.path), r.score)?;
+        writeln!(self.out, "  {}", esc(&r.outcome))?;
         for e in &r.evidence {
-            writeln!(self.out, "  {:>3}  {:<20} {}", e.weight, e.id, e.detail)?;
+            writeln!(
+                self.out,
+                "  {:>3}  {:<20} {}",
+                e.weight,
+                e.id,
+                esc(&e.detail)
+            )?;
             if e.weight > 0 && !e.fix.is_empty() {
-                writeln!(self.out, "       {:<20} fix: {}", "", e.fix)?;
+                writeln!(self.out, "       {:<20} fix: {}", "", esc(e.fix))?;
             }
         }
         writeln!(self.out)

@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
+
 use super::{FileReport, Renderer, Skipped, Summary};
 use crate::authenticode::verify::{SignatureVerdict, Status};
 
@@ -37,7 +39,7 @@ impl<W: Write> VerifyRenderer<W> {
 
     fn details(&mut self, v: &SignatureVerdict) -> io::Result<()> {
         if let Some(e) = &v.error {
-            writeln!(self.out, "    {e}")?;
+            writeln!(self.out, "    {}", esc(e))?;
         }
         if let Some(d) = &v.decided_by {
             writeln!(
@@ -66,7 +68,7 @@ impl<W: Write> VerifyRenderer<W> {
             )?;
             if let Some(signer) = &s.signer {
                 let bits = s.key_bits.map(|b| format!(" {b}-bit")).unwrap_or_default();
-                writeln!(self.out, "      signed by   {}", signer.subject)?;
+                writeln!(self.out, "      signed by   {}", esc(&signer.subject))?;
                 writeln!(
                     self.out,
                     "      key         {}{bits}, valid {} to {}",
@@ -74,17 +76,21 @@ impl<W: Write> VerifyRenderer<W> {
                 )?;
             }
             if let (None, Some(id)) = (&s.signer, &s.signer_id) {
-                writeln!(self.out, "      signer      issuer {}", id.issuer)?;
+                writeln!(self.out, "      signer      issuer {}", esc(&id.issuer))?;
                 writeln!(self.out, "                  serial {}", id.serial)?;
             }
             if let Some(name) = &s.program_name {
-                writeln!(self.out, "      program     {name}")?;
+                writeln!(self.out, "      program     {}", esc(name))?;
             }
             if s.chain.len() > 1 {
                 writeln!(
                     self.out,
                     "      chain       {}",
-                    s.chain.join("\n                  <- ")
+                    s.chain
+                        .iter()
+                        .map(|c| esc(c))
+                        .collect::<Vec<_>>()
+                        .join("\n                  <- ")
                 )?;
             }
             match &s.timestamp {
@@ -96,7 +102,7 @@ impl<W: Write> VerifyRenderer<W> {
                         crate::authenticode::timestamp::Kind::Rfc3161 => "RFC 3161",
                         crate::authenticode::timestamp::Kind::Legacy => "legacy countersignature",
                     },
-                    t.tsa.as_deref().unwrap_or("unknown TSA"),
+                    esc(t.tsa.as_deref().unwrap_or("unknown TSA")),
                     if t.valid { "" } else { " - not valid, ignored" }
                 )?,
                 // The kernel checks module signatures without dates: nothing expires.
@@ -118,7 +124,7 @@ impl<W: Write> VerifyRenderer<W> {
                 )?;
             }
             for r in &s.reasons {
-                writeln!(self.out, "      - {} ({})", r.message, r.code)?;
+                writeln!(self.out, "      - {} ({})", esc(&r.message), r.code)?;
             }
         }
         for a in &v.anomalies {
@@ -137,19 +143,19 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
         match (&f.signature, &f.error) {
             (Some(v), _) => {
                 self.verdict(v.status)?;
-                writeln!(self.out, "{}", f.path)?;
+                writeln!(self.out, "{}", esc(&f.path))?;
                 self.details(v)
             }
             (None, Some(e)) => {
                 self.verdict(Status::Malformed)?;
-                writeln!(self.out, "{}: {e}", f.path)
+                writeln!(self.out, "{}: {}", esc(&f.path), esc(e))
             }
             (None, None) => {
                 write!(self.out, "{:<10}", "-")?;
                 writeln!(
                     self.out,
                     "{}: not a PE or ELF file (no signature to verify)",
-                    f.path
+                    esc(&f.path)
                 )
             }
         }

@@ -66,6 +66,16 @@ pub fn walk(paths: &[PathBuf], excludes: &GlobSet, follow_symlinks: bool) -> Wal
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
+                // A symlink loop is a property of the tree, not a failure: skip it, say where.
+                Err(e) if e.loop_ancestor().is_some() => {
+                    if let Some(p) = e.path() {
+                        out.skipped.push(Skipped {
+                            path: p.display().to_string(),
+                            reason: SkipReason::SymlinkLoop,
+                        });
+                    }
+                    continue;
+                }
                 Err(e) => {
                     let at = e
                         .path()
