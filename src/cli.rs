@@ -179,7 +179,7 @@ fn signature_run(
         follow_symlinks: false,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         color,
-        progress: io::stderr().is_terminal(),
+        progress: progress_wanted(to_terminal),
         policy: None,
         fail_on: Level::Deny,
         today: Date::from_unix(signing.at),
@@ -434,7 +434,8 @@ impl CheckArgs {
             [one] if one.is_dir() => one.clone(),
             _ => PathBuf::from("."),
         };
-        let to_terminal = self.output.is_none() && io::stdout().is_terminal();
+        let to_stdout = self.output.as_deref().is_none_or(|p| p.as_os_str() == "-");
+        let to_terminal = to_stdout && io::stdout().is_terminal();
         let color = match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -453,7 +454,7 @@ impl CheckArgs {
             follow_symlinks: self.follow_symlinks,
             max_file_size: self.max_file_size,
             color,
-            progress: io::stderr().is_terminal(),
+            progress: progress_wanted(to_terminal),
             policy,
             fail_on: match self.fail_on {
                 FailOnArg::Deny => Level::Deny,
@@ -546,6 +547,13 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The progress bar is drawn on stderr when it is a terminal, and only when the report does not
+/// go to a terminal too (`to_terminal`: stdout is one and there is no `--output`): the bar's
+/// carriage returns would otherwise interleave with report lines on the same screen.
+fn progress_wanted(to_terminal: bool) -> bool {
+    io::stderr().is_terminal() && !to_terminal
 }
 
 /// Runs `check` with the report going to stdout or, atomically, to `--output`.

@@ -402,3 +402,45 @@ fn output_dash_missing_directories_and_mode() {
     let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644, "{mode:o}");
 }
+
+/// With stdout and stderr on the same terminal (`script` gives both one pty), the progress bar is
+/// not drawn: its carriage returns would interleave with the report. With the report in a file,
+/// it is.
+#[test]
+fn the_progress_bar_never_shares_the_terminal_with_the_report() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "script (util-linux) is not installed"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("many");
+    std::fs::create_dir(&tree).unwrap();
+    for i in 0..320 {
+        std::fs::hard_link(corpus("pe/x64.dll"), tree.join(format!("f{i}.dll"))).unwrap();
+    }
+    let run = |extra: &str| {
+        let cmd = format!(
+            "{} check --no-policy {extra} {}",
+            env!("CARGO_BIN_EXE_bingate"),
+            tree.display()
+        );
+        let o = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let shared = run("");
+    assert!(shared.contains("320 files examined"), "{shared}");
+    assert!(
+        !shared.contains("[####"),
+        "progress bar drawn over the report"
+    );
+    let report = dir.path().join("report.txt");
+    let separate = run(&format!("-o {}", report.display()));
+    assert!(separate.contains("[####"), "{separate}");
+}
