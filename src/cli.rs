@@ -507,6 +507,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Sign(SignCommand::Elf(args)) => {
+            crate::cleanup::install();
             let resolved = match args.resolve() {
                 Ok(r) => r,
                 Err(e) => {
@@ -598,8 +599,10 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
                 b.permissions(fs::Permissions::from_mode(0o666));
             }
             let tmp = b.tempfile_in(&dir).map_err(named)?;
-            let out = io::BufWriter::new(tmp.reopen().map_err(named)?);
-            let code = run_into(config, out)?;
+            crate::cleanup::install();
+            let _registered = crate::cleanup::Registered::new(tmp.path());
+            let written = io::BufWriter::new(tmp.reopen().map_err(named)?);
+            let code = run_into(config, written)?;
             tmp.persist(path).map_err(|e| named(e.error))?;
             Ok(code)
         }

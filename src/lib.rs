@@ -9,6 +9,7 @@
 
 pub mod authenticode;
 pub mod budget;
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod detect;

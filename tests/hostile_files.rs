@@ -444,3 +444,75 @@ fn the_progress_bar_never_shares_the_terminal_with_the_report() {
     let separate = run(&format!("-o {}", report.display()));
     assert!(separate.contains("[####"), "{separate}");
 }
+
+/// SIGTERM (or SIGINT) during signing leaves no temporary file: the signer is held waiting for a
+/// loopback "TSA" that accepts and never answers, then terminated.
+#[test]
+fn a_signal_during_signing_leaves_no_temporary_file() {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Accept one connection and hold it, reading, until the client goes away (bounded).
+    let server = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+            let mut buf = [0u8; 4096];
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let pki = corpus("pki");
+    for signal in ["-TERM", "-INT"] {
+        let out = dir.path().join("signed");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bingate"))
+            .arg("sign")
+            .arg("elf")
+            .arg("--key")
+            .arg(pki.join("leaf-rsa.key"))
+            .arg("--cert")
+            .arg(pki.join("leaf-rsa.pem"))
+            .arg("--timestamp-url")
+            .arg(format!("http://{addr}/"))
+            .arg("--output")
+            .arg(&out)
+            .arg(corpus("elf/pie-default"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let temp = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .any(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(".bingate-sign-")
+                })
+        };
+        let start = Instant::now();
+        while !temp() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(temp(), "the temporary output never appeared");
+        let ok = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(start.elapsed() < LIMIT, "bingate ignored {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(130), "{signal}: {status:?}");
+        assert!(!temp(), "{signal}: a temporary file was left behind");
+        assert!(!out.exists());
+        // The second run's connection waits in the listener's backlog: it blocks all the same.
+    }
+    drop(server);
+}

@@ -10,6 +10,9 @@ use crate::elfsig::Signed;
 
 /// A temporary copy of the input, being turned into the signed file.
 pub struct Pending {
+    /// Unregisters the temporary file from the signal handler when the output is done with,
+    /// renamed into place or removed.
+    _registered: crate::cleanup::Registered,
     tmp: tempfile::NamedTempFile,
     dest: PathBuf,
 }
@@ -40,8 +43,10 @@ pub fn begin(dest: &Path, data: &[u8]) -> io::Result<Pending> {
         .prefix(".bingate-sign-")
         .tempfile_in(&dir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    let registered = crate::cleanup::Registered::new(tmp.path());
     tmp.as_file_mut().write_all(data)?;
     Ok(Pending {
+        _registered: registered,
         tmp,
         dest: dest.to_path_buf(),
     })
