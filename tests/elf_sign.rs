@@ -488,7 +488,7 @@ fn refuses_bad_input_and_writes_nothing() {
     );
     expect_error(
         sign(&pe, &out, "leaf-rsa.key", "leaf-rsa.pem", &[]),
-        "not a PE or ELF file",
+        "is a PE file: `sign elf` signs ELF files",
     );
     // No section header table (e_shoff = 0).
     let mut d = std::fs::read(elf("static")).unwrap();

@@ -516,3 +516,50 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
     }
     drop(server);
 }
+
+/// Errors name the thing: no `bingate:0:0` on an unreadable policy, `sign elf` on a PE says it is
+/// a PE, `verify` on a missing path is an I/O error (not MALFORMED), truncated PE headers name
+/// the structure instead of goblin's "type is too big".
+#[test]
+fn errors_name_the_thing() {
+    let o = bingate(&[
+        &"check",
+        &"--policy",
+        &"/nonexistent/p.toml",
+        &corpus("pe/x64.dll"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!text(&o).contains(":0:0"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot read policy /nonexistent/p.toml"),
+        "{}",
+        text(&o)
+    );
+    let pki = corpus("pki");
+    let dir = tempfile::tempdir().unwrap();
+    let o = bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &pki.join("leaf-rsa.key"),
+        &"--cert",
+        &pki.join("leaf-rsa.pem"),
+        &"--output",
+        &dir.path().join("out"),
+        &corpus("pe/x64.dll"),
+    ]);
+    assert!(text(&o).contains("is a PE file"), "{}", text(&o));
+    let o = bingate(&[&"verify", &dir.path().join("missing.exe")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!text(&o).contains("MALFORMED"), "{}", text(&o));
+    let data = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
+    let cut = dir.path().join("cut.exe");
+    std::fs::write(&cut, &data[..0x100]).unwrap();
+    let o = bingate(&[&"check", &"--no-policy", &cut]);
+    assert!(
+        text(&o).contains("truncated PE optional header"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("too big"), "{}", text(&o));
+}

@@ -98,6 +98,18 @@ pub struct PeHeaders {
 
 impl PeHeaders {
     pub fn parse(data: &[u8]) -> Result<PeHeaders> {
+        // The fixed-size headers goblin reads first, checked here so that a truncated file gets
+        // a message naming the structure and the offset (goblin says "type is too big (4) for 0").
+        let b = crate::read::Bytes::new(data, true);
+        b.get("DOS header", 0, 0x40)?;
+        let pe_off = u64::from(b.u32("DOS header e_lfanew", 0x3c)?);
+        b.get("PE signature and COFF file header", pe_off, 24)?;
+        let opt_size = b.u16("COFF SizeOfOptionalHeader", pe_off.saturating_add(20))?;
+        b.get(
+            "PE optional header",
+            pe_off.saturating_add(24),
+            u64::from(opt_size),
+        )?;
         let header = contain("PE headers", Some(0), || Header::parse(data))?
             .map_err(|e| Error::parser("PE headers", e, Some(0)))?;
         let pe_offset = u64::from(header.dos_header.pe_pointer);

@@ -14,11 +14,21 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: error: {}",
-            self.file, self.line, self.column, self.message
-        )?;
+        // Problems that are not about a place in policy text (a file that cannot be read) carry
+        // no position: no `bingate:0:0`.
+        if self.line == 0 {
+            if self.file == "bingate" {
+                write!(f, "error: {}", self.message)?;
+            } else {
+                write!(f, "{}: error: {}", self.file, self.message)?;
+            }
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: error: {}",
+                self.file, self.line, self.column, self.message
+            )?;
+        }
         if let Some(h) = &self.hint {
             write!(f, "\n  hint: {h}")?;
         }

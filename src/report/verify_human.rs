@@ -146,6 +146,11 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
                 writeln!(self.out, "{}", esc(&f.path))?;
                 self.details(v)
             }
+            // Could not be read (missing, not a regular file): an I/O error, not a verdict.
+            (None, Some(e)) if f.severity == super::Severity::ToolError => {
+                write!(self.out, "{:<10}", "ERROR")?;
+                writeln!(self.out, "{}: {}", esc(&f.path), esc(e))
+            }
             (None, Some(e)) => {
                 self.verdict(Status::Malformed)?;
                 writeln!(self.out, "{}: {}", esc(&f.path), esc(e))

@@ -196,6 +196,15 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     // The input is read once, into memory: the signed file is written from these bytes, so a
     // concurrent rewrite of the input cannot end up in the output (docs/elf-signature.md).
     let (data, meta) = read_input(&r.input).map_err(|e| format!("{input_name}: {e}"))?;
+    if matches!(
+        crate::detect::sniff_bytes(&data),
+        crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
+    ) {
+        return Err(format!(
+            "{input_name} is a PE file: `sign elf` signs ELF files (Authenticode signing of PE \
+             files is not implemented yet)"
+        ));
+    }
     let url = r.timestamp_url.clone();
     let timeout = r.timestamp_timeout;
     let digest = r.digest;
