@@ -43,8 +43,8 @@ pub enum Command {
     /// List, show, validate and explain policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Verify the Authenticode signatures of PE files: signed, by whom, trusted, timestamped,
-    /// tampered with?
+    /// Verify signatures: Authenticode on PE files, `.bingate.sig` sections and appended kernel
+    /// module signatures on ELF files: signed, by whom, trusted, timestamped, tampered with?
     #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
     /// Estimate what Windows users will see when they download and open each PE file

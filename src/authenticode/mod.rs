@@ -1,9 +1,11 @@
 //! Authenticode: the attribute certificate table, the image hash and the signatures in it.
 //!
-//! Built in layers (issue 4): `table` reads WIN_CERTIFICATE entries and reports the anomalies
-//! around them; `image` computes the image hash; `signature` compares it with the signed digest
-//! and names the claimed signer. CMS signature checks, chains, timestamps and the verdict come
-//! next; until then nothing here calls a file `valid`.
+//! Built in layers: `table` reads WIN_CERTIFICATE entries and reports the anomalies around them;
+//! `image` computes the image hash (every byte but three ranges: docs/authenticode.md);
+//! `signature` parses each SignedData, compares the signed digest and checks the signer's CMS
+//! signature; `timestamp` reads RFC 3161 tokens and legacy countersignatures; `pagehash` checks
+//! page hashes; `verify` puts them together with the chain and trust decisions of `crate::pki`
+//! into the verdict.
 #![deny(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
