@@ -52,6 +52,25 @@ fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     }
 }
 
+/// `bingate sign elf --key KEY --cert CERT --output OUT INPUT` (KEY and CERT default to the test
+/// PKI's RSA leaf).
+fn sign_elf(key: Option<&Path>, input: &Path, out: &Path) -> Output {
+    let pki = corpus("pki");
+    let default_key = pki.join("leaf-rsa.key");
+    let cert = pki.join("leaf-rsa.pem");
+    bingate(&[
+        &"sign",
+        &"elf",
+        &"--key",
+        &key.unwrap_or(&default_key),
+        &"--cert",
+        &cert,
+        &"--output",
+        &out,
+        &input,
+    ])
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -139,18 +158,7 @@ fn signing_clears_setuid_and_setgid_and_keeps_the_other_bits() {
     std::fs::copy(corpus("elf/pie-default"), &input).unwrap();
     std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o6751)).unwrap();
     let out = dir.path().join("tool.signed");
-    let pki = corpus("pki");
-    let o = bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &pki.join("leaf-rsa.key"),
-        &"--cert",
-        &pki.join("leaf-rsa.pem"),
-        &"--output",
-        &out,
-        &input,
-    ]);
+    let o = sign_elf(None, &input, &out);
     assert!(o.status.success(), "{}", text(&o));
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o751, "{mode:o}");
@@ -168,37 +176,14 @@ fn signing_refuses_a_fifo_input_and_a_fifo_output() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("in");
     mkfifo(&fifo);
-    let pki = corpus("pki");
-    let key = pki.join("leaf-rsa.key");
-    let cert = pki.join("leaf-rsa.pem");
     let out = dir.path().join("out");
-    let o = bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &key,
-        &"--cert",
-        &cert,
-        &"--output",
-        &out,
-        &fifo,
-    ]);
+    let o = sign_elf(None, &fifo, &out);
     assert!(!o.status.success());
     assert!(text(&o).contains("a FIFO"), "{}", text(&o));
     // --output pointing (through a symlink) at a FIFO: refused, the FIFO is still there.
     let link = dir.path().join("out-link");
     std::os::unix::fs::symlink(&fifo, &link).unwrap();
-    let o = bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &key,
-        &"--cert",
-        &cert,
-        &"--output",
-        &link,
-        &corpus("elf/pie-default"),
-    ]);
+    let o = sign_elf(None, &corpus("elf/pie-default"), &link);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(
         std::fs::symlink_metadata(&link)
@@ -207,17 +192,7 @@ fn signing_refuses_a_fifo_input_and_a_fifo_output() {
             .is_symlink()
     );
     // A FIFO given as the key.
-    let o = bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &fifo,
-        &"--cert",
-        &cert,
-        &"--output",
-        &out,
-        &corpus("elf/pie-default"),
-    ]);
+    let o = sign_elf(Some(&fifo), &corpus("elf/pie-default"), &out);
     assert!(!o.status.success());
     assert!(text(&o).contains("a FIFO"), "{}", text(&o));
 }
@@ -535,19 +510,8 @@ fn errors_name_the_thing() {
         "{}",
         text(&o)
     );
-    let pki = corpus("pki");
     let dir = tempfile::tempdir().unwrap();
-    let o = bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &pki.join("leaf-rsa.key"),
-        &"--cert",
-        &pki.join("leaf-rsa.pem"),
-        &"--output",
-        &dir.path().join("out"),
-        &corpus("pe/x64.dll"),
-    ]);
+    let o = sign_elf(None, &corpus("pe/x64.dll"), &dir.path().join("out"));
     assert!(text(&o).contains("is a PE file"), "{}", text(&o));
     let o = bingate(&[&"verify", &dir.path().join("missing.exe")]);
     assert_eq!(o.status.code(), Some(2));
