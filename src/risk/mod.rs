@@ -45,7 +45,7 @@ const EV_POLICY: &str = "2.23.140.1.3";
 const ARTIFACT_SIGNING_EKU_PREFIX: &str = "1.3.6.1.4.1.311.97.";
 const ARTIFACT_SIGNING_EKU: &str = "1.3.6.1.4.1.311.97.1.0";
 /// Companions named in one piece of evidence before "and N more".
-const COMPANIONS_SHOWN: usize = 5;
+pub const COMPANIONS_SHOWN: usize = 5;
 
 /// One piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,6 +86,9 @@ pub struct Input<'a> {
     pub mark_of_the_web: Option<MarkOfTheWeb>,
     /// Unsigned PE files beside this one (directory scans; names only).
     pub unsigned_companions: &'a [String],
+    /// How many unsigned PE files there are beside it (`unsigned_companions` names at most
+    /// [`COMPANIONS_SHOWN`] of them).
+    pub unsigned_companion_count: usize,
     /// The verification time (Unix seconds): the signing time when there is no timestamp.
     pub at: u64,
 }
@@ -151,8 +154,10 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
         };
         c.add_weighted("bad-checksum", default, detail);
     }
-    if input.signature.status != Status::Unsigned && !input.unsigned_companions.is_empty() {
-        let n = input.unsigned_companions.len();
+    if input.signature.status != Status::Unsigned && input.unsigned_companion_count > 0 {
+        let n = input
+            .unsigned_companion_count
+            .max(input.unsigned_companions.len());
         let mut names: Vec<&str> = input
             .unsigned_companions
             .iter()
@@ -685,6 +690,7 @@ mod tests {
             content: Ok((&content, resources.as_ref())),
             mark_of_the_web: None,
             unsigned_companions: &[],
+            unsigned_companion_count: 0,
             at: crate::time::parse_rfc3339("2026-11-22T00:00:00Z").expect("time"),
         };
         estimate(&input, &Weights::default())

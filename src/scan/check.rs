@@ -222,11 +222,12 @@ fn estimate_risk(
     let crate::facts::Hardening::Pe(hardening) = &facts.hardening else {
         return None;
     };
-    let companions =
+    let (companion_count, companions) =
         if facts.kind == crate::facts::Kind::Executable && signature.status != Status::Unsigned {
-            ctx.companions.unsigned_beside(path)
+            ctx.companions
+                .unsigned_beside(path, crate::risk::COMPANIONS_SHOWN)
         } else {
-            Vec::new()
+            (0, Vec::new())
         };
     let file_name = path
         .file_name()
@@ -245,6 +246,7 @@ fn estimate_risk(
             .map_err(ToString::to_string),
         mark_of_the_web: crate::risk::motw::read(path),
         unsigned_companions: &companions,
+        unsigned_companion_count: companion_count,
         at,
     };
     Some(crate::risk::estimate(&input, ctx.weights))
