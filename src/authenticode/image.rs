@@ -46,6 +46,11 @@ impl DigestAlg {
         })
     }
 
+    /// SHA-1 or MD5: the digests Windows' SHA-1 rules and the dual-signing rule treat as weak.
+    pub fn is_weak(self) -> bool {
+        matches!(self, DigestAlg::Sha1 | DigestAlg::Md5)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DigestAlg::Md5 => "md5",

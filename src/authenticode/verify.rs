@@ -123,11 +123,9 @@ const INTEGRITY_CODES: &[&str] = &[
     "no-signer-certificate",
 ];
 
+/// A weak digest, or none that could be read (a signature without one is never the strong one).
 fn weak_digest(name: &str) -> bool {
-    matches!(
-        DigestAlg::from_oid_name(name),
-        Some(DigestAlg::Sha1 | DigestAlg::Md5)
-    ) || name.is_empty()
+    DigestAlg::from_oid_name(name).map_or(name.is_empty(), DigestAlg::is_weak)
 }
 
 /// The dual-signing rule: a SHA-1 (or MD5) primary that is not valid for trust reasons only,

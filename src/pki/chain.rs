@@ -373,15 +373,6 @@ impl Search<'_> {
     }
 
     fn extend(&mut self, path: &mut Vec<Certificate>) -> bool {
-        // A certificate with an anchor's subject and key is judged as the stored anchor, never
-        // as the copy the signature carries (webpki matches trust anchors by name and key too).
-        if let Some(last) = path.last_mut() {
-            if let Some(anchor) = self.anchors.find(last) {
-                if *last != anchor.cert {
-                    *last = anchor.cert.clone();
-                }
-            }
-        }
         let Some(current) = path.last().cloned() else {
             return false;
         };
@@ -490,6 +481,10 @@ pub fn build(
         checks: 0,
         best: None,
     };
+    // A certificate with an anchor's subject and key is judged as the stored anchor, never as the
+    // copy the signature carries (webpki matches trust anchors by name and key too). Issuers come
+    // from the stored anchors and from a pool without anchor copies, so only the leaf can be one.
+    let leaf = anchors.find(leaf).map_or(leaf, |a| &a.cert);
     let mut path = vec![leaf.clone()];
     if s.extend(&mut path) {
         let program_root = path

@@ -25,7 +25,6 @@
 
 use crate::read::hex;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
@@ -1085,20 +1084,17 @@ fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
-/// Reads at most [`MAX_TRUST_FILE_SIZE`] bytes; a larger file is an error naming it.
+/// Reads at most [`MAX_TRUST_FILE_SIZE`] bytes of a regular file; a larger file is an error
+/// naming it.
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    let name = path.display();
-    let f = crate::input::open_regular(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut data = Vec::new();
-    f.take(MAX_TRUST_FILE_SIZE.saturating_add(1))
-        .read_to_end(&mut data)
-        .map_err(|e| format!("{name}: {e}"))?;
-    if u64::try_from(data.len()).unwrap_or(u64::MAX) > MAX_TRUST_FILE_SIZE {
-        return Err(format!(
-            "{name}: larger than {MAX_TRUST_FILE_SIZE} bytes, not a trust file"
-        ));
-    }
-    Ok(data)
+    crate::input::read_limited(path, MAX_TRUST_FILE_SIZE).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            // "<path>: larger than N bytes"
+            format!("{e}, not a trust file")
+        } else {
+            format!("{}: {e}", path.display())
+        }
+    })
 }
 
 // ---- listing ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use x509_cert::Certificate;
 
+use crate::authenticode::image::DigestAlg;
 use crate::authenticode::timestamp::{Kind, Timestamp};
 use crate::pe::SigningLayout;
 pub use crate::pki::chain::Anchors;
@@ -26,26 +27,28 @@ pub const SHA1_CODE_SIGNING_CUTOFF: u64 = 1_451_606_400;
 /// 2017-02-14T00:00:00Z counts as no timestamp.
 pub const SHA1_TIMESTAMP_CUTOFF: u64 = 1_487_030_400;
 
-/// Is `alg` (a digest name or a certificate signature algorithm OID) SHA-1 or MD5?
-fn weak_hash_name(name: &str) -> bool {
-    matches!(name, "sha1" | "md5" | "1.2.840.113549.2.5")
-}
-
 /// Is `cert` signed with SHA-1 (or MD5)?
 pub fn signed_with_sha1(cert: &Certificate) -> bool {
     let oid = cert.signature_algorithm.oid.to_string();
     match crate::pki::keys::signature_algorithm(&oid) {
-        Some((alg, _)) => matches!(
-            alg,
-            crate::authenticode::image::DigestAlg::Sha1
-                | crate::authenticode::image::DigestAlg::Md5
-        ),
+        Some((alg, _)) => alg.is_weak(),
         // md5WithRSAEncryption, md2WithRSAEncryption: older still.
         None => matches!(
             oid.as_str(),
             "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2"
         ),
     }
+}
+
+/// Each certificate of `path` (leaf first) that a `--crl` file revokes, with the revocation time.
+fn revocations<'c>(
+    env: &'c VerifyEnv<'_>,
+    path: &'c [Certificate],
+) -> impl Iterator<Item = (&'c Certificate, u64)> {
+    path.windows(2).filter_map(|pair| match pair {
+        [cert, issuer] => (env.revoked)(cert, issuer).map(|at| (cert, at)),
+        _ => None,
+    })
 }
 
 /// The verdict vocabulary shared by every signature format bingate verifies.
@@ -216,24 +219,22 @@ pub fn judge_timestamp(
         ) {
             Ok(p) => {
                 // A TSA certificate revoked at or before the stamped time vouches for nothing.
-                for pair in p.certs.windows(2) {
-                    if let [cert, issuer] = pair {
-                        if let Some(revoked_at) = (env.revoked)(cert, issuer) {
-                            if revoked_at <= t.time {
-                                valid = false;
-                                reasons.push(reason(
-                                    "timestamp-revoked",
-                                    format!(
-                                        "timestamp: {} was revoked {}, before the stamped time",
-                                        cert.tbs_certificate.subject,
-                                        crate::time::show(revoked_at)
-                                    ),
-                                ));
-                            }
-                        }
+                for (cert, revoked_at) in revocations(env, &p.certs) {
+                    if revoked_at <= t.time {
+                        valid = false;
+                        reasons.push(reason(
+                            "timestamp-revoked",
+                            format!(
+                                "timestamp: {} was revoked {}, before the stamped time",
+                                cert.tbs_certificate.subject,
+                                crate::time::show(revoked_at)
+                            ),
+                        ));
                     }
                 }
-                let sha1 = weak_hash_name(&t.digest_algorithm) || signed_with_sha1(tsa);
+                let sha1 = DigestAlg::from_oid_name(&t.digest_algorithm)
+                    .is_some_and(DigestAlg::is_weak)
+                    || signed_with_sha1(tsa);
                 if valid && p.program_root && sha1 && t.time > SHA1_TIMESTAMP_CUTOFF {
                     valid = false;
                     reasons.push(reason(
@@ -343,24 +344,21 @@ pub fn judge_identity(
                         ),
                     );
                 }
-                for pair in path.certs.windows(2) {
-                    if let [cert, issuer] = pair {
-                        if let Some(revoked_at) = (env.revoked)(cert, issuer) {
-                            let saved = ts_time.is_some_and(|t| t < revoked_at);
-                            if !saved {
-                                j.worsen(
-                                    Status::Invalid,
-                                    reason(
-                                        "revoked",
-                                        format!(
-                                            "{} was revoked {}",
-                                            cert.tbs_certificate.subject,
-                                            crate::time::show(revoked_at)
-                                        ),
-                                    ),
-                                );
-                            }
-                        }
+                for (cert, revoked_at) in revocations(env, &path.certs) {
+                    // A revocation after a valid stamped time does not count.
+                    let saved = ts_time.is_some_and(|t| t < revoked_at);
+                    if !saved {
+                        j.worsen(
+                            Status::Invalid,
+                            reason(
+                                "revoked",
+                                format!(
+                                    "{} was revoked {}",
+                                    cert.tbs_certificate.subject,
+                                    crate::time::show(revoked_at)
+                                ),
+                            ),
+                        );
                     }
                 }
             }
