@@ -91,6 +91,147 @@ pub fn read_text_limited(path: &Path, max: u64) -> io::Result<String> {
     })
 }
 
+/// Takes a consistent copy of a regular file already open as `file`, whose `fstat` before any
+/// read was `before`: every byte, read with positioned reads, and a second `fstat` afterwards.
+///
+/// A file that shrinks while it is read is an error naming the offset where it ended; one whose
+/// size, modification or change time moved while it was read is an error too: a report is never
+/// made from a mix of old and new bytes, and no empty report stands in for a file.
+///
+/// Used for small files, for sparse files, and where [`crate::mapped`] cannot guard a map
+/// (src/scan/check.rs chooses).
+///
+/// Memory: the buffer is allocated zeroed (`vec![0; n]`, which the allocator takes from fresh
+/// zero pages for large sizes) and only the file's data extents are read into it
+/// (`SEEK_DATA`/`SEEK_HOLE`), so the holes of a sparse file are never touched and cost no
+/// resident memory: a 4 GiB sparse file costs the size of its data, not 4 GiB.
+pub fn read_snapshot(file: &File, before: &fs::Metadata) -> io::Result<Vec<u8>> {
+    let size = before.len();
+    let len = usize::try_from(size).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{size} bytes do not fit in this machine's address space"),
+        )
+    })?;
+    let mut bytes = vec![0u8; len];
+    let mut next = data_extent(file, 0, size)?;
+    while let Some((start, end)) = next {
+        read_extent(file, &mut bytes, start, end, size)?;
+        next = data_extent(file, end, size)?;
+    }
+    unchanged(before, &file.metadata()?)?;
+    Ok(bytes)
+}
+
+/// Whether a file has holes (a sparse file): its first data extent is not the whole file.
+pub fn is_sparse(file: &File, size: u64) -> io::Result<bool> {
+    Ok(size > 0 && data_extent(file, 0, size)? != Some((0, size)))
+}
+
+/// An error unless `after` (a second `fstat`) shows the same size, modification and change time
+/// as `before`.
+pub fn unchanged(before: &fs::Metadata, after: &fs::Metadata) -> io::Result<()> {
+    if after.len() != before.len() {
+        return Err(io::Error::other(format!(
+            "file changed size while being read ({} bytes before, {} after)",
+            before.len(),
+            after.len()
+        )));
+    }
+    if !same_times(before, after) {
+        return Err(io::Error::other(
+            "file was modified while being read (its modification time moved)",
+        ));
+    }
+    Ok(())
+}
+
+fn read_extent(file: &File, buf: &mut [u8], start: u64, end: u64, size: u64) -> io::Result<()> {
+    let shrank = |at: u64| {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("file shrank while being read: {size} bytes when opened, ends at offset {at}"),
+        )
+    };
+    let mut at = start;
+    while at < end {
+        let (Ok(lo), Ok(hi)) = (usize::try_from(at), usize::try_from(end)) else {
+            return Err(shrank(at));
+        };
+        let Some(dst) = buf.get_mut(lo..hi) else {
+            return Err(shrank(at));
+        };
+        match read_at(file, dst, at) {
+            Ok(0) => return Err(shrank(at)),
+            Ok(n) => at = at.saturating_add(n as u64),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, dst: &mut [u8], at: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    file.read_at(dst, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, dst: &mut [u8], at: u64) -> io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(at))?;
+    f.read(dst)
+}
+
+/// The first range at or after `off` of `[0, size)` that may hold data, or `None` if only holes
+/// remain. On Linux the holes of a sparse file are skipped with `SEEK_DATA`/`SEEK_HOLE` (two
+/// system calls per extent: linear in the file); where the file system cannot say, everything
+/// from `off` is one extent.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn data_extent(file: &File, off: u64, size: u64) -> io::Result<Option<(u64, u64)>> {
+    use rustix::fs::{SeekFrom, seek};
+    if off >= size {
+        return Ok(None);
+    }
+    let start = match seek(file, SeekFrom::Data(off)) {
+        Ok(s) => s,
+        // No data at or after `off`: the rest is a hole.
+        Err(rustix::io::Errno::NXIO) => return Ok(None),
+        Err(_) if off == 0 => return Ok(Some((0, size))),
+        Err(e) => return Err(e.into()),
+    };
+    if start >= size {
+        return Ok(None);
+    }
+    let end = match seek(file, SeekFrom::Hole(start)) {
+        // A file system that reports no progress: read the rest as data.
+        Ok(h) if h <= start => size,
+        Ok(h) => h.min(size),
+        Err(_) => size,
+    };
+    Ok(Some((start, end)))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn data_extent(_file: &File, off: u64, size: u64) -> io::Result<Option<(u64, u64)>> {
+    Ok((off < size).then_some((off, size)))
+}
+
+fn same_times(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (a.mtime(), a.mtime_nsec(), a.ctime(), a.ctime_nsec())
+            == (b.mtime(), b.mtime_nsec(), b.ctime(), b.ctime_nsec())
+    }
+    #[cfg(not(unix))]
+    {
+        a.modified().ok() == b.modified().ok()
+    }
+}
+
 #[cfg(all(test, unix))]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -132,5 +273,88 @@ mod tests {
         assert!(e.contains("larger than 9 bytes"), "{e}");
         std::fs::write(&f, [0xff, 0xfe]).unwrap();
         assert!(read_text_limited(&f, 10).is_err());
+    }
+
+    #[test]
+    fn snapshot_reads_every_byte_and_skips_holes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("sparse");
+        let file = std::fs::File::create(&f).unwrap();
+        use std::os::unix::fs::FileExt;
+        file.write_all_at(b"head", 0).unwrap();
+        file.write_all_at(b"middle", 3 << 20).unwrap();
+        file.set_len(8 << 20).unwrap();
+        file.write_all_at(b"tail", (8 << 20) - 4).unwrap();
+        let file = open_regular(&f).unwrap();
+        let bytes = read_snapshot(&file, &file.metadata().unwrap()).unwrap();
+        assert_eq!(bytes.len(), 8 << 20);
+        assert_eq!(&bytes[..4], b"head");
+        assert_eq!(&bytes[3 << 20..(3 << 20) + 6], b"middle");
+        assert_eq!(&bytes[(8 << 20) - 4..], b"tail");
+        let zeros = bytes.iter().filter(|&&b| b == 0).count();
+        assert_eq!(zeros, (8 << 20) - 14);
+    }
+
+    #[test]
+    fn a_file_that_shrinks_or_changes_while_read_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, vec![7u8; 1 << 20]).unwrap();
+        // Shrunk between the fstat that sized the buffer and the reads.
+        let file = open_regular(&f).unwrap();
+        let before = file.metadata().unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_len(1000)
+            .unwrap();
+        // (A short read names the offset; where SEEK_DATA already sees the new end, the second
+        // fstat names the sizes.)
+        let e = read_snapshot(&file, &before).unwrap_err().to_string();
+        assert!(
+            e.contains("shrank while being read: 1048576 bytes when opened, ends at offset 1000")
+                || e.contains("changed size while being read (1048576 bytes before, 1000 after)"),
+            "{e}"
+        );
+        // Same size, new bytes: the times moved.
+        let file = open_regular(&f).unwrap();
+        let before = file.metadata().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&f, vec![8u8; 1000]).unwrap();
+        let e = read_snapshot(&file, &before).unwrap_err().to_string();
+        assert!(e.contains("modified while being read"), "{e}");
+        // Grown: the size moved.
+        let file = open_regular(&f).unwrap();
+        let before = file.metadata().unwrap();
+        std::fs::write(&f, vec![8u8; 2000]).unwrap();
+        let e = read_snapshot(&file, &before).unwrap_err().to_string();
+        assert!(e.contains("changed size"), "{e}");
+    }
+
+    fn resident_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_holes_of_a_sparse_file_cost_no_resident_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("sparse");
+        let file = std::fs::File::create(&f).unwrap();
+        use std::os::unix::fs::FileExt;
+        file.write_all_at(b"\x7fELF", 0).unwrap();
+        file.set_len(2 << 30).unwrap();
+        let file = open_regular(&f).unwrap();
+        let before = resident_kib();
+        let bytes = read_snapshot(&file, &file.metadata().unwrap()).unwrap();
+        let grown = resident_kib().saturating_sub(before);
+        assert_eq!(bytes.len(), 2 << 30);
+        assert_eq!(&bytes[..4], b"\x7fELF");
+        // 2 GiB of holes: well under 1/8 of it resident (tests running beside this one allocate
+        // a little too).
+        assert!(grown < 256 * 1024, "resident memory grew by {grown} KiB");
     }
 }

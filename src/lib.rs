@@ -20,6 +20,7 @@ pub mod facts;
 pub mod glob;
 pub mod guard;
 pub mod input;
+pub mod mapped;
 pub mod pe;
 pub mod pki;
 pub mod policy;

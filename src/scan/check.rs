@@ -4,7 +4,6 @@ use crate::read::hex;
 use std::fs::File;
 use std::io::Read;
 
-use memmap2::Mmap;
 use sha2::{Digest, Sha256};
 
 use super::walk::Candidate;
@@ -24,23 +23,6 @@ pub enum Outcome {
 impl Outcome {
     fn file(r: FileReport) -> Outcome {
         Outcome::File(Box::new(r))
-    }
-}
-
-/// Files at most this size are read into memory; larger ones are mapped.
-const READ_THRESHOLD: u64 = 64 * 1024;
-
-enum Contents {
-    Read(Vec<u8>),
-    Mapped(Mmap),
-}
-
-impl Contents {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Contents::Read(v) => v,
-            Contents::Mapped(m) => m,
-        }
     }
 }
 
@@ -130,19 +112,64 @@ pub fn check(
             Severity::Examined,
         ));
     }
-    let contents = match load(file, size) {
+    let contents = match load(&file, &meta) {
         Ok(c) => c,
         Err(e) => return io_error(&e),
     };
-    Outcome::file(examine_bytes(
-        display,
+    let report = examine_bytes(
+        display.clone(),
         &c.path,
         contents.bytes(),
         format,
         signing,
         facts,
         risk,
-    ))
+    );
+    // A file that shrank or was rewritten while mapped: the report was made from bytes that are
+    // not the file's, so it is replaced by an error for this file (src/mapped.rs).
+    if let Contents::Mapped(m) = &contents {
+        let changed = if m.faulted() {
+            Err(std::io::Error::other(
+                "file shrank while being read (a page past its new end was read)",
+            ))
+        } else {
+            file.metadata()
+                .and_then(|after| crate::input::unchanged(&meta, &after))
+        };
+        if let Err(e) = changed {
+            return io_error(&e);
+        }
+    }
+    Outcome::file(report)
+}
+
+/// Files at most this size, and sparse files, are read into memory (the holes of a sparse file
+/// are never touched: src/input.rs); other files are mapped under the SIGBUS guard of
+/// src/mapped.rs, which says why and what it costs.
+const READ_THRESHOLD: u64 = 64 * 1024;
+
+enum Contents {
+    Read(Vec<u8>),
+    Mapped(crate::mapped::Mapped),
+}
+
+impl Contents {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Contents::Read(v) => v,
+            Contents::Mapped(m) => m.bytes(),
+        }
+    }
+}
+
+fn load(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Contents> {
+    let size = meta.len();
+    if size > READ_THRESHOLD && !crate::input::is_sparse(file, size)? {
+        if let Some(mapped) = crate::mapped::Mapped::new(file) {
+            return mapped.map(Contents::Mapped);
+        }
+    }
+    crate::input::read_snapshot(file, meta).map(Contents::Read)
 }
 
 /// Everything `check` does once a file's bytes are in memory: hash, facts, signature and risk,
@@ -302,21 +329,4 @@ fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {
     f.seek(SeekFrom::Start(off)).ok()?;
     let mut sig = [0u8; 4];
     f.read_exact(&mut sig).ok().map(|()| sig)
-}
-
-fn load(mut file: File, size: u64) -> std::io::Result<Contents> {
-    if size <= READ_THRESHOLD {
-        use std::io::{Seek, SeekFrom};
-        file.seek(SeekFrom::Start(0))?;
-        let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        file.take(READ_THRESHOLD.saturating_add(1))
-            .read_to_end(&mut v)?;
-        return Ok(Contents::Read(v));
-    }
-    // SAFETY: the map is read-only and private to this process. If another process truncates
-    // the file while we read it, accesses past the new end raise SIGBUS; bingate accepts that
-    // risk for speed, as ripgrep does (and as `--max-file-size` bounds the mapping).
-    #[allow(unsafe_code)]
-    let map = unsafe { Mmap::map(&file)? };
-    Ok(Contents::Mapped(map))
 }
