@@ -106,6 +106,14 @@ pub const MAX_RSA_KEY_BITS: usize = 16_384;
 /// (`MAX_ELF_SECTIONS`) at ~200 bytes a line stays under 16 MiB.
 pub const MAX_ELF_SIGNATURE_LEN: u64 = 32 << 20;
 
+/// Bytes hashed for the per-section digests of an ELF signature manifest (when signing, and when
+/// verifying says which sections changed), as a multiple of the file's size. Sections of a real
+/// ELF file do not overlap in the file, so their digests read each byte at most once; a hostile
+/// table of 65,535 sections over the same megabytes would read the file 65,535 times. Identical
+/// ranges are hashed once; past this budget signing refuses the file and verifying stops naming
+/// changed sections (the verdict comes from the whole-file digest, which is always computed).
+pub const MAX_SECTION_DIGEST_FACTOR: u64 = 2;
+
 /// Directory levels of the PE resource tree walked. The Windows loader (`LdrFindResource`) reads
 /// exactly three — type, name, language — and expects data entries at the third; a subdirectory
 /// below that is never reached by Windows, so it is reported and not followed.

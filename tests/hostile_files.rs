@@ -638,3 +638,213 @@ fn a_file_truncated_while_scanned_is_an_error_for_that_file_never_sigbus() {
     churn.join().unwrap();
     eprintln!("{runs} runs, {changed} saw the file change");
 }
+
+/// Pseudo-random bytes (xorshift), the same on every run.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+fn put16(b: &mut [u8], at: usize, v: u16) {
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+fn put64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+fn get16(b: &[u8], at: usize) -> usize {
+    u16::from_le_bytes([b[at], b[at + 1]]) as usize
+}
+fn get32(b: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize
+}
+fn get64(b: &[u8], at: usize) -> usize {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize
+}
+
+/// corpus/pe/x64-default.exe's headers with `n` executable sections that all cover the same
+/// `data_len` bytes of noise.
+fn pe_with_overlapping_sections(n: usize, data_len: usize) -> Vec<u8> {
+    let src = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
+    let pe = get32(&src, 0x3c);
+    let table = pe + 24 + get16(&src, pe + 20);
+    let headers = (table + 40 * n).next_multiple_of(0x200);
+    let mut out = src[..table].to_vec();
+    put16(&mut out, pe + 6, n as u16);
+    put32(&mut out, pe + 24 + 60, headers as u32); // SizeOfHeaders
+    for i in 0..n {
+        let mut sh = [0u8; 40];
+        sh[..8].copy_from_slice(format!(".s{i:05}\0\0").as_bytes().get(..8).unwrap());
+        put32(&mut sh, 8, data_len as u32); // VirtualSize
+        put32(&mut sh, 12, 0x1000); // VirtualAddress
+        put32(&mut sh, 16, data_len as u32); // SizeOfRawData
+        put32(&mut sh, 20, headers as u32); // PointerToRawData
+        put32(&mut sh, 36, 0x6000_0020); // code, execute, read
+        out.extend_from_slice(&sh);
+    }
+    out.resize(headers, 0);
+    out.extend(noise(data_len, 7));
+    out
+}
+
+#[test]
+fn thousands_of_pe_sections_over_the_same_bytes_cost_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("overlap.exe");
+    // 4,000 sections over the same 4 MiB: 16 GB of entropy counting before (6 s in release).
+    std::fs::write(&path, pe_with_overlapping_sections(4000, 4 << 20)).unwrap();
+    let o = bingate(&[&"risk", &"--format", &"json", &path]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = v.to_string();
+    // Every section's entropy is that of the same noise, and the evidence stays readable.
+    assert!(
+        text.contains("whole file at 7.9") || text.contains("whole file at 8.00"),
+        "{text:.2000}"
+    );
+    assert!(
+        text.contains("executable section .s00000 at 8.00 bits/byte"),
+        "{text:.2000}"
+    );
+    assert!(text.contains("and 3993 more"), "{text:.2000}");
+}
+
+/// corpus/elf/canary with `n` extra PROGBITS sections over `data_len` bytes of noise: at the
+/// same offset and size when `distinct` is false, each one byte further and shorter when true.
+fn elf_with_overlapping_sections(n: usize, data_len: usize, distinct: bool) -> Vec<u8> {
+    let src = std::fs::read(corpus("elf/canary")).unwrap();
+    let (shoff, shentsize, shnum, shstrndx) = (
+        get64(&src, 0x28),
+        get16(&src, 0x3a),
+        get16(&src, 0x3c),
+        get16(&src, 0x3e),
+    );
+    let mut out = src.clone();
+    out.resize(out.len().next_multiple_of(16), 0);
+    let base = out.len();
+    out.extend(noise(data_len, 11));
+    // A new section-name table: the old names, then one per new section.
+    let names_hdr = shoff + shstrndx * shentsize;
+    let (names_off, names_len) = (get64(&src, names_hdr + 24), get64(&src, names_hdr + 32));
+    let mut names = src[names_off..names_off + names_len].to_vec();
+    let mut name_at = Vec::new();
+    for i in 0..n {
+        name_at.push(names.len());
+        names.extend_from_slice(format!(".o{i:05}\0").as_bytes());
+    }
+    let new_names = out.len();
+    out.extend_from_slice(&names);
+    out.resize(out.len().next_multiple_of(8), 0);
+    let new_shoff = out.len();
+    let mut table = src[shoff..shoff + shentsize * shnum].to_vec();
+    put64(&mut table, shstrndx * shentsize + 24, new_names as u64);
+    put64(&mut table, shstrndx * shentsize + 32, names.len() as u64);
+    for (i, &name) in name_at.iter().enumerate() {
+        let shift = if distinct { i } else { 0 };
+        let mut sh = [0u8; 64];
+        put32(&mut sh, 0, name as u32);
+        put32(&mut sh, 4, 1); // SHT_PROGBITS
+        put64(&mut sh, 24, (base + shift) as u64);
+        put64(&mut sh, 32, (data_len - shift) as u64);
+        put64(&mut sh, 48, 1);
+        table.extend_from_slice(&sh);
+    }
+    out.extend_from_slice(&table);
+    put64(&mut out, 0x28, new_shoff as u64);
+    put16(&mut out, 0x3c, (shnum + n) as u16);
+    out
+}
+
+#[test]
+fn thousands_of_elf_sections_over_the_same_bytes_are_hashed_once_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = corpus("pki");
+    // 20,000 sections over the same 1 MiB: each range is hashed once (20 GB of hashing before).
+    let same = dir.path().join("same.elf");
+    std::fs::write(&same, elf_with_overlapping_sections(20_000, 1 << 20, false)).unwrap();
+    let signed = dir.path().join("signed.elf");
+    let o = sign_elf(None, &same, &signed);
+    assert!(o.status.success(), "{}", text(&o));
+    // The digests match (untrusted only because the test chain is not passed along).
+    let o = bingate(&[&"verify", &"--trust", &pki.join("root.pem"), &signed]);
+    assert!(text(&o).starts_with("UNTRUSTED"), "{}", text(&o));
+    // 20,000 distinct overlapping ranges: refused, naming the budget, before any hashing.
+    let distinct = dir.path().join("distinct.elf");
+    std::fs::write(
+        &distinct,
+        elf_with_overlapping_sections(20_000, 1 << 20, true),
+    )
+    .unwrap();
+    let o = sign_elf(None, &distinct, &dir.path().join("never.elf"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("the sections overlap"), "{}", text(&o));
+    assert!(!dir.path().join("never.elf").exists());
+    // The signed file's section table rewritten to distinct ranges: the verdict (whole-file
+    // digest) is invalid, and the change report stops comparing sections at the budget.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let (shoff, shnum) = (get64(&bytes, 0x28), get16(&bytes, 0x3c));
+    let mut k = 0;
+    for i in 0..shnum {
+        let at = shoff + i * 64;
+        if get64(&bytes, at + 32) == 1 << 20 {
+            let off = get64(&bytes, at + 24);
+            put64(&mut bytes, at + 24, (off + k) as u64);
+            put64(&mut bytes, at + 32, ((1 << 20) - k) as u64);
+            k += 1;
+        }
+    }
+    assert_eq!(k, 20_000);
+    let hostile = dir.path().join("hostile.elf");
+    std::fs::write(&hostile, &bytes).unwrap();
+    let o = bingate(&[&"verify", &"--trust", &pki.join("root.pem"), &hostile]);
+    let t = text(&o);
+    assert!(t.contains("INVALID"), "{t:.2000}");
+    assert!(t.contains("sections not compared"), "{t:.2000}");
+}
+
+#[test]
+fn fifty_thousand_policy_rules_load_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut good = String::from("name = \"big\"\ndescription = \"50,000 rules\"\n");
+    for i in 0..50_000 {
+        good.push_str(&format!(
+            "[[rule]]\nid = \"r{i}\"\ndescription = \"d\"\nlevel = \"warn\"\napplies = {{ format = \"pe\" }}\ncheck = {{ named = \"pe-aslr\" }}\nrationale = \"r\"\n[rule.remediation]\ndefault = \"d\"\n"
+        ));
+    }
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, &good).unwrap();
+    let o = bingate(&[&"policy", &"validate", &path]);
+    assert!(o.status.success(), "{:.2000}", text(&o));
+    assert!(text(&o).contains("50000 rules"), "{:.2000}", text(&o));
+    let o = bingate(&[&"check", &"--policy", &path, &corpus("pe/x64-default.exe")]);
+    assert_eq!(o.status.code(), Some(0), "{:.2000}", text(&o));
+    // 50,000 mistakes (an unknown format, and overrides of unknown rules): every one reported
+    // with its position (7 MB of text; each position used to be counted from the start).
+    let mut bad = good.replace("format = \"pe\"", "format = \"pf\"");
+    for i in 0..50_000 {
+        bad.push_str(&format!(
+            "[[override]]\nrule = \"x{i}\"\nlevel = \"info\"\n"
+        ));
+    }
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, &bad).unwrap();
+    let o = bingate(&[&"policy", &"validate", &path]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines = bad.lines().count();
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{}:9: error: [[override]] names unknown rule `x49999`",
+            lines - 1
+        )),
+        "{:.3000}",
+        &err[err.len().saturating_sub(3000)..]
+    );
+}

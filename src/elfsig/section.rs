@@ -23,6 +23,7 @@ use crate::pki::verdict::{Judgement, judge_identity, reason};
 use crate::sign::key::{KeyKind, Signer};
 
 use crate::budget::MAX_ELF_SIGNATURE_LEN as MAX_SIGNATURE_SECTION;
+use crate::budget::MAX_SECTION_DIGEST_FACTOR;
 
 /// Room left for the RFC 3161 token when sizing the section before the TSA has answered.
 /// Tokens with a TSA chain are 2–7 KiB; a larger one makes signing re-plan once.
@@ -111,6 +112,47 @@ fn digest_range(parts: &Parts<'_>, alg: DigestAlg, off: u64, len: u64) -> Option
         .then(|| h.finalize().to_vec())
 }
 
+/// Per-section digests for one file: each distinct (offset, size) hashed once, and the bytes
+/// hashed for distinct ranges capped at [`MAX_SECTION_DIGEST_FACTOR`] times the file's size.
+struct SectionDigests<'p, 'd> {
+    parts: &'p Parts<'d>,
+    alg: DigestAlg,
+    seen: std::collections::HashMap<(u64, u64), Option<Vec<u8>>>,
+    spent: u64,
+    limit: u64,
+}
+
+/// The per-section digests would read more than the budget allows.
+struct OverBudget {
+    limit: u64,
+}
+
+impl<'p, 'd> SectionDigests<'p, 'd> {
+    fn new(parts: &'p Parts<'d>, alg: DigestAlg, file_len: u64) -> Self {
+        SectionDigests {
+            parts,
+            alg,
+            seen: std::collections::HashMap::new(),
+            spent: 0,
+            limit: file_len.saturating_mul(MAX_SECTION_DIGEST_FACTOR),
+        }
+    }
+
+    fn digest(&mut self, off: u64, len: u64) -> Result<Option<Vec<u8>>, OverBudget> {
+        if let Some(d) = self.seen.get(&(off, len)) {
+            return Ok(d.clone());
+        }
+        let spent = self.spent.saturating_add(len);
+        if spent > self.limit {
+            return Err(OverBudget { limit: self.limit });
+        }
+        self.spent = spent;
+        let d = digest_range(self.parts, self.alg, off, len);
+        self.seen.insert((off, len), d.clone());
+        Ok(d)
+    }
+}
+
 /// Every section with file contents, in header order, as the manifest lists them.
 fn content_sections(sections: &[Shdr]) -> impl Iterator<Item = &Shdr> {
     sections.iter().filter(|s| s.file_range().is_some())
@@ -127,19 +169,28 @@ fn build_manifest(
     let (file, entries) = rayon::join(
         || digest_range(parts, alg, 0, total),
         || {
-            content_sections(sections)
-                .map(|s| {
-                    Some(Entry {
-                        name: s.name.clone(),
-                        offset: s.offset,
-                        size: s.size,
-                        digest: digest_range(parts, alg, s.offset, s.size)?,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()
+            let mut digests = SectionDigests::new(parts, alg, total);
+            let mut entries = Vec::new();
+            for s in content_sections(sections) {
+                let Some(digest) = digests.digest(s.offset, s.size)? else {
+                    return Ok(None);
+                };
+                entries.push(Entry {
+                    name: s.name.clone(),
+                    offset: s.offset,
+                    size: s.size,
+                    digest,
+                });
+            }
+            Ok(Some(entries))
         },
     );
     let unsupported = || SignError::Unsupported(format!("{} cannot be used", alg.name()));
+    let entries = entries.map_err(|OverBudget { limit }| {
+        SignError::Unsupported(format!(
+            "the sections overlap: their digests would read more than {limit} bytes, {MAX_SECTION_DIGEST_FACTOR} times the file (budget::MAX_SECTION_DIGEST_FACTOR)"
+        ))
+    })?;
     Ok(Manifest {
         digest: alg,
         file: file.ok_or_else(unsupported)?,
@@ -435,15 +486,50 @@ fn changes(
     let mut out = Vec::new();
     let now: Vec<&Shdr> = content_sections(&layout.sections).collect();
     let mut used = vec![false; now.len()];
+    // Sections by name (header order), so matching is linear in the sections, not their square.
+    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, s) in now.iter().enumerate() {
+        by_name.entry(s.name.as_str()).or_default().push(i);
+    }
+    // Sections by name and offset.
+    let by_place: std::collections::HashMap<(&str, u64), Vec<usize>> =
+        now.iter()
+            .enumerate()
+            .fold(std::collections::HashMap::new(), |mut m, (i, s)| {
+                m.entry((s.name.as_str(), s.offset)).or_default().push(i);
+                m
+            });
+    // How far each name's list has been consumed (entries before it are all used).
+    let mut next_of_name: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut next_of_place: std::collections::HashMap<(&str, u64), usize> =
+        std::collections::HashMap::new();
+    let mut digests = SectionDigests::new(parts, m.digest, data.len() as u64);
+    let mut not_compared = 0u64;
     let mut moved = false;
     for e in &m.sections {
         // The same name, preferring the same offset, then the first unused one.
-        let found = now
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| s.name == e.name && !used.get(*i).copied().unwrap_or(true))
-            .min_by_key(|(_, s)| s.offset != e.offset)
-            .map(|(i, s)| (i, *s));
+        let take = |list: Option<&Vec<usize>>, cursor: &mut usize| -> Option<usize> {
+            let list = list?;
+            while let Some(&i) = list.get(*cursor) {
+                if !used.get(i).copied().unwrap_or(true) {
+                    return Some(i);
+                }
+                *cursor = cursor.saturating_add(1);
+            }
+            None
+        };
+        let place = (e.name.as_str(), e.offset);
+        let found = take(
+            by_place.get(&place),
+            next_of_place.entry(place).or_default(),
+        )
+        .or_else(|| {
+            take(
+                by_name.get(e.name.as_str()),
+                next_of_name.entry(e.name.as_str()).or_default(),
+            )
+        })
+        .and_then(|i| Some((i, *now.get(i)?)));
         match found {
             None => out.push(format!("{} removed", e.name)),
             Some((i, s)) => {
@@ -453,7 +539,10 @@ fn changes(
                 if s.offset != e.offset || s.size != e.size {
                     moved = true;
                 }
-                let d = digest_range(parts, m.digest, s.offset, s.size);
+                let Ok(d) = digests.digest(s.offset, s.size) else {
+                    not_compared = not_compared.saturating_add(1);
+                    continue;
+                };
                 if d.as_deref() != Some(e.digest.as_slice()) {
                     if s.size != e.size {
                         out.push(format!(
@@ -473,6 +562,11 @@ fn changes(
         if !used.get(i).copied().unwrap_or(true) {
             out.push(format!("{} added", s.name));
         }
+    }
+    if not_compared > 0 {
+        out.push(format!(
+            "{not_compared} sections not compared (overlapping sections: their digests would read more than {MAX_SECTION_DIGEST_FACTOR} times the file)"
+        ));
     }
     // Bytes after every structure the file describes were appended after signing (bingate
     // ends a signed file with its section header table).

@@ -55,21 +55,48 @@ pub struct Content {
 
 /// Shannon entropy of `data` in bits per byte.
 pub fn entropy(data: &[u8]) -> f64 {
-    entropy_of(&[data])
+    let mut counts = [0u64; 256];
+    count(&mut counts, data);
+    entropy_of_counts(&counts)
 }
 
-/// Shannon entropy of the concatenation of `parts`, in bits per byte.
-fn entropy_of(parts: &[&[u8]]) -> f64 {
-    let mut counts = [0u64; 256];
-    let mut total = 0u64;
-    for part in parts {
-        for &b in *part {
-            if let Some(c) = counts.get_mut(usize::from(b)) {
-                *c = c.saturating_add(1);
+/// Adds the byte frequencies of `data` to `counts`. Four tables side by side, summed at the end:
+/// consecutive equal bytes then increment different counters, which keeps the loop from waiting
+/// on its own store (a run of one value is the common case in padding).
+fn count(counts: &mut [u64; 256], data: &[u8]) {
+    // A block is at most 2^30 bytes, so no u32 counter wraps before it is flushed.
+    fn bump(t: &mut [u32; 256], b: u8) {
+        if let Some(c) = t.get_mut(usize::from(b)) {
+            *c = c.wrapping_add(1);
+        }
+    }
+    let mut tables = [[0u32; 256]; 4];
+    for block in data.chunks(1 << 30) {
+        let [t0, t1, t2, t3] = &mut tables;
+        let mut quads = block.chunks_exact(4);
+        for q in &mut quads {
+            if let [a, b, c, d] = *q {
+                bump(t0, a);
+                bump(t1, b);
+                bump(t2, c);
+                bump(t3, d);
             }
         }
-        total = total.saturating_add(part.len() as u64);
+        for &b in quads.remainder() {
+            bump(t0, b);
+        }
+        for table in &mut tables {
+            for (c, n) in counts.iter_mut().zip(table.iter_mut()) {
+                *c = c.saturating_add(u64::from(*n));
+                *n = 0;
+            }
+        }
     }
+}
+
+/// Shannon entropy of byte frequencies, in bits per byte.
+fn entropy_of_counts(counts: &[u64; 256]) -> f64 {
+    let total = counts.iter().fold(0u64, |a, &c| a.saturating_add(c));
     if total == 0 {
         return 0.0;
     }
@@ -84,6 +111,63 @@ fn entropy_of(parts: &[&[u8]]) -> f64 {
         .sum()
 }
 
+/// Byte frequencies of any range between two boundaries of a file, from one pass over it.
+///
+/// Sections may overlap (a hostile file can declare 4,096 sections over the same megabytes), so
+/// counting each section's bytes separately costs sections × size. Instead the file is cut at
+/// every section start and end; each piece is counted once, and a running total is kept at every
+/// cut, so the frequencies of `[a, b)` for any two cuts are one subtraction of 256 counters. Time
+/// is one pass over the file plus 256 per cut; memory 2 KiB per cut (at most 2 per section, and
+/// sections are capped by `budget::MAX_PE_SECTIONS`).
+struct Frequencies {
+    cuts: Vec<u64>,
+    /// `before[k]`: frequencies of `[0, cuts[k])`.
+    before: Vec<[u64; 256]>,
+}
+
+impl Frequencies {
+    fn new(data: &[u8], mut cuts: Vec<u64>) -> Frequencies {
+        let len = data.len() as u64;
+        cuts.push(0);
+        cuts.push(len);
+        cuts.retain(|&c| c <= len);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut before = Vec::with_capacity(cuts.len());
+        let mut running = [0u64; 256];
+        let mut at = 0u64;
+        for &cut in &cuts {
+            let piece = usize::try_from(at)
+                .ok()
+                .zip(usize::try_from(cut).ok())
+                .and_then(|(a, b)| data.get(a..b))
+                .unwrap_or_default();
+            count(&mut running, piece);
+            before.push(running);
+            at = cut;
+        }
+        Frequencies { cuts, before }
+    }
+
+    /// Frequencies of `[a, b)`; both must be cuts given to [`Frequencies::new`] (or 0 / the
+    /// file's length).
+    fn between(&self, a: u64, b: u64) -> [u64; 256] {
+        let at = |x: u64| {
+            self.cuts
+                .binary_search(&x)
+                .ok()
+                .and_then(|k| self.before.get(k))
+        };
+        let mut out = [0u64; 256];
+        if let (Some(lo), Some(hi)) = (at(a), at(b)) {
+            for ((o, h), l) in out.iter_mut().zip(hi).zip(lo) {
+                *o = h.saturating_sub(*l);
+            }
+        }
+        out
+    }
+}
+
 /// Reads the content facts of a PE image.
 pub fn read(data: &[u8]) -> Result<Content> {
     let h = PeHeaders::parse(data)?;
@@ -93,19 +177,33 @@ pub fn read(data: &[u8]) -> Result<Content> {
 /// [`read`] with the headers already parsed.
 pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
     let len = data.len() as u64;
+    // Each section's file data, [start, end) inside the file (None when it has none there).
+    let ranges: Vec<Option<(u64, u64)>> = h
+        .sections
+        .iter()
+        .map(|s| {
+            let start = u64::from(s.raw_offset);
+            let end = start.saturating_add(u64::from(s.raw_size)).min(len);
+            (start < end).then_some((start, end))
+        })
+        .collect();
+    // The certificate table (a file offset) is the one thing allowed after the last section.
+    let cert = h.dir(DIR_SECURITY);
+    let cert_range = cert.present().then(|| {
+        let start = u64::from(cert.address);
+        (start, start.saturating_add(u64::from(cert.size)))
+    });
+    let cert_in_file = cert_range.filter(|&(a, b)| a <= b && b <= len);
+    let mut cuts: Vec<u64> = ranges.iter().flatten().flat_map(|&(a, b)| [a, b]).collect();
+    cuts.extend(cert_in_file.iter().flat_map(|&(a, b)| [a, b]));
+    let freq = Frequencies::new(data, cuts);
+
     let mut packer_markers = Vec::new();
     let mut sections = Vec::with_capacity(h.sections.len());
     let mut last_end = u64::from(h.size_of_headers).min(len);
-    for s in &h.sections {
-        let start = u64::from(s.raw_offset);
-        let end = start.saturating_add(u64::from(s.raw_size)).min(len);
-        let bytes = usize::try_from(start)
-            .ok()
-            .zip(usize::try_from(end).ok())
-            .and_then(|(a, b)| data.get(a..b))
-            .filter(|b| !b.is_empty());
-        if bytes.is_some() {
-            last_end = last_end.max(end);
+    for (s, range) in h.sections.iter().zip(&ranges) {
+        if let Some((_, end)) = range {
+            last_end = last_end.max(*end);
         }
         let executable = s.has(IMAGE_SCN_MEM_EXECUTE);
         let lower = s.name.to_ascii_lowercase();
@@ -122,7 +220,7 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
             executable,
             raw_size: s.raw_size,
             virtual_size: s.virtual_size,
-            entropy: bytes.map(entropy),
+            entropy: range.map(|(a, b)| entropy_of_counts(&freq.between(a, b))),
         });
     }
     let head = data
@@ -131,20 +229,14 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
     if let Some(at) = memchr::memmem::find(head, UPX_MAGIC) {
         packer_markers.push(format!("UPX! magic at {at:#x}"));
     }
-    // The certificate table (a file offset) is the one thing allowed after the last section.
-    let cert = h.dir(DIR_SECURITY);
-    let cert_range = cert.present().then(|| {
-        let start = u64::from(cert.address);
-        (start, start.saturating_add(u64::from(cert.size)))
-    });
     let overlay = overlay(len, last_end, cert_range);
-    let file_entropy = match cert_range
-        .and_then(|(a, b)| Some((usize::try_from(a).ok()?, usize::try_from(b).ok()?)))
-        .and_then(|(a, b)| Some((data.get(..a)?, data.get(b..)?)))
-    {
-        Some((before, after)) => entropy_of(&[before, after]),
-        None => entropy(data),
-    };
+    let mut whole = freq.between(0, len);
+    if let Some((a, b)) = cert_in_file {
+        for (w, c) in whole.iter_mut().zip(freq.between(a, b)) {
+            *w = w.saturating_sub(c);
+        }
+    }
+    let file_entropy = entropy_of_counts(&whole);
     Content {
         sections,
         file_entropy,

@@ -176,6 +176,9 @@ pub fn from_text(text: &str, label: &str) -> Result<Policy, PolicyErrors> {
     }
 }
 
+/// Unknown rule names in one policy or waiver file that get a "did you mean" hint.
+const MAX_ID_HINTS: usize = 32;
+
 fn apply(
     parent: Option<Policy>,
     raw: RawPolicy,
@@ -201,11 +204,16 @@ fn apply(
         }
     }
     let mut waivers: Vec<Waiver> = parent.map(|p| p.waivers).unwrap_or_default();
-    let known = |rules: &[Rule], id: &str| {
-        rules.iter().any(|r| r.id == id) || raw.attempted_ids.iter().any(|a| a == id)
-    };
+    // Rule ids by position, so 50,000 rules cost 50,000 lookups, not their square.
+    let mut ids: std::collections::HashMap<String, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    let attempted: std::collections::HashSet<&str> =
+        raw.attempted_ids.iter().map(String::as_str).collect();
     for (rule, at) in raw.rules {
-        if let Some(pos) = rules.iter().position(|r| r.id == rule.id) {
+        if let Some(&pos) = ids.get(&rule.id) {
             let hint = if pos < inherited {
                 format!(
                     "the parent policy defines `{}`; change its level with [[override]]",
@@ -217,18 +225,27 @@ fn apply(
             sink.error(at, format!("duplicate rule id `{}`", rule.id), Some(hint));
             continue;
         }
+        ids.insert(rule.id.clone(), rules.len());
         rules.push(rule);
     }
+    // "Did you mean" compares a name with every rule id: offered for the first few unknown names
+    // only, so a policy full of them stays linear.
+    let mut hints = MAX_ID_HINTS;
     for o in raw.overrides {
-        match rules.iter_mut().find(|r| r.id == o.rule) {
+        match ids.get(&o.rule).and_then(|&i| rules.get_mut(i)) {
             Some(r) => r.level = o.level,
-            None if known(&[], &o.rule) => {}
+            None if attempted.contains(o.rule.as_str()) => {}
             None => {
-                let candidates = rules
-                    .iter()
-                    .map(|r| r.id.as_str())
-                    .chain(raw.attempted_ids.iter().map(String::as_str));
-                let hint = did_you_mean(&o.rule, candidates);
+                let hint = (hints > 0)
+                    .then(|| {
+                        hints -= 1;
+                        let candidates = rules
+                            .iter()
+                            .map(|r| r.id.as_str())
+                            .chain(raw.attempted_ids.iter().map(String::as_str));
+                        did_you_mean(&o.rule, candidates)
+                    })
+                    .flatten();
                 sink.error(
                     o.at,
                     format!("[[override]] names unknown rule `{}`", o.rule),
@@ -237,7 +254,12 @@ fn apply(
             }
         }
     }
-    unknown_waiver_rules(&mut sink, &raw.waivers, |id| known(&rules, id), &rules);
+    unknown_waiver_rules(
+        &mut sink,
+        &raw.waivers,
+        |id| ids.contains_key(id) || attempted.contains(id),
+        &rules,
+    );
     waivers.extend(raw.waivers);
     let diags = sink.diags;
     let policy = Policy {
@@ -258,9 +280,15 @@ fn unknown_waiver_rules(
     known: impl Fn(&str) -> bool,
     rules: &[Rule],
 ) {
+    let mut hints = MAX_ID_HINTS;
     for w in waivers {
         if !known(&w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
-            let hint = did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()));
+            let hint = (hints > 0)
+                .then(|| {
+                    hints -= 1;
+                    did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()))
+                })
+                .flatten();
             sink.error(
                 w.at,
                 format!("[[waiver]] names unknown rule `{}`", w.rule),
@@ -277,12 +305,8 @@ fn check_waiver_rules(
     label: &str,
 ) -> Result<(), PolicyErrors> {
     let mut sink = super::diag::Sink::new(label, text);
-    unknown_waiver_rules(
-        &mut sink,
-        waivers,
-        |id| rules.iter().any(|r| r.id == id),
-        rules,
-    );
+    let ids: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    unknown_waiver_rules(&mut sink, waivers, |id| ids.contains(id), rules);
     if sink.diags.is_empty() {
         Ok(())
     } else {

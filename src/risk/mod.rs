@@ -503,13 +503,35 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     }
 }
 
+/// Items of one piece of evidence shown in its text; the rest are counted (a file can declare
+/// thousands of sections, and evidence is read by a person).
+pub const EVIDENCE_ITEMS_SHOWN: usize = 8;
+
+/// The first [`EVIDENCE_ITEMS_SHOWN`] items joined with "; ", then how many more there are.
+fn listed(items: &[String]) -> String {
+    let mut text = items
+        .iter()
+        .take(EVIDENCE_ITEMS_SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if let Some(more) = items
+        .len()
+        .checked_sub(EVIDENCE_ITEMS_SHOWN)
+        .filter(|&m| m > 0)
+    {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
 fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     // Unreadable headers were reported by `resource_evidence`.
     let Ok((content, _)) = &input.content else {
         return;
     };
     if !content.packer_markers.is_empty() {
-        c.add("packer", content.packer_markers.join("; "));
+        c.add("packer", listed(&content.packer_markers));
     }
     let hot: Vec<String> = content
         .sections
@@ -522,14 +544,16 @@ fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
         })
         .collect();
     if !hot.is_empty() || content.file_entropy > FILE_ENTROPY_LIMIT {
-        let mut parts = hot;
+        // The whole file first: it stays in view when the sections are cut short.
+        let mut parts = Vec::with_capacity(hot.len().saturating_add(1));
         if content.file_entropy > FILE_ENTROPY_LIMIT {
             parts.push(format!(
                 "whole file at {:.2} bits/byte",
                 content.file_entropy
             ));
         }
-        c.add("high-entropy", parts.join("; "));
+        parts.extend(hot);
+        c.add("high-entropy", listed(&parts));
     }
     if let Some((offset, len)) = content.overlay {
         let covered = if input.signature.status == Status::Unsigned {
