@@ -40,6 +40,10 @@ pub enum Kind {
     EfiDriver,
     /// An ELF core dump.
     Core,
+    /// A separate ELF debug-info file (`objcopy --only-keep-debug`, /usr/lib/debug): its
+    /// loadable sections have no bytes in the file, so it is not a loadable binary and no rule
+    /// judges it unless the rule names this kind.
+    DebugInfo,
     Other,
 }
 
@@ -54,6 +58,7 @@ impl Kind {
             Kind::EfiApplication => "efi-application",
             Kind::EfiDriver => "efi-driver",
             Kind::Core => "core",
+            Kind::DebugInfo => "debug-info",
             Kind::Other => "other",
         }
     }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Far more than any of these runs needs (they take milliseconds); a blocked open never returns.
 const LIMIT: Duration = Duration::from_secs(20);
+/// For the runs over generated inputs of megabytes (see [`bingate_within`]).
+const HEAVY: Duration = Duration::from_secs(120);
 
 fn corpus(rel: &str) -> PathBuf {
     Path::new(ROOT).join("corpus").join(rel)
@@ -25,6 +27,12 @@ fn mkfifo(path: &Path) {
 /// Runs bingate with `args`, killing it after LIMIT (a hang is a failure, reported as such).
 /// stdout and stderr are drained by threads while it runs, so a large report never blocks it.
 fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    bingate_within(LIMIT, args)
+}
+
+/// [`bingate`] with a limit of its own: for the inputs of tens of megabytes below, on a debug
+/// build and a loaded CI machine. The quadratic behaviour they guard against took minutes.
+fn bingate_within(limit: Duration, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     use std::io::Read as _;
     let mut c = Command::new(env!("CARGO_BIN_EXE_bingate"));
     for a in args {
@@ -50,12 +58,12 @@ fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        if start.elapsed() > LIMIT {
+        if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
             let stderr = err.join().unwrap();
             panic!(
-                "bingate {:?} still running after {LIMIT:?} (blocked on a FIFO?); stderr: {}",
+                "bingate {:?} still running after {limit:?} (blocked on a FIFO?); stderr: {}",
                 args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
                 String::from_utf8_lossy(&stderr)
             );
@@ -701,7 +709,7 @@ fn thousands_of_pe_sections_over_the_same_bytes_cost_one_pass() {
     let path = dir.path().join("overlap.exe");
     // 4,000 sections over the same 4 MiB: 16 GB of entropy counting before (6 s in release).
     std::fs::write(&path, pe_with_overlapping_sections(4000, 4 << 20)).unwrap();
-    let o = bingate(&[&"risk", &"--format", &"json", &path]);
+    let o = bingate_within(HEAVY, &[&"risk", &"--format", &"json", &path]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = v.to_string();
     // Every section's entropy is that of the same noise, and the evidence stays readable.
@@ -803,7 +811,10 @@ fn thousands_of_elf_sections_over_the_same_bytes_are_hashed_once_or_refused() {
     assert_eq!(k, 20_000);
     let hostile = dir.path().join("hostile.elf");
     std::fs::write(&hostile, &bytes).unwrap();
-    let o = bingate(&[&"verify", &"--trust", &pki.join("root.pem"), &hostile]);
+    let o = bingate_within(
+        HEAVY,
+        &[&"verify", &"--trust", &pki.join("root.pem"), &hostile],
+    );
     let t = text(&o);
     assert!(t.contains("INVALID"), "{t:.2000}");
     assert!(t.contains("sections not compared"), "{t:.2000}");
@@ -820,10 +831,13 @@ fn fifty_thousand_policy_rules_load_in_linear_time() {
     }
     let path = dir.path().join("big.toml");
     std::fs::write(&path, &good).unwrap();
-    let o = bingate(&[&"policy", &"validate", &path]);
+    let o = bingate_within(HEAVY, &[&"policy", &"validate", &path]);
     assert!(o.status.success(), "{:.2000}", text(&o));
     assert!(text(&o).contains("50000 rules"), "{:.2000}", text(&o));
-    let o = bingate(&[&"check", &"--policy", &path, &corpus("pe/x64-default.exe")]);
+    let o = bingate_within(
+        HEAVY,
+        &[&"check", &"--policy", &path, &corpus("pe/x64-default.exe")],
+    );
     assert_eq!(o.status.code(), Some(0), "{:.2000}", text(&o));
     // 50,000 mistakes (an unknown format, and overrides of unknown rules): every one reported
     // with its position (7 MB of text; each position used to be counted from the start).
@@ -835,7 +849,7 @@ fn fifty_thousand_policy_rules_load_in_linear_time() {
     }
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, &bad).unwrap();
-    let o = bingate(&[&"policy", &"validate", &path]);
+    let o = bingate_within(HEAVY, &[&"policy", &"validate", &path]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     let lines = bad.lines().count();
@@ -847,4 +861,221 @@ fn fifty_thousand_policy_rules_load_in_linear_time() {
         "{:.3000}",
         &err[err.len().saturating_sub(3000)..]
     );
+}
+
+fn json_of(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(o)))
+}
+
+/// The one file report of `bingate check --format json PATH`.
+fn checked(path: &Path) -> serde_json::Value {
+    let o = bingate(&[&"check", &"--format", &"json", &path]);
+    json_of(&o)["files"][0].clone()
+}
+
+#[test]
+fn damaged_optional_pe_structures_are_warnings_and_the_facts_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
+    let pe = get32(&src, 0x3c);
+    let opt = pe + 24;
+    let table = opt + get16(&src, pe + 20);
+    let pristine = checked(&corpus("pe/x64-default.exe"));
+    assert_eq!(pristine["warnings"], serde_json::json!([]));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "nrva17.exe",
+            {
+                let mut d = src.clone();
+                put32(&mut d, opt + 108, 17);
+                d
+            },
+            "NumberOfRvaAndSizes is 17",
+        ),
+        (
+            "nrva-huge.exe",
+            {
+                let mut d = src.clone();
+                put32(&mut d, opt + 108, 0xffff_ffff);
+                d
+            },
+            "NumberOfRvaAndSizes is 4294967295",
+        ),
+        (
+            "slash-name.exe",
+            {
+                let mut d = src.clone();
+                d[table..table + 8].copy_from_slice(b"/abc\0\0\0\0");
+                d
+            },
+            "section names unreadable",
+        ),
+        (
+            "stray-rich.exe",
+            {
+                // "Rich" and a key in the DOS stub, with no DanS before it.
+                let mut d = src.clone();
+                d[0x70..0x78].copy_from_slice(b"Rich\x12\x34\x56\x78");
+                d
+            },
+            "Rich header unreadable",
+        ),
+    ];
+    for (name, bytes, warning) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let f = checked(&path);
+        assert_eq!(f["error"], serde_json::Value::Null, "{name}: {f}");
+        assert!(f["warnings"].to_string().contains(warning), "{name}: {f}");
+        // Every hardening fact is still there, and the same as the pristine file's (but the
+        // computed checksum: the bytes changed).
+        let without_checksum = |v: &serde_json::Value| {
+            let mut v = v.clone();
+            v["checksum"]["computed"] = serde_json::Value::Null;
+            v
+        };
+        assert_eq!(
+            without_checksum(&f["hardening"]),
+            without_checksum(&pristine["hardening"]),
+            "{name}"
+        );
+        assert_eq!(f["kind"], pristine["kind"], "{name}");
+    }
+}
+
+fn elf_without_section_table(src: &[u8], how: &str) -> Vec<u8> {
+    let shoff = get64(src, 0x28);
+    let mut d = src.to_vec();
+    match how {
+        "zeroed" => {
+            put64(&mut d, 0x28, 0);
+            put16(&mut d, 0x3c, 0);
+            put16(&mut d, 0x3e, 0);
+        }
+        "past-end" => put64(&mut d, 0x28, (src.len() + 4096) as u64),
+        _ => d.truncate(shoff),
+    }
+    d
+}
+
+#[test]
+fn an_elf_without_a_readable_section_table_keeps_its_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    for fixture in ["canary", "fortify", "full-relro"] {
+        let src = std::fs::read(corpus(&format!("elf/{fixture}"))).unwrap();
+        let pristine = checked(&corpus(&format!("elf/{fixture}")));
+        for how in ["zeroed", "past-end", "cut"] {
+            let path = dir.path().join(format!("{fixture}-{how}"));
+            std::fs::write(&path, elf_without_section_table(&src, how)).unwrap();
+            let f = checked(&path);
+            assert_eq!(f["error"], serde_json::Value::Null, "{fixture} {how}: {f}");
+            let (h, p) = (&f["hardening"], &pristine["hardening"]);
+            // Canary and FORTIFY come from DT_SYMTAB/DT_STRTAB when the sections are gone.
+            for key in [
+                "pie",
+                "nx",
+                "relro",
+                "bind_now",
+                "canary",
+                "fortify",
+                "interpreter",
+            ] {
+                assert_eq!(h[key], p[key], "{fixture} {how}: {key}");
+            }
+            if how != "zeroed" {
+                assert!(
+                    f["warnings"]
+                        .to_string()
+                        .contains("section headers ignored"),
+                    "{fixture} {how}: {f}"
+                );
+            }
+        }
+    }
+}
+
+/// corpus/elf/canary as `objcopy --only-keep-debug` would leave it: every allocated section
+/// other than notes becomes SHT_NOBITS.
+fn as_debug_file(src: &[u8]) -> Vec<u8> {
+    let (shoff, shnum) = (get64(src, 0x28), get16(src, 0x3c));
+    let mut d = src.to_vec();
+    for i in 0..shnum {
+        let at = shoff + i * 64;
+        let (sh_type, flags) = (get32(&d, at + 4), get64(&d, at + 8));
+        if flags & 2 != 0 && sh_type != 7 {
+            put32(&mut d, at + 4, 8);
+        }
+    }
+    d
+}
+
+#[test]
+fn separate_debug_files_are_recognised_and_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("canary.debug");
+    std::fs::write(
+        &path,
+        as_debug_file(&std::fs::read(corpus("elf/canary")).unwrap()),
+    )
+    .unwrap();
+    let f = checked(&path);
+    assert_eq!(f["kind"], "debug-info", "{f}");
+    let findings = f["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for x in findings {
+        assert_eq!(x["status"], "not-applicable", "{x}");
+        assert!(
+            x["message"].as_str().unwrap().contains("debug-info file"),
+            "{x}"
+        );
+    }
+    let o = bingate(&[&"check", &path]);
+    let t = text(&o);
+    assert!(t.contains("DEBUG "), "{t}");
+    assert!(t.contains("nothing was judged"), "{t}");
+    // The real thing, where the machine has it.
+    let system = Path::new("/usr/lib/debug/.build-id");
+    if system.is_dir() {
+        let o = bingate_within(HEAVY, &[&"check", &"--format", &"json", &system]);
+        for f in json_of(&o)["files"].as_array().unwrap() {
+            assert_eq!(f["kind"], "debug-info", "{}", f["path"]);
+        }
+    }
+}
+
+#[test]
+fn a_signed_elf_whose_section_table_cannot_be_read_is_malformed_not_unsigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed = dir.path().join("signed");
+    let o = sign_elf(None, &corpus("elf/canary"), &signed);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&signed).unwrap();
+    for how in ["zeroed", "past-end", "cut"] {
+        let path = dir.path().join(how);
+        std::fs::write(&path, elf_without_section_table(&bytes, how)).unwrap();
+        let o = bingate(&[&"verify", &path]);
+        let t = text(&o);
+        assert!(t.starts_with("MALFORMED"), "{how}: {t}");
+        assert!(
+            t.contains(".bingate.sig signature manifest is at offset"),
+            "{how}: {t}"
+        );
+        // And the default gate denies it.
+        let f = checked(&path);
+        let deny = f["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["rule"] == "elf-signature-valid")
+            .unwrap()
+            .clone();
+        assert_eq!(deny["status"], "fail", "{how}: {deny}");
+        assert_eq!(deny["level"], "deny", "{how}: {deny}");
+    }
+    // An unsigned file without a section table stays unsigned.
+    let path = dir.path().join("unsigned-zeroed");
+    let src = std::fs::read(corpus("elf/canary")).unwrap();
+    std::fs::write(&path, elf_without_section_table(&src, "zeroed")).unwrap();
+    let o = bingate(&[&"verify", &path]);
+    assert!(text(&o).starts_with("UNSIGNED"), "{}", text(&o));
 }

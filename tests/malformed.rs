@@ -63,18 +63,19 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Expect)> {
     v.push(("elf_phnum_huge", d, Expect::Error));
     let mut d = elf.clone();
     put_u64(&mut d, 0x28, elf.len() as u64 - 8); // e_shoff near the end
-    v.push(("elf_shoff_past_end", d, Expect::Error));
+    // The loader never reads section headers: a broken table is a warning, facts stay (issue 13).
+    v.push(("elf_shoff_past_end", d, Expect::Warning));
     let mut d = elf.clone();
     put_u16(&mut d, 0x3c, 0); // e_shnum = 0: count in section 0's sh_size
     put_u64(&mut d, e_shoff + 32, 5_000_000);
-    v.push(("elf_section_count_in_the_millions", d, Expect::Error));
+    v.push(("elf_section_count_in_the_millions", d, Expect::Warning));
     let mut d = elf.clone();
     put_u64(&mut d, 0x28, 0x40); // section table overlapping the program headers
     v.push(("elf_sections_overlap_headers", d, Expect::Survive));
     v.push((
         "elf_truncated_mid_file",
         elf[..elf.len() / 2].to_vec(),
-        Expect::Error,
+        Expect::Warning,
     ));
     let mut d = elf.clone();
     d[4] = 7; // EI_CLASS invalid
@@ -111,7 +112,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Expect)> {
     v.push(("pe_bad_optional_magic", d, Expect::Error));
     let mut d = pe.clone();
     put_u32(&mut d, lfanew + 24 + 108, 0xffff_ffff); // NumberOfRvaAndSizes
-    v.push(("pe_data_directory_count_lies", d, Expect::Error));
+    // Above 16 the extra entries are not read; a warning, not a refusal (issue 13).
+    v.push(("pe_data_directory_count_lies", d, Expect::Warning));
     // Load config: RVA past every section, then a size field that lies.
     let lc_dir = cfg_lfanew + 24 + 112 + 10 * 8;
     let mut d = cfg.clone();

@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 use crate::guard::contain;
 
 const DT_NEEDED: u64 = 1;
+const DT_HASH: u64 = 4;
 const DT_STRTAB: u64 = 5;
+const DT_SYMTAB: u64 = 6;
 const DT_STRSZ: u64 = 10;
+const DT_GNU_HASH: u64 = 0x6fff_fef5;
 const DT_SONAME: u64 = 14;
 const DT_RPATH: u64 = 15;
 const DT_TEXTREL: u64 = 22;
@@ -34,6 +37,13 @@ pub struct DynamicFacts {
     pub needed: u64,
     pub rpath: Vec<String>,
     pub runpath: Vec<String>,
+    /// Addresses of the dynamic symbol table, its string table (and size) and hash tables:
+    /// what the loader itself uses to find symbols, so they can be read without sections.
+    pub symtab: Option<u64>,
+    pub strtab: Option<u64>,
+    pub strsz: Option<u64>,
+    pub hash: Option<u64>,
+    pub gnu_hash: Option<u64>,
 }
 
 /// Reads PT_DYNAMIC: `Ok(None)` when the file has none.
@@ -78,6 +88,9 @@ pub fn read(data: &[u8], h: &ElfHeaders) -> Result<Option<DynamicFacts>> {
             DT_SONAME => facts.soname = true,
             DT_STRTAB => strtab = Some(d.d_val),
             DT_STRSZ => strsz = Some(d.d_val),
+            DT_SYMTAB => facts.symtab = Some(d.d_val),
+            DT_HASH => facts.hash = Some(d.d_val),
+            DT_GNU_HASH => facts.gnu_hash = Some(d.d_val),
             DT_RPATH => rpath_offsets.push(d.d_val),
             DT_RUNPATH => runpath_offsets.push(d.d_val),
             DT_TEXTREL => facts.textrel = true,
@@ -90,6 +103,8 @@ pub fn read(data: &[u8], h: &ElfHeaders) -> Result<Option<DynamicFacts>> {
     facts.bind_now |= flags & DF_BIND_NOW != 0 || flags_1 & DF_1_NOW != 0;
     facts.textrel |= flags & DF_TEXTREL != 0;
     facts.pie_flag = flags_1 & DF_1_PIE != 0;
+    facts.strtab = strtab;
+    facts.strsz = strsz;
 
     if !rpath_offsets.is_empty() || !runpath_offsets.is_empty() {
         let table = dynstr(h, data, strtab, strsz)?;
@@ -108,7 +123,7 @@ pub fn read(data: &[u8], h: &ElfHeaders) -> Result<Option<DynamicFacts>> {
 }
 
 /// The dynamic string table: DT_STRTAB through the load segments, else the `.dynstr` section.
-fn dynstr<'a>(
+pub(super) fn dynstr<'a>(
     h: &ElfHeaders,
     data: &'a [u8],
     strtab: Option<u64>,

@@ -30,6 +30,7 @@ pub const SHT_SYMTAB: u32 = 2;
 pub const SHT_NOTE: u32 = 7;
 pub const SHT_DYNSYM: u32 = 11;
 pub const SHT_NOBITS: u32 = 8;
+pub const SHF_ALLOC: u64 = 0x2;
 pub const SHF_EXECINSTR: u64 = 0x4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,10 @@ pub struct ElfHeaders {
     pub ctx: Ctx,
     pub segments: Vec<Segment>,
     pub sections: Vec<ElfSection>,
+    /// Why the section header table could not be read, when it could not (missing tables are
+    /// not a problem: `e_shoff` 0 is a stripped-of-sections file). The loader reads only program
+    /// headers, so every fact that does not need sections is still read.
+    pub section_problem: Option<String>,
 }
 
 impl ElfHeaders {
@@ -119,7 +124,10 @@ impl ElfHeaders {
             })
             .collect();
 
-        let sections = Self::parse_sections(data, bytes, &header, ctx)?;
+        let (sections, section_problem) = match Self::parse_sections(data, bytes, &header, ctx) {
+            Ok(s) => (s, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
         Ok(ElfHeaders {
             is_64,
             little_endian,
@@ -128,6 +136,7 @@ impl ElfHeaders {
             ctx,
             segments,
             sections,
+            section_problem,
         })
     }
 

@@ -52,10 +52,31 @@ fn arch_name(machine: u16, is_64: bool) -> String {
 }
 
 /// Reads an ELF file and returns its facts.
+/// A separate debug-info file: it has allocated sections, code among them, and every allocated
+/// section other than notes is SHT_NOBITS (`objcopy --only-keep-debug` and `dh_strip` keep the
+/// section table and the notes, and drop the bytes of everything the loader would map).
+fn is_debug_info(h: &ElfHeaders) -> bool {
+    let mut allocated = h
+        .sections
+        .iter()
+        .filter(|s| s.flags & headers::SHF_ALLOC != 0 && s.sh_type != headers::SHT_NOTE)
+        .peekable();
+    allocated.peek().is_some()
+        && h.sections
+            .iter()
+            .any(|s| s.flags & SHF_EXECINSTR != 0 && s.sh_type == headers::SHT_NOBITS)
+        && allocated.all(|s| s.sh_type == headers::SHT_NOBITS)
+}
+
 pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
     let h = ElfHeaders::parse(data)?;
     let bytes = h.bytes(data);
     let mut warnings = Vec::new();
+    if let Some(problem) = &h.section_problem {
+        warnings.push(format!(
+            "{problem}; section headers ignored: facts read from the program headers and the dynamic segment (symbols through DT_SYMTAB)"
+        ));
+    }
 
     let dynamic = dynamic::read(data, &h).unwrap_or_else(|e| {
         warnings.push(format!(
@@ -63,7 +84,7 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
         ));
         None
     });
-    let syms = symbols::read(data, &h).unwrap_or_else(|e| {
+    let syms = symbols::read(data, &h, dynamic.as_ref()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e}; canary and FORTIFY read from the symbols before it"
         ));
@@ -102,6 +123,7 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
         _ => Pie::No,
     };
     let kind = match h.e_type {
+        _ if is_debug_info(&h) => Kind::DebugInfo,
         ET_REL => Kind::Object,
         ET_EXEC => Kind::Executable,
         ET_DYN if pie == Pie::Pie => Kind::Executable,
@@ -150,6 +172,11 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
         safestack: syms.safestack,
         clang_cfi: syms.clang_cfi,
     };
+    if kind == Kind::DebugInfo {
+        // The program headers point at bytes this file does not carry (PT_INTERP, PT_DYNAMIC,
+        // notes aside): what failed to read there is expected, not a problem of the file.
+        warnings.clear();
+    }
     Ok(BinaryFacts {
         format: Format::Elf,
         arch: arch_name(h.machine, h.is_64),

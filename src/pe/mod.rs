@@ -155,7 +155,7 @@ const KERNEL_MODULES: &[&str] = &[
 pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
     let bytes = Bytes::new(data, true);
     let headers = PeHeaders::parse(data)?;
-    let mut warnings = Vec::new();
+    let mut warnings = headers.warnings.clone();
 
     let load_config = match load_config::LoadConfig::read(data, &headers, &mut warnings) {
         Ok(lc) => lc,

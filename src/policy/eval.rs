@@ -10,7 +10,7 @@ use super::model::{
     WaiverRef, WaiverTarget,
 };
 use crate::elf::ElfHardening;
-use crate::facts::{Format, Hardening};
+use crate::facts::{Format, Hardening, Kind};
 use crate::pe::{PeHardening, SafeSeh};
 use crate::report::FileReport;
 
@@ -278,6 +278,12 @@ impl<'p> Evaluator<'p> {
 
 fn applicable(rule: &Rule, file: &FileReport, h: &Hardening) -> Result<(), String> {
     let a = &rule.applies;
+    if file.kind == Some(Kind::DebugInfo) && !a.kind.contains(&Kind::DebugInfo) {
+        return Err(
+            "a separate debug-info file (its loadable sections have no bytes in the file): not a loadable binary"
+                .to_owned(),
+        );
+    }
     let format = match h {
         Hardening::Pe(_) => Format::Pe,
         Hardening::Elf(_) => Format::Elf,

@@ -97,6 +97,7 @@ const KINDS: &[&str] = &[
     "efi-application",
     "efi-driver",
     "core",
+    "debug-info",
     "other",
 ];
 const TOOLCHAINS: &[&str] = &[
@@ -113,6 +114,7 @@ fn kind_of(s: &str) -> Option<Kind> {
         "efi-application" => Kind::EfiApplication,
         "efi-driver" => Kind::EfiDriver,
         "core" => Kind::Core,
+        "debug-info" => Kind::DebugInfo,
         "other" => Kind::Other,
         _ => return None,
     })

@@ -262,6 +262,16 @@ impl<W: Write> Renderer for HumanRenderer<W> {
             writeln!(self.out, "{}: {}", esc(&f.path), esc(msg))?;
             return self.findings(f);
         };
+        if f.kind == Some(crate::facts::Kind::DebugInfo) {
+            // Its facts describe nothing that runs: say what it is instead of a row of them.
+            writeln!(
+                self.out,
+                "DEBUG {}  (separate debug-info file: its loadable sections have no bytes here; not judged)",
+                esc(&f.path)
+            )?;
+            self.last_format = None;
+            return self.findings(f);
+        }
         let (format, cells, columns) = match hardening {
             Hardening::Elf(h) => (Format::Elf, elf_cells(h), ELF_COLUMNS),
             Hardening::Pe(h) => (Format::Pe, pe_cells(h, f.signature.as_ref()), PE_COLUMNS),
