@@ -175,7 +175,7 @@ fn signature_run(
         format,
         output: None,
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
-        excludes: globset::GlobSet::empty(),
+        excludes: crate::glob::RootGlobs::default(),
         follow_symlinks: false,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         color,
@@ -361,7 +361,8 @@ pub struct CheckArgs {
     /// Files examined in parallel (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Skip paths (or file names) matching GLOB; repeatable.
+    /// Skip files and directories whose path relative to the scanned PATH matches GLOB, at any
+    /// depth (`vendor/**`, `*.so`); a leading `/` anchors it at the PATH; repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Follow symbolic links met while walking directories.
@@ -401,7 +402,7 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// Resolves the arguments; an error here is a usage or policy-file error (exit 2).
     pub fn resolve(self) -> Result<CheckConfig, String> {
-        let excludes = crate::glob::compile_all(self.exclude.iter().map(String::as_str))
+        let excludes = crate::glob::RootGlobs::new(self.exclude.iter().map(String::as_str))
             .map_err(|e| format!("--exclude: {e}"))?;
         let jobs = match self.jobs {
             Some(0) => return Err("--jobs must be at least 1".into()),

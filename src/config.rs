@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use globset::GlobSet;
+use crate::glob::RootGlobs;
 
 use crate::policy::{Date, Level, Policy};
 
@@ -101,7 +101,8 @@ pub struct CheckConfig {
     pub format: OutputFormat,
     pub output: Option<PathBuf>,
     pub jobs: usize,
-    pub excludes: GlobSet,
+    /// `--exclude`, matched relative to each scanned root.
+    pub excludes: RootGlobs,
     pub follow_symlinks: bool,
     pub max_file_size: u64,
     pub color: bool,

@@ -110,7 +110,7 @@ fn waivers_apply_until_they_expire_and_unused_ones_are_reported() {
     assert_eq!(s.expired_waivers.len(), 1);
     assert_eq!(s.expired_waivers[0].reason, "an older exception");
     assert_eq!(s.unused_waivers.len(), 1);
-    assert_eq!(s.unused_waivers[0].target, "path corpus/pe/never-built.exe");
+    assert_eq!(s.unused_waivers[0].target, "path never-built.exe");
 
     // The day after: the waiver no longer applies, the failure bites, both dated waivers expired.
     let mut ev = Evaluator::new(&policy, Date::parse("2027-07-01").unwrap());

@@ -1,6 +1,5 @@
 //! Judging one file's facts against a policy: a finding per rule, waivers applied.
 
-use globset::GlobSet;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -82,7 +81,7 @@ impl PolicySummary {
 pub struct Evaluator<'p> {
     policy: &'p Policy,
     today: Date,
-    matchers: Vec<Option<GlobSet>>,
+    matchers: Vec<Option<crate::glob::RootGlobs>>,
     used: Vec<bool>,
     expired_hit: Vec<bool>,
     summary: PolicySummary,
@@ -96,7 +95,7 @@ impl<'p> Evaluator<'p> {
             .iter()
             .map(|w| match &w.target {
                 // Checked when the policy was parsed (crate::glob never panics).
-                WaiverTarget::Path(p) => crate::glob::compile(p).ok(),
+                WaiverTarget::Path(p) => crate::glob::RootGlobs::new([p.as_str()]).ok(),
                 WaiverTarget::Sha256(_) => None,
             })
             .collect();
@@ -252,13 +251,12 @@ impl<'p> Evaluator<'p> {
     fn matches(&self, i: usize, w: &Waiver, file: &FileReport) -> bool {
         match &w.target {
             WaiverTarget::Sha256(s) => file.sha256.as_deref() == Some(s.as_str()),
-            WaiverTarget::Path(_) => {
-                let path = file.path.strip_prefix("./").unwrap_or(&file.path);
-                self.matchers
-                    .get(i)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|m| m.is_match(path))
-            }
+            // The same matching as `--exclude`: relative to the scanned root, at any depth.
+            WaiverTarget::Path(_) => self
+                .matchers
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|m| m.is_match(file.match_path())),
         }
     }
 

@@ -442,7 +442,7 @@ impl<'s> Walker<'s> {
             let s = self.string(p, "`path` of a [[waiver]]")?;
             // Compiled in full, as the evaluator will: a pattern globset parses but cannot
             // compile is reported here, at its position.
-            if let Err(e) = crate::glob::compile(&s) {
+            if let Err(e) = crate::glob::RootGlobs::new([s.as_str()]) {
                 self.sink.error(p.span.start, format!("`path`: {e}"), None);
                 return None;
             }

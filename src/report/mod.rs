@@ -47,6 +47,10 @@ pub struct FileReport {
     pub findings: Option<Vec<crate::policy::Finding>>,
     #[serde(skip)]
     pub severity: Severity,
+    /// The path relative to the scanned root it was found under (`crate::scan::relative`), set
+    /// by `check`; waiver `path` globs match it. Not in the report, which shows `path`.
+    #[serde(skip)]
+    pub root_relative: Option<String>,
 }
 
 /// How an entry counts toward the exit code.
@@ -60,6 +64,14 @@ pub enum Severity {
 }
 
 impl FileReport {
+    /// The path waiver globs match: relative to the scanned root when the report comes from a
+    /// walk; otherwise (a report built in memory) the path as given, without a leading `./`.
+    pub fn match_path(&self) -> &str {
+        self.root_relative
+            .as_deref()
+            .unwrap_or_else(|| self.path.strip_prefix("./").unwrap_or(&self.path))
+    }
+
     pub fn from_facts(path: String, sha256: String, size: u64, facts: BinaryFacts) -> Self {
         FileReport {
             path,
@@ -77,6 +89,7 @@ impl FileReport {
             risk: None,
             findings: None,
             severity: Severity::Examined,
+            root_relative: None,
         }
     }
 
@@ -98,6 +111,7 @@ impl FileReport {
             risk: None,
             findings: None,
             severity: Severity::Examined,
+            root_relative: None,
         }
     }
 
@@ -125,6 +139,7 @@ impl FileReport {
             risk: None,
             findings: None,
             severity,
+            root_relative: None,
         }
     }
 }

@@ -9,7 +9,7 @@ mod check;
 mod companions;
 mod walk;
 
-pub use walk::{Candidate, walk};
+pub use walk::{Candidate, WalkError, relative, walk};
 
 use std::io::{self, Write};
 
@@ -70,15 +70,16 @@ pub fn run(
         renderer.file(&f)
     };
     renderer.begin()?;
-    for (path, message) in &walked.errors {
-        let f = FileReport::error(
-            path.clone(),
+    for e in &walked.errors {
+        let mut f = FileReport::error(
+            e.path.clone(),
             None,
             None,
             None,
-            message.clone(),
+            e.message.clone(),
             Severity::ToolError,
         );
+        f.root_relative = Some(e.rel.clone());
         emit(f, &mut outcome, renderer)?;
     }
     let total = walked.candidates.len();
@@ -113,9 +114,12 @@ pub fn run(
                 })
                 .collect()
         });
-        for r in results {
+        for (c, r) in chunk.iter().zip(results) {
             match r {
-                Outcome::File(f) => emit(*f, &mut outcome, renderer)?,
+                Outcome::File(mut f) => {
+                    f.root_relative = Some(c.rel.clone());
+                    emit(*f, &mut outcome, renderer)?;
+                }
                 Outcome::Skipped(s) => skipped.push(s),
             }
         }
