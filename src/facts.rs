@@ -94,10 +94,16 @@ impl ToolchainName {
 }
 
 /// The toolchain and the evidence that decided it.
+///
+/// `name` is the toolchain that produced the image (its linker and entry point), which is the one
+/// whose remediation text a user sees. `components` lists other toolchains whose code was linked
+/// in (a Rust static library inside an MSVC-linked C++ program: name `msvc`, components `[rust]`);
+/// it is empty, never absent, when nothing else was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Toolchain {
     pub name: ToolchainName,
     pub evidence: String,
+    pub components: Vec<ToolchainName>,
 }
 
 impl Toolchain {
@@ -105,7 +111,16 @@ impl Toolchain {
         Toolchain {
             name,
             evidence: evidence.into(),
+            components: Vec::new(),
         }
+    }
+
+    /// The same label with `component` recorded as linked-in code.
+    pub fn with_component(mut self, component: ToolchainName) -> Self {
+        if component != self.name && !self.components.contains(&component) {
+            self.components.push(component);
+        }
+        self
     }
 }
 

@@ -13,6 +13,29 @@ const GO_BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
 const GO_BUILD_ID: &[u8] = b"Go build ID: \"";
 /// Rust's standard library records panic locations under `/rustc/<commit>/library/`.
 const RUST_STD_PATH: &[u8] = b"/rustc/";
+/// The environment variable std's default panic hook reads; any Rust code that can panic with the
+/// standard library carries it, whatever its paths were remapped to.
+const RUST_BACKTRACE: &[u8] = b"RUST_BACKTRACE";
+/// Messages of std/core panics that sit beside `RUST_BACKTRACE` in a Rust binary. One of them is
+/// required with it, so a C program that merely names the variable is not taken for Rust.
+const RUST_STD_MESSAGES: &[&[u8]] = &[
+    b"called `Option::unwrap()` on a `None` value",
+    b"called `Result::unwrap()` on an `Err` value",
+    b"' panicked at ",
+    b"panicked after panic::always_abort()",
+];
+/// Messages only `std::rt::lang_start_internal` uses (`rtabort!` when the payload of a panic in
+/// `main` cannot be dropped, or when runtime init or cleanup unwinds). rustc calls that function
+/// from the `main` it generates for a Rust program; a static library linked into a C or C++
+/// program never references it. Checked in rustc 1.95: both strings are in a Rust program (plain
+/// and `strip`ped), neither is in a C program linked against a Rust staticlib with section GC
+/// (`gcc -Wl,--gc-sections`, as link.exe's `/OPT:REF` in release builds). Without section GC the
+/// whole std object comes along, strings included, and the program reads as Rust (the label
+/// bingate gave before this rule).
+const RUST_LANG_START_MESSAGES: &[&[u8]] = &[
+    b"drop of the panic payload panicked",
+    b"initialization or cleanup bug",
+];
 
 /// Go evidence: the build info blob (with the Go version it records, Go >= 1.18), else the
 /// runtime's PC-line table header together with `runtime.main` among its function names (present
@@ -87,8 +110,40 @@ fn go_version(data: &[u8], at: u64) -> Option<String> {
     v.starts_with("go").then(|| v.to_owned())
 }
 
-/// A `/rustc/<40 hex>/` path left by the Rust standard library.
+/// Evidence of Rust code in `data`, cheapest marker first: a `/rustc/<40 hex>/` path left by the
+/// standard library, else std's `RUST_BACKTRACE` with one of its panic messages (binaries whose
+/// paths were remapped or trimmed).
 pub fn rust_evidence(data: &[u8]) -> Option<String> {
+    rust_std_path(data).or_else(|| rust_std_strings(data))
+}
+
+/// std's `RUST_BACKTRACE` and one of its panic messages.
+fn rust_std_strings(data: &[u8]) -> Option<String> {
+    let at = memmem::find(data, RUST_BACKTRACE)?;
+    let (message, msg_at) = RUST_STD_MESSAGES
+        .iter()
+        .find_map(|m| memmem::find(data, m).map(|p| (*m, p)))?;
+    Some(format!(
+        "Rust standard library strings 'RUST_BACKTRACE' at offset {at:#x} and '{}' at offset {msg_at:#x}",
+        String::from_utf8_lossy(message).trim_matches(|c| c == '\'' || c == ' ')
+    ))
+}
+
+/// Evidence that `data` is a Rust *program* (rustc generated its `main`), not foreign code with a
+/// Rust library linked in: a message only `std::rt::lang_start_internal` uses.
+pub fn rust_program_evidence(data: &[u8]) -> Option<String> {
+    RUST_LANG_START_MESSAGES.iter().find_map(|m| {
+        memmem::find(data, m).map(|at| {
+            format!(
+                "std::rt::lang_start string '{}' at offset {at:#x}",
+                String::from_utf8_lossy(m)
+            )
+        })
+    })
+}
+
+/// A `/rustc/<40 hex>/` path left by the Rust standard library.
+fn rust_std_path(data: &[u8]) -> Option<String> {
     for at in memmem::find_iter(data, RUST_STD_PATH) {
         let hash = data
             .get(at.checked_add(RUST_STD_PATH.len())?..)?
@@ -127,6 +182,30 @@ mod tests {
         blob.push(8);
         blob.push(2);
         assert_eq!(go_evidence(&blob).unwrap(), "Go build info at offset 0x2");
+    }
+
+    #[test]
+    fn rust_without_rustc_paths_is_found_by_std_strings() {
+        let s = b"..RUST_BACKTRACE\0..full\0..called `Result::unwrap()` on an `Err` value\0";
+        let ev = rust_evidence(s).unwrap();
+        assert_eq!(
+            ev,
+            "Rust standard library strings 'RUST_BACKTRACE' at offset 0x2 and \
+             'called `Result::unwrap()` on an `Err` value' at offset 0x1a"
+        );
+        // Either half alone is not enough.
+        assert!(rust_evidence(b"set RUST_BACKTRACE=1 to see more").is_none());
+        assert!(rust_evidence(b"called `Option::unwrap()` on a `None` value").is_none());
+    }
+
+    #[test]
+    fn rust_program_needs_lang_start_strings() {
+        assert!(rust_program_evidence(b"/rustc/ RUST_BACKTRACE").is_none());
+        let ev = rust_program_evidence(b"xx\0initialization or cleanup bug\0").unwrap();
+        assert_eq!(
+            ev,
+            "std::rt::lang_start string 'initialization or cleanup bug' at offset 0x3"
+        );
     }
 
     #[test]

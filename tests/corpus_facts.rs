@@ -100,6 +100,12 @@ fn toolchain_evidence_names_its_source() {
     let cases = [
         ("pe/x64-default.exe", "mingw", "mingw-w64 CRT string"),
         ("elf/pie-default", "gcc", ".comment: GCC:"),
+        // objcopy'd from ELF: GNU ld's linker version, but not mingw (issue 13, item 9).
+        (
+            "pe/gnu-efi-app.efi",
+            "unknown",
+            "GNU-EFI image: ELF section .dynamic",
+        ),
     ];
     for (rel, name, evidence) in cases {
         let got = facts_json(&corpus().join(rel));

@@ -5,8 +5,8 @@
 # Toolchain this corpus was produced with (Debian 12 "bookworm"):
 #   gcc 12.2.0 (+ gcc-multilib), GNU binutils 2.40 (+ aarch64/riscv64/powerpc/
 #   arm-linux-gnueabihf cross binutils), mingw-w64 gcc 12 / binutils 2.40,
-#   clang-14 + lld-link-14.
-#   apt-get install -y gcc gcc-multilib mingw-w64 clang-14 lld-14 \
+#   clang-14 + lld-link-14, gnu-efi 3.0.15.
+#   apt-get install -y gcc gcc-multilib mingw-w64 clang-14 lld-14 gnu-efi \
 #     binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu \
 #     binutils-powerpc-linux-gnu binutils-arm-linux-gnueabihf
 #
@@ -43,6 +43,9 @@ for t in gcc as ld strip x86_64-w64-mingw32-gcc x86_64-w64-mingw32-objcopy i686-
          aarch64-linux-gnu-as aarch64-linux-gnu-ld riscv64-linux-gnu-as riscv64-linux-gnu-ld \
          powerpc-linux-gnu-as powerpc-linux-gnu-ld arm-linux-gnueabihf-as arm-linux-gnueabihf-ld; do
   need "$t"
+done
+for f in /usr/lib/crt0-efi-x86_64.o /usr/lib/elf_x86_64_efi.lds /usr/lib/libgnuefi.a /usr/include/efi/efi.h; do
+  [ -e "$f" ] || { echo "build.sh: missing $f (apt-get install gnu-efi)" >&2; exit 1; }
 done
 
 ###############################################################################
@@ -292,5 +295,21 @@ clang-14 --target=i686-pc-windows-msvc -Os $DET -fno-stack-protector -c $S/safes
 clang-14 --target=i686-pc-windows-msvc -c $S/safeseh32.s -o $TMP/safeseh32.obj
 lld-link-14 /nologo /Brepro /safeseh /nodefaultlib /entry:main /subsystem:console \
   /out:$P/clang-x86-safeseh.exe $TMP/safeseh32_main.obj $TMP/safeseh32.obj
+
+###############################################################################
+# GNU-EFI (gnu-efi 3.0.15, gcc 12, binutils 2.40): an ELF shared object linked
+# with gnu-efi's crt0 and linker script, converted to PE by objcopy. Not a
+# mingw-w64 build although the optional header says linker 2.40 (BFD wrote it):
+# the ELF sections .dynamic/.dynsym survive the conversion.
+###############################################################################
+
+# gnu-efi-app.efi: subsystem 10, DllCharacteristics 0, image base 0, no imports.
+gcc -Os $DET -I/usr/include/efi -I/usr/include/efi/x86_64 -fpic -fshort-wchar -ffreestanding \
+  -fno-stack-protector -fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args \
+  -DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -c $S/gnuefi_app.c -o $TMP/gnuefi_app.o
+ld -nostdlib -znocombreloc -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic --build-id=none \
+  /usr/lib/crt0-efi-x86_64.o $TMP/gnuefi_app.o -o $TMP/gnuefi_app.so -L/usr/lib -lgnuefi
+objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j '.rel.*' \
+  -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $TMP/gnuefi_app.so $P/gnu-efi-app.efi
 
 echo "build.sh: built $(ls $E | wc -l) ELF and $(ls $P | wc -l) PE fixtures"

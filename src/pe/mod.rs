@@ -173,6 +173,11 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
     let kind = match headers.subsystem {
         10 => Kind::EfiApplication,
         11 | 12 => Kind::EfiDriver,
+        // A native-subsystem image with IMAGE_FILE_DLL is a DLL (kernel-mode export DLLs such as
+        // kdcom.dll or bootvid.dll, and export drivers that set the flag): it is loaded for its
+        // exports, not started at a DriverEntry or NtProcessStartup. Without the flag (.sys
+        // drivers, smss.exe) the imports decide below.
+        1 if headers.has_characteristic(IMAGE_FILE_DLL) => Kind::SharedLibrary,
         1 => match imports::module_names(bytes, &headers) {
             Ok(modules)
                 if modules.iter().any(|m| m == "ntdll.dll")
@@ -201,4 +206,51 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
         hardening: Hardening::Pe(hardening),
         warnings,
     })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/pe/").to_owned() + name;
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// `data` with IMAGE_FILE_DLL set in the COFF header's Characteristics (e_lfanew + 22).
+    fn with_dll_flag(mut data: Vec<u8>) -> Vec<u8> {
+        let pe = u32::from_le_bytes(data[0x3c..0x40].try_into().unwrap()) as usize;
+        let at = pe + 22;
+        let c = u16::from_le_bytes(data[at..at + 2].try_into().unwrap()) | IMAGE_FILE_DLL;
+        data[at..at + 2].copy_from_slice(&c.to_le_bytes());
+        data
+    }
+
+    #[test]
+    fn native_subsystem_dll_is_a_shared_library() {
+        // x64-native.sys (a kernel driver importing ntoskrnl.exe) with the DLL flag set, as an
+        // export DLL of the kernel (kdcom.dll, bootvid.dll) has it.
+        let facts = analyze(&with_dll_flag(fixture("x64-native.sys"))).unwrap();
+        assert_eq!(facts.kind, Kind::SharedLibrary);
+        // The same for the user-mode native program (ntdll.dll imports only).
+        let facts = analyze(&with_dll_flag(fixture("x64-native-user.exe"))).unwrap();
+        assert_eq!(facts.kind, Kind::SharedLibrary);
+    }
+
+    #[test]
+    fn native_subsystem_without_dll_flag_stays_driver_or_native_executable() {
+        assert_eq!(
+            analyze(&fixture("x64-native.sys")).unwrap().kind,
+            Kind::Driver
+        );
+        assert_eq!(
+            analyze(&fixture("x64-native-user.exe")).unwrap().kind,
+            Kind::NativeExecutable
+        );
+    }
 }
