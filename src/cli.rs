@@ -476,6 +476,17 @@ impl CheckArgs {
     }
 }
 
+/// An error message for stderr: every character a terminal would act on (ESC, CR, bidi
+/// overrides…) escaped, as in human reports, in each line. Line breaks stay: multi-line messages
+/// are policy diagnostics, whose own parts are escaped already (src/policy/diag.rs).
+fn for_terminal(message: &str) -> String {
+    message
+        .split('\n')
+        .map(|line| crate::report::escape::text(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Parses the command line, runs, and returns the exit code.
 #[allow(clippy::print_stderr)]
 pub fn main() -> ExitCode {
@@ -484,7 +495,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => match args.resolve() {
             Ok(config) => run_check(&config),
             Err(e) => {
-                eprintln!("bingate: {e}");
+                eprintln!("bingate: {}", for_terminal(&e.to_string()));
                 return ExitCode::from(EXIT_ERROR);
             }
         },
@@ -496,14 +507,14 @@ pub fn main() -> ExitCode {
         Command::Risk(args) => match args.resolve() {
             Ok(config) => run_check(&config),
             Err(e) => {
-                eprintln!("bingate: {e}");
+                eprintln!("bingate: {}", for_terminal(&e.to_string()));
                 return ExitCode::from(EXIT_ERROR);
             }
         },
         Command::Verify(args) => match args.resolve() {
             Ok(config) => run_check(&config),
             Err(e) => {
-                eprintln!("bingate: {e}");
+                eprintln!("bingate: {}", for_terminal(&e.to_string()));
                 return ExitCode::from(EXIT_ERROR);
             }
         },
@@ -512,7 +523,7 @@ pub fn main() -> ExitCode {
             let resolved = match args.resolve() {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("bingate: sign: {e}");
+                    eprintln!("bingate: sign: {}", for_terminal(&e.to_string()));
                     return ExitCode::from(EXIT_ERROR);
                 }
             };
@@ -521,7 +532,7 @@ pub fn main() -> ExitCode {
             match crate::sign::command::run(&resolved, &mut out) {
                 Ok(()) => Ok(EXIT_OK),
                 Err(e) => {
-                    eprintln!("bingate: sign: {e}");
+                    eprintln!("bingate: sign: {}", for_terminal(&e.to_string()));
                     return ExitCode::from(EXIT_ERROR);
                 }
             }
@@ -534,7 +545,7 @@ pub fn main() -> ExitCode {
                     crate::pki::trust::list(&store, &mut out).map(|()| EXIT_OK)
                 }
                 Err(e) => {
-                    eprintln!("bingate: {e}");
+                    eprintln!("bingate: {}", for_terminal(&e.to_string()));
                     return ExitCode::from(EXIT_ERROR);
                 }
             }
@@ -545,7 +556,7 @@ pub fn main() -> ExitCode {
         // The reader went away (`bingate check /usr/bin | head`): stop quietly.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
         Err(e) => {
-            eprintln!("bingate: {e}");
+            eprintln!("bingate: {}", for_terminal(&e.to_string()));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -574,15 +585,16 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
         // A device or FIFO (`--output /dev/null`, `/dev/stdout`) is written in place: renaming a
         // temporary file over it would replace the device node itself.
         Some(path) if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
-            let out = io::BufWriter::new(fs::OpenOptions::new().write(true).open(path)?);
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| crate::outfile::named(path, &e))?;
+            let out = crate::outfile::NamedWriter::new(io::BufWriter::new(file), path);
             run_into(config, out)
         }
         Some(path) => {
-            let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
+            let named = |e: io::Error| crate::outfile::named(path, &e);
+            let dir = crate::outfile::parent_dir(path);
             // A missing directory is the user's mistake to see, not one to paper over.
             if !dir.is_dir() {
                 return Err(named(io::Error::new(
@@ -592,17 +604,14 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
             }
             // The report gets the mode any new file would (0666 less the umask), not the
             // temporary file's 0600.
-            let mut b = tempfile::Builder::new();
-            b.prefix(".bingate-report-");
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                b.permissions(fs::Permissions::from_mode(0o666));
-            }
-            let tmp = b.tempfile_in(&dir).map_err(named)?;
+            let tmp = crate::outfile::temporary_beside(path, ".bingate-report-", Some(0o666))
+                .map_err(named)?;
             crate::cleanup::install();
             let _registered = crate::cleanup::Registered::new(tmp.path());
-            let written = io::BufWriter::new(tmp.reopen().map_err(named)?);
+            let written = crate::outfile::NamedWriter::new(
+                io::BufWriter::new(tmp.reopen().map_err(named)?),
+                path,
+            );
             let code = run_into(config, written)?;
             tmp.persist(path).map_err(|e| named(e.error))?;
             Ok(code)

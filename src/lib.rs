@@ -21,6 +21,7 @@ pub mod glob;
 pub mod guard;
 pub mod input;
 pub mod mapped;
+pub mod outfile;
 pub mod pe;
 pub mod pki;
 pub mod policy;

@@ -1079,3 +1079,64 @@ fn a_signed_elf_whose_section_table_cannot_be_read_is_malformed_not_unsigned() {
     let o = bingate(&[&"verify", &path]);
     assert!(text(&o).starts_with("UNSIGNED"), "{}", text(&o));
 }
+
+#[test]
+fn output_errors_name_the_output_not_the_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // No file can be created in /proc (root included): the temporary file fails.
+    let o = bingate(&[
+        &"check",
+        &"--output",
+        &"/proc/bingate-report.json",
+        &corpus("pe/x64.dll"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/proc/bingate-report.json: cannot create a file in /proc: "),
+        "{err}"
+    );
+    assert!(!err.contains(".bingate-"), "{err}");
+    let o = sign_elf(
+        None,
+        &corpus("elf/canary"),
+        Path::new("/proc/bingate-signed"),
+    );
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("/proc/bingate-signed: cannot create a file in /proc: "),
+        "{err}"
+    );
+    assert!(!err.contains(".bingate-"), "{err}");
+    // A full device: the write error names it.
+    let o = bingate(&[&"check", &"--output", &"/dev/full", &corpus("pe/x64.dll")]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("/dev/full: No space left on device"), "{err}");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn names_in_error_messages_on_stderr_are_escaped() {
+    let evil = "/tmp/\u{1b}[31mevil\rname\u{202e}.toml";
+    let o = bingate(&[&"check", &"--policy", &evil, &corpus("pe/x64.dll")]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("\\u{1b}[31mevil\\rname\\u{202e}.toml"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\r') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    let o = sign_elf(None, Path::new(evil), Path::new("/tmp/never-written.elf"));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
+    // A policy file whose name and text carry an escape: the diagnostics escape both.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p\u{1b}]0;title\u{7}.toml");
+    std::fs::write(&p, "name = \"x\u{1b}[2J\"\nbogus = 1\n").unwrap();
+    let o = bingate(&[&"policy", &"validate", &p]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+}

@@ -14,23 +14,29 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Shown on a terminal: the file name, and the policy text the message quotes, with
+        // control characters and bidi overrides escaped (the only line breaks are these).
+        use crate::report::escape::text as esc;
         // Problems that are not about a place in policy text (a file that cannot be read) carry
         // no position: no `bingate:0:0`.
         if self.line == 0 {
             if self.file == "bingate" {
-                write!(f, "error: {}", self.message)?;
+                write!(f, "error: {}", esc(&self.message))?;
             } else {
-                write!(f, "{}: error: {}", self.file, self.message)?;
+                write!(f, "{}: error: {}", esc(&self.file), esc(&self.message))?;
             }
         } else {
             write!(
                 f,
                 "{}:{}:{}: error: {}",
-                self.file, self.line, self.column, self.message
+                esc(&self.file),
+                self.line,
+                self.column,
+                esc(&self.message)
             )?;
         }
         if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
+            write!(f, "\n  hint: {}", esc(h))?;
         }
         Ok(())
     }

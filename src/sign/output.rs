@@ -35,14 +35,7 @@ fn check_dest(dest: &Path) -> io::Result<()> {
 /// what was signed even if the input changes meanwhile.
 pub fn begin(dest: &Path, data: &[u8]) -> io::Result<Pending> {
     check_dest(dest)?;
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".bingate-sign-")
-        .tempfile_in(&dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    let mut tmp = crate::outfile::temporary_beside(dest, ".bingate-sign-", None)?;
     let registered = crate::cleanup::Registered::new(tmp.path());
     tmp.as_file_mut().write_all(data)?;
     Ok(Pending {
@@ -87,12 +80,7 @@ impl Pending {
         if let Some(p) = permissions {
             f.set_permissions(p)?;
         }
-        self.tmp.persist(&self.dest).map_err(|e| {
-            io::Error::new(
-                e.error.kind(),
-                format!("{}: {}", self.dest.display(), e.error),
-            )
-        })?;
+        self.tmp.persist(&self.dest).map_err(|e| e.error)?;
         Ok(())
     }
 }
