@@ -174,7 +174,7 @@ fn load_config_size_comes_from_the_structure_not_the_directory() {
 
 /// Rust binaries are first-class: bingate's own executable is built by rustc, which on Linux
 /// links PIE with full RELRO and a non-executable stack by default and has no stack protector on
-/// stable (`../shared/reference/hardening.md`, "Toolchains").
+/// stable (rustc's target specifications: `position_independent_executables`, `relro_level`).
 #[cfg(target_os = "linux")]
 #[test]
 fn rust_binaries_are_detected_with_their_default_mitigations() {

@@ -18,7 +18,7 @@ pub struct EvidenceKind {
     pub fix: &'static str,
 }
 
-/// Default weights: the starting table of `../shared/reference/smartscreen-and-cis.md`, adjusted
+/// Default weights: the project's first estimate from public sources (docs/smartscreen.md), adjusted
 /// where calibration on real files asked for it (see docs/smartscreen.md, "Calibration").
 pub const EVIDENCE: &[EvidenceKind] = &[
     EvidenceKind {
