@@ -46,3 +46,14 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts, Error> {
         }
     }
 }
+
+/// Helpers for the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// The bytes of `corpus/<dir>/<name>`.
+    #[allow(clippy::panic)]
+    pub fn fixture(dir: &str, name: &str) -> Vec<u8> {
+        let path = format!("{}/corpus/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+}

@@ -112,8 +112,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/elf/").to_owned() + name;
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        crate::test_support::fixture("elf", name)
     }
 
     /// `data` with the first `from` replaced by `to` (same length, so no offset moves).

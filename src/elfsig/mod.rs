@@ -162,16 +162,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, module_certs: &[Certificate]) ->
                 Err(e) => format!("its section header table cannot be read: {e}"),
                 Ok(_) => "it has no section header table".to_owned(),
             };
-            SignatureVerdict {
-                decided_by: None,
-                status: Status::Malformed,
-                format: Some("elf-section"),
-                signatures: Vec::new(),
-                anomalies: Vec::new(),
-                error: Some(format!(
-                    "a {SECTION_NAME} signature manifest is at offset {at:#x}, but {why}, so the signature section cannot be located"
-                )),
-            }
+            section::malformed(format!(
+                "a {SECTION_NAME} signature manifest is at offset {at:#x}, but {why}, so the signature section cannot be located"
+            ))
         }
         Found::None => SignatureVerdict {
             decided_by: None,

@@ -464,7 +464,8 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
     ))
 }
 
-fn malformed(e: impl Into<String>) -> SignatureVerdict {
+/// A `malformed` verdict for a `.bingate.sig` signature, with why.
+pub(super) fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: Status::Malformed,

@@ -218,8 +218,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/pe/").to_owned() + name;
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        crate::test_support::fixture("pe", name)
     }
 
     /// `data` with IMAGE_FILE_DLL set in the COFF header's Characteristics (e_lfanew + 22).
