@@ -452,13 +452,21 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
     use std::io::Read as _;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    // Accept one connection and hold it, reading, until the client goes away (bounded).
+    // Accept the two runs' connections and hold each, reading, until its client goes away
+    // (bounded). The listener lives until both were accepted: a refused connection would make
+    // the signer fail at once, and its temporary file could come and go between two looks.
     let server = std::thread::spawn(move || {
-        if let Ok((mut s, _)) = listener.accept() {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-            let mut buf = [0u8; 4096];
-            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            if let Ok((mut s, _)) = listener.accept() {
+                held.push(std::thread::spawn(move || {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+                    let mut buf = [0u8; 4096];
+                    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+                }));
+            }
         }
+        held
     });
     let dir = tempfile::tempdir().unwrap();
     let pki = corpus("pki");
@@ -513,9 +521,10 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
         assert_eq!(status.code(), Some(130), "{signal}: {status:?}");
         assert!(!temp(), "{signal}: a temporary file was left behind");
         assert!(!out.exists());
-        // The second run's connection waits in the listener's backlog: it blocks all the same.
     }
-    drop(server);
+    for h in server.join().unwrap() {
+        let _ = h.join();
+    }
 }
 
 /// Errors name the thing: no `bingate:0:0` on an unreadable policy, `sign elf` on a PE says it is
