@@ -136,6 +136,12 @@ fn toolchain_evidence_names_its_source() {
 fn pe_checksum_matches_stored_value_of_signed_msvc_dlls() {
     let dir = corpus().join("public/msvc-runtime");
     let Ok(entries) = std::fs::read_dir(&dir) else {
+        // The public corpus is fetched (corpus/fetch-public.sh), not committed.
+        assert!(
+            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "BINGATE_REQUIRE_INTEROP=1 but {} is absent: run corpus/fetch-public.sh",
+            dir.display()
+        );
         return;
     };
     let mut n = 0;
