@@ -254,3 +254,37 @@ fn output_file_is_written_whole_or_not_at_all() {
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
+
+/// `bingate verify` human output over every signed fixture, at a fixed time, with the test PKI
+/// and its CRL: statuses, signers, chains, timestamps and anomalies as a person reads them.
+#[test]
+fn verify_human_output_matches_golden() {
+    let out = bingate(&[
+        "verify",
+        "--trust",
+        "corpus/pki/root.pem",
+        "--crl",
+        "corpus/pki/intermediate.crl.pem",
+        "--time",
+        "2026-11-22T00:00:00Z",
+        "corpus/signed",
+    ]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    golden("verify-signed.txt", &out.stdout);
+}
+
+/// `bingate risk` human output over every risk fixture, at a fixed time, trusting the test PKI:
+/// levels, outcome sentences, evidence with weights and fixes.
+#[test]
+fn risk_human_output_matches_golden() {
+    let out = bingate(&[
+        "risk",
+        "--trust",
+        "corpus/pki/root.pem",
+        "--time",
+        "2026-11-22T00:00:00Z",
+        "corpus/risk",
+    ]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    golden("risk.txt", &out.stdout);
+}
