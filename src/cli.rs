@@ -20,7 +20,9 @@ pub const EXIT_POLICY_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 const EXIT_CODES: &str = "Exit codes: 0 when no finding at the --fail-on level or above failed \
-(facts-only runs: 0); 1 when at least one did; 2 for usage, policy-file or I/O errors.";
+(facts-only runs: 0); 1 when at least one did, or when nothing was judged (no PE or ELF file \
+found, or no rule of the policy applied to any file; said on stderr); 2 for usage, policy-file or \
+I/O errors.";
 
 #[derive(Parser, Debug)]
 #[command(
