@@ -171,6 +171,20 @@ fn read_extent(file: &File, buf: &mut [u8], start: u64, end: u64, size: u64) -> 
     Ok(())
 }
 
+/// Fills `dst` from `file` at offset `at` (a positioned read: the file position is untouched).
+pub fn read_exact_at(file: &File, dst: &mut [u8], at: u64) -> io::Result<()> {
+    let mut done = 0usize;
+    while let Some(rest) = dst.get_mut(done..).filter(|r| !r.is_empty()) {
+        match read_at(file, rest, at.saturating_add(done as u64)) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => done = done.saturating_add(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn read_at(file: &File, dst: &mut [u8], at: u64) -> io::Result<usize> {
     use std::os::unix::fs::FileExt;

@@ -121,14 +121,17 @@ impl From<crate::sign::cms::CmsError> for SignError {
 }
 
 /// Which signature an ELF file carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     Module,
     Section,
     /// The bytes of a `.bingate.sig` manifest are in the file, but its section header table is
     /// missing or cannot be read, so the section cannot be located: `malformed`, never
-    /// `unsigned` (offset of the manifest text).
-    Unlocatable(u64),
+    /// `unsigned`: where the manifest text is, and why the section table cannot be used.
+    Unlocatable {
+        at: u64,
+        why: String,
+    },
     None,
 }
 
@@ -137,16 +140,17 @@ pub fn find(data: &[u8]) -> Found {
     if data.ends_with(module::MAGIC) {
         return Found::Module;
     }
-    let layout = layout::Layout::parse(data);
-    match &layout {
-        Ok(l) if !l.section_index(SECTION_NAME).is_empty() => Found::Section,
-        // Without a readable section table a signature section cannot be found by name; look
-        // for its manifest text instead (one scan, only for such files).
-        Ok(l) if l.shoff != 0 && !l.sections.is_empty() => Found::None,
-        _ => match memchr::memmem::find(data, manifest::HEADER.as_bytes()) {
-            Some(at) => Found::Unlocatable(at as u64),
-            None => Found::None,
-        },
+    let why = match layout::Layout::parse(data) {
+        Ok(l) if !l.section_index(SECTION_NAME).is_empty() => return Found::Section,
+        Ok(l) if l.shoff != 0 && !l.sections.is_empty() => return Found::None,
+        Ok(_) => "it has no section header table".to_owned(),
+        Err(e) => format!("its section header table cannot be read: {e}"),
+    };
+    // Without a readable section table a signature section cannot be found by name; look for
+    // its manifest text instead (one scan, only for such files).
+    match memchr::memmem::find(data, manifest::HEADER.as_bytes()) {
+        Some(at) => Found::Unlocatable { at: at as u64, why },
+        None => Found::None,
     }
 }
 
@@ -157,15 +161,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, module_certs: &[Certificate]) ->
     match find(data) {
         Found::Module => module::verify(data, env, module_certs),
         Found::Section => section::verify(data, env),
-        Found::Unlocatable(at) => {
-            let why = match layout::Layout::parse(data) {
-                Err(e) => format!("its section header table cannot be read: {e}"),
-                Ok(_) => "it has no section header table".to_owned(),
-            };
-            section::malformed(format!(
-                "a {SECTION_NAME} signature manifest is at offset {at:#x}, but {why}, so the signature section cannot be located"
-            ))
-        }
+        Found::Unlocatable { at, why } => section::malformed(format!(
+            "a {SECTION_NAME} signature manifest is at offset {at:#x}, but {why}, so the signature section cannot be located"
+        )),
         Found::None => SignatureVerdict {
             decided_by: None,
             status: Status::Unsigned,

@@ -8,6 +8,8 @@
 //! signature at the very end of the input is dropped; anywhere else it stays as covered, unused
 //! bytes. Nothing allocated moves, so the loaded image is unchanged.
 
+use std::collections::HashMap;
+
 use der::Decode;
 use x509_cert::Certificate;
 
@@ -117,7 +119,7 @@ fn digest_range(parts: &Parts<'_>, alg: DigestAlg, off: u64, len: u64) -> Option
 struct SectionDigests<'p, 'd> {
     parts: &'p Parts<'d>,
     alg: DigestAlg,
-    seen: std::collections::HashMap<(u64, u64), Option<Vec<u8>>>,
+    seen: HashMap<(u64, u64), Option<Vec<u8>>>,
     spent: u64,
     limit: u64,
 }
@@ -132,7 +134,7 @@ impl<'p, 'd> SectionDigests<'p, 'd> {
         SectionDigests {
             parts,
             alg,
-            seen: std::collections::HashMap::new(),
+            seen: HashMap::new(),
             spent: 0,
             limit: file_len.saturating_mul(MAX_SECTION_DIGEST_FACTOR),
         }
@@ -476,6 +478,25 @@ pub(super) fn malformed(e: impl Into<String>) -> SignatureVerdict {
     }
 }
 
+/// Section indices under one key, in header order, and how many at the front are known used.
+type Queues<K> = HashMap<K, (Vec<usize>, usize)>;
+
+/// The first section under `key` not yet `used` (amortised: used ones are skipped once).
+fn first_unused<K: Eq + std::hash::Hash>(
+    q: &mut Queues<K>,
+    key: &K,
+    used: &[bool],
+) -> Option<usize> {
+    let (list, next) = q.get_mut(key)?;
+    while let Some(&i) = list.get(*next) {
+        if !used.get(i).copied().unwrap_or(true) {
+            return Some(i);
+        }
+        *next = next.saturating_add(1);
+    }
+    None
+}
+
 /// What differs between the signed manifest and the file as it is now.
 fn changes(
     data: &[u8],
@@ -487,50 +508,26 @@ fn changes(
     let mut out = Vec::new();
     let now: Vec<&Shdr> = content_sections(&layout.sections).collect();
     let mut used = vec![false; now.len()];
-    // Sections by name (header order), so matching is linear in the sections, not their square.
-    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    // Sections by name and by (name, offset), in header order, so matching is linear in the
+    // sections, not their square.
+    let mut by_name: Queues<&str> = HashMap::new();
+    let mut by_place: Queues<(&str, u64)> = HashMap::new();
     for (i, s) in now.iter().enumerate() {
-        by_name.entry(s.name.as_str()).or_default().push(i);
+        by_name.entry(s.name.as_str()).or_default().0.push(i);
+        by_place
+            .entry((s.name.as_str(), s.offset))
+            .or_default()
+            .0
+            .push(i);
     }
-    // Sections by name and offset.
-    let by_place: std::collections::HashMap<(&str, u64), Vec<usize>> =
-        now.iter()
-            .enumerate()
-            .fold(std::collections::HashMap::new(), |mut m, (i, s)| {
-                m.entry((s.name.as_str(), s.offset)).or_default().push(i);
-                m
-            });
-    // How far each name's list has been consumed (entries before it are all used).
-    let mut next_of_name: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut next_of_place: std::collections::HashMap<(&str, u64), usize> =
-        std::collections::HashMap::new();
     let mut digests = SectionDigests::new(parts, m.digest, data.len() as u64);
     let mut not_compared = 0u64;
     let mut moved = false;
     for e in &m.sections {
         // The same name, preferring the same offset, then the first unused one.
-        let take = |list: Option<&Vec<usize>>, cursor: &mut usize| -> Option<usize> {
-            let list = list?;
-            while let Some(&i) = list.get(*cursor) {
-                if !used.get(i).copied().unwrap_or(true) {
-                    return Some(i);
-                }
-                *cursor = cursor.saturating_add(1);
-            }
-            None
-        };
-        let place = (e.name.as_str(), e.offset);
-        let found = take(
-            by_place.get(&place),
-            next_of_place.entry(place).or_default(),
-        )
-        .or_else(|| {
-            take(
-                by_name.get(e.name.as_str()),
-                next_of_name.entry(e.name.as_str()).or_default(),
-            )
-        })
-        .and_then(|i| Some((i, *now.get(i)?)));
+        let found = first_unused(&mut by_place, &(e.name.as_str(), e.offset), &used)
+            .or_else(|| first_unused(&mut by_name, &e.name.as_str(), &used))
+            .and_then(|i| Some((i, *now.get(i)?)));
         match found {
             None => out.push(format!("{} removed", e.name)),
             Some((i, s)) => {

@@ -315,18 +315,9 @@ fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-#[cfg(unix)]
 fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {
-    use std::os::unix::fs::FileExt;
     let mut sig = [0u8; 4];
-    file.read_exact_at(&mut sig, off).ok().map(|()| sig)
-}
-
-#[cfg(not(unix))]
-fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = file.try_clone().ok()?;
-    f.seek(SeekFrom::Start(off)).ok()?;
-    let mut sig = [0u8; 4];
-    f.read_exact(&mut sig).ok().map(|()| sig)
+    crate::input::read_exact_at(file, &mut sig, off)
+        .ok()
+        .map(|()| sig)
 }
