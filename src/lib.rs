@@ -19,6 +19,7 @@ pub mod error;
 pub mod facts;
 pub mod glob;
 pub mod guard;
+pub mod hash;
 pub mod input;
 pub mod mapped;
 pub mod outfile;

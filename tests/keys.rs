@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use bingate::authenticode::image::DigestAlg;
+use bingate::hash::DigestAlg;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use authenticode::AuthenticodeSignature;
-use bingate::authenticode::image::DigestAlg;
 use bingate::authenticode::pagehash::{
     self, MAX_PAGE_HASHES, PAGE_HASH_CLASS_ID, PAGE_SIZE, PageHashes,
 };
+use bingate::hash::DigestAlg;
 use bingate::pe::{SigningLayout, signing_layout};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

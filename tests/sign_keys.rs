@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use bingate::authenticode::image::DigestAlg;
-use bingate::pki::keys::{digest, signature_algorithm, verify_prehashed};
+use bingate::hash::DigestAlg;
+use bingate::hash::digest;
+use bingate::pki::keys::{signature_algorithm, verify_prehashed};
 use bingate::sign::key::{
     KeyError, KeyKind, LocalSigner, SignError, Signer, check_key_matches, load_certificates,
     load_private_key,

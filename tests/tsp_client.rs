@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bingate::authenticode::image::DigestAlg;
+use bingate::hash::DigestAlg;
 use bingate::sign::tsp::{self, Token, TsaRequest, TspError};
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256};

@@ -10,57 +10,8 @@ use std::ops::Range;
 
 use digest::Digest;
 
+use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
-
-/// Digest algorithms an Authenticode signature may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DigestAlg {
-    Md5,
-    Sha1,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl DigestAlg {
-    pub fn from_oid(oid: &str) -> Option<DigestAlg> {
-        Some(match oid {
-            "1.2.840.113549.2.5" => DigestAlg::Md5,
-            "1.3.14.3.2.26" => DigestAlg::Sha1,
-            "2.16.840.1.101.3.4.2.1" => DigestAlg::Sha256,
-            "2.16.840.1.101.3.4.2.2" => DigestAlg::Sha384,
-            "2.16.840.1.101.3.4.2.3" => DigestAlg::Sha512,
-            _ => return None,
-        })
-    }
-
-    /// The inverse of [`DigestAlg::name`].
-    pub fn from_oid_name(name: &str) -> Option<DigestAlg> {
-        Some(match name {
-            "md5" => DigestAlg::Md5,
-            "sha1" => DigestAlg::Sha1,
-            "sha256" => DigestAlg::Sha256,
-            "sha384" => DigestAlg::Sha384,
-            "sha512" => DigestAlg::Sha512,
-            _ => return None,
-        })
-    }
-
-    /// SHA-1 or MD5: the digests Windows' SHA-1 rules and the dual-signing rule treat as weak.
-    pub fn is_weak(self) -> bool {
-        matches!(self, DigestAlg::Sha1 | DigestAlg::Md5)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DigestAlg::Md5 => "md5",
-            DigestAlg::Sha1 => "sha1",
-            DigestAlg::Sha256 => "sha256",
-            DigestAlg::Sha384 => "sha384",
-            DigestAlg::Sha512 => "sha512",
-        }
-    }
-}
 
 /// Why an image hash could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -38,8 +38,8 @@ use der::{Reader, SliceReader, Tag, TagNumber, Tagged};
 use digest::Digest;
 use serde::Serialize;
 
-use super::image::DigestAlg;
 use crate::budget::{DEFAULT_MAX_FILE_SIZE, MAX_PE_SECTIONS};
+use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
 
 /// The page size the hashes are taken over: 4 KiB, the x86, x64 and ARM64 page size. (osslsigncode

@@ -11,7 +11,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
-use super::image::{DigestAlg, image_digest};
+use super::image::image_digest;
+use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
 
 /// The image digest check.
@@ -104,7 +105,7 @@ impl Parsed {
     }
 }
 
-pub(crate) use crate::pki::keys::digest as hash;
+pub(crate) use crate::hash::digest as hash;
 
 const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
 const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";

@@ -11,10 +11,10 @@ use authenticode::AuthenticodeSignature;
 use serde::Serialize;
 use x509_cert::Certificate;
 
-use super::image::DigestAlg;
 use super::signature::{self, SignatureInfo, Signer};
 use super::table::{self, Anomaly};
 use crate::budget::MAX_NESTED_SIGNATURES;
+use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
 pub use crate::pki::verdict::{
     AnchorSource, FixedAnchors, PageHashCheck, Reason, RevocationLookup, Status, TimestampReport,

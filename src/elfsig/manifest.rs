@@ -13,7 +13,7 @@
 //! and sizes are decimal. Names are written as they are, so a name with a space, a newline or
 //! bytes that are not UTF-8 cannot be signed (refused when signing).
 
-use crate::authenticode::image::DigestAlg;
+use crate::hash::DigestAlg;
 use crate::read::hex;
 
 pub const HEADER: &str = "bingate-elf-signature 1";
@@ -99,9 +99,7 @@ impl Manifest {
             .ok_or_else(|| {
                 format!("manifest digest line {alg_line:?} names no supported digest")
             })?;
-        let want = crate::pki::keys::digest(alg, b"")
-            .map(|d| d.len())
-            .unwrap_or(0);
+        let want = crate::hash::digest(alg, b"").map(|d| d.len()).unwrap_or(0);
         let file_line = lines.next().ok_or("manifest has no file line")?;
         let file = file_line
             .strip_prefix("file ")

@@ -19,8 +19,8 @@ pub mod section;
 
 use x509_cert::Certificate;
 
-use crate::authenticode::image::DigestAlg;
 use crate::authenticode::verify::{SignatureVerdict, Status, VerifyEnv};
+use crate::hash::DigestAlg;
 use crate::sign::cms::Timestamper;
 use crate::sign::key::Signer;
 

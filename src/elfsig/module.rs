@@ -13,11 +13,11 @@ use der::Decode;
 use x509_cert::Certificate;
 
 use super::{SignError, SignOptions, Signed};
-use crate::authenticode::image::DigestAlg;
 use crate::authenticode::verify::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
 };
 use crate::budget::MAX_ELF_SIGNATURE_LEN;
+use crate::hash::DigestAlg;
 use crate::pki::verdict::{Judgement, reason};
 
 pub const MAGIC: &[u8] = b"~Module signature appended~\n";
@@ -119,7 +119,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
     };
     // Only ELF files are modules; the layout must at least read.
     super::layout::Layout::parse(module)?;
-    let digest = crate::pki::keys::digest(opts.digest, module)
+    let digest = crate::hash::digest(opts.digest, module)
         .ok_or_else(|| SignError::Unsupported(format!("{} cannot be used", opts.digest.name())))?;
     let cms = crate::sign::cms::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
     Ok(Signed {
@@ -239,7 +239,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             );
         }
         (Some(alg), Some(cert)) => {
-            computed = crate::pki::keys::digest(alg, a.module);
+            computed = crate::hash::digest(alg, a.module);
             let check =
                 crate::authenticode::signature::verify_signer_info(si, a.module, Some(cert));
             if si.signed_attrs.is_some() {

@@ -16,11 +16,11 @@ use x509_cert::Certificate;
 use super::layout::{Layout, SHF_ALLOC, SHT_STRTAB, Shdr};
 use super::manifest::{self, Entry, Manifest};
 use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
-use crate::authenticode::image::DigestAlg;
 use crate::authenticode::signature::{signer_from_cert, verify_signer_info};
 use crate::authenticode::verify::{
     PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv,
 };
+use crate::hash::DigestAlg;
 use crate::pki::verdict::{Judgement, judge_identity, reason};
 use crate::sign::key::{KeyKind, Signer};
 
@@ -394,13 +394,13 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
     let probe = plan(data, &layout, opts.replace, 0)?;
     let placeholder = Manifest {
         digest: opts.digest,
-        file: crate::pki::keys::digest(opts.digest, b"").unwrap_or_default(),
+        file: crate::hash::digest(opts.digest, b"").unwrap_or_default(),
         sections: content_sections(&probe.sections)
             .map(|s| Entry {
                 name: s.name.clone(),
                 offset: s.offset,
                 size: s.size,
-                digest: crate::pki::keys::digest(opts.digest, b"").unwrap_or_default(),
+                digest: crate::hash::digest(opts.digest, b"").unwrap_or_default(),
             })
             .collect(),
     };

@@ -251,7 +251,7 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Ok(tbs) = cert.tbs_certificate.to_der() else {
         return false;
     };
-    let Some(h) = crate::pki::keys::digest(alg, &tbs) else {
+    let Some(h) = crate::hash::digest(alg, &tbs) else {
         return false;
     };
     let Some(sig) = cert.signature.as_bytes() else {

@@ -155,7 +155,7 @@ impl Crl {
         let Some((alg, pss)) = crate::pki::keys::signature_algorithm(&self.sig_oid) else {
             return false;
         };
-        let Some(h) = crate::pki::keys::digest(alg, &self.tbs) else {
+        let Some(h) = crate::hash::digest(alg, &self.tbs) else {
             return false;
         };
         crate::pki::keys::verify_prehashed(

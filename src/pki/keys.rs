@@ -6,7 +6,7 @@ use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use spki::SubjectPublicKeyInfoOwned;
 
-use crate::authenticode::image::DigestAlg;
+use crate::hash::DigestAlg;
 
 const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
@@ -242,17 +242,5 @@ pub fn signature_algorithm(oid: &str) -> Option<(DigestAlg, bool)> {
         "1.2.840.10045.4.3.3" => (DigestAlg::Sha384, false),
         "1.2.840.10045.4.3.4" => (DigestAlg::Sha512, false),
         _ => return None,
-    })
-}
-
-/// `data` hashed with `alg` (`None` for MD5, which is never accepted).
-pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
-    use digest::Digest as _;
-    Some(match alg {
-        DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
-        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
-        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
-        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
     })
 }

@@ -7,8 +7,8 @@
 use serde::Serialize;
 use x509_cert::Certificate;
 
-use crate::authenticode::image::DigestAlg;
 use crate::authenticode::timestamp::{Kind, Timestamp};
+use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
 pub use crate::pki::chain::Anchors;
 use crate::pki::chain::{self, ChainError, Purpose};

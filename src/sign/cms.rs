@@ -25,7 +25,7 @@ use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
 use super::key::{KeyKind, Signer};
-use crate::authenticode::image::DigestAlg;
+use crate::hash::DigestAlg;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -127,7 +127,7 @@ fn wrap(sd: &SignedData) -> Result<Vec<u8>, CmsError> {
 }
 
 fn hash(alg: DigestAlg, data: &[u8]) -> Result<Vec<u8>, CmsError> {
-    crate::pki::keys::digest(alg, data).ok_or(CmsError::Digest("md5"))
+    crate::hash::digest(alg, data).ok_or(CmsError::Digest("md5"))
 }
 
 /// The kernel module signature payload for a file whose digest (with `alg`) is `digest`.

@@ -11,8 +11,8 @@ use clap::ValueEnum;
 use x509_cert::Certificate;
 
 use super::key::{self, LocalSigner, Signer};
-use crate::authenticode::image::DigestAlg;
 use crate::elfsig::{self, SignOptions};
+use crate::hash::DigestAlg;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DigestArg {
@@ -212,7 +212,7 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         let Some(url) = &url else {
             return Err("no TSA".into());
         };
-        let imprint = crate::pki::keys::digest(digest, signature).ok_or("unsupported digest")?;
+        let imprint = crate::hash::digest(digest, signature).ok_or("unsupported digest")?;
         super::tsp::request(&super::tsp::TsaRequest {
             url,
             digest,

@@ -26,7 +26,7 @@ use rsa::traits::PublicKeyParts;
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
 
-use crate::authenticode::image::DigestAlg;
+use crate::hash::DigestAlg;
 
 // ---------------------------------------------------------------------------------------------
 // Budgets

@@ -334,8 +334,8 @@ const SIGNED_AT: u64 = 1_767_225_600;
 /// be mutated: corpus/ carries no signed ELF file. Made with bingate's own signer; the harness
 /// finds their structures with its own readers.
 pub fn signed_elf_fixtures() -> Vec<Fixture> {
-    use bingate::authenticode::image::DigestAlg;
     use bingate::elfsig::{SignOptions, module, section};
+    use bingate::hash::DigestAlg;
     use bingate::sign::key;
 
     let pki = corpus().join("pki");

@@ -1,0 +1,65 @@
+//! Digest algorithms and hashing: the one vocabulary of hash functions every layer shares (X.509
+//! signatures in `pki`, CMS in `cms`, image and file digests in `authenticode` and `elfsig`).
+//! A leaf module: it depends on nothing else in the crate.
+
+/// The digest algorithms a signature may name (Authenticode, CMS, RFC 3161, X.509).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlg {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlg {
+    pub fn from_oid(oid: &str) -> Option<DigestAlg> {
+        Some(match oid {
+            "1.2.840.113549.2.5" => DigestAlg::Md5,
+            "1.3.14.3.2.26" => DigestAlg::Sha1,
+            "2.16.840.1.101.3.4.2.1" => DigestAlg::Sha256,
+            "2.16.840.1.101.3.4.2.2" => DigestAlg::Sha384,
+            "2.16.840.1.101.3.4.2.3" => DigestAlg::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// The inverse of [`DigestAlg::name`].
+    pub fn from_oid_name(name: &str) -> Option<DigestAlg> {
+        Some(match name {
+            "md5" => DigestAlg::Md5,
+            "sha1" => DigestAlg::Sha1,
+            "sha256" => DigestAlg::Sha256,
+            "sha384" => DigestAlg::Sha384,
+            "sha512" => DigestAlg::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// SHA-1 or MD5: the digests Windows' SHA-1 rules and the dual-signing rule treat as weak.
+    pub fn is_weak(self) -> bool {
+        matches!(self, DigestAlg::Sha1 | DigestAlg::Md5)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlg::Md5 => "md5",
+            DigestAlg::Sha1 => "sha1",
+            DigestAlg::Sha256 => "sha256",
+            DigestAlg::Sha384 => "sha384",
+            DigestAlg::Sha512 => "sha512",
+        }
+    }
+}
+
+/// `data` hashed with `alg` (`None` for MD5, which is never accepted).
+pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
+    use digest::Digest as _;
+    Some(match alg {
+        DigestAlg::Md5 => return None,
+        DigestAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        DigestAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        DigestAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    })
+}
