@@ -62,7 +62,7 @@ impl TrustHandle {
 static NO_ANCHORS: std::sync::LazyLock<crate::pki::chain::Anchors> =
     std::sync::LazyLock::new(crate::pki::chain::Anchors::default);
 
-impl crate::authenticode::verify::AnchorSource for TrustHandle {
+impl crate::cms::verdict::AnchorSource for TrustHandle {
     fn code_signing(&self) -> &crate::pki::chain::Anchors {
         self.get().map_or(&NO_ANCHORS, |s| &s.code_signing)
     }

@@ -11,6 +11,7 @@ pub mod authenticode;
 pub mod budget;
 pub mod cleanup;
 pub mod cli;
+pub mod cms;
 pub mod config;
 pub mod detect;
 pub mod elf;

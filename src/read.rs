@@ -192,6 +192,24 @@ mod tests {
     }
 }
 
+/// The length of the DER element at the start of `b` (tag, length and contents), if its header
+/// is well formed. Only definite lengths up to 4 length bytes are accepted.
+pub fn der_element_len(b: &[u8]) -> Option<u64> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return 2u64.checked_add(u64::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len: u64 = 0;
+    for i in 0..n {
+        len = (len << 8) | u64::from(*b.get(i.checked_add(2)?)?);
+    }
+    len.checked_add(2)?.checked_add(n as u64)
+}
+
 /// Checks that the DER at the start of `der` nests constructed values at most `max` deep (the
 /// top-level value is depth 1), walking iteratively, and that no SET (universal SET, or a
 /// constructed context-specific value, which is how CMS writes its IMPLICIT SET OFs) holds more
@@ -295,6 +313,15 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
 #[cfg(test)]
 mod der_depth_tests {
     use super::der_depth;
+
+    #[test]
+    fn der_lengths() {
+        use super::der_element_len;
+        assert_eq!(der_element_len(&[0x30, 0x03, 1, 2, 3]), Some(5));
+        assert_eq!(der_element_len(&[0x30, 0x82, 0x01, 0x00]), Some(4 + 256));
+        assert_eq!(der_element_len(&[0x30, 0x80]), None);
+        assert_eq!(der_element_len(&[0x30]), None);
+    }
 
     #[test]
     fn depth_of_real_and_hostile_der() {

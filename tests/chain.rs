@@ -132,7 +132,7 @@ fn microsoft_signed_dlls_chain_to_the_default_code_signing_roots() {
     .unwrap();
 }
 
-fn timestamps(rel: &str) -> Vec<bingate::authenticode::timestamp::Timestamp> {
+fn timestamps(rel: &str) -> Vec<bingate::cms::timestamp::Timestamp> {
     let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
     let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
     let s = i.signatures.into_iter().next().unwrap().unwrap();
@@ -151,7 +151,7 @@ fn rfc3161_timestamps_are_bound_signed_and_chain_for_time_stamping() {
     let ts = timestamps("corpus/signed/valid-rsa.exe");
     assert_eq!(ts.len(), 1);
     let t = &ts[0];
-    assert_eq!(t.kind, bingate::authenticode::timestamp::Kind::Rfc3161);
+    assert_eq!(t.kind, bingate::cms::timestamp::Kind::Rfc3161);
     assert!(
         t.imprint_match && t.cms.message_digest_match && t.cms.signature_valid,
         "{t:?}"
@@ -184,7 +184,7 @@ fn legacy_countersignatures_are_read_and_verified() {
     let ts = timestamps(rel);
     assert_eq!(ts.len(), 1);
     let t = &ts[0];
-    assert_eq!(t.kind, bingate::authenticode::timestamp::Kind::Legacy);
+    assert_eq!(t.kind, bingate::cms::timestamp::Kind::Legacy);
     assert!(t.imprint_match && t.cms.signature_valid, "{t:?}");
     // Signed in 2010 (between 2010-01-01 and 2011-01-01).
     assert!(

@@ -82,7 +82,8 @@ fn corpus(rel: &str) -> Vec<u8> {
 /// `verify` and through `scan::examine` with the `SigningConfig` built from `TrustArgs`.
 #[test]
 fn authenticode_target_environment_accepts_a_valid_fixture() {
-    use bingate::authenticode::verify::{Status, verify};
+    use bingate::authenticode::verify::verify;
+    use bingate::cms::verdict::Status;
     for rel in [
         "signed/valid-rsa.exe",
         "signed/valid-ecdsa.exe",

@@ -14,7 +14,8 @@
 
 use std::path::Path;
 
-use bingate::authenticode::verify::{FixedAnchors, VerifyEnv, verify};
+use bingate::authenticode::verify::verify;
+use bingate::cms::verdict::{FixedAnchors, VerifyEnv};
 use bingate::pki::chain::{Anchor, Anchors};
 use serde_json::Value;
 
@@ -52,10 +53,6 @@ fn sha1_rules_apply_to_program_roots_only() {
     assert_eq!(fixtures.len(), 7, "{} fixtures", fixtures.len());
 
     let revoked = |_: &x509_cert::Certificate, _: &x509_cert::Certificate| None;
-    let page_hashes = |data: &[u8], layout: &bingate::pe::SigningLayout, indirect: &[u8]| {
-        bingate::authenticode::pagehash::verify(data, layout, indirect).map(|p| p.verified)
-    };
-
     let mut mismatches = Vec::new();
     let mut checked = 0;
     for (rel, want) in fixtures {
@@ -87,7 +84,6 @@ fn sha1_rules_apply_to_program_roots_only() {
                 strict: false,
                 require_all: false,
                 revoked: &revoked,
-                page_hashes: &page_hashes,
             };
             let v = verify(&data, &env);
             checked += 1;

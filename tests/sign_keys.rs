@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use bingate::cms::{KeyKind, SignDigestError, Signer};
 use bingate::hash::DigestAlg;
 use bingate::hash::digest;
 use bingate::pki::keys::{signature_algorithm, verify_prehashed};
 use bingate::sign::key::{
-    KeyError, KeyKind, LocalSigner, SignError, Signer, check_key_matches, load_certificates,
-    load_private_key,
+    KeyError, LocalSigner, check_key_matches, load_certificates, load_private_key,
 };
 use der::Encode;
 use tempfile::TempDir;
@@ -224,7 +224,7 @@ fn md5_and_wrong_digest_lengths_are_refused() {
         let md5 = [0u8; 16];
         assert_eq!(
             signer.sign_digest(DigestAlg::Md5, &md5),
-            Err(SignError::UnsupportedDigest {
+            Err(SignDigestError::UnsupportedDigest {
                 digest: "md5",
                 key: kind.describe()
             }),
@@ -234,7 +234,7 @@ fn md5_and_wrong_digest_lengths_are_refused() {
         let err = signer.sign_digest(DigestAlg::Sha256, &short).unwrap_err();
         assert_eq!(
             err,
-            SignError::DigestLength {
+            SignDigestError::DigestLength {
                 digest: "sha256",
                 expected: 32,
                 got: 31
@@ -245,11 +245,11 @@ fn md5_and_wrong_digest_lengths_are_refused() {
         // A SHA-512-sized digest labelled SHA-256 is refused, not truncated.
         assert!(matches!(
             signer.sign_digest(DigestAlg::Sha256, &[0u8; 64]),
-            Err(SignError::DigestLength { got: 64, .. })
+            Err(SignDigestError::DigestLength { got: 64, .. })
         ));
         assert!(matches!(
             signer.sign_digest(DigestAlg::Sha1, &[]),
-            Err(SignError::DigestLength { got: 0, .. })
+            Err(SignDigestError::DigestLength { got: 0, .. })
         ));
     }
 }

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use bingate::authenticode::verify::{Status, VerifyEnv, verify};
+use bingate::authenticode::verify::verify;
+use bingate::cms::verdict::{Status, VerifyEnv};
 use bingate::pki::chain::Anchors;
 use serde_json::Value;
 
@@ -36,9 +37,6 @@ fn every_signed_fixture_gets_its_expected_verdict() {
         bingate::pki::crl::RevocationStatus::Revoked { at, .. } => Some(at),
         _ => None,
     };
-    let page_hashes = |data: &[u8], layout: &bingate::pe::SigningLayout, indirect: &[u8]| {
-        bingate::authenticode::pagehash::verify(data, layout, indirect).map(|p| p.verified)
-    };
     let mut mismatches = Vec::new();
     let fixtures = expected.as_object().unwrap();
     assert!(fixtures.len() >= 24, "{} fixtures", fixtures.len());
@@ -47,7 +45,7 @@ fn every_signed_fixture_gets_its_expected_verdict() {
         let at = bingate::time::parse_rfc3339(want["verification_time"].as_str().unwrap()).unwrap();
         for strict in [false, true] {
             let env = VerifyEnv {
-                anchors: &bingate::authenticode::verify::FixedAnchors {
+                anchors: &bingate::cms::verdict::FixedAnchors {
                     code_signing: &anchors,
                     time_stamping: &anchors,
                 },
@@ -55,7 +53,6 @@ fn every_signed_fixture_gets_its_expected_verdict() {
                 strict,
                 require_all: false,
                 revoked: &revoked,
-                page_hashes: &page_hashes,
             };
             let v = verify(&data, &env);
             let key = if strict {

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use bingate::authenticode::verify::{FixedAnchors, VerifyEnv};
+use bingate::cms::verdict::{FixedAnchors, VerifyEnv};
 use bingate::pki::chain::Anchors;
 use x509_cert::Certificate;
 
@@ -66,10 +66,6 @@ fn not_revoked(_: &Certificate, _: &Certificate) -> Option<u64> {
     None
 }
 
-fn page_hashes(data: &[u8], layout: &bingate::pe::SigningLayout, indirect: &[u8]) -> Option<bool> {
-    bingate::authenticode::pagehash::verify(data, layout, indirect).map(|p| p.verified)
-}
-
 static FIXED: OnceLock<FixedAnchors<'static>> = OnceLock::new();
 
 /// A verification environment: the test root for code signing and time stamping, a fixed time,
@@ -85,7 +81,6 @@ pub fn verify_env(strict: bool) -> VerifyEnv<'static> {
         strict,
         require_all: false,
         revoked: &not_revoked,
-        page_hashes: &page_hashes,
     }
 }
 
@@ -177,12 +172,12 @@ pub fn cms_x509(data: &[u8]) {
     if let Ok((signer, bag)) = bingate::authenticode::signature::certificates(data) {
         for cert in signer.iter().chain(bag.iter()) {
             let _ = bingate::pki::ext::eku(cert);
-            let _ = bingate::authenticode::signature::signer_from_cert(cert);
+            let _ = bingate::cms::signer::signer_from_cert(cert);
         }
     }
     if let Ok(cert) = Certificate::from_der(data) {
         let _ = bingate::pki::ext::eku(&cert);
-        let _ = bingate::authenticode::signature::signer_from_cert(&cert);
+        let _ = bingate::cms::signer::signer_from_cert(&cert);
     }
 }
 

@@ -13,11 +13,9 @@
 )]
 
 pub mod image;
-pub mod lenient;
 pub mod pagehash;
 pub mod signature;
 pub mod table;
-pub mod timestamp;
 pub mod verify;
 
 use crate::error::Result;

@@ -6,61 +6,14 @@
 
 use crate::read::hex;
 use authenticode::AuthenticodeSignature;
-use der::{Decode, Encode};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
 use super::image::image_digest;
+use crate::cms::signer::{CmsCheck, DigestCheck, SignerCert, signer_from_cert, verify_signer_info};
+use crate::cms::{lenient, timestamp};
 use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
-
-/// The image digest check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DigestCheck {
-    pub algorithm: String,
-    pub signed: String,
-    /// `None` when the algorithm is not supported (MD5) or the layout does not fit the file.
-    pub computed: Option<String>,
-    #[serde(rename = "match")]
-    pub matches: bool,
-    /// Why no image hash could be computed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The signer certificate, as the signature's certificate bag presents it (not yet validated).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Signer {
-    pub subject: String,
-    pub issuer: String,
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub sha256: String,
-    pub key_algorithm: String,
-    /// Extended key usages (dotted OIDs), in certificate order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ekus: Vec<String>,
-    /// Certificate policies (dotted OIDs), e.g. `2.23.140.1.3` for EV code signing.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<String>,
-    /// EV subject attributes present (businessCategory, jurisdictionCountryName…), by name.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ev_subject_attributes: Vec<String>,
-}
-
-/// The CMS SignerInfo checks: the messageDigest attribute against the hash of the encapsulated
-/// SpcIndirectDataContent, and the signer's signature over the DER SET OF signed attributes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CmsCheck {
-    pub message_digest_match: bool,
-    pub signature_valid: bool,
-    /// The SignerInfo, SignedData and SpcIndirectDataContent name the same digest algorithm.
-    pub algorithms_consistent: bool,
-    /// Why a check failed, when one did.
-    pub error: Option<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignatureInfo {
@@ -69,24 +22,15 @@ pub struct SignatureInfo {
     pub cms: CmsCheck,
     pub signer_key: Option<crate::pki::keys::KeyInfo>,
     /// RFC 3161 tokens and legacy countersignatures on this signature.
-    pub timestamps: Vec<super::timestamp::Timestamp>,
+    pub timestamps: Vec<timestamp::Timestamp>,
     /// Timestamp attributes that could not be read.
     pub timestamp_errors: Vec<String>,
     /// Unsigned attributes other than timestamps and nested signatures (not covered by the
     /// signature).
     pub other_unsigned_attributes: Vec<String>,
     /// `None` when no certificate in the bag matches the SignerInfo's issuer and serial.
-    pub signer: Option<Signer>,
+    pub signer: Option<SignerCert>,
     pub certificates: usize,
-}
-
-fn key_algorithm(oid: &str) -> String {
-    match oid {
-        "1.2.840.113549.1.1.1" => "rsa".into(),
-        "1.2.840.10045.2.1" => "ec".into(),
-        "1.2.840.113549.1.1.10" => "rsa-pss".into(),
-        other => other.to_owned(),
-    }
 }
 
 /// A parsed Authenticode signature and its certificate bag. The bag is read by bingate
@@ -101,14 +45,9 @@ pub struct Parsed {
 impl Parsed {
     /// The certificate the SignerInfo names (issuer and serial) in the signature's bag.
     pub fn signer_cert(&self) -> Option<&Certificate> {
-        super::timestamp::find_cert(&self.sig.signer_info().sid, &self.certs)
+        timestamp::find_cert(&self.sig.signer_info().sid, &self.certs)
     }
 }
-
-pub(crate) use crate::hash::digest as hash;
-
-const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
-const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 
 fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsCheck {
     let si = sig.signer_info();
@@ -119,139 +58,6 @@ fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsChec
     check
 }
 
-/// Checks a CMS SignerInfo: its messageDigest attribute against the hash of `content` and its
-/// signature (over the DER SET OF signed attributes, or over `content` when there are none)
-/// with `cert`'s key. Shared by signatures, RFC 3161 tokens and legacy countersignatures.
-pub fn verify_signer_info(
-    si: &cms::signed_data::SignerInfo,
-    content: &[u8],
-    cert: Option<&Certificate>,
-) -> CmsCheck {
-    let signer_alg = si.digest_alg.oid.to_string();
-    let mut check = CmsCheck {
-        message_digest_match: false,
-        signature_valid: false,
-        algorithms_consistent: true,
-        error: None,
-    };
-    let Some(alg) = DigestAlg::from_oid(&signer_alg) else {
-        check.error = Some(format!(
-            "unsupported SignerInfo digest algorithm {signer_alg}"
-        ));
-        return check;
-    };
-    let Some(content_hash) = hash(alg, content) else {
-        check.error = Some(format!("{} is not accepted for signatures", alg.name()));
-        return check;
-    };
-    let (signed_bytes_hash, md_ok) = match &si.signed_attrs {
-        Some(attrs) => {
-            let md = attrs
-                .iter()
-                .find(|a| a.oid.to_string() == MESSAGE_DIGEST)
-                .and_then(|a| a.values.iter().next())
-                .and_then(|v| v.decode_as::<der::asn1::OctetString>().ok());
-            let md_ok = md
-                .as_ref()
-                .is_some_and(|m| m.as_bytes() == content_hash.as_slice());
-            let der = match attrs.to_der() {
-                Ok(d) => d,
-                Err(e) => {
-                    check.error = Some(format!("signed attributes do not re-encode: {e}"));
-                    return check;
-                }
-            };
-            (hash(alg, &der), md_ok)
-        }
-        // Without signed attributes the signature covers the content itself.
-        None => (Some(content_hash), true),
-    };
-    check.message_digest_match = md_ok;
-    if !md_ok {
-        check.error = Some("the messageDigest attribute does not match the signed content".into());
-    }
-    let Some(cert) = cert else {
-        check.error = Some("no certificate in the signature matches the SignerInfo".into());
-        return check;
-    };
-    let pss = si.signature_algorithm.oid.to_string() == RSASSA_PSS;
-    match signed_bytes_hash {
-        Some(h) => match crate::pki::keys::verify_prehashed(
-            &cert.tbs_certificate.subject_public_key_info,
-            alg,
-            &h,
-            si.signature.as_bytes(),
-            pss,
-        ) {
-            Ok(()) => check.signature_valid = true,
-            Err(e) => check.error = Some(e.to_string()),
-        },
-        None => check.error = Some("unsupported digest".into()),
-    }
-    check
-}
-
-/// The report's view of a signer certificate (every signature format uses it).
-pub fn signer_from_cert(cert: &Certificate) -> Option<Signer> {
-    let tbs = &cert.tbs_certificate;
-    let der = cert.to_der().ok()?;
-    Some(Signer {
-        subject: tbs.subject.to_string(),
-        issuer: tbs.issuer.to_string(),
-        serial: hex(tbs.serial_number.as_bytes()),
-        not_before: tbs.validity.not_before.to_string(),
-        not_after: tbs.validity.not_after.to_string(),
-        sha256: hex(&Sha256::digest(&der)),
-        key_algorithm: key_algorithm(&tbs.subject_public_key_info.algorithm.oid.to_string()),
-        ekus: crate::pki::ext::eku(cert).oids().to_vec(),
-        policies: extension_oids(cert, EXT_POLICIES, |v| {
-            x509_cert::ext::pkix::CertificatePolicies::from_der(v).map(|p| {
-                p.0.iter()
-                    .map(|i| i.policy_identifier.to_string())
-                    .collect()
-            })
-        }),
-        ev_subject_attributes: tbs
-            .subject
-            .0
-            .iter()
-            .flat_map(|rdn| rdn.0.iter())
-            .filter_map(|atv| {
-                let oid = atv.oid.to_string();
-                EV_SUBJECT_ATTRIBUTES
-                    .iter()
-                    .find(|(o, _)| *o == oid)
-                    .map(|(_, name)| (*name).to_owned())
-            })
-            .collect(),
-    })
-}
-
-const EXT_POLICIES: &str = "2.5.29.32";
-
-/// Subject attributes the CA/B Forum EV guidelines require (§9.2): businessCategory and the
-/// jurisdiction of incorporation.
-const EV_SUBJECT_ATTRIBUTES: &[(&str, &str)] = &[
-    ("2.5.4.15", "businessCategory"),
-    ("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionLocalityName"),
-    (
-        "1.3.6.1.4.1.311.60.2.1.2",
-        "jurisdictionStateOrProvinceName",
-    ),
-    ("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionCountryName"),
-];
-
-/// The OIDs an extension lists, decoded with `decode`; empty when absent or unreadable.
-fn extension_oids(
-    cert: &Certificate,
-    id: &str,
-    decode: impl Fn(&[u8]) -> der::Result<Vec<String>>,
-) -> Vec<String> {
-    crate::pki::ext::extension(cert, id)
-        .and_then(|v| decode(v).ok())
-        .unwrap_or_default()
-}
-
 /// Parses an Authenticode signature's DER. The DER is walked first within the nesting and SET
 /// budgets (so no decoder below allocates a lying length or sorts a huge SET). Strict first; if
 /// the SignedData only fails strict DER rules that Windows does not apply (a certificate listed
@@ -260,7 +66,7 @@ pub fn parse(der: &[u8]) -> Result<Parsed, String> {
     crate::read::der_depth(der, crate::budget::MAX_DER_DEPTH)
         .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
     let (sig, ci) = parse_unchecked(der)?;
-    let certs = super::lenient::certificates(&ci.content, "Authenticode SignedData")?;
+    let certs = lenient::certificates(&ci.content, "Authenticode SignedData")?;
     let n = certs.len() as u64;
     if n > crate::budget::MAX_CERTIFICATES_PER_SIGNATURE {
         return Err(format!(
@@ -289,7 +95,7 @@ fn parse_unchecked(
         Ok(sig) => return Ok((sig, ci)),
         Err(e) => format!("malformed Authenticode signature: {e}"),
     };
-    let Ok(sd) = super::lenient::signed_data(&ci.content, "Authenticode SignedData") else {
+    let Ok(sd) = lenient::signed_data(&ci.content, "Authenticode SignedData") else {
         return Err(first_error);
     };
     let canonical = sd.to_canonical_der().map_err(|_| first_error.clone())?;
@@ -367,7 +173,7 @@ pub fn inspect_parsed(
     };
     let cert = parsed.signer_cert();
     let (mut timestamps, mut timestamp_errors) = (Vec::new(), Vec::new());
-    for t in super::timestamp::read(sig.signer_info(), &parsed.certs) {
+    for t in timestamp::read(sig.signer_info(), &parsed.certs) {
         match t {
             Ok(t) => timestamps.push(t),
             Err(e) => timestamp_errors.push(e),
@@ -377,7 +183,7 @@ pub fn inspect_parsed(
         entry,
         timestamps,
         timestamp_errors,
-        other_unsigned_attributes: super::timestamp::other_unsigned_attributes(sig.signer_info()),
+        other_unsigned_attributes: timestamp::other_unsigned_attributes(sig.signer_info()),
         cms: cms_check(sig, cert),
         signer_key: cert
             .map(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info)),

@@ -74,24 +74,6 @@ pub struct Table<'a> {
     pub anomalies: Vec<Anomaly>,
 }
 
-/// The length of the DER element at the start of `b` (tag, length and contents), if its header
-/// is well formed. Only definite lengths up to 4 length bytes are accepted.
-pub fn der_element_len(b: &[u8]) -> Option<u64> {
-    let first = *b.get(1)?;
-    if first < 0x80 {
-        return 2u64.checked_add(u64::from(first));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len: u64 = 0;
-    for i in 0..n {
-        len = (len << 8) | u64::from(*b.get(i.checked_add(2)?)?);
-    }
-    len.checked_add(2)?.checked_add(n as u64)
-}
-
 fn align8(v: u64) -> Option<u64> {
     v.checked_add(7).map(|x| x & !7)
 }
@@ -161,7 +143,7 @@ pub fn read<'a>(data: &'a [u8], layout: &SigningLayout) -> Result<Option<Table<'
                 cert_type,
             });
         }
-        let der_len = der_element_len(content)
+        let der_len = crate::read::der_element_len(content)
             .filter(|l| *l <= content.len() as u64)
             .ok_or_else(|| {
                 Error::bad_value(
@@ -216,18 +198,4 @@ pub fn read<'a>(data: &'a [u8], layout: &SigningLayout) -> Result<Option<Table<'
         entries,
         anomalies,
     }))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn der_lengths() {
-        assert_eq!(der_element_len(&[0x30, 0x03, 1, 2, 3]), Some(5));
-        assert_eq!(der_element_len(&[0x30, 0x82, 0x01, 0x00]), Some(4 + 256));
-        assert_eq!(der_element_len(&[0x30, 0x80]), None);
-        assert_eq!(der_element_len(&[0x30]), None);
-    }
 }

@@ -8,109 +8,21 @@
 //! unless every signature is required.
 
 use authenticode::AuthenticodeSignature;
-use serde::Serialize;
 use x509_cert::Certificate;
 
-use super::signature::{self, SignatureInfo, Signer};
+use super::signature::{self, SignatureInfo};
 use super::table::{self, Anomaly};
 use crate::budget::MAX_NESTED_SIGNATURES;
+use crate::cms::signer::DigestCheck;
+use crate::cms::verdict::{
+    AnomalyReport, DecidedBy, Judgement, PageHashReport, SignatureReport, SignatureVerdict, Status,
+    VerifyEnv, judge_identity, reason,
+};
 use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
-pub use crate::pki::verdict::{
-    AnchorSource, FixedAnchors, PageHashCheck, Reason, RevocationLookup, Status, TimestampReport,
-    VerifyEnv,
-};
-use crate::pki::verdict::{Judgement, judge_identity, reason};
 
 const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
 const OPUS_INFO: &str = "1.3.6.1.4.1.311.2.1.12";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PageHashReport {
-    pub present: bool,
-    pub verified: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SignatureReport {
-    pub entry: usize,
-    pub nested: usize,
-    pub digest_algorithm: String,
-    pub digest: signature::DigestCheck,
-    pub signer: Option<Signer>,
-    pub key_bits: Option<u32>,
-    pub chain: Vec<String>,
-    pub program_name: Option<String>,
-    pub more_info_url: Option<String>,
-    pub timestamp: Option<TimestampReport>,
-    pub page_hashes: PageHashReport,
-    pub status: Status,
-    pub reasons: Vec<Reason>,
-    /// The signer as the signature names it (issuer and serial), for signatures that carry no
-    /// certificate (kernel module signatures).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signer_id: Option<SignerId>,
-    /// What changed since signing (ELF section signatures): section names, `headers`,
-    /// `appended data`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<String>,
-}
-
-/// A signer identified by issuer and serial number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SignerId {
-    pub issuer: String,
-    pub serial: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AnomalyReport {
-    pub id: String,
-    #[serde(flatten)]
-    pub detail: serde_json::Value,
-}
-
-/// The `signature` object of a file's report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SignatureVerdict {
-    pub status: Status,
-    /// The signature format found: `authenticode`, `elf-section` (bingate's `.bingate.sig`) or
-    /// `kernel-module` (an appended module signature); absent when none was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<&'static str>,
-    pub signatures: Vec<SignatureReport>,
-    pub anomalies: Vec<AnomalyReport>,
-    /// Set for unsigned and malformed files: why.
-    pub error: Option<String>,
-    /// Set when the file's status comes from a signature other than the primary one: a SHA-1
-    /// primary that fails only on trust grounds (its chain, time or Windows' SHA-1 rules) with a
-    /// valid SHA-256 (or stronger) signature nested in it, which is the signature Windows 8 and
-    /// later check on dual-signed files.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decided_by: Option<DecidedBy>,
-}
-
-impl SignatureVerdict {
-    /// The signature the file's status rests on: the one named by `decided_by`, else the primary
-    /// (entry 0, not nested).
-    pub fn deciding(&self) -> Option<&SignatureReport> {
-        let (entry, nested) = self
-            .decided_by
-            .as_ref()
-            .map_or((0, 0), |d| (d.entry, d.nested));
-        self.signatures
-            .iter()
-            .find(|s| s.entry == entry && s.nested == nested)
-    }
-}
-
-/// Which signature decided a file's status, and why not the primary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DecidedBy {
-    pub entry: usize,
-    pub nested: usize,
-    pub reason: String,
-}
 
 /// Reason codes that say the signed bytes or the signature itself are wrong (as opposed to who
 /// signed and when): a primary failing one of these is never overruled by a nested signature.
@@ -234,7 +146,7 @@ impl Ctx<'_, '_> {
                     entry,
                     nested,
                     digest_algorithm: String::new(),
-                    digest: signature::DigestCheck {
+                    digest: DigestCheck {
                         error: None,
                         algorithm: String::new(),
                         signed: String::new(),
@@ -344,7 +256,7 @@ impl Ctx<'_, '_> {
         let (chain_subjects, timestamp) =
             judge_identity(self.env, signer, bag, &info.timestamps, &mut j);
         let indirect = sig.encapsulated_content().unwrap_or_default();
-        let ph = (self.env.page_hashes)(self.data, self.layout, indirect);
+        let ph = super::pagehash::verify(self.data, self.layout, indirect).map(|p| p.verified);
         if ph == Some(false) {
             j.worsen(
                 Status::Invalid,

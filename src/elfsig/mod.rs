@@ -19,10 +19,10 @@ pub mod section;
 
 use x509_cert::Certificate;
 
-use crate::authenticode::verify::{SignatureVerdict, Status, VerifyEnv};
+use crate::cms::Signer;
+use crate::cms::build::Timestamper;
+use crate::cms::verdict::{SignatureVerdict, Status, VerifyEnv};
 use crate::hash::DigestAlg;
-use crate::sign::cms::Timestamper;
-use crate::sign::key::Signer;
 
 /// The name of bingate's signature section.
 pub const SECTION_NAME: &str = ".bingate.sig";
@@ -86,7 +86,7 @@ pub enum SignError {
     },
     /// The layout cannot carry the signature faithfully.
     Unsupported(String),
-    Cms(crate::sign::cms::CmsError),
+    Cms(crate::cms::build::CmsError),
 }
 
 impl std::fmt::Display for SignError {
@@ -114,8 +114,8 @@ impl From<crate::error::Error> for SignError {
     }
 }
 
-impl From<crate::sign::cms::CmsError> for SignError {
-    fn from(e: crate::sign::cms::CmsError) -> Self {
+impl From<crate::cms::build::CmsError> for SignError {
+    fn from(e: crate::cms::build::CmsError) -> Self {
         SignError::Cms(e)
     }
 }

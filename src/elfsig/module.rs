@@ -13,12 +13,12 @@ use der::Decode;
 use x509_cert::Certificate;
 
 use super::{SignError, SignOptions, Signed};
-use crate::authenticode::verify::{
+use crate::budget::MAX_ELF_SIGNATURE_LEN;
+use crate::cms::verdict::{Judgement, reason};
+use crate::cms::verdict::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
 };
-use crate::budget::MAX_ELF_SIGNATURE_LEN;
 use crate::hash::DigestAlg;
-use crate::pki::verdict::{Judgement, reason};
 
 pub const MAGIC: &[u8] = b"~Module signature appended~\n";
 /// `struct module_signature`.
@@ -121,7 +121,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
     super::layout::Layout::parse(module)?;
     let digest = crate::hash::digest(opts.digest, module)
         .ok_or_else(|| SignError::Unsupported(format!("{} cannot be used", opts.digest.name())))?;
-    let cms = crate::sign::cms::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
+    let cms = crate::cms::build::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
     Ok(Signed {
         header: Vec::new(),
         keep: module.len() as u64,
@@ -240,8 +240,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         }
         (Some(alg), Some(cert)) => {
             computed = crate::hash::digest(alg, a.module);
-            let check =
-                crate::authenticode::signature::verify_signer_info(si, a.module, Some(cert));
+            let check = crate::cms::signer::verify_signer_info(si, a.module, Some(cert));
             if si.signed_attrs.is_some() {
                 j.worsen(
                     Status::Invalid,
@@ -262,9 +261,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         }
     }
     let cert = matching.cloned();
-    let view = cert
-        .as_ref()
-        .and_then(crate::authenticode::signature::signer_from_cert);
+    let view = cert.as_ref().and_then(crate::cms::signer::signer_from_cert);
     let alg_name = alg
         .map(|a| a.name().to_owned())
         .unwrap_or_else(|| si.digest_alg.oid.to_string());
@@ -272,7 +269,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         entry: 0,
         nested: 0,
         digest_algorithm: alg_name.clone(),
-        digest: crate::authenticode::signature::DigestCheck {
+        digest: crate::cms::signer::DigestCheck {
             error: None,
             algorithm: alg_name,
             // The digest is inside the signature itself (no signed attributes): shown as

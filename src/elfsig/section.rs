@@ -16,13 +16,11 @@ use x509_cert::Certificate;
 use super::layout::{Layout, SHF_ALLOC, SHT_STRTAB, Shdr};
 use super::manifest::{self, Entry, Manifest};
 use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
-use crate::authenticode::signature::{signer_from_cert, verify_signer_info};
-use crate::authenticode::verify::{
-    PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv,
-};
+use crate::cms::signer::{signer_from_cert, verify_signer_info};
+use crate::cms::verdict::{Judgement, judge_identity, reason};
+use crate::cms::verdict::{PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv};
+use crate::cms::{KeyKind, Signer};
 use crate::hash::DigestAlg;
-use crate::pki::verdict::{Judgement, judge_identity, reason};
-use crate::sign::key::{KeyKind, Signer};
 
 use crate::budget::MAX_ELF_SIGNATURE_LEN as MAX_SIGNATURE_SECTION;
 use crate::budget::MAX_SECTION_DIGEST_FACTOR;
@@ -62,7 +60,7 @@ impl Signer for Sizing<'_> {
         &self,
         _alg: DigestAlg,
         _digest: &[u8],
-    ) -> Result<Vec<u8>, crate::sign::key::SignError> {
+    ) -> Result<Vec<u8>, crate::cms::SignDigestError> {
         let len = match self.0.kind() {
             KeyKind::Rsa { bits } => usize::try_from(bits.div_ceil(8)).unwrap_or(1024),
             // DER SEQUENCE of two INTEGERs, each with a possible leading zero.
@@ -405,7 +403,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
             .collect(),
     };
     let placeholder_text = placeholder.render();
-    let sized = crate::sign::cms::attached_signature(
+    let sized = crate::cms::build::attached_signature(
         &Sizing(opts.signer),
         opts.cert,
         opts.chain,
@@ -435,7 +433,7 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
         ]);
         let total = end(p.keep, p.tail.len() as u64);
         let m = build_manifest(&parts, total, &p.sections, opts.digest)?;
-        let cms = crate::sign::cms::attached_signature(
+        let cms = crate::cms::build::attached_signature(
             opts.signer,
             opts.cert,
             opts.chain,
@@ -629,7 +627,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         Ok(c) => c,
         Err(e) => return malformed(e.to_string()),
     };
-    let cms_len = crate::authenticode::table::der_element_len(contents)
+    let cms_len = crate::read::der_element_len(contents)
         .and_then(|l| usize::try_from(l).ok())
         .filter(|l| *l <= contents.len());
     let Some(cms_len) = cms_len else {
@@ -761,7 +759,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             .unwrap_or_else(|| "the signer's signature does not verify".into());
         j.worsen(Status::Invalid, reason("bad-signature", msg));
     }
-    let timestamps: Vec<_> = crate::authenticode::timestamp::read_standard(si, &bag)
+    let timestamps: Vec<_> = crate::cms::timestamp::read_standard(si, &bag)
         .into_iter()
         .filter_map(|t| match t {
             Ok(t) => Some(t),
@@ -779,7 +777,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         entry: 0,
         nested: 0,
         digest_algorithm: m.digest.name().to_owned(),
-        digest: crate::authenticode::signature::DigestCheck {
+        digest: crate::cms::signer::DigestCheck {
             error: None,
             algorithm: m.digest.name().to_owned(),
             signed: crate::read::hex(&m.file),

@@ -25,20 +25,20 @@ pub struct KeyInfo {
 /// Why a signature did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", content = "detail", rename_all = "kebab-case")]
-pub enum KeyError {
+pub enum SignatureError {
     UnsupportedKey(String),
     UnsupportedDigest(String),
     BadKey(String),
     BadSignature,
 }
 
-impl std::fmt::Display for KeyError {
+impl std::fmt::Display for SignatureError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyError::UnsupportedKey(k) => write!(f, "unsupported key algorithm {k}"),
-            KeyError::UnsupportedDigest(d) => write!(f, "unsupported digest {d}"),
-            KeyError::BadKey(e) => write!(f, "unreadable public key: {e}"),
-            KeyError::BadSignature => {
+            SignatureError::UnsupportedKey(k) => write!(f, "unsupported key algorithm {k}"),
+            SignatureError::UnsupportedDigest(d) => write!(f, "unsupported digest {d}"),
+            SignatureError::BadKey(e) => write!(f, "unreadable public key: {e}"),
+            SignatureError::BadSignature => {
                 write!(f, "the signature does not verify with the signer's key")
             }
         }
@@ -100,19 +100,19 @@ pub fn key_info(spki: &SubjectPublicKeyInfoOwned) -> KeyInfo {
 /// signers use 8192- and 16384-bit keys, which Windows and OpenSSL accept. The public exponent
 /// stays bounded by the crate's check (at most 2^33 - 1), so a verification costs a few dozen
 /// modular multiplications at most.
-fn rsa_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<rsa::RsaPublicKey, KeyError> {
+fn rsa_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<rsa::RsaPublicKey, SignatureError> {
     use der::Decode as _;
     let bytes = spki
         .subject_public_key
         .as_bytes()
-        .ok_or_else(|| KeyError::BadKey("the key's BIT STRING has unused bits".into()))?;
+        .ok_or_else(|| SignatureError::BadKey("the key's BIT STRING has unused bits".into()))?;
     let k = rsa::pkcs1::RsaPublicKey::from_der(bytes)
-        .map_err(|e| KeyError::BadKey(format!("RSAPublicKey: {e}")))?;
+        .map_err(|e| SignatureError::BadKey(format!("RSAPublicKey: {e}")))?;
     let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
     let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
     let max = crate::budget::MAX_RSA_KEY_BITS;
     rsa::RsaPublicKey::new_with_max_size(n, e, max).map_err(|err| {
-        KeyError::BadKey(format!(
+        SignatureError::BadKey(format!(
             "{err} (RSA keys up to {max} bits are read: MAX_RSA_KEY_BITS)"
         ))
     })
@@ -182,8 +182,10 @@ pub fn verify_prehashed(
     digest: &[u8],
     signature: &[u8],
     pss: bool,
-) -> Result<(), KeyError> {
-    let der = spki.to_der().map_err(|e| KeyError::BadKey(e.to_string()))?;
+) -> Result<(), SignatureError> {
+    let der = spki
+        .to_der()
+        .map_err(|e| SignatureError::BadKey(e.to_string()))?;
     let info = key_info(spki);
     match info.algorithm.as_str() {
         "rsa" | "rsa-pss" => {
@@ -200,29 +202,29 @@ pub fn verify_prehashed(
                     key.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), digest, signature)
                 }
                 (a, true) => pss_verify(&key, a, digest, signature),
-                (DigestAlg::Md5, _) => return Err(KeyError::UnsupportedDigest("md5".into())),
+                (DigestAlg::Md5, _) => return Err(SignatureError::UnsupportedDigest("md5".into())),
             };
-            ok.map_err(|_| KeyError::BadSignature)
+            ok.map_err(|_| SignatureError::BadSignature)
         }
         "ecdsa-p256" => {
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
             let key = p256::ecdsa::VerifyingKey::from_public_key_der(&der)
-                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+                .map_err(|e| SignatureError::BadKey(e.to_string()))?;
             let sig = p256::ecdsa::DerSignature::from_bytes(signature)
-                .map_err(|_| KeyError::BadSignature)?;
+                .map_err(|_| SignatureError::BadSignature)?;
             key.verify_prehash(digest, &sig)
-                .map_err(|_| KeyError::BadSignature)
+                .map_err(|_| SignatureError::BadSignature)
         }
         "ecdsa-p384" => {
             use p384::ecdsa::signature::hazmat::PrehashVerifier;
             let key = p384::ecdsa::VerifyingKey::from_public_key_der(&der)
-                .map_err(|e| KeyError::BadKey(e.to_string()))?;
+                .map_err(|e| SignatureError::BadKey(e.to_string()))?;
             let sig = p384::ecdsa::DerSignature::from_bytes(signature)
-                .map_err(|_| KeyError::BadSignature)?;
+                .map_err(|_| SignatureError::BadSignature)?;
             key.verify_prehash(digest, &sig)
-                .map_err(|_| KeyError::BadSignature)
+                .map_err(|_| SignatureError::BadSignature)
         }
-        other => Err(KeyError::UnsupportedKey(other.to_owned())),
+        other => Err(SignatureError::UnsupportedKey(other.to_owned())),
     }
 }
 

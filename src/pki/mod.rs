@@ -6,4 +6,3 @@ pub mod crl;
 pub mod ext;
 pub mod keys;
 pub mod trust;
-pub mod verdict;

@@ -458,7 +458,7 @@ fn risk_at_most(max: crate::risk::RiskLevel, file: &FileReport) -> (Status, Stri
 
 /// Signing checks read the file's signature verdict (Authenticode, or an ELF signature).
 fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
-    use crate::authenticode::verify::Status as Sig;
+    use crate::cms::verdict::Status as Sig;
     let Some(v) = &file.signature else {
         return (
             Status::NotApplicable,

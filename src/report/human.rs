@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::escape::text as esc;
 
 use super::{FileReport, Renderer, Skipped, Summary};
-use crate::authenticode::verify::{SignatureVerdict, Status as SigStatus};
+use crate::cms::verdict::{SignatureVerdict, Status as SigStatus};
 use crate::elf::{ElfHardening, Pie, Relro};
 use crate::facts::{Format, Hardening};
 use crate::pe::{PeHardening, SafeSeh};

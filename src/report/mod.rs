@@ -38,7 +38,7 @@ pub struct FileReport {
     pub error: Option<String>,
     /// The Authenticode verdict (PE files, when signatures are verified).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<crate::authenticode::verify::SignatureVerdict>,
+    pub signature: Option<crate::cms::verdict::SignatureVerdict>,
     /// The SmartScreen-risk estimate (PE files, when signatures are verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<crate::risk::RiskEstimate>,
@@ -237,7 +237,7 @@ impl Summary {
             *slot = slot.saturating_add(1);
         }
         if let Some(v) = &f.signature {
-            use crate::authenticode::verify::Status;
+            use crate::cms::verdict::Status;
             let c = self.signatures.get_or_insert_with(SignatureCounts::default);
             let slot = match v.status {
                 Status::Valid => &mut c.valid,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::escape::text as esc;
 
 use super::{FileReport, Renderer, Skipped, Summary};
-use crate::authenticode::verify::{SignatureVerdict, Status};
+use crate::cms::verdict::{SignatureVerdict, Status};
 
 pub struct VerifyRenderer<W: Write> {
     out: W,
@@ -99,8 +99,8 @@ impl<W: Write> VerifyRenderer<W> {
                     "      timestamp   {} ({}, {}){}",
                     t.time,
                     match t.kind {
-                        crate::authenticode::timestamp::Kind::Rfc3161 => "RFC 3161",
-                        crate::authenticode::timestamp::Kind::Legacy => "legacy countersignature",
+                        crate::cms::timestamp::Kind::Rfc3161 => "RFC 3161",
+                        crate::cms::timestamp::Kind::Legacy => "legacy countersignature",
                     },
                     esc(t.tsa.as_deref().unwrap_or("unknown TSA")),
                     if t.valid { "" } else { " - not valid, ignored" }

@@ -12,7 +12,7 @@ pub mod weights;
 
 use serde::Serialize;
 
-use crate::authenticode::verify::{SignatureReport, SignatureVerdict, Status};
+use crate::cms::verdict::{SignatureReport, SignatureVerdict, Status};
 use crate::facts::{Kind, ToolchainName};
 use crate::pe::PeHardening;
 use crate::pe::content::Content;
@@ -634,8 +634,8 @@ mod tests {
     //! The signature evidence no committed fixture carries (EV, Artifact Signing, ECDSA, young
     //! and weak certificates), from a hand-built verdict over the facts of corpus/risk/app.exe.
     use super::*;
-    use crate::authenticode::signature::{DigestCheck, Signer};
-    use crate::authenticode::verify::{PageHashReport, TimestampReport};
+    use crate::cms::signer::{DigestCheck, SignerCert as Signer};
+    use crate::cms::verdict::{PageHashReport, TimestampReport};
 
     fn signer() -> Signer {
         Signer {
@@ -670,7 +670,7 @@ mod tests {
             program_name: None,
             more_info_url: None,
             timestamp: stamped_at.map(|t| TimestampReport {
-                kind: crate::authenticode::timestamp::Kind::Rfc3161,
+                kind: crate::cms::timestamp::Kind::Rfc3161,
                 time: t.into(),
                 tsa: None,
                 valid: true,
@@ -813,7 +813,7 @@ mod tests {
     fn invalid_signatures_are_strong_blocks() {
         let mut r = report(signer(), 3072, Some("2026-01-15T00:00:00Z"));
         r.status = Status::Invalid;
-        r.reasons = vec![crate::pki::verdict::reason(
+        r.reasons = vec![crate::cms::verdict::reason(
             "digest-mismatch",
             "the image hash (sha256) differs from the signed one",
         )];

@@ -240,12 +240,12 @@ pub(super) fn examine_bytes(
 fn estimate_risk(
     path: &std::path::Path,
     facts: &crate::facts::BinaryFacts,
-    signature: &crate::authenticode::verify::SignatureVerdict,
+    signature: &crate::cms::verdict::SignatureVerdict,
     content: &crate::error::Result<(pe::content::Content, Option<pe::resources::Resources>)>,
     ctx: &RiskContext<'_>,
     at: u64,
 ) -> Option<crate::risk::RiskEstimate> {
-    use crate::authenticode::verify::Status;
+    use crate::cms::verdict::Status;
     let crate::facts::Hardening::Pe(hardening) = &facts.hardening else {
         return None;
     };
@@ -283,17 +283,13 @@ fn verify_signature(
     data: &[u8],
     format: Format,
     s: &SigningConfig,
-) -> crate::authenticode::verify::SignatureVerdict {
-    let page_hashes = |d: &[u8], l: &crate::pe::SigningLayout, i: &[u8]| {
-        crate::authenticode::pagehash::verify(d, l, i).map(|p| p.verified)
-    };
-    let env = crate::authenticode::verify::VerifyEnv {
+) -> crate::cms::verdict::SignatureVerdict {
+    let env = crate::cms::verdict::VerifyEnv {
         anchors: &s.trust,
         at: s.at,
         strict: s.strict,
         require_all: s.require_all,
         revoked: s.revoked.as_ref(),
-        page_hashes: &page_hashes,
     };
     match format {
         Format::Pe => crate::authenticode::verify::verify(data, &env),

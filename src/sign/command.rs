@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::ValueEnum;
 use x509_cert::Certificate;
 
-use super::key::{self, LocalSigner, Signer};
+use super::key::{self, LocalSigner};
+use crate::cms::Signer;
 use crate::elfsig::{self, SignOptions};
 use crate::hash::DigestAlg;
 

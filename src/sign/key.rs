@@ -23,9 +23,11 @@ use pkcs8::pkcs5;
 use rsa::pkcs8::EncodePublicKey;
 use rsa::rand_core::{CryptoRng, RngCore};
 use rsa::traits::PublicKeyParts;
-use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
 
+use crate::cms::signing::check_digest;
+use crate::cms::{KeyKind, SignDigestError, Signer};
 use crate::hash::DigestAlg;
 
 // ---------------------------------------------------------------------------------------------
@@ -270,144 +272,6 @@ impl fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
-/// Why [`Signer::sign_digest`] refused or failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SignError {
-    /// A digest algorithm bingate does not sign with (MD5).
-    UnsupportedDigest { digest: &'static str, key: String },
-    /// The digest's length is not the algorithm's.
-    DigestLength {
-        digest: &'static str,
-        expected: usize,
-        got: usize,
-    },
-    /// The key or the device failed.
-    Backend(String),
-}
-
-impl fmt::Display for SignError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SignError::UnsupportedDigest { digest, key } => {
-                write!(f, "bingate does not sign {digest} digests (key {key})")
-            }
-            SignError::DigestLength {
-                digest,
-                expected,
-                got,
-            } => write!(f, "a {digest} digest is {expected} bytes, not {got}"),
-            SignError::Backend(e) => write!(f, "signing failed: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for SignError {}
-
-// ---------------------------------------------------------------------------------------------
-// The signer abstraction
-// ---------------------------------------------------------------------------------------------
-
-/// The kind and size of a signing key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Rsa { bits: u32 },
-    EcdsaP256,
-    EcdsaP384,
-}
-
-impl KeyKind {
-    /// `RSA-3072`, `ECDSA P-256`, `ECDSA P-384`.
-    pub fn describe(&self) -> String {
-        match self {
-            KeyKind::Rsa { bits } => format!("RSA-{bits}"),
-            KeyKind::EcdsaP256 => "ECDSA P-256".to_owned(),
-            KeyKind::EcdsaP384 => "ECDSA P-384".to_owned(),
-        }
-    }
-
-    /// The X.509/CMS signature algorithm for a signature this key makes over an `alg` digest:
-    /// `sha256WithRSAEncryption` (NULL parameters) or `ecdsa-with-SHA256` (no parameters) and
-    /// their SHA-1/384/512 siblings. `None` for MD5. The inverse of
-    /// [`crate::pki::keys::signature_algorithm`].
-    pub fn signature_algorithm(&self, alg: DigestAlg) -> Option<AlgorithmIdentifierOwned> {
-        const SHA1_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
-        const SHA256_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-        const SHA384_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-        const SHA512_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
-        const ECDSA_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
-        const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-        const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-        const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
-        let rsa = matches!(self, KeyKind::Rsa { .. });
-        let oid = match (alg, rsa) {
-            (DigestAlg::Md5, _) => return None,
-            (DigestAlg::Sha1, true) => SHA1_RSA,
-            (DigestAlg::Sha256, true) => SHA256_RSA,
-            (DigestAlg::Sha384, true) => SHA384_RSA,
-            (DigestAlg::Sha512, true) => SHA512_RSA,
-            (DigestAlg::Sha1, false) => ECDSA_SHA1,
-            (DigestAlg::Sha256, false) => ECDSA_SHA256,
-            (DigestAlg::Sha384, false) => ECDSA_SHA384,
-            (DigestAlg::Sha512, false) => ECDSA_SHA512,
-        };
-        Some(AlgorithmIdentifierOwned {
-            oid,
-            // RFC 4055 §5: the RSA PKCS#1 v1.5 identifiers carry NULL; RFC 5758 §3.2: ECDSA's
-            // carry nothing.
-            parameters: rsa.then(der::Any::null),
-        })
-    }
-}
-
-impl fmt::Display for KeyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
-    }
-}
-
-/// Signs pre-computed digests. Object safe; `Send + Sync` so one signer serves a parallel run.
-pub trait Signer: Send + Sync {
-    fn kind(&self) -> KeyKind;
-
-    /// The public key, to match a certificate and to build the CMS signer info.
-    fn public_key(&self) -> &SubjectPublicKeyInfoOwned;
-
-    /// Signs `digest`, which was computed with `alg`. RSA: a PKCS#1 v1.5 signature (DigestInfo
-    /// naming `alg`), exactly as long as the modulus, deterministic. ECDSA: a DER
-    /// `Ecdsa-Sig-Value` (RFC 6979 deterministic nonces). Refuses MD5 and a digest whose length
-    /// is not `alg`'s; SHA-1, SHA-256, SHA-384 and SHA-512 are accepted for every key.
-    fn sign_digest(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, SignError>;
-}
-
-/// The length of an `alg` digest; `None` for MD5, which is never signed.
-fn digest_len(alg: DigestAlg) -> Option<usize> {
-    match alg {
-        DigestAlg::Md5 => None,
-        DigestAlg::Sha1 => Some(20),
-        DigestAlg::Sha256 => Some(32),
-        DigestAlg::Sha384 => Some(48),
-        DigestAlg::Sha512 => Some(64),
-    }
-}
-
-/// Checks `digest` against `alg` for a key described as `key`: the shared precondition of every
-/// [`Signer`] implementation.
-pub fn check_digest(alg: DigestAlg, digest: &[u8], key: KeyKind) -> Result<(), SignError> {
-    let expected = digest_len(alg).ok_or_else(|| SignError::UnsupportedDigest {
-        digest: alg.name(),
-        key: key.describe(),
-    })?;
-    if digest.len() != expected {
-        return Err(SignError::DigestLength {
-            digest: alg.name(),
-            expected,
-            got: digest.len(),
-        });
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // A key in memory
 // ---------------------------------------------------------------------------------------------
@@ -517,10 +381,11 @@ struct BlindingRng {
 }
 
 impl BlindingRng {
-    fn new() -> Result<BlindingRng, SignError> {
+    fn new() -> Result<BlindingRng, SignDigestError> {
         let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed)
-            .map_err(|e| SignError::Backend(format!("no OS randomness for RSA blinding: {e}")))?;
+        getrandom::getrandom(&mut seed).map_err(|e| {
+            SignDigestError::Backend(format!("no OS randomness for RSA blinding: {e}"))
+        })?;
         Ok(BlindingRng { seed, counter: 0 })
     }
 }
@@ -589,9 +454,9 @@ impl Signer for LocalSigner {
         &self.spki
     }
 
-    fn sign_digest(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, SignError> {
+    fn sign_digest(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, SignDigestError> {
         check_digest(alg, digest, self.kind)?;
-        let backend = |e: &dyn fmt::Display| SignError::Backend(e.to_string());
+        let backend = |e: &dyn fmt::Display| SignDigestError::Backend(e.to_string());
         match &self.key {
             LocalKey::Rsa(key) => {
                 let padding = match alg {
@@ -601,7 +466,7 @@ impl Signer for LocalSigner {
                     DigestAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
                     // Refused by `check_digest`; kept as an error, not a panic.
                     DigestAlg::Md5 => {
-                        return Err(SignError::UnsupportedDigest {
+                        return Err(SignDigestError::UnsupportedDigest {
                             digest: alg.name(),
                             key: self.kind.describe(),
                         });
@@ -614,7 +479,7 @@ impl Signer for LocalSigner {
                     .sign_with_rng(&mut rng, padding, digest)
                     .map_err(|e| backend(&e))?;
                 if sig.len() != key.size() {
-                    return Err(SignError::Backend(format!(
+                    return Err(SignDigestError::Backend(format!(
                         "RSA signature of {} bytes for a {}-byte modulus",
                         sig.len(),
                         key.size()

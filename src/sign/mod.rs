@@ -3,7 +3,6 @@
 //! [`key::Signer`] to sign a digest, so a hardware token or a remote signer slots in without
 //! touching them.
 
-pub mod cms;
 pub mod command;
 pub mod key;
 pub mod output;

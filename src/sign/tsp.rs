@@ -30,9 +30,9 @@ use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use spki::AlgorithmIdentifier;
 use x509_tsp::{MessageImprint, TimeStampReq, TspVersion};
 
-use crate::authenticode::lenient;
-use crate::authenticode::signature::verify_signer_info;
-use crate::authenticode::timestamp::{find_cert, generalized_time};
+use crate::cms::lenient;
+use crate::cms::signer::verify_signer_info;
+use crate::cms::timestamp::{find_cert, generalized_time};
 use crate::hash::DigestAlg;
 
 /// Response status line and headers, all 1xx interim heads included: 64 KiB. This is the order

@@ -12,8 +12,9 @@ use der::{Decode, Encode};
 use serde::Serialize;
 use x509_cert::Certificate;
 
-use super::signature::{CmsCheck, hash, verify_signer_info};
+use super::signer::{CmsCheck, verify_signer_info};
 use crate::hash::DigestAlg;
+use crate::hash::digest as hash;
 
 const RFC3161_ATTR: &str = "1.3.6.1.4.1.311.3.3.1";
 const COUNTERSIGNATURE_ATTR: &str = "1.2.840.113549.1.9.6";

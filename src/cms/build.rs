@@ -24,7 +24,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
-use super::key::{KeyKind, Signer};
+use super::signing::{KeyKind, SignDigestError, Signer};
 use crate::hash::DigestAlg;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -42,7 +42,7 @@ const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 #[non_exhaustive]
 pub enum CmsError {
     /// The signer refused or failed.
-    Sign(super::key::SignError),
+    Sign(SignDigestError),
     /// The digest algorithm cannot be used for signing (MD5).
     Digest(&'static str),
     /// DER encoding failed (a certificate that does not re-encode, a time out of range).

@@ -7,9 +7,9 @@
 use serde::Serialize;
 use x509_cert::Certificate;
 
-use crate::authenticode::timestamp::{Kind, Timestamp};
+use super::signer::{DigestCheck, SignerCert};
+use super::timestamp::{Kind, Timestamp};
 use crate::hash::DigestAlg;
-use crate::pe::SigningLayout;
 pub use crate::pki::chain::Anchors;
 use crate::pki::chain::{self, ChainError, Purpose};
 
@@ -90,8 +90,6 @@ pub fn reason(code: &str, message: impl Into<String>) -> Reason {
 
 /// Revocation lookup: `Some(revoked_at)` when a CRL lists `cert` (issued by `issuer`).
 pub type RevocationLookup<'a> = &'a (dyn Fn(&Certificate, &Certificate) -> Option<u64> + Sync);
-/// Page-hash check over (file, layout, SpcIndirectDataContent): `Some(verified)` when present.
-pub type PageHashCheck<'a> = &'a (dyn Fn(&[u8], &SigningLayout, &[u8]) -> Option<bool> + Sync);
 
 /// Where anchors come from: fixed sets, or a store that may still be loading.
 pub trait AnchorSource: Sync {
@@ -124,7 +122,6 @@ pub struct VerifyEnv<'a> {
     pub strict: bool,
     pub require_all: bool,
     pub revoked: RevocationLookup<'a>,
-    pub page_hashes: PageHashCheck<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -375,4 +372,92 @@ pub fn judge_identity(
         },
     }
     (chain_subjects, timestamp)
+}
+
+/// Page hashes (Authenticode only; other formats report none present).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageHashReport {
+    pub present: bool,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureReport {
+    pub entry: usize,
+    pub nested: usize,
+    pub digest_algorithm: String,
+    pub digest: DigestCheck,
+    pub signer: Option<SignerCert>,
+    pub key_bits: Option<u32>,
+    pub chain: Vec<String>,
+    pub program_name: Option<String>,
+    pub more_info_url: Option<String>,
+    pub timestamp: Option<TimestampReport>,
+    pub page_hashes: PageHashReport,
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+    /// The signer as the signature names it (issuer and serial), for signatures that carry no
+    /// certificate (kernel module signatures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_id: Option<SignerId>,
+    /// What changed since signing (ELF section signatures): section names, `headers`,
+    /// `appended data`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
+/// A signer identified by issuer and serial number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerId {
+    pub issuer: String,
+    pub serial: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnomalyReport {
+    pub id: String,
+    #[serde(flatten)]
+    pub detail: serde_json::Value,
+}
+
+/// The `signature` object of a file's report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureVerdict {
+    pub status: Status,
+    /// The signature format found: `authenticode`, `elf-section` (bingate's `.bingate.sig`) or
+    /// `kernel-module` (an appended module signature); absent when none was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    pub signatures: Vec<SignatureReport>,
+    pub anomalies: Vec<AnomalyReport>,
+    /// Set for unsigned and malformed files: why.
+    pub error: Option<String>,
+    /// Set when the file's status comes from a signature other than the primary one: a SHA-1
+    /// primary that fails only on trust grounds (its chain, time or Windows' SHA-1 rules) with a
+    /// valid SHA-256 (or stronger) signature nested in it, which is the signature Windows 8 and
+    /// later check on dual-signed files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<DecidedBy>,
+}
+
+impl SignatureVerdict {
+    /// The signature the file's status rests on: the one named by `decided_by`, else the primary
+    /// (entry 0, not nested).
+    pub fn deciding(&self) -> Option<&SignatureReport> {
+        let (entry, nested) = self
+            .decided_by
+            .as_ref()
+            .map_or((0, 0), |d| (d.entry, d.nested));
+        self.signatures
+            .iter()
+            .find(|s| s.entry == entry && s.nested == nested)
+    }
+}
+
+/// Which signature decided a file's status, and why not the primary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecidedBy {
+    pub entry: usize,
+    pub nested: usize,
+    pub reason: String,
 }
