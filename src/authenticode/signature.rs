@@ -10,8 +10,9 @@ use serde::Serialize;
 use x509_cert::Certificate;
 
 use super::image::image_digest;
+use crate::cms::open::{OpenError, open};
 use crate::cms::signer::{CmsCheck, DigestCheck, SignerCert, signer_from_cert, verify_signer_info};
-use crate::cms::{lenient, timestamp};
+use crate::cms::timestamp;
 use crate::hash::DigestAlg;
 use crate::pe::SigningLayout;
 
@@ -45,7 +46,7 @@ pub struct Parsed {
 impl Parsed {
     /// The certificate the SignerInfo names (issuer and serial) in the signature's bag.
     pub fn signer_cert(&self) -> Option<&Certificate> {
-        timestamp::find_cert(&self.sig.signer_info().sid, &self.certs)
+        crate::cms::open::find_cert(&self.sig.signer_info().sid, &self.certs)
     }
 }
 
@@ -63,48 +64,48 @@ fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsChec
 /// the SignedData only fails strict DER rules that Windows does not apply (a certificate listed
 /// twice in the SET), it is read leniently and re-encoded canonically (see `lenient.rs`).
 pub fn parse(der: &[u8]) -> Result<Parsed, String> {
-    crate::read::der_depth(der, crate::budget::MAX_DER_DEPTH)
-        .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
-    let (sig, ci) = parse_unchecked(der)?;
-    let certs = lenient::certificates(&ci.content, "Authenticode SignedData")?;
-    let n = certs.len() as u64;
-    if n > crate::budget::MAX_CERTIFICATES_PER_SIGNATURE {
-        return Err(format!(
-            "{n} certificates in the signature, over the budget of {} (MAX_CERTIFICATES_PER_SIGNATURE)",
-            crate::budget::MAX_CERTIFICATES_PER_SIGNATURE
-        ));
-    }
-    Ok(Parsed { sig, certs })
+    let malformed = |e: &dyn std::fmt::Display| format!("malformed Authenticode signature: {e}");
+    let opened = match open(der, "Authenticode SignedData") {
+        Ok(o) => o,
+        Err(e @ (OpenError::Structure(_) | OpenError::ContentInfo(_))) => {
+            return Err(malformed(&e));
+        }
+        Err(e @ OpenError::TooManyCertificates(_)) => return Err(e.to_string()),
+        // Not a SignedData, or one whose fields do not decode: the authenticode crate's reading
+        // says why in its words.
+        Err(e) => {
+            return Err(match strict(der)? {
+                Err(strict) => malformed(&strict),
+                Ok(_) => malformed(&e),
+            });
+        }
+    };
+    let sig = match strict(der)? {
+        Ok(sig) => sig,
+        Err(first) => {
+            // Only strict DER rules Windows does not apply failed (a certificate listed twice):
+            // the SignedData read leniently, re-encoded canonically, is read again.
+            let canonical = opened
+                .signed_data
+                .to_canonical_der()
+                .map_err(|_| malformed(&first))?;
+            strict(&canonical)?.map_err(|_| malformed(&first))?
+        }
+    };
+    Ok(Parsed {
+        sig,
+        certs: opened.signed_data.certificates,
+    })
 }
 
-fn parse_unchecked(
+/// The authenticode crate's strict reading of `der`; the outer error is a panic it was kept from.
+fn strict(
     der: &[u8],
-) -> Result<(AuthenticodeSignature, cms::content_info::ContentInfo), String> {
-    use der::Decode as _;
-    let ci = crate::guard::contain("Authenticode ContentInfo", None, || {
-        let mut r = der::SliceReader::new(der)?;
-        cms::content_info::ContentInfo::decode(&mut r)
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| format!("malformed Authenticode signature: {e}"))?;
-    let strict = crate::guard::contain("Authenticode signature", None, || {
+) -> Result<Result<AuthenticodeSignature, authenticode::AuthenticodeSignatureParseError>, String> {
+    crate::guard::contain("Authenticode signature", None, || {
         AuthenticodeSignature::from_bytes(der)
     })
-    .map_err(|e| e.to_string())?;
-    let first_error = match strict {
-        Ok(sig) => return Ok((sig, ci)),
-        Err(e) => format!("malformed Authenticode signature: {e}"),
-    };
-    let Ok(sd) = lenient::signed_data(&ci.content, "Authenticode SignedData") else {
-        return Err(first_error);
-    };
-    let canonical = sd.to_canonical_der().map_err(|_| first_error.clone())?;
-    let sig = crate::guard::contain("Authenticode signature", None, || {
-        AuthenticodeSignature::from_bytes(&canonical)
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|_| first_error)?;
-    Ok((sig, ci))
+    .map_err(|e| e.to_string())
 }
 
 /// The signer certificate and the whole certificate bag of a signature's DER.

@@ -6,12 +6,12 @@
 //! signature. Whether the TSA is trusted (its chain, for time stamping, at the stamped time) is
 //! decided by the caller with `pki::chain`.
 
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignerIdentifier, SignerInfo};
+use cms::signed_data::SignerInfo;
 use der::{Decode, Encode};
 use serde::Serialize;
 use x509_cert::Certificate;
 
+use super::open::{OpenError, find_cert, open_walked};
 use super::signer::{CmsCheck, verify_signer_info};
 use crate::hash::DigestAlg;
 use crate::hash::digest as hash;
@@ -49,19 +49,6 @@ pub struct Timestamp {
     /// with thousands of them would copy the bag thousands of times).
     #[serde(skip)]
     pub certificates: Vec<Certificate>,
-}
-
-pub(crate) fn find_cert<'a>(
-    sid: &SignerIdentifier,
-    certs: &'a [Certificate],
-) -> Option<&'a Certificate> {
-    let SignerIdentifier::IssuerAndSerialNumber(ias) = sid else {
-        return None;
-    };
-    certs.iter().find(|c| {
-        c.tbs_certificate.serial_number == ias.serial_number
-            && c.tbs_certificate.issuer == ias.issuer
-    })
 }
 
 /// The messageImprint and genTime of a TSTInfo. genTime may carry fractional seconds (RFC 3161
@@ -117,10 +104,14 @@ fn digest_name(si: &SignerInfo) -> String {
 }
 
 fn rfc3161(value: &der::Any, signature: &[u8]) -> Result<Timestamp, String> {
-    let ci = value
-        .decode_as::<ContentInfo>()
-        .map_err(|e| format!("RFC 3161 token: {e}"))?;
-    let sd = super::lenient::signed_data(&ci.content, "RFC 3161 token SignedData")?;
+    let sd = match open_walked(value, "RFC 3161 token SignedData") {
+        Ok(o) => o.signed_data,
+        Err(OpenError::ContentInfo(e)) => return Err(format!("RFC 3161 token: {e}")),
+        Err(OpenError::NotSignedData(oid)) => {
+            return Err(format!("RFC 3161 token holds {oid}, not SignedData"));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     if sd.encap.econtent_type.to_string() != TST_INFO {
         return Err(format!(
             "RFC 3161 token holds {}, not TSTInfo",

@@ -14,6 +14,7 @@ use x509_cert::Certificate;
 
 use super::{SignError, SignOptions, Signed};
 use crate::budget::MAX_ELF_SIGNATURE_LEN;
+use crate::cms::open::OpenError;
 use crate::cms::verdict::{Judgement, reason};
 use crate::cms::verdict::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
@@ -25,7 +26,6 @@ pub const MAGIC: &[u8] = b"~Module signature appended~\n";
 const INFO_LEN: usize = 12;
 const PKEY_ID_PKCS7: u8 = 2;
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
-const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 
 /// An appended signature, split off its module.
 pub struct Appended<'a> {
@@ -166,30 +166,23 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         Some(Err(e)) => return malformed(e),
         Some(Ok(a)) => a,
     };
-    if let Err(e) = crate::read::der_depth(a.cms, crate::budget::MAX_DER_DEPTH) {
-        return malformed(format!("module signature CMS: {e}"));
-    }
-    let ci = match cms::content_info::ContentInfo::from_der(a.cms) {
-        Ok(c) => c,
+    let opened = match crate::cms::open::open(a.cms, "module signature SignedData") {
+        Ok(o) => o,
+        Err(OpenError::NotSignedData(oid)) => {
+            return malformed(format!("module signature holds {oid}, not SignedData"));
+        }
+        Err(e @ OpenError::SignedData(_)) => return malformed(e.to_string()),
         Err(e) => return malformed(format!("module signature CMS: {e}")),
     };
-    if ci.content_type.to_string() != ID_SIGNED_DATA {
-        return malformed(format!(
-            "module signature holds {}, not SignedData",
-            ci.content_type
-        ));
+    // The kernel reads exactly the length the trailer gives: nothing may follow the SignedData.
+    if crate::read::der_element_len(a.cms) != Some(a.cms.len() as u64) {
+        return malformed("module signature CMS: bytes follow the SignedData");
     }
-    let sd = match ci.content.decode_as::<cms::signed_data::SignedData>() {
-        Ok(s) => s,
-        Err(e) => return malformed(format!("module signature SignedData: {e}")),
-    };
-    if sd.encap_content_info.econtent_type.to_string() != ID_DATA
-        || sd.encap_content_info.econtent.is_some()
-    {
+    let sd = &opened.signed_data;
+    if sd.encap.econtent_type.to_string() != ID_DATA || sd.encap.econtent.is_some() {
         return malformed("module signature is not detached id-data (the kernel requires it)");
     }
-    let mut infos = sd.signer_infos.0.iter();
-    let (Some(si), None) = (infos.next(), infos.next()) else {
+    let Some(si) = opened.only_signer() else {
         return malformed("module signature must have exactly one SignerInfo");
     };
     let alg = DigestAlg::from_oid(&si.digest_alg.oid.to_string());

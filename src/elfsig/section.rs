@@ -10,12 +10,10 @@
 
 use std::collections::HashMap;
 
-use der::Decode;
-use x509_cert::Certificate;
-
 use super::layout::{Layout, SHF_ALLOC, SHT_STRTAB, Shdr};
 use super::manifest::{self, Entry, Manifest};
 use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
+use crate::cms::open::OpenError;
 use crate::cms::signer::{signer_from_cert, verify_signer_info};
 use crate::cms::verdict::{Judgement, judge_identity, reason};
 use crate::cms::verdict::{PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv};
@@ -30,7 +28,6 @@ use crate::budget::MAX_SECTION_DIGEST_FACTOR;
 const TIMESTAMP_RESERVE: usize = 8192;
 
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
-const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 
 fn align(v: u64, a: u64) -> Option<u64> {
     let r = v.checked_rem(a)?;
@@ -636,28 +633,22 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         ));
     };
     let (cms_der, padding) = contents.split_at(cms_len);
-    if let Err(e) = crate::read::der_depth(cms_der, crate::budget::MAX_DER_DEPTH) {
-        return malformed(format!("{SECTION_NAME}: {e}"));
-    }
-    let ci = match cms::content_info::ContentInfo::from_der(cms_der) {
-        Ok(c) => c,
-        Err(e) => return malformed(format!("{SECTION_NAME}: CMS ContentInfo: {e}")),
+    let opened = match crate::cms::open::open(cms_der, "SignedData") {
+        Ok(o) => o,
+        Err(OpenError::ContentInfo(e)) => {
+            return malformed(format!("{SECTION_NAME}: CMS ContentInfo: {e}"));
+        }
+        Err(OpenError::TooManyCertificates(n)) => {
+            return malformed(format!("{n} certificates in the signature"));
+        }
+        Err(e) => return malformed(format!("{SECTION_NAME}: {e}")),
     };
-    if ci.content_type.to_string() != ID_SIGNED_DATA {
-        return malformed(format!(
-            "{SECTION_NAME}: content type {} is not SignedData",
-            ci.content_type
-        ));
-    }
-    let sd = match ci.content.decode_as::<cms::signed_data::SignedData>() {
-        Ok(s) => s,
-        Err(e) => return malformed(format!("{SECTION_NAME}: SignedData: {e}")),
-    };
-    if sd.encap_content_info.econtent_type.to_string() != ID_DATA {
+    let sd = &opened.signed_data;
+    if sd.encap.econtent_type.to_string() != ID_DATA {
         return malformed("the signed content is not id-data");
     }
     let Some(manifest_bytes) = sd
-        .encap_content_info
+        .encap
         .econtent
         .as_ref()
         .and_then(|c| c.decode_as::<der::asn1::OctetString>().ok())
@@ -665,36 +656,11 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         return malformed("the SignedData carries no manifest");
     };
     let manifest_bytes = manifest_bytes.as_bytes();
-    let mut infos = sd.signer_infos.0.iter();
-    let (Some(si), None) = (infos.next(), infos.next()) else {
+    let Some(si) = opened.only_signer() else {
         return malformed("the SignedData must have exactly one SignerInfo");
     };
-    let bag: Vec<Certificate> = sd
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if bag.len() as u64 > crate::budget::MAX_CERTIFICATES_PER_SIGNATURE {
-        return malformed(format!("{} certificates in the signature", bag.len()));
-    }
-    let signer_cert = match &si.sid {
-        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => bag
-            .iter()
-            .find(|c| {
-                c.tbs_certificate.serial_number == ias.serial_number
-                    && c.tbs_certificate.issuer == ias.issuer
-            })
-            .cloned(),
-        _ => None,
-    };
+    let bag = opened.certificates();
+    let signer_cert = opened.signer_cert(&si.sid).cloned();
     let m = match Manifest::parse(manifest_bytes) {
         Ok(m) => m,
         Err(e) => return malformed(format!("{SECTION_NAME}: {e}")),

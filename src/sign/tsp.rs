@@ -31,8 +31,9 @@ use spki::AlgorithmIdentifier;
 use x509_tsp::{MessageImprint, TimeStampReq, TspVersion};
 
 use crate::cms::lenient;
+use crate::cms::open::find_cert;
 use crate::cms::signer::verify_signer_info;
-use crate::cms::timestamp::{find_cert, generalized_time};
+use crate::cms::timestamp::generalized_time;
 use crate::hash::DigestAlg;
 
 /// Response status line and headers, all 1xx interim heads included: 64 KiB. This is the order
