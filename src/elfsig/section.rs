@@ -725,7 +725,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             .unwrap_or_else(|| "the signer's signature does not verify".into());
         j.worsen(Status::Invalid, reason("bad-signature", msg));
     }
-    let timestamps: Vec<_> = crate::cms::timestamp::read_standard(si, &bag)
+    let timestamps: Vec<_> = crate::cms::timestamp::read_standard(si, bag)
         .into_iter()
         .filter_map(|t| match t {
             Ok(t) => Some(t),
@@ -735,7 +735,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             }
         })
         .collect();
-    let (chain, timestamp) = judge_identity(env, signer_cert.as_ref(), &bag, &timestamps, &mut j);
+    let (chain, timestamp) = judge_identity(env, signer_cert.as_ref(), bag, &timestamps, &mut j);
     let key_bits = signer_cert
         .as_ref()
         .and_then(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info).bits);
