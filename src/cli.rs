@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::budget::DEFAULT_MAX_FILE_SIZE;
-use crate::config::{CheckConfig, OutputFormat};
+use crate::config::{CheckConfig, Mode, OutputFormat};
 use crate::policy::{self, Date, Level};
 use crate::report::{HumanRenderer, JsonRenderer, Renderer};
 use crate::scan;
@@ -147,32 +147,35 @@ pub enum VerifyFormatArg {
 impl VerifyArgs {
     /// A `check` run with verification on, no policy, and verify's own output and exit code.
     pub fn resolve(self) -> Result<CheckConfig, String> {
-        let format = match self.format {
-            VerifyFormatArg::Human => OutputFormat::Verify,
-            VerifyFormatArg::Json => OutputFormat::Json,
-        };
-        let mut config = signature_run(self.paths, format, self.color, &self.trust)?;
-        config.verify_mode = true;
-        Ok(config)
+        let signing = self.trust.resolve()?;
+        Ok(signature_run(
+            self.paths,
+            self.format,
+            self.color,
+            Mode::Verify { signing },
+        ))
     }
 }
 
-/// A run that verifies signatures with no policy and default walking (`verify`, `risk`): the
-/// caller sets what differs (verify mode, risk weights).
+/// A run that verifies signatures with no policy and default walking (`verify`, `risk`): `mode`
+/// says what differs.
 fn signature_run(
     paths: Vec<PathBuf>,
-    format: OutputFormat,
+    format: VerifyFormatArg,
     color: ColorArg,
-    trust: &TrustArgs,
-) -> Result<CheckConfig, String> {
-    let signing = trust.resolve()?;
+    mode: Mode,
+) -> CheckConfig {
+    let format = match format {
+        VerifyFormatArg::Human => OutputFormat::Human,
+        VerifyFormatArg::Json => OutputFormat::Json,
+    };
     let to_terminal = io::stdout().is_terminal();
     let color = match color {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    Ok(CheckConfig {
+    CheckConfig {
         paths,
         format,
         output: None,
@@ -182,15 +185,9 @@ fn signature_run(
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         color,
         progress: progress_wanted(to_terminal),
-        policy: None,
-        fail_on: Level::Deny,
-        today: Date::from_unix(signing.at),
         root: PathBuf::from("."),
-        signing: Some(signing),
-        verify_mode: false,
-        risk: None,
-        risk_fail_at: None,
-    })
+        mode,
+    }
 }
 
 const RISK_EXIT_CODES: &str = "Exit codes: 0 when no PE file's estimate is at the --fail-on level \
@@ -232,18 +229,22 @@ impl RiskArgs {
             Some(spec) => policy::load(spec, &[]).map_err(|e| e.to_string())?.risk,
             None => crate::risk::Weights::default(),
         };
-        let format = match self.format {
-            VerifyFormatArg::Human => OutputFormat::Risk,
-            VerifyFormatArg::Json => OutputFormat::Json,
-        };
-        let mut config = signature_run(self.paths, format, self.color, &self.trust)?;
-        config.risk = Some(weights);
-        config.risk_fail_at = Some(match self.fail_on {
+        let fail_at = match self.fail_on {
             RiskLevelArg::Low => crate::risk::RiskLevel::Low,
             RiskLevelArg::Medium => crate::risk::RiskLevel::Medium,
             RiskLevelArg::High => crate::risk::RiskLevel::High,
-        });
-        Ok(config)
+        };
+        let signing = self.trust.resolve()?;
+        Ok(signature_run(
+            self.paths,
+            self.format,
+            self.color,
+            Mode::Risk {
+                signing,
+                weights,
+                fail_at,
+            },
+        ))
     }
 }
 
@@ -426,12 +427,9 @@ impl CheckArgs {
                     .map_or(0, |d| d.as_secs()),
             ),
         };
-        // The estimate needs the signature verdict: no estimate with --no-verify.
-        let risk = (!self.no_verify).then(|| {
-            policy
-                .as_ref()
-                .map_or_else(crate::risk::Weights::default, |p| p.risk.clone())
-        });
+        let weights = policy
+            .as_ref()
+            .map_or_else(crate::risk::Weights::default, |p| p.risk.clone());
         // SARIF URIs are relative to the scanned directory when there is exactly one.
         let root = match self.paths.as_slice() {
             [one] if one.is_dir() => one.clone(),
@@ -458,22 +456,23 @@ impl CheckArgs {
             max_file_size: self.max_file_size,
             color,
             progress: progress_wanted(to_terminal),
-            policy,
-            fail_on: match self.fail_on {
-                FailOnArg::Deny => Level::Deny,
-                FailOnArg::Warn => Level::Warn,
-                FailOnArg::Info => Level::Info,
-            },
-            today,
             root,
-            risk,
-            risk_fail_at: None,
-            signing: if self.no_verify {
-                None
-            } else {
-                Some(self.signing.resolve()?)
+            mode: Mode::Check {
+                policy,
+                fail_on: match self.fail_on {
+                    FailOnArg::Deny => Level::Deny,
+                    FailOnArg::Warn => Level::Warn,
+                    FailOnArg::Info => Level::Info,
+                },
+                today,
+                // The estimate needs the signature verdict: no estimate with --no-verify.
+                signing: if self.no_verify {
+                    None
+                } else {
+                    Some(self.signing.resolve()?)
+                },
+                weights,
             },
-            verify_mode: false,
         })
     }
 }
@@ -630,8 +629,8 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
         None
     };
     let policy_id = config
-        .policy
-        .as_ref()
+        .mode
+        .policy()
         .map(|p| (p.name.clone(), p.source.clone()));
     let outcome = match config.format {
         OutputFormat::Json => {
@@ -640,26 +639,28 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             r.into_inner().flush()?;
             o
         }
-        OutputFormat::Human => {
-            let mut r = HumanRenderer::new(out, config.color);
-            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
-            r.into_inner().flush()?;
-            o
-        }
-        OutputFormat::Risk => {
-            let mut r = crate::report::RiskRenderer::new(out, config.color);
-            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
-            r.into_inner().flush()?;
-            o
-        }
-        OutputFormat::Verify => {
-            let mut r = crate::report::VerifyRenderer::new(out, config.color);
-            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
-            r.into_inner().flush()?;
-            o
-        }
+        OutputFormat::Human => match &config.mode {
+            Mode::Check { .. } => {
+                let mut r = HumanRenderer::new(out, config.color);
+                let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+                r.into_inner().flush()?;
+                o
+            }
+            Mode::Verify { .. } => {
+                let mut r = crate::report::VerifyRenderer::new(out, config.color);
+                let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+                r.into_inner().flush()?;
+                o
+            }
+            Mode::Risk { .. } => {
+                let mut r = crate::report::RiskRenderer::new(out, config.color);
+                let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+                r.into_inner().flush()?;
+                o
+            }
+        },
         OutputFormat::Sarif => {
-            let Some(policy) = &config.policy else {
+            let Some(policy) = config.mode.policy() else {
                 return Err(io::Error::other(
                     "--format sarif needs a policy (drop --no-policy)",
                 ));
@@ -671,24 +672,30 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             o
         }
     };
-    let failed = outcome
-        .policy()
-        .is_some_and(|p| p.failed_at_or_above(config.fail_on) > 0);
-    let all_valid = outcome
-        .summary
-        .signatures
-        .as_ref()
-        .is_some_and(|c| c.valid == outcome.summary.files);
-    let risky = config.risk_fail_at.is_some_and(|level| {
-        outcome
-            .summary
-            .risk
-            .as_ref()
-            .is_some_and(|c| c.at_or_above(level) > 0)
-    });
-    // `bingate risk` cannot estimate a file it cannot parse: that is a failure, as the
-    // parse-error rule makes it one for `check`.
-    let unestimated = config.risk_fail_at.is_some() && outcome.summary.errors > 0;
+    // What fails the run besides judging nothing: the mode's own verdict.
+    let failed = match &config.mode {
+        Mode::Check { fail_on, .. } => outcome
+            .policy()
+            .is_some_and(|p| p.failed_at_or_above(*fail_on) > 0),
+        Mode::Verify { .. } => {
+            let all_valid = outcome
+                .summary
+                .signatures
+                .as_ref()
+                .is_some_and(|c| c.valid == outcome.summary.files);
+            !all_valid
+        }
+        // `bingate risk` cannot estimate a file it cannot parse: that is a failure, as the
+        // parse-error rule makes it one for `check`.
+        Mode::Risk { fail_at, .. } => {
+            outcome
+                .summary
+                .risk
+                .as_ref()
+                .is_some_and(|c| c.at_or_above(*fail_at) > 0)
+                || outcome.summary.errors > 0
+        }
+    };
     // A gate that judged nothing must not pass silently: no binary in the paths given, or a
     // policy none of whose rules applied to any file (exit 1, documented in the README).
     let examined = outcome.summary.pe.saturating_add(outcome.summary.elf);
@@ -699,7 +706,7 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             "bingate: no PE or ELF file was found in the paths given: nothing was judged"
         )?;
         judged_nothing = true;
-    } else if let (Some(p), Some(policy)) = (outcome.policy(), &config.policy) {
+    } else if let (Some(p), Some(policy)) = (outcome.policy(), config.mode.policy()) {
         if p.applied == 0 && examined > 0 {
             writeln!(
                 io::stderr(),
@@ -712,8 +719,7 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
     }
     Ok(if outcome.tool_errors > 0 {
         EXIT_ERROR
-    } else if (config.verify_mode && !all_valid) || failed || risky || unestimated || judged_nothing
-    {
+    } else if failed || judged_nothing {
         EXIT_POLICY_FAILED
     } else {
         EXIT_OK
