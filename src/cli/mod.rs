@@ -1,9 +1,11 @@
 //! The command line: clap definitions (what the user typed) and dispatch to the subcommands'
 //! code: `check.rs` resolves `check`, `verify` and `risk` arguments into a [`CheckConfig`] (what
 //! we run) and `run.rs` runs it with its exit code; `trust.rs` resolves the trust arguments,
-//! `sign.rs` signs. Only this layer prints.
+//! `sign.rs` signs, and `policy.rs` lists, shows, validates and explains policies. Only this
+//! layer prints.
 
 mod check;
+mod policy;
 mod run;
 mod sign;
 mod trust;
@@ -304,7 +306,9 @@ pub fn main() -> ExitCode {
             Ok(config) => run_check(&config),
             Err(e) => return error("", &e),
         },
-        Command::Policy(cmd) => crate::policy::commands::run(cmd, &mut io::stdout().lock()),
+        Command::Policy(cmd) => {
+            policy::run(cmd, &mut io::stdout().lock(), &mut io::stderr().lock())
+        }
         Command::Risk(args) => match args.resolve() {
             Ok(config) => run_check(&config),
             Err(e) => return error("", &e),
