@@ -9,13 +9,10 @@ use crate::policy::{Date, Level, Policy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// Human output: the mode's own (`check`'s report, `verify`'s or `risk`'s).
     Human,
     Json,
     Sarif,
-    /// `bingate verify`'s human output.
-    Verify,
-    /// `bingate risk`'s human output.
-    Risk,
 }
 
 /// Revocation lookup: `Some(revoked_at)` when a CRL lists the certificate (with its issuer).
@@ -95,6 +92,75 @@ impl std::fmt::Debug for SigningConfig {
     }
 }
 
+/// What a run does, with what each kind of run needs (and nothing a kind of run cannot use):
+/// the subcommand decides it.
+#[derive(Debug)]
+pub enum Mode {
+    /// `bingate check`: every file's facts, judged by the policy when there is one.
+    Check {
+        /// The policy to judge files with (`None`: facts only).
+        policy: Option<Policy>,
+        /// Findings at this level or above make the run fail (exit 1).
+        fail_on: Level,
+        /// The day waiver expiry is judged on.
+        today: Date,
+        /// Verify signatures and report them under `signature` (`None`: `--no-verify`).
+        signing: Option<SigningConfig>,
+        /// The SmartScreen-risk estimate's weights (the policy's `[risk]` section), used with
+        /// `signing` only: the estimate needs the signature verdict.
+        weights: crate::risk::Weights,
+    },
+    /// `bingate verify`: identity and signatures only; the exit code says whether every file's
+    /// signature is valid.
+    Verify { signing: SigningConfig },
+    /// `bingate risk`: the SmartScreen-risk estimate of PE files; the run fails (exit 1) when a
+    /// file's estimate is at `fail_at` or above, or a file cannot be estimated.
+    Risk {
+        signing: SigningConfig,
+        weights: crate::risk::Weights,
+        fail_at: crate::risk::RiskLevel,
+    },
+}
+
+impl Mode {
+    /// The signature verification settings, when signatures are verified.
+    pub fn signing(&self) -> Option<&SigningConfig> {
+        match self {
+            Mode::Check { signing, .. } => signing.as_ref(),
+            Mode::Verify { signing } | Mode::Risk { signing, .. } => Some(signing),
+        }
+    }
+
+    /// The policy files are judged with (`check` only).
+    pub fn policy(&self) -> Option<&Policy> {
+        match self {
+            Mode::Check { policy, .. } => policy.as_ref(),
+            Mode::Verify { .. } | Mode::Risk { .. } => None,
+        }
+    }
+
+    /// Whether files' hardening facts are read (`verify` reports identity and signatures only).
+    pub fn reads_facts(&self) -> bool {
+        match self {
+            Mode::Check { .. } | Mode::Risk { .. } => true,
+            Mode::Verify { .. } => false,
+        }
+    }
+
+    /// The weights PE files' SmartScreen risk is estimated with, when it is.
+    pub fn risk_weights(&self) -> Option<&crate::risk::Weights> {
+        match self {
+            Mode::Check {
+                signing: Some(_),
+                weights,
+                ..
+            }
+            | Mode::Risk { weights, .. } => Some(weights),
+            Mode::Check { signing: None, .. } | Mode::Verify { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct CheckConfig {
     pub paths: Vec<PathBuf>,
@@ -107,20 +173,8 @@ pub struct CheckConfig {
     pub max_file_size: u64,
     pub color: bool,
     pub progress: bool,
-    /// The policy to judge files with (`None`: facts only).
-    pub policy: Option<Policy>,
-    /// Findings at this level or above make the run fail (exit 1).
-    pub fail_on: Level,
-    /// The day waiver expiry is judged on.
-    pub today: Date,
     /// The root SARIF result URIs are relative to.
     pub root: PathBuf,
-    /// Verify Authenticode signatures of PE files (and report them under `signature`).
-    pub signing: Option<SigningConfig>,
-    /// `verify` mode: the exit code says whether every file's signature is valid.
-    pub verify_mode: bool,
-    /// Estimate the SmartScreen risk of PE files with these weights (needs `signing`).
-    pub risk: Option<crate::risk::Weights>,
-    /// `risk` mode: the run fails (exit 1) when a PE file's estimate is at this level or above.
-    pub risk_fail_at: Option<crate::risk::RiskLevel>,
+    /// What the run does: check, verify or risk.
+    pub mode: Mode,
 }

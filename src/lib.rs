@@ -4,7 +4,7 @@
 //! reports to any `impl Write`. Every byte read from a file goes through [`read::Bytes`]; every
 //! goblin call through [`guard::contain`]; every limit is in [`budget`].
 
-// Renderers write to `impl Write`; only the CLI layer (`cli.rs`) may print.
+// Renderers write to `impl Write`; only the CLI layer (`cli/`) may print.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod authenticode;

@@ -6,7 +6,6 @@
 
 mod builtin;
 mod catalog;
-pub mod commands;
 mod diag;
 mod eval;
 mod load;
@@ -18,7 +17,7 @@ pub use model::{
     Scalar, Status, Waiver, WaiverRef, WaiverTarget,
 };
 
-pub use diag::{Diagnostic, PolicyErrors};
+pub use diag::{Diagnostic, PolicyErrors, did_you_mean};
 pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, WaiverNote};
 pub use load::{from_text, load};
 

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use rayon::prelude::*;
 
-use crate::config::CheckConfig;
+use crate::config::{CheckConfig, Mode};
 use crate::policy::{Evaluator, PolicySummary};
 use crate::report::{FileReport, Renderer, Severity, Summary};
 use check::{Outcome, RiskContext, check};
@@ -54,10 +54,14 @@ pub fn run(
         .map_err(io::Error::other)?;
     let mut outcome = RunOutcome::default();
     let mut skipped = walked.skipped;
-    let mut evaluator = config
-        .policy
-        .as_ref()
-        .map(|p| Evaluator::new(p, config.today));
+    let mut evaluator = match &config.mode {
+        Mode::Check {
+            policy: Some(p),
+            today,
+            ..
+        } => Some(Evaluator::new(p, *today)),
+        Mode::Check { policy: None, .. } | Mode::Verify { .. } | Mode::Risk { .. } => None,
+    };
     // Findings are judged here, in report order, so waiver bookkeeping needs no locking.
     let mut emit = |mut f: FileReport, outcome: &mut RunOutcome, renderer: &mut dyn Renderer| {
         if f.severity == Severity::ToolError {
@@ -86,13 +90,9 @@ pub fn run(
     if total < PROGRESS_MIN_FILES {
         progress = None;
     }
-    let companions = config
-        .risk
-        .as_ref()
-        .map(|_| Companions::new(&walked.candidates));
-    let risk = config
-        .risk
-        .as_ref()
+    let weights = config.mode.risk_weights();
+    let companions = weights.map(|_| Companions::new(&walked.candidates));
+    let risk = weights
         .zip(companions.as_ref())
         .map(|(weights, companions)| RiskContext {
             weights,
@@ -107,8 +107,8 @@ pub fn run(
                     check(
                         c,
                         config.max_file_size,
-                        config.signing.as_ref(),
-                        !config.verify_mode,
+                        config.mode.signing(),
+                        config.mode.reads_facts(),
                         risk.as_ref(),
                     )
                 })

@@ -1,17 +1,21 @@
-//! `bingate policy list|show|validate|explain`: policies for people.
+//! `bingate policy list|show|validate|explain`: policies for people. What is asked for goes to
+//! `out`, why it cannot be given to `err`.
 
 use std::io::{self, Write};
 
-use super::model::{Applies, Check, Comparison, Level, Policy, Rule, Scalar};
-use super::{builtin, load};
-use crate::cli::{EXIT_ERROR, EXIT_OK, PolicyCommand};
+use super::{EXIT_ERROR, EXIT_OK, PolicyCommand};
+use crate::policy::{
+    Applies, Check, Comparison, Level, Policy, PolicyErrors, Rule, Scalar, builtin_names,
+    did_you_mean, load,
+};
 
-pub fn run(cmd: PolicyCommand, out: &mut dyn Write) -> io::Result<u8> {
+/// Runs a `policy` subcommand and returns its exit code.
+pub fn run(cmd: PolicyCommand, out: &mut impl Write, err: &mut impl Write) -> io::Result<u8> {
     match cmd {
         PolicyCommand::List => list(out),
         PolicyCommand::Show { policy } => match load(&policy, &[]) {
             Ok(p) => show(&p, out).map(|()| EXIT_OK),
-            Err(e) => errors(&e),
+            Err(e) => errors(&e, err),
         },
         PolicyCommand::Validate { file } => match load(&file.display().to_string(), &[]) {
             Ok(p) => {
@@ -26,25 +30,26 @@ pub fn run(cmd: PolicyCommand, out: &mut dyn Write) -> io::Result<u8> {
                 )?;
                 Ok(EXIT_OK)
             }
-            Err(e) => errors(&e),
+            Err(e) => errors(&e, err),
         },
-        PolicyCommand::Explain { rule, policy } => explain(&rule, policy.as_deref(), out),
+        PolicyCommand::Explain { rule, policy } => explain(&rule, policy.as_deref(), out, err),
     }
 }
 
-#[allow(clippy::print_stderr)]
-fn errors(e: &super::PolicyErrors) -> io::Result<u8> {
-    eprintln!("{e}");
-    eprintln!(
+/// A policy's problems, each with its position, and how many there are.
+fn errors(e: &PolicyErrors, err: &mut impl Write) -> io::Result<u8> {
+    writeln!(err, "{e}")?;
+    writeln!(
+        err,
         "{} error{}",
         e.0.len(),
         if e.0.len() == 1 { "" } else { "s" }
-    );
+    )?;
     Ok(EXIT_ERROR)
 }
 
-fn list(out: &mut dyn Write) -> io::Result<u8> {
-    for name in builtin::names() {
+fn list(out: &mut impl Write) -> io::Result<u8> {
+    for name in builtin_names() {
         match load(name, &[]) {
             Ok(p) => {
                 let active = p.rules.iter().filter(|r| r.level != Level::Off).count();
@@ -56,7 +61,7 @@ fn list(out: &mut dyn Write) -> io::Result<u8> {
     Ok(EXIT_OK)
 }
 
-pub fn describe_applies(a: &Applies, check: &Check) -> String {
+fn describe_applies(a: &Applies, check: &Check) -> String {
     let mut parts = Vec::new();
     let format = a.format.or(match check {
         Check::Named(n) => Some(n.format()),
@@ -116,7 +121,7 @@ fn scalar(s: &Scalar) -> String {
     }
 }
 
-pub fn describe_check(c: &Check) -> String {
+fn describe_check(c: &Check) -> String {
     match c {
         Check::Named(n) => format!("{} ({})", n.name(), n.description()),
         Check::RiskAtMost(l) => format!(
@@ -137,7 +142,7 @@ pub fn describe_check(c: &Check) -> String {
     }
 }
 
-fn show(p: &Policy, out: &mut dyn Write) -> io::Result<()> {
+fn show(p: &Policy, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{} ({})", p.name, p.source)?;
     writeln!(out, "{}", p.description)?;
     for r in &p.rules {
@@ -159,7 +164,7 @@ fn show(p: &Policy, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn explain_rule(r: &Rule, policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+fn explain_rule(r: &Rule, policy: &Policy, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{}: {}", r.id, r.description)?;
     writeln!(
         out,
@@ -188,17 +193,21 @@ fn explain_rule(r: &Rule, policy: &Policy, out: &mut dyn Write) -> io::Result<()
     Ok(())
 }
 
-#[allow(clippy::print_stderr)]
-fn explain(rule: &str, policy: Option<&str>, out: &mut dyn Write) -> io::Result<u8> {
+fn explain(
+    rule: &str,
+    policy: Option<&str>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<u8> {
     let names: Vec<String> = match policy {
         Some(p) => vec![p.to_owned()],
-        None => builtin::names().map(str::to_owned).collect(),
+        None => builtin_names().map(str::to_owned).collect(),
     };
     let mut all_ids = Vec::new();
     for name in &names {
         let p = match load(name, &[]) {
             Ok(p) => p,
-            Err(e) => return errors(&e),
+            Err(e) => return errors(&e, err),
         };
         if let Some(r) = p.rules.iter().find(|r| r.id == rule) {
             explain_rule(r, &p, out)?;
@@ -206,9 +215,13 @@ fn explain(rule: &str, policy: Option<&str>, out: &mut dyn Write) -> io::Result<
         }
         all_ids.extend(p.rules.iter().map(|r| r.id.clone()));
     }
-    let hint = super::diag::did_you_mean(rule, all_ids.iter().map(String::as_str))
+    let hint = did_you_mean(rule, all_ids.iter().map(String::as_str))
         .map(|h| format!(" ({h})"))
         .unwrap_or_default();
-    eprintln!("bingate: no rule `{rule}` in {}{hint}", names.join(", "));
+    writeln!(
+        err,
+        "bingate: no rule `{rule}` in {}{hint}",
+        names.join(", ")
+    )?;
     Ok(EXIT_ERROR)
 }
