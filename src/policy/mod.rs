@@ -2,10 +2,12 @@
 //!
 //! A policy file is TOML (`docs/policies.md`); the shipped ones live in `policies/` and are
 //! embedded in the binary. `parse` reads a file keeping positions and reports every problem at
-//! once; `eval` judges one file's facts and returns a finding per rule.
+//! once; `eval` judges one file's facts and returns a finding per rule, running the checks of
+//! `checks` (one file per family: PE, ELF, signing, risk, facts).
 
 mod builtin;
 mod catalog;
+mod checks;
 mod diag;
 mod eval;
 mod load;

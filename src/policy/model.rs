@@ -1,5 +1,6 @@
 //! The policy model: rules, what they check, where they apply, waivers, and the findings they
-//! produce. Parsing (with positions) is in `parse.rs`; evaluation in `eval.rs`.
+//! produce. Parsing (with positions) is in `parse.rs`; evaluation in `eval.rs`, the checks in
+//! `checks/`.
 
 use serde::Serialize;
 
