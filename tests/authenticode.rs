@@ -1,19 +1,20 @@
 //! Authenticode layers so far: the certificate table, the image hash and the signed digest,
 //! checked against osslsigncode's own computation on real signed files.
 
-mod interop;
-use interop::require_interop;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use common::interop;
+use common::paths::{corpus, read};
 
 fn public_signed() -> Vec<PathBuf> {
     let mut v = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(Path::new(ROOT).join("corpus/public/msvc-runtime")) {
+    if let Ok(rd) = std::fs::read_dir(corpus("public/msvc-runtime")) {
         v.extend(rd.map(|e| e.unwrap().path()));
     }
-    let st = Path::new(ROOT).join("corpus/public/electron-winstaller/signtool.exe");
+    let st = corpus("public/electron-winstaller/signtool.exe");
     if st.exists() {
         v.push(st);
     }
@@ -44,11 +45,10 @@ fn osslsigncode_digests(path: &Path) -> Option<(String, String)> {
 #[test]
 fn signed_digest_matches_the_image_hash_of_real_signed_files() {
     let files = public_signed();
-    if files.is_empty() {
-        assert!(
-            !require_interop(),
-            "public corpus absent (run corpus/fetch-public.sh)"
-        );
+    if !interop::available(
+        !files.is_empty(),
+        "the public corpus is absent (run corpus/fetch-public.sh)",
+    ) {
         return;
     }
     for path in files {
@@ -76,22 +76,13 @@ fn signed_digest_matches_the_image_hash_of_real_signed_files() {
 
 #[test]
 fn image_hash_agrees_with_osslsigncode() {
-    let have = Command::new("osslsigncode")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !have {
-        assert!(
-            !require_interop(),
-            "BINGATE_REQUIRE_INTEROP=1 but osslsigncode is not installed"
-        );
+    if !interop::require("osslsigncode") {
         return;
     }
     let files = public_signed();
-    assert!(
-        !files.is_empty() || !require_interop(),
-        "public corpus absent"
-    );
+    // Without the public corpus (and without BINGATE_REQUIRE_INTEROP=1) there is nothing to
+    // compare; the test passes.
+    interop::available(!files.is_empty(), "the public corpus is absent");
     for path in files {
         let data = std::fs::read(&path).unwrap();
         let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
@@ -115,7 +106,7 @@ fn image_hash_agrees_with_osslsigncode() {
 #[test]
 fn a_flipped_byte_breaks_the_digest_and_padding_is_an_anomaly() {
     let Some(path) = public_signed().into_iter().next() else {
-        assert!(!require_interop(), "public corpus absent");
+        interop::skip("the public corpus is absent");
         return;
     };
     let orig = std::fs::read(&path).unwrap();
@@ -169,7 +160,7 @@ fn a_flipped_byte_breaks_the_digest_and_padding_is_an_anomaly() {
 
 #[test]
 fn unsigned_images_have_no_table() {
-    let data = std::fs::read(Path::new(ROOT).join("corpus/pe/x64-default.exe")).unwrap();
+    let data = read(corpus("pe/x64-default.exe"));
     assert!(bingate::authenticode::inspect(&data).unwrap().is_none());
 }
 
@@ -177,7 +168,7 @@ fn unsigned_images_have_no_table() {
 #[test]
 fn corrupted_certificate_tables_never_panic() {
     let Some(path) = public_signed().into_iter().next() else {
-        assert!(!require_interop(), "public corpus absent");
+        interop::skip("the public corpus is absent");
         return;
     };
     let orig = std::fs::read(&path).unwrap();
@@ -219,7 +210,7 @@ fn corrupted_certificate_tables_never_panic() {
 #[test]
 fn signer_signatures_verify_and_break_when_tampered() {
     for name in ["valid-rsa.exe", "valid-ecdsa.exe", "sha1-only.exe"] {
-        let path = Path::new(ROOT).join("corpus/signed").join(name);
+        let path = corpus("signed").join(name);
         let data = std::fs::read(&path).unwrap();
         let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
         let s = i.signatures[0].as_ref().unwrap();
@@ -244,7 +235,7 @@ fn signer_signatures_verify_and_break_when_tampered() {
         );
     }
     let key = |name: &str| {
-        let data = std::fs::read(Path::new(ROOT).join("corpus/signed").join(name)).unwrap();
+        let data = read(corpus("signed").join(name));
         let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
         i.signatures[0]
             .as_ref()

@@ -1,14 +1,13 @@
 //! Certificate paths: test-PKI fixtures and Microsoft-signed files against their anchors.
 
-use std::path::Path;
+mod common;
 
 use bingate::pki::chain::{Anchors, ChainError, Purpose, build};
+use common::{interop, paths};
 use x509_cert::Certificate;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 fn signer_and_bag(rel: &str) -> (Certificate, Vec<Certificate>) {
-    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let data = paths::read(rel);
     let layout = bingate::pe::signing_layout(&data).unwrap();
     let table = bingate::authenticode::table::read(&data, &layout)
         .unwrap()
@@ -19,7 +18,7 @@ fn signer_and_bag(rel: &str) -> (Certificate, Vec<Certificate>) {
 }
 
 fn anchors(rel: &str) -> Anchors {
-    Anchors::from_pem(&std::fs::read(Path::new(ROOT).join(rel)).unwrap()).unwrap()
+    Anchors::from_pem(&paths::read(rel)).unwrap()
 }
 
 /// 2026-11-22T00:00:00Z
@@ -86,10 +85,7 @@ fn expiry_is_judged_at_the_time_given() {
 
 #[test]
 fn a_timestamping_certificate_cannot_sign_code() {
-    let tsa = Certificate::load_pem_chain(
-        &std::fs::read(Path::new(ROOT).join("corpus/pki/tsa-chain.pem")).unwrap(),
-    )
-    .unwrap();
+    let tsa = Certificate::load_pem_chain(&paths::read("corpus/pki/tsa-chain.pem")).unwrap();
     let a = anchors("corpus/pki/root.pem");
     let e = build(&tsa[0], &tsa, &a, NOV_2026, Purpose::CodeSigning).unwrap_err();
     assert!(matches!(e, ChainError::WrongPurpose { .. }), "{e:?}");
@@ -98,12 +94,7 @@ fn a_timestamping_certificate_cannot_sign_code() {
 
 #[test]
 fn microsoft_signed_dlls_chain_to_the_default_code_signing_roots() {
-    let dll = Path::new(ROOT).join("corpus/public/msvc-runtime/vcruntime140.dll");
-    if !dll.exists() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "public corpus absent"
-        );
+    if !interop::public("corpus/public/msvc-runtime/vcruntime140.dll") {
         return;
     }
     let (leaf, bag) = signer_and_bag("corpus/public/msvc-runtime/vcruntime140.dll");
@@ -133,7 +124,7 @@ fn microsoft_signed_dlls_chain_to_the_default_code_signing_roots() {
 }
 
 fn timestamps(rel: &str) -> Vec<bingate::cms::timestamp::Timestamp> {
-    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let data = paths::read(rel);
     let i = bingate::authenticode::inspect(&data).unwrap().unwrap();
     let s = i.signatures.into_iter().next().unwrap().unwrap();
     assert!(
@@ -174,11 +165,7 @@ fn rfc3161_timestamps_are_bound_signed_and_chain_for_time_stamping() {
 #[test]
 fn legacy_countersignatures_are_read_and_verified() {
     let rel = "corpus/public/electron-winstaller/signtool.exe";
-    if !Path::new(ROOT).join(rel).exists() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "public corpus absent"
-        );
+    if !interop::public(rel) {
         return;
     }
     let ts = timestamps(rel);

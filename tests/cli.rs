@@ -4,20 +4,14 @@
 //! Golden files live in `tests/golden/`; regenerate with `BINGATE_BLESS=1 cargo test` and review
 //! the diff.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Output;
+
+use common::golden::assert_golden;
+use common::paths;
+use common::run::bingate;
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn bingate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .unwrap()
-}
 
 /// `bingate check --no-policy --no-verify ARGS`: the facts report alone (policies are tested in
 /// policy.rs, signatures in verify_cli.rs).
@@ -27,45 +21,20 @@ fn facts(args: &[&str]) -> Output {
     bingate(&all)
 }
 
-fn golden(name: &str, actual: &[u8]) {
-    let path = Path::new(ROOT).join("tests/golden").join(name);
-    if std::env::var_os("BINGATE_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with BINGATE_BLESS=1)", path.display()));
-    if expected != actual {
-        let a = String::from_utf8_lossy(actual);
-        let e = String::from_utf8_lossy(&expected);
-        let first = a
-            .lines()
-            .zip(e.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from the golden file at line {}:\n  got:      {}\n  expected: {}\n(bless with BINGATE_BLESS=1)",
-            first + 1,
-            a.lines().nth(first).unwrap_or(""),
-            e.lines().nth(first).unwrap_or("")
-        );
-    }
-}
-
 #[test]
 fn golden_json_report_of_the_corpus() {
     let out = facts(&["--format", "json", "corpus/elf", "corpus/pe"]);
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["schema"], "bingate.report/1");
-    golden("corpus.json", &out.stdout);
+    assert_golden("corpus.json", &out.stdout);
 }
 
 #[test]
 fn golden_human_report_of_the_corpus() {
     let out = facts(&["--color", "never", "corpus/elf", "corpus/pe"]);
     assert_eq!(out.status.code(), Some(0));
-    golden("corpus.txt", &out.stdout);
+    assert_golden("corpus.txt", &out.stdout);
 }
 
 #[test]
@@ -90,7 +59,7 @@ fn json_entries_carry_hash_size_and_facts() {
     let out = facts(&["--format", "json", "corpus/elf/pie-default"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &doc["files"][0];
-    let bytes = std::fs::read(Path::new(ROOT).join("corpus/elf/pie-default")).unwrap();
+    let bytes = paths::read("corpus/elf/pie-default");
     assert_eq!(f["size"], bytes.len() as u64);
     assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
     for key in [
@@ -113,14 +82,10 @@ fn json_entries_carry_hash_size_and_facts() {
 
 #[test]
 fn non_binaries_in_a_directory_are_skipped_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     std::fs::write(dir.path().join("script.sh"), "#!/bin/sh\necho hi\n").unwrap();
     std::fs::write(dir.path().join("empty"), "").unwrap();
-    std::fs::copy(
-        Path::new(ROOT).join("corpus/elf/no-pie"),
-        dir.path().join("prog"),
-    )
-    .unwrap();
+    std::fs::copy(paths::repo("corpus/elf/no-pie"), dir.path().join("prog")).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink("prog", dir.path().join("link")).unwrap();
     let out = facts(&["--format", "json", dir.path().to_str().unwrap()]);
@@ -234,7 +199,7 @@ fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
 
 #[test]
 fn output_file_is_written_whole_or_not_at_all() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let target = dir.path().join("report.json");
     let out = facts(&[
         "--format",
@@ -270,7 +235,7 @@ fn verify_human_output_matches_golden() {
         "corpus/signed",
     ]);
     assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
-    golden("verify-signed.txt", &out.stdout);
+    assert_golden("verify-signed.txt", &out.stdout);
 }
 
 /// `bingate risk` human output over every risk fixture, at a fixed time, trusting the test PKI:
@@ -286,5 +251,5 @@ fn risk_human_output_matches_golden() {
         "corpus/risk",
     ]);
     assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
-    golden("risk.txt", &out.stdout);
+    assert_golden("risk.txt", &out.stdout);
 }

@@ -4,53 +4,32 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::golden::assert_golden;
+use common::run::bingate;
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 fn run(format: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args([
-            "check",
-            "--color",
-            "never",
-            "--today",
-            "2026-11-22",
-            "--format",
-            format,
-        ])
-        .args([
-            "--waivers",
-            "tests/data/dist-waivers.toml",
-            "tests/data/dist",
-        ])
-        .current_dir(ROOT)
-        .output()
-        .unwrap()
-}
-
-fn golden(name: &str, actual: &[u8]) {
-    let path = Path::new(ROOT).join("tests/golden").join(name);
-    if std::env::var_os("BINGATE_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from the golden file (bless with BINGATE_BLESS=1 and review):\n{}",
-        String::from_utf8_lossy(actual)
-    );
+    bingate(&[
+        "check",
+        "--color",
+        "never",
+        "--today",
+        "2026-11-22",
+        "--format",
+        format,
+        "--waivers",
+        "tests/data/dist-waivers.toml",
+        "tests/data/dist",
+    ])
 }
 
 #[test]
 fn golden_human_policy_report() {
     let out = run("human");
     assert_eq!(out.status.code(), Some(1), "deny failures fail the run");
-    golden("dist.txt", &out.stdout);
+    assert_golden("dist.txt", &out.stdout);
 }
 
 #[test]
@@ -74,7 +53,7 @@ fn golden_json_policy_report() {
             .len(),
         1
     );
-    golden("dist.json", &out.stdout);
+    assert_golden("dist.json", &out.stdout);
 }
 
 #[test]
@@ -82,7 +61,7 @@ fn golden_sarif_policy_report_is_schema_valid() {
     let out = run("sarif");
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    common::assert_valid_sarif(&doc);
+    common::sarif::assert_valid_sarif(&doc);
     let results = doc["runs"][0]["results"].as_array().unwrap();
     let uris: Vec<&str> = results
         .iter()
@@ -108,5 +87,5 @@ fn golden_sarif_policy_report_is_schema_valid() {
     let text = String::from_utf8(out.stdout)
         .unwrap()
         .replace(&root, "file:///SRCROOT/");
-    golden("dist.sarif", text.as_bytes());
+    assert_golden("dist.sarif", text.as_bytes());
 }

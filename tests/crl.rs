@@ -2,16 +2,16 @@
 //! issued by the intermediate, revoking `leaf-revoked.pem` on 2025-06-01) against the test
 //! certificates and the revoked-* signed fixtures.
 
-mod interop;
-use interop::require_interop;
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 use bingate::pki::crl::{self, Crl, RevocationStatus, Revocations};
+use common::interop;
+use common::paths::{self, read};
 use x509_cert::Certificate;
 use x509_cert::der::DecodePem;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const CRL_PEM: &str = "corpus/pki/intermediate.crl.pem";
 
 /// 2025-06-01T00:00:00Z: leaf-revoked.pem's revocation date.
@@ -28,10 +28,6 @@ const JUN_2036: u64 = 2_095_977_600;
 /// revoked-ts-after.exe (corpus/signed/expected.json).
 const TS_BEFORE: u64 = 1_740_787_200;
 const TS_AFTER: u64 = 1_768_435_200;
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(Path::new(ROOT).join(rel)).unwrap()
-}
 
 fn cert(rel: &str) -> Certificate {
     Certificate::from_pem(read(rel)).unwrap()
@@ -290,19 +286,19 @@ fn corrupted_crl_next_to_a_good_one_is_ignored_with_a_note() {
 /// `BINGATE_REQUIRE_INTEROP=1`).
 #[test]
 fn openssl_agrees_on_der_and_signature() {
-    let pem = Path::new(ROOT).join(CRL_PEM);
-    let ca = Path::new(ROOT).join("corpus/pki/intermediate.pem");
+    let pem = paths::repo(CRL_PEM);
+    let ca = paths::repo("corpus/pki/intermediate.pem");
     let Ok(out) = Command::new("openssl")
         .args(["crl", "-outform", "DER", "-in"])
         .arg(&pem)
         .output()
     else {
-        assert!(!require_interop(), "openssl not found");
+        interop::skip("openssl not found");
         return;
     };
     assert!(out.status.success());
     assert_eq!(out.stdout, fixture_der());
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let bad = dir.path().join("corrupted.der");
     std::fs::write(&bad, corrupted_der()).unwrap();
     for (file, form, ok) in [(pem.as_path(), "PEM", true), (bad.as_path(), "DER", false)] {

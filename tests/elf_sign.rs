@@ -4,64 +4,32 @@
 //! kernel's sign-file byte for byte, modinfo, readelf. Outside tools are used when present and
 //! required when `BINGATE_REQUIRE_INTEROP=1`.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::interop;
+use common::paths::{self, pki};
+use common::run::{bingate, bingate_mixed};
 use serde_json::Value;
 
 const SIGN_FILE: &str = "/usr/lib/linux-kbuild-6.1/scripts/sign-file";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pki(name: &str) -> PathBuf {
-    root().join("corpus/pki").join(name)
-}
-
 fn elf(name: &str) -> PathBuf {
-    root().join("corpus/elf").join(name)
-}
-
-fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_bingate"));
-    for a in args {
-        c.arg(a);
-    }
-    c.env_remove("BINGATE_KEY_PASSPHRASE");
-    c.output().expect("run bingate")
-}
-
-/// Is `tool` runnable? Under `BINGATE_REQUIRE_INTEROP=1` its absence fails the test.
-fn have(tool: &str) -> bool {
-    let found = if tool.starts_with('/') {
-        Path::new(tool).exists()
-    } else {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !found && std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() == Ok("1") {
-        panic!("BINGATE_REQUIRE_INTEROP=1 but {tool} is not installed");
-    }
-    found
+    paths::corpus("elf").join(name)
 }
 
 fn sign(input: &Path, output: &Path, key: &str, cert: &str, extra: &[&str]) -> Output {
-    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sign", &"elf"];
+    let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"sign", &"elf"];
     let key = pki(key);
     let cert = pki(cert);
-    args.extend([
-        &"--key" as &dyn AsRef<std::ffi::OsStr>,
-        &key,
-        &"--cert",
-        &cert,
-    ]);
+    args.extend([&"--key" as &dyn AsRef<OsStr>, &key, &"--cert", &cert]);
     for e in extra {
         args.push(e);
     }
-    args.extend([&"--output" as &dyn AsRef<std::ffi::OsStr>, &output, &input]);
+    args.extend([&"--output" as &dyn AsRef<OsStr>, &output, &input]);
     bingate(&args)
 }
 
@@ -78,7 +46,7 @@ fn sign_ok(input: &Path, output: &Path, key: &str, cert: &str, extra: &[&str]) {
 /// `bingate verify --format json` with the test root trusted: the file's `signature` object.
 fn verify_json(file: &Path, extra: &[&str]) -> Value {
     let rootpem = pki("root.pem");
-    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+    let mut args: Vec<&dyn AsRef<OsStr>> =
         vec![&"verify", &"--format", &"json", &"--trust", &rootpem];
     for e in extra {
         args.push(e);
@@ -119,7 +87,7 @@ fn section(file: &Path, name: &str) -> bingate::elfsig::layout::Shdr {
 
 #[test]
 fn round_trips_on_every_kind_of_elf() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     // (fixture, key, cert): PIE, shared object, static, static-pie, 32-bit x86, 32-bit ARM,
     // big-endian PowerPC, a relocatable object, RISC-V.
     let cases = [
@@ -136,7 +104,7 @@ fn round_trips_on_every_kind_of_elf() {
         ("riscv64", "leaf-ecdsa.key", "leaf-ecdsa.pem"),
         ("pie-stripped", "leaf-rsa.key", "leaf-rsa.pem"),
     ];
-    let readelf = have("readelf");
+    let readelf = interop::require("readelf");
     for (i, (name, key, cert)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("{i}-{name}.signed"));
         sign_ok(
@@ -215,7 +183,7 @@ fn round_trips_on_every_kind_of_elf() {
 
 #[test]
 fn signed_pie_still_runs_and_objdump_lists_the_section() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let out = dir.path().join("pie");
     sign_ok(
         &elf("pie-default"),
@@ -230,7 +198,7 @@ fn signed_pie_still_runs_and_objdump_lists_the_section() {
         .expect("the signed PIE runs (it keeps its mode)");
     assert!(signed.status.success());
     assert_eq!(signed.stdout, original.stdout);
-    if have("objdump") {
+    if interop::require("objdump") {
         let o = Command::new("objdump")
             .arg("-h")
             .arg(&out)
@@ -242,7 +210,7 @@ fn signed_pie_still_runs_and_objdump_lists_the_section() {
 
 #[test]
 fn tampering_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let signed = dir.path().join("signed");
     sign_ok(
         &elf("pie-default"),
@@ -322,7 +290,7 @@ fn tampering_is_named() {
     assert!(v.to_string().contains("signature-padding"), "{v}");
 
     // strip after signing.
-    if have("strip") {
+    if interop::require("strip") {
         let f = dir.path().join("stripped");
         let o = Command::new("strip")
             .arg("-o")
@@ -344,7 +312,7 @@ fn tampering_is_named() {
 
 #[test]
 fn trust_and_time_decide_like_authenticode() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let signed = dir.path().join("signed");
     sign_ok(
         &elf("static"),
@@ -354,7 +322,7 @@ fn trust_and_time_decide_like_authenticode() {
         &["--chain", pki("intermediate.pem").to_str().unwrap()],
     );
     // No anchor for the test root: untrusted, not invalid.
-    let o = bingate(&[&"verify", &"--format", &"json", &signed]);
+    let o = bingate_mixed(&[&"verify", &"--format", &"json", &signed]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["files"][0]["signature"]["status"], "untrusted");
     assert_eq!(o.status.code(), Some(1));
@@ -375,7 +343,7 @@ fn trust_and_time_decide_like_authenticode() {
 
 #[test]
 fn check_reports_elf_signatures_and_policies_can_require_them() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let signed = dir.path().join("signed");
     sign_ok(
         &elf("pie-default"),
@@ -412,7 +380,7 @@ remediation = { default = "Re-sign the final file." }
     .unwrap();
     let rootpem = pki("root.pem");
     let run = |f: &Path| {
-        bingate(&[
+        bingate_mixed(&[
             &"check",
             &"--format",
             &"json",
@@ -450,7 +418,7 @@ remediation = { default = "Re-sign the final file." }
 
 #[test]
 fn refuses_bad_input_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let out = dir.path().join("out");
     let expect_error = |o: Output, needle: &str| {
         assert_eq!(
@@ -478,8 +446,8 @@ fn refuses_bad_input_and_writes_nothing() {
         "not a PE or ELF file",
     );
     // A PE file is not an ELF file either.
-    let pe = root().join("corpus/pe").join(
-        std::fs::read_dir(root().join("corpus/pe"))
+    let pe = paths::repo("corpus/pe").join(
+        std::fs::read_dir(paths::repo("corpus/pe"))
             .unwrap()
             .next()
             .unwrap()
@@ -537,7 +505,7 @@ fn refuses_bad_input_and_writes_nothing() {
         b"-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n",
     )
     .unwrap();
-    let o = bingate(&[
+    let o = bingate_mixed(&[
         &"sign",
         &"elf",
         &"--key",
@@ -550,7 +518,7 @@ fn refuses_bad_input_and_writes_nothing() {
     ]);
     expect_error(o, "garbage.key");
     let missing = dir.path().join("missing.key");
-    let o = bingate(&[
+    let o = bingate_mixed(&[
         &"sign",
         &"elf",
         &"--key",
@@ -563,7 +531,7 @@ fn refuses_bad_input_and_writes_nothing() {
     ]);
     expect_error(o, "missing.key");
     // An output that is not a regular file.
-    let o = bingate(&[
+    let o = bingate_mixed(&[
         &"sign",
         &"elf",
         &"--key",
@@ -579,18 +547,13 @@ fn refuses_bad_input_and_writes_nothing() {
 
 #[test]
 fn already_signed_needs_replace_and_in_place_keeps_the_mode() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let f = dir.path().join("prog");
     std::fs::copy(elf("pie-default"), &f).unwrap();
     let inplace = |extra: &[&str]| {
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sign", &"elf", &"--key"];
+        let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"sign", &"elf", &"--key"];
         let (k, c) = (pki("leaf-rsa.key"), pki("leaf-rsa.pem"));
-        args.extend([
-            &k as &dyn AsRef<std::ffi::OsStr>,
-            &"--cert",
-            &c,
-            &"--in-place",
-        ]);
+        args.extend([&k as &dyn AsRef<OsStr>, &"--cert", &c, &"--in-place"]);
         for e in extra {
             args.push(e);
         }
@@ -653,10 +616,14 @@ fn already_signed_needs_replace_and_in_place_keeps_the_mode() {
 /// The recipe in docs/elf-signature.md, run as written.
 #[test]
 fn elf_signature_recipe_in_docs() {
-    if !(have("objcopy") && have("openssl") && have("sha256sum") && have("sh")) {
+    if !(interop::require("objcopy")
+        && interop::require("openssl")
+        && interop::require("sha256sum")
+        && interop::require("sh"))
+    {
         return;
     }
-    let doc = std::fs::read_to_string(root().join("docs/elf-signature.md")).unwrap();
+    let doc = std::fs::read_to_string(paths::repo("docs/elf-signature.md")).unwrap();
     let after = doc
         .split("## Verifying with binutils, OpenSSL and coreutils")
         .nth(1)
@@ -666,7 +633,7 @@ fn elf_signature_recipe_in_docs() {
         .nth(1)
         .and_then(|b| b.split("```").next())
         .expect("a sh block");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     for (key, cert) in [
         ("leaf-rsa.key", "leaf-rsa.pem"),
         ("leaf-ecdsa384.key", "leaf-ecdsa384.pem"),
@@ -719,7 +686,7 @@ fn module_fixture(dir: &Path) -> PathBuf {
     let mut d = std::fs::read(elf("hello.o")).unwrap();
     // The module format does not care what the ELF holds; modinfo wants .modinfo, which
     // objcopy adds when present.
-    if have("objcopy") {
+    if interop::require("objcopy") {
         let mi = dir.join("modinfo.bin");
         std::fs::write(&mi, b"license=GPL\0description=bingate test module\0").unwrap();
         let o = Command::new("objcopy")
@@ -739,10 +706,10 @@ fn module_fixture(dir: &Path) -> PathBuf {
 
 #[test]
 fn module_signatures_are_byte_identical_to_sign_file() {
-    if !have(SIGN_FILE) {
+    if !interop::require(SIGN_FILE) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let ko = module_fixture(dir.path());
     for digest in ["sha256", "sha384", "sha512"] {
         let theirs = dir.path().join(format!("theirs-{digest}.ko"));
@@ -799,7 +766,7 @@ fn module_signatures_are_byte_identical_to_sign_file() {
 
 #[test]
 fn module_signatures_read_by_modinfo_and_checked_by_bingate() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let ko = module_fixture(dir.path());
     for (key, cert, serial) in [
         ("leaf-ecdsa.key", "leaf-ecdsa.pem", "20:01"),
@@ -839,7 +806,7 @@ fn module_signatures_read_by_modinfo_and_checked_by_bingate() {
             status(&verify_json(&bad, &["--cert", pki(cert).to_str().unwrap()])),
             "invalid"
         );
-        if have("modinfo") {
+        if interop::require("modinfo") {
             let o = Command::new("modinfo").arg(&signed).output().unwrap();
             let text = String::from_utf8_lossy(&o.stdout);
             assert!(
@@ -902,7 +869,7 @@ fn module_signatures_read_by_modinfo_and_checked_by_bingate() {
 
 #[test]
 fn section_then_module_signature_and_not_the_other_way() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let ko = module_fixture(dir.path());
     let s = dir.path().join("s.ko");
     sign_ok(&ko, &s, "leaf-rsa.key", "leaf-rsa.pem", &[]);
@@ -930,15 +897,11 @@ fn section_then_module_signature_and_not_the_other_way() {
 
 #[test]
 fn debian_signed_module_is_reported_untrusted_with_its_signer() {
-    let ko = root().join("corpus/public/kmod/crc7.ko");
-    if !ko.exists() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "corpus/public/kmod/crc7.ko missing: run corpus/fetch-public.sh"
-        );
+    let ko = "corpus/public/kmod/crc7.ko";
+    if !interop::public(ko) {
         return;
     }
-    let v = verify_json(&ko, &[]);
+    let v = verify_json(&paths::repo(ko), &[]);
     assert_eq!(status(&v), "untrusted", "{v}");
     assert_eq!(
         v["signatures"][0]["signer_id"]["issuer"],
@@ -956,7 +919,7 @@ mod tsa;
 #[test]
 fn timestamped_signatures_outlive_the_certificate() {
     let t = tsa::TestTsa::start(tsa::Mode::Good);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     for (fixture, key, cert) in [
         ("pie-default", "leaf-rsa.key", "leaf-rsa.pem"),
         ("m32-pie", "leaf-ecdsa.key", "leaf-ecdsa.pem"),
@@ -984,7 +947,7 @@ fn timestamped_signatures_outlive_the_certificate() {
         let later = verify_json(&signed, &["--time", "2038-01-01T00:00:00Z"]);
         assert_eq!(status(&later), "valid", "{later}");
         // OpenSSL accepts the CMS with the timestamp token as an unsigned attribute.
-        if have("openssl") {
+        if interop::require("openssl") {
             let o = Command::new("openssl")
                 .args([
                     "cms", "-verify", "-inform", "DER", "-purpose", "any", "-noout", "-CAfile",

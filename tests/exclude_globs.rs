@@ -2,13 +2,14 @@
 //! PATH, at any depth, whether the PATH is spelled `dist`, `./dist`, `dist/` or absolutely
 //! (README `--exclude`, docs/policies.md "Waiver paths").
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
+use common::paths;
+use common::run::bingate_in;
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A PE with NX_COMPAT (passes the test policy) and one without (fails it).
 const GOOD: &str = "corpus/pe/x64-default.exe";
@@ -24,7 +25,7 @@ const ELF: &str = "corpus/elf/full-relro";
 /// dist/sub/x.exe (no NX)       dist/lib/libx.so
 /// ```
 fn tree() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let d = dir.path().join("dist");
     for (src, dst) in [
         (GOOD, "top.exe"),
@@ -36,7 +37,7 @@ fn tree() -> tempfile::TempDir {
     ] {
         let to = d.join(dst);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(Path::new(ROOT).join(src), &to).unwrap();
+        std::fs::copy(paths::repo(src), &to).unwrap();
     }
     dir
 }
@@ -53,12 +54,9 @@ fn spellings(dir: &Path) -> [String; 4] {
 
 /// `bingate check --format json ARGS` run in `dir`: the exit code and the report.
 fn check(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(["check", "--no-verify", "--format", "json"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let mut all = vec!["check", "--no-verify", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = bingate_in(dir, &all);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}{}",

@@ -5,14 +5,18 @@
 //! Inputs live in `tests/data/fuzz/<target>-<what>`; every file there must be named after a
 //! target and have a named test below.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::paths;
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod fuzz;
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz")
+    paths::repo("tests/data/fuzz")
 }
 
 fn input(name: &str) -> Vec<u8> {
@@ -72,10 +76,7 @@ fn every_committed_input_has_a_target_and_a_test() {
 // fuzzers reach the deep paths.
 
 fn corpus(rel: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    paths::read(paths::corpus(rel))
 }
 
 /// The `authenticode` target's anchors and time make a valid fixture valid, both through

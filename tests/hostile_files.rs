@@ -4,77 +4,25 @@
 //! run that blocks on a FIFO is killed and fails the test instead of hanging the suite.
 #![cfg(unix)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use common::interop;
+use common::paths::{self, corpus};
+use common::run::{self, bingate_within, text};
+
 /// Far more than any of these runs needs (they take milliseconds); a blocked open never returns.
 const LIMIT: Duration = Duration::from_secs(20);
 /// For the runs over generated inputs of megabytes (see [`bingate_within`]).
 const HEAVY: Duration = Duration::from_secs(120);
 
-fn corpus(rel: &str) -> PathBuf {
-    Path::new(ROOT).join("corpus").join(rel)
-}
-
 fn mkfifo(path: &Path) {
     let ok = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(ok.success(), "mkfifo {}", path.display());
-}
-
-/// Runs bingate with `args`, killing it after LIMIT (a hang is a failure, reported as such).
-/// stdout and stderr are drained by threads while it runs, so a large report never blocks it.
-fn bingate(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    bingate_within(LIMIT, args)
-}
-
-/// [`bingate`] with a limit of its own: for the inputs of tens of megabytes below, on a debug
-/// build and a loaded CI machine. The quadratic behaviour they guard against took minutes.
-fn bingate_within(limit: Duration, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    use std::io::Read as _;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_bingate"));
-    for a in args {
-        c.arg(a);
-    }
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let drain = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = r.read_to_end(&mut v);
-            v
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = err.join().unwrap();
-            panic!(
-                "bingate {:?} still running after {limit:?} (blocked on a FIFO?); stderr: {}",
-                args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-                String::from_utf8_lossy(&stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
 }
 
 /// `bingate sign elf --key KEY --cert CERT --output OUT INPUT` (KEY and CERT default to the test
@@ -83,37 +31,32 @@ fn sign_elf(key: Option<&Path>, input: &Path, out: &Path) -> Output {
     let pki = corpus("pki");
     let default_key = pki.join("leaf-rsa.key");
     let cert = pki.join("leaf-rsa.pem");
-    bingate(&[
-        &"sign",
-        &"elf",
-        &"--key",
-        &key.unwrap_or(&default_key),
-        &"--cert",
-        &cert,
-        &"--output",
-        &out,
-        &input,
-    ])
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+    bingate_within(
+        LIMIT,
+        &[
+            &"sign",
+            &"elf",
+            &"--key",
+            &key.unwrap_or(&default_key),
+            &"--cert",
+            &cert,
+            &"--output",
+            &out,
+            &input,
+        ],
     )
 }
 
 #[test]
 fn a_named_fifo_or_a_symlink_to_one_is_an_error_not_a_hang() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let fifo = dir.path().join("named.fifo");
     mkfifo(&fifo);
     let link = dir.path().join("link.exe");
     std::os::unix::fs::symlink(&fifo, &link).unwrap();
     for cmd in ["check", "verify", "risk"] {
         for p in [&fifo, &link] {
-            let o = bingate(&[&cmd, p]);
+            let o = bingate_within(LIMIT, &[&cmd, p]);
             assert_eq!(
                 o.status.code(),
                 Some(2),
@@ -126,27 +69,30 @@ fn a_named_fifo_or_a_symlink_to_one_is_an_error_not_a_hang() {
     }
     // A FIFO met while walking a directory is skipped, as before, and the rest is examined.
     std::fs::copy(corpus("pe/x64-default.exe"), dir.path().join("a.exe")).unwrap();
-    let o = bingate(&[&"check", &"--no-policy", &dir.path()]);
+    let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &dir.path()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
 #[test]
 fn a_fifo_as_zone_identifier_sidecar_is_not_opened() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let exe = dir.path().join("app.exe");
     std::fs::copy(corpus("risk/app.exe"), &exe).unwrap();
     mkfifo(&dir.path().join("app.exe:Zone.Identifier"));
-    let o = bingate(&[&"risk", &"--format", &"json", &exe]);
+    let o = bingate_within(LIMIT, &[&"risk", &"--format", &"json", &exe]);
     let t = text(&o);
     assert!(t.contains("a FIFO"), "{t}");
     // check reads the sidecar too (directory scans and named files alike).
-    let o = bingate(&[&"check", &"--no-policy", &"--format", &"json", &dir.path()]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--no-policy", &"--format", &"json", &dir.path()],
+    );
     assert!(o.status.code().is_some(), "{}", text(&o));
 }
 
 #[test]
 fn policy_waiver_and_extends_files_must_be_regular_and_bounded() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let fifo = dir.path().join("p.toml");
     mkfifo(&fifo);
     let exe = corpus("pe/x64-default.exe");
@@ -160,25 +106,25 @@ fn policy_waiver_and_extends_files_must_be_regular_and_bounded() {
         if args[0] == "check" {
             a.push(&exe);
         }
-        let o = bingate(&a);
+        let o = bingate_within(LIMIT, &a);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains("a FIFO"), "{args:?}: {}", text(&o));
     }
     // /dev/zero as a policy fails at once (a device, never read).
-    let o = bingate(&[&"check", &"--policy", &"/dev/zero", &exe]);
+    let o = bingate_within(LIMIT, &[&"check", &"--policy", &"/dev/zero", &exe]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("a device"), "{}", text(&o));
     // extends naming a FIFO.
     let child = dir.path().join("child.toml");
     std::fs::write(&child, "extends = \"./p.toml\"\n").unwrap();
-    let o = bingate(&[&"policy", &"validate", &child]);
+    let o = bingate_within(LIMIT, &[&"policy", &"validate", &child]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("a FIFO"), "{}", text(&o));
 }
 
 #[test]
 fn signing_clears_setuid_and_setgid_and_keeps_the_other_bits() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let input = dir.path().join("tool");
     std::fs::copy(corpus("elf/pie-default"), &input).unwrap();
     std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o6751)).unwrap();
@@ -198,7 +144,7 @@ fn signing_clears_setuid_and_setgid_and_keeps_the_other_bits() {
 
 #[test]
 fn signing_refuses_a_fifo_input_and_a_fifo_output() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let fifo = dir.path().join("in");
     mkfifo(&fifo);
     let out = dir.path().join("out");
@@ -226,7 +172,7 @@ fn signing_refuses_a_fifo_input_and_a_fifo_output() {
 /// reports it at its position and `check` refuses the policy, neither panics.
 #[test]
 fn a_policy_glob_that_cannot_compile_is_an_error_with_a_position() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let policy = dir.path().join("p.toml");
     let glob = format!("{}b{}", "{a,".repeat(1000), "}".repeat(1000));
     std::fs::write(
@@ -237,16 +183,22 @@ fn a_policy_glob_that_cannot_compile_is_an_error_with_a_position() {
         ),
     )
     .unwrap();
-    let o = bingate(&[&"policy", &"validate", &policy]);
+    let o = bingate_within(LIMIT, &[&"policy", &"validate", &policy]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("p.toml:6:9: error: `path`: invalid glob"),
         "{}",
         text(&o)
     );
-    let o = bingate(&[&"check", &"--policy", &policy, &corpus("pe/x64.dll")]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--policy", &policy, &corpus("pe/x64.dll")],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = bingate(&[&"check", &"--exclude", &glob, &corpus("pe/x64.dll")]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--exclude", &glob, &corpus("pe/x64.dll")],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--exclude: invalid glob"), "{}", text(&o));
 }
@@ -260,7 +212,7 @@ fn the_default_gate_denies_a_tampered_signed_file() {
         "signed/tampered-section.exe",
         "signed/truncated-table.exe",
     ] {
-        let o = bingate(&[&"check", &corpus(rel)]);
+        let o = bingate_within(LIMIT, &[&"check", &corpus(rel)]);
         assert_eq!(o.status.code(), Some(1), "{rel}: {}", text(&o));
         assert!(
             text(&o).contains("deny   pe-signature-valid"),
@@ -268,7 +220,7 @@ fn the_default_gate_denies_a_tampered_signed_file() {
             text(&o)
         );
     }
-    let o = bingate(&[&"check", &corpus("signed/unsigned.exe")]);
+    let o = bingate_within(LIMIT, &[&"check", &corpus("signed/unsigned.exe")]);
     assert!(text(&o).contains("warn   pe-signed"), "{}", text(&o));
     assert!(
         !text(&o).contains("deny   pe-signature-valid"),
@@ -281,9 +233,9 @@ fn the_default_gate_denies_a_tampered_signed_file() {
 /// parse fails too.
 #[test]
 fn a_run_that_judged_nothing_fails_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     std::fs::write(dir.path().join("notes.txt"), b"no binaries here").unwrap();
-    let o = bingate(&[&"check", &dir.path()]);
+    let o = bingate_within(LIMIT, &[&"check", &dir.path()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no PE or ELF file was found"),
@@ -291,12 +243,15 @@ fn a_run_that_judged_nothing_fails_and_says_so() {
         text(&o)
     );
     // A Windows-only policy on ELF files: no rule applies.
-    let o = bingate(&[
-        &"check",
-        &"--policy",
-        &"cis-windows-11",
-        &corpus("elf/pie-default"),
-    ]);
+    let o = bingate_within(
+        LIMIT,
+        &[
+            &"check",
+            &"--policy",
+            &"cis-windows-11",
+            &corpus("elf/pie-default"),
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no rule of policy `cis-windows-11` applied"),
@@ -307,7 +262,7 @@ fn a_run_that_judged_nothing_fails_and_says_so() {
     let bad = dir.path().join("bad.exe");
     let data = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
     std::fs::write(&bad, &data[..0x90]).unwrap();
-    let o = bingate(&[&"risk", &bad]);
+    let o = bingate_within(LIMIT, &[&"risk", &bad]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
 
@@ -315,14 +270,14 @@ fn a_run_that_judged_nothing_fails_and_says_so() {
 /// escaped by every human renderer, and exactly in JSON.
 #[test]
 fn names_from_files_are_escaped_in_human_output() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let name = "evil\u{1b}[2J\r\u{202e}exe.txt.exe";
     let path = dir.path().join(name);
     std::fs::copy(corpus("pe/x64-default.exe"), &path).unwrap();
     for cmd in [&["check", "--no-policy"][..], &["verify"], &["risk"]] {
         let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = cmd.iter().map(|s| s as _).collect();
         a.push(&path);
-        let o = bingate(&a);
+        let o = bingate_within(LIMIT, &a);
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(
             !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{202e}'),
@@ -333,7 +288,10 @@ fn names_from_files_are_escaped_in_human_output() {
             "{cmd:?}: {out}"
         );
     }
-    let o = bingate(&[&"check", &"--no-policy", &"--format", &"json", &path]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--no-policy", &"--format", &"json", &path],
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         doc["files"][0]["path"].as_str().unwrap().ends_with(name),
@@ -346,17 +304,20 @@ fn names_from_files_are_escaped_in_human_output() {
 /// note and examines the rest.
 #[test]
 fn a_symlink_loop_is_skipped_not_an_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     std::fs::copy(corpus("pe/x64-default.exe"), dir.path().join("a.exe")).unwrap();
     std::os::unix::fs::symlink(".", dir.path().join("X11")).unwrap();
-    let o = bingate(&[
-        &"check",
-        &"--no-policy",
-        &"--follow-symlinks",
-        &"--format",
-        &"json",
-        &dir.path(),
-    ]);
+    let o = bingate_within(
+        LIMIT,
+        &[
+            &"check",
+            &"--no-policy",
+            &"--follow-symlinks",
+            &"--format",
+            &"json",
+            &dir.path(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["summary"]["files"], 1, "{doc}");
@@ -373,13 +334,13 @@ fn a_symlink_loop_is_skipped_not_an_error() {
 /// created); the report gets the umask's mode, not the temporary file's 0600.
 #[test]
 fn output_dash_missing_directories_and_mode() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let dll = corpus("pe/x64.dll");
-    let o = bingate(&[&"check", &"--no-policy", &"-o", &"-", &dll]);
+    let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &"-o", &"-", &dll]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("1 files examined"));
     let nested = dir.path().join("no/such/dir/report.json");
-    let o = bingate(&[&"check", &"--no-policy", &"-o", &nested, &dll]);
+    let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &"-o", &nested, &dll]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("report.json: the directory"),
@@ -392,7 +353,7 @@ fn output_dash_missing_directories_and_mode() {
         .arg("-c")
         .arg(format!(
             "umask 022 && exec {} check --no-policy --format json -o {} {}",
-            env!("CARGO_BIN_EXE_bingate"),
+            run::EXE,
             report.display(),
             dll.display()
         ))
@@ -408,25 +369,18 @@ fn output_dash_missing_directories_and_mode() {
 /// it is.
 #[test]
 fn the_progress_bar_never_shares_the_terminal_with_the_report() {
-    if Command::new("script").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "script (util-linux) is not installed"
-        );
+    // script (util-linux)
+    if !interop::require("script") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let tree = dir.path().join("many");
     std::fs::create_dir(&tree).unwrap();
     for i in 0..320 {
         std::fs::hard_link(corpus("pe/x64.dll"), tree.join(format!("f{i}.dll"))).unwrap();
     }
     let run = |extra: &str| {
-        let cmd = format!(
-            "{} check --no-policy {extra} {}",
-            env!("CARGO_BIN_EXE_bingate"),
-            tree.display()
-        );
+        let cmd = format!("{} check --no-policy {extra} {}", run::EXE, tree.display());
         let o = Command::new("script")
             .args(["-qec", &cmd, "/dev/null"])
             .stdin(Stdio::null())
@@ -468,11 +422,11 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
         }
         held
     });
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let pki = corpus("pki");
     for signal in ["-TERM", "-INT"] {
         let out = dir.path().join("signed");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bingate"))
+        let mut child = run::command()
             .arg("sign")
             .arg("elf")
             .arg("--key")
@@ -532,12 +486,15 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
 /// the structure instead of goblin's "type is too big".
 #[test]
 fn errors_name_the_thing() {
-    let o = bingate(&[
-        &"check",
-        &"--policy",
-        &"/nonexistent/p.toml",
-        &corpus("pe/x64.dll"),
-    ]);
+    let o = bingate_within(
+        LIMIT,
+        &[
+            &"check",
+            &"--policy",
+            &"/nonexistent/p.toml",
+            &corpus("pe/x64.dll"),
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(!text(&o).contains(":0:0"), "{}", text(&o));
     assert!(
@@ -545,16 +502,16 @@ fn errors_name_the_thing() {
         "{}",
         text(&o)
     );
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let o = sign_elf(None, &corpus("pe/x64.dll"), &dir.path().join("out"));
     assert!(text(&o).contains("is a PE file"), "{}", text(&o));
-    let o = bingate(&[&"verify", &dir.path().join("missing.exe")]);
+    let o = bingate_within(LIMIT, &[&"verify", &dir.path().join("missing.exe")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!text(&o).contains("MALFORMED"), "{}", text(&o));
     let data = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
     let cut = dir.path().join("cut.exe");
     std::fs::write(&cut, &data[..0x100]).unwrap();
-    let o = bingate(&[&"check", &"--no-policy", &cut]);
+    let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &cut]);
     assert!(
         text(&o).contains("truncated PE optional header"),
         "{}",
@@ -568,7 +525,7 @@ fn errors_name_the_thing() {
 /// one directory took 204 s).
 #[test]
 fn unsigned_companions_are_counted_not_copied() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     for i in 0..2000 {
         std::fs::hard_link(
             corpus("pe/x64.dll"),
@@ -583,7 +540,7 @@ fn unsigned_companions_are_counted_not_copied() {
         )
         .unwrap();
     }
-    let o = bingate(&[&"risk", &"--format", &"json", &dir.path()]);
+    let o = bingate_within(LIMIT, &[&"risk", &"--format", &"json", &dir.path()]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let files = doc["files"].as_array().unwrap();
     assert_eq!(files.len(), 2050);
@@ -611,7 +568,7 @@ fn a_file_truncated_while_scanned_is_an_error_for_that_file_never_sigbus() {
     use std::os::unix::process::ExitStatusExt;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let path = dir.path().join("shrinking");
     // An ELF of 32 MiB: long enough to be read while another process cuts it to one page and
     // writes it back, over and over (with a mapped reader, most runs died of SIGBUS).
@@ -634,7 +591,7 @@ fn a_file_truncated_while_scanned_is_an_error_for_that_file_never_sigbus() {
     let (mut changed, mut runs) = (0, 0);
     let start = Instant::now();
     while runs < 25 && start.elapsed() < Duration::from_secs(30) {
-        let o = bingate(&[&"check", &"--format", &"json", &path]);
+        let o = bingate_within(LIMIT, &[&"check", &"--format", &"json", &path]);
         assert_eq!(o.status.signal(), None, "killed by a signal: {}", text(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("no JSON report ({e}): {}", text(&o)));
@@ -714,7 +671,7 @@ fn pe_with_overlapping_sections(n: usize, data_len: usize) -> Vec<u8> {
 
 #[test]
 fn thousands_of_pe_sections_over_the_same_bytes_cost_one_pass() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let path = dir.path().join("overlap.exe");
     // 4,000 sections over the same 4 MiB: 16 GB of entropy counting before (6 s in release).
     std::fs::write(&path, pe_with_overlapping_sections(4000, 4 << 20)).unwrap();
@@ -781,7 +738,7 @@ fn elf_with_overlapping_sections(n: usize, data_len: usize, distinct: bool) -> V
 
 #[test]
 fn thousands_of_elf_sections_over_the_same_bytes_are_hashed_once_or_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let pki = corpus("pki");
     // 20,000 sections over the same 1 MiB: each range is hashed once (20 GB of hashing before).
     let same = dir.path().join("same.elf");
@@ -790,7 +747,10 @@ fn thousands_of_elf_sections_over_the_same_bytes_are_hashed_once_or_refused() {
     let o = sign_elf(None, &same, &signed);
     assert!(o.status.success(), "{}", text(&o));
     // The digests match (untrusted only because the test chain is not passed along).
-    let o = bingate(&[&"verify", &"--trust", &pki.join("root.pem"), &signed]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"verify", &"--trust", &pki.join("root.pem"), &signed],
+    );
     assert!(text(&o).starts_with("UNTRUSTED"), "{}", text(&o));
     // 20,000 distinct overlapping ranges: refused, naming the budget, before any hashing.
     let distinct = dir.path().join("distinct.elf");
@@ -831,7 +791,7 @@ fn thousands_of_elf_sections_over_the_same_bytes_are_hashed_once_or_refused() {
 
 #[test]
 fn fifty_thousand_policy_rules_load_in_linear_time() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let mut good = String::from("name = \"big\"\ndescription = \"50,000 rules\"\n");
     for i in 0..50_000 {
         good.push_str(&format!(
@@ -878,13 +838,13 @@ fn json_of(o: &Output) -> serde_json::Value {
 
 /// The one file report of `bingate check --format json PATH`.
 fn checked(path: &Path) -> serde_json::Value {
-    let o = bingate(&[&"check", &"--format", &"json", &path]);
+    let o = bingate_within(LIMIT, &[&"check", &"--format", &"json", &path]);
     json_of(&o)["files"][0].clone()
 }
 
 #[test]
 fn damaged_optional_pe_structures_are_warnings_and_the_facts_stay() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let src = std::fs::read(corpus("pe/x64-default.exe")).unwrap();
     let pe = get32(&src, 0x3c);
     let opt = pe + 24;
@@ -969,10 +929,10 @@ fn elf_without_section_table(src: &[u8], how: &str) -> Vec<u8> {
 
 #[test]
 fn an_elf_without_a_readable_section_table_keeps_its_facts() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     for fixture in ["canary", "fortify", "full-relro"] {
-        let src = std::fs::read(corpus(&format!("elf/{fixture}"))).unwrap();
-        let pristine = checked(&corpus(&format!("elf/{fixture}")));
+        let src = std::fs::read(corpus(format!("elf/{fixture}"))).unwrap();
+        let pristine = checked(&corpus(format!("elf/{fixture}")));
         for how in ["zeroed", "past-end", "cut"] {
             let path = dir.path().join(format!("{fixture}-{how}"));
             std::fs::write(&path, elf_without_section_table(&src, how)).unwrap();
@@ -1020,7 +980,7 @@ fn as_debug_file(src: &[u8]) -> Vec<u8> {
 
 #[test]
 fn separate_debug_files_are_recognised_and_not_judged() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let path = dir.path().join("canary.debug");
     std::fs::write(
         &path,
@@ -1038,7 +998,7 @@ fn separate_debug_files_are_recognised_and_not_judged() {
             "{x}"
         );
     }
-    let o = bingate(&[&"check", &path]);
+    let o = bingate_within(LIMIT, &[&"check", &path]);
     let t = text(&o);
     assert!(t.contains("DEBUG "), "{t}");
     assert!(t.contains("nothing was judged"), "{t}");
@@ -1054,7 +1014,7 @@ fn separate_debug_files_are_recognised_and_not_judged() {
 
 #[test]
 fn a_signed_elf_whose_section_table_cannot_be_read_is_malformed_not_unsigned() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let signed = dir.path().join("signed");
     let o = sign_elf(None, &corpus("elf/canary"), &signed);
     assert!(o.status.success(), "{}", text(&o));
@@ -1062,7 +1022,7 @@ fn a_signed_elf_whose_section_table_cannot_be_read_is_malformed_not_unsigned() {
     for how in ["zeroed", "past-end", "cut"] {
         let path = dir.path().join(how);
         std::fs::write(&path, elf_without_section_table(&bytes, how)).unwrap();
-        let o = bingate(&[&"verify", &path]);
+        let o = bingate_within(LIMIT, &[&"verify", &path]);
         let t = text(&o);
         assert!(t.starts_with("MALFORMED"), "{how}: {t}");
         assert!(
@@ -1085,20 +1045,23 @@ fn a_signed_elf_whose_section_table_cannot_be_read_is_malformed_not_unsigned() {
     let path = dir.path().join("unsigned-zeroed");
     let src = std::fs::read(corpus("elf/canary")).unwrap();
     std::fs::write(&path, elf_without_section_table(&src, "zeroed")).unwrap();
-    let o = bingate(&[&"verify", &path]);
+    let o = bingate_within(LIMIT, &[&"verify", &path]);
     assert!(text(&o).starts_with("UNSIGNED"), "{}", text(&o));
 }
 
 #[test]
 fn output_errors_name_the_output_not_the_temporary_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     // No file can be created in /proc (root included): the temporary file fails.
-    let o = bingate(&[
-        &"check",
-        &"--output",
-        &"/proc/bingate-report.json",
-        &corpus("pe/x64.dll"),
-    ]);
+    let o = bingate_within(
+        LIMIT,
+        &[
+            &"check",
+            &"--output",
+            &"/proc/bingate-report.json",
+            &corpus("pe/x64.dll"),
+        ],
+    );
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -1118,7 +1081,10 @@ fn output_errors_name_the_output_not_the_temporary_file() {
     );
     assert!(!err.contains(".bingate-"), "{err}");
     // A full device: the write error names it.
-    let o = bingate(&[&"check", &"--output", &"/dev/full", &corpus("pe/x64.dll")]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--output", &"/dev/full", &corpus("pe/x64.dll")],
+    );
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(err.contains("/dev/full: No space left on device"), "{err}");
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
@@ -1127,7 +1093,10 @@ fn output_errors_name_the_output_not_the_temporary_file() {
 #[test]
 fn names_in_error_messages_on_stderr_are_escaped() {
     let evil = "/tmp/\u{1b}[31mevil\rname\u{202e}.toml";
-    let o = bingate(&[&"check", &"--policy", &evil, &corpus("pe/x64.dll")]);
+    let o = bingate_within(
+        LIMIT,
+        &[&"check", &"--policy", &evil, &corpus("pe/x64.dll")],
+    );
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(
         err.contains("\\u{1b}[31mevil\\rname\\u{202e}.toml"),
@@ -1141,10 +1110,10 @@ fn names_in_error_messages_on_stderr_are_escaped() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
     // A policy file whose name and text carry an escape: the diagnostics escape both.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let p = dir.path().join("p\u{1b}]0;title\u{7}.toml");
     std::fs::write(&p, "name = \"x\u{1b}[2J\"\nbogus = 1\n").unwrap();
-    let o = bingate(&[&"policy", &"validate", &p]);
+    let o = bingate_within(LIMIT, &[&"policy", &"validate", &p]);
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");

@@ -4,20 +4,16 @@
 //! sets. `bingate verify` must give each fixture the status and reason codes recorded in
 //! corpus/integrity/expected.json; osslsigncode's recorded pass/fail is re-checked too.
 
-mod interop;
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
+use common::paths::corpus_dir;
+use common::{interop, run};
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn corpus() -> PathBuf {
-    Path::new(ROOT).join("corpus")
-}
-
 fn fixtures() -> Vec<(String, Value)> {
-    let path = corpus().join("integrity/expected.json");
+    let path = corpus_dir().join("integrity/expected.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).unwrap();
     let map = doc.as_object().expect("expected.json is an object");
@@ -63,7 +59,7 @@ fn unix_time_matches_known_values() {
 
 #[test]
 fn every_integrity_fixture_gets_its_expected_verdict() {
-    let corpus = corpus();
+    let corpus = corpus_dir();
     let mut mismatches = Vec::new();
     for (rel, want) in fixtures() {
         let file = corpus.join(&rel);
@@ -71,7 +67,7 @@ fn every_integrity_fixture_gets_its_expected_verdict() {
             file.is_file(),
             "{rel} missing (corpus/recipes/build-integrity.sh)"
         );
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bingate"));
+        let mut cmd = run::command();
         cmd.arg("verify").arg("--no-default-trust");
         for t in strings(&want, "trust") {
             cmd.arg("--trust").arg(corpus.join(t));
@@ -140,10 +136,10 @@ fn every_integrity_fixture_gets_its_expected_verdict() {
 /// the recorded trust, CRL and time and compare its pass/fail with the expected status.
 #[test]
 fn osslsigncode_verdicts_are_as_recorded() {
-    if !interop::osslsigncode_present() {
+    if !interop::require("osslsigncode") {
         return;
     }
-    let corpus = corpus();
+    let corpus = corpus_dir();
     let mut wrong = Vec::new();
     for (rel, want) in fixtures() {
         let trust = strings(&want, "trust");

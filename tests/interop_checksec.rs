@@ -14,6 +14,9 @@
 //! The Rust checksec.rs is also called `checksec`; it is told apart by its
 //! `--version` output ("checksec 0.0.9" vs "checksec v2.6.0, Brian Davis ...").
 
+mod common;
+
+use common::{interop, paths, run};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -365,9 +368,6 @@ fn checksec_file(path: &Path) -> Option<Value> {
 
 #[test]
 fn bingate_agrees_with_checksec_sh() {
-    let require = std::env::var("BINGATE_REQUIRE_INTEROP")
-        .map(|v| v == "1")
-        .unwrap_or(false);
     let version = checksec_sh_version();
     let readelf = have_readelf();
     if version.is_none() || !readelf {
@@ -376,20 +376,16 @@ fn bingate_agrees_with_checksec_sh() {
         } else {
             "readelf (Debian package `binutils`)"
         };
-        if require {
-            panic!("BINGATE_REQUIRE_INTEROP=1 but {what} is not available on PATH");
-        }
-        eprintln!(
-            "note: skipping checksec.sh interop test: {what} not found (set BINGATE_REQUIRE_INTEROP=1 to make this fatal)"
-        );
+        // A note and a pass, or a failure with BINGATE_REQUIRE_INTEROP=1.
+        interop::skip(format_args!(
+            "{what} is not available on PATH (checksec.sh interop test)"
+        ));
         return;
     }
     eprintln!("interop: using {}", version.unwrap());
 
     // ---- files: corpus/elf/* plus the first 60 ELF files of /usr/bin
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join("elf");
+    let corpus = paths::corpus("elf");
     let mut files: Vec<PathBuf> = regular_files_sorted(&corpus);
     let corpus_count = files.len();
     files.extend(
@@ -401,7 +397,7 @@ fn bingate_agrees_with_checksec_sh() {
     assert!(!files.is_empty(), "no files to compare");
 
     // ---- bingate, one run over all files
-    let out = Command::new(env!("CARGO_BIN_EXE_bingate"))
+    let out = run::command()
         .args(["check", "--no-policy", "--format", "json"])
         .args(&files)
         .output()

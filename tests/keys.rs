@@ -1,32 +1,25 @@
 //! The signature primitives against OpenSSL: RSA-PSS (which osslsigncode cannot make) verified
 //! over a digest signed by `openssl dgst -sigopt rsa_padding_mode:pss`.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 use bingate::hash::DigestAlg;
+use common::{interop, paths};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 #[test]
 fn rsa_pss_signatures_from_openssl_verify() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "openssl missing"
-        );
+    if !interop::require("openssl") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let data = dir.path().join("data");
     std::fs::write(&data, b"bingate RSA-PSS test").unwrap();
-    let key = Path::new(ROOT).join("corpus/pki/leaf-rsa.key");
-    let cert = Certificate::load_pem_chain(
-        &std::fs::read(Path::new(ROOT).join("corpus/pki/leaf-rsa.pem")).unwrap(),
-    )
-    .unwrap();
+    let key = paths::pki("leaf-rsa.key");
+    let cert = Certificate::load_pem_chain(&paths::read(paths::pki("leaf-rsa.pem"))).unwrap();
     let spki = &cert[0].tbs_certificate.subject_public_key_info;
     let digest = Sha256::digest(b"bingate RSA-PSS test").to_vec();
     for saltlen in ["digest", "max"] {

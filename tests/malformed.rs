@@ -5,13 +5,16 @@
 //! The malformed files are generated here from committed fixtures (this file is their recipe);
 //! each case is named after what it guards.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::paths;
+use common::run::bingate_mixed;
 use serde_json::Value;
 
 fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus")).join(rel)).unwrap()
+    paths::read(paths::corpus(rel))
 }
 
 fn put_u16(d: &mut [u8], at: usize, v: u16) {
@@ -158,13 +161,9 @@ fn malformed_fixtures_are_reported_not_crashed() {
 
 #[test]
 fn check_exits_normally_and_reports_each_malformed_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let written = write_cases(dir.path());
-    let out = Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(["check", "--no-policy", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = bingate_mixed(&[&"check", &"--no-policy", &"--format", &"json", &dir.path()]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -213,7 +212,7 @@ fn errors_name_the_offset() {
 /// truncations of every fixture must never panic.
 #[test]
 fn seeded_mutations_of_every_fixture_never_panic() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
+    let root = paths::corpus_dir();
     let mut seed: u64 = 0x5eed_b1a9_a7e0_0001;
     let mut next = move || {
         seed ^= seed << 13;

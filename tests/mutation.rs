@@ -7,6 +7,9 @@
 //! Environment: `BINGATE_MUTATION_SEED` (decimal or 0x hex), `BINGATE_MUTATION_PER_FIXTURE`,
 //! `BINGATE_MUTATION_JOBS` override the CI defaults below.
 
+mod common;
+// Shared with examples/mutate.rs, so it keeps its own corpus path (checked against
+// `common::paths` below).
 #[path = "mutation/harness.rs"]
 mod harness;
 
@@ -111,6 +114,7 @@ fn fixture(name: &str) -> Fixture {
 
 #[test]
 fn fixtures_cover_every_corpus_directory_and_the_signed_elf_files() {
+    assert_eq!(harness::corpus(), common::paths::corpus_dir());
     let fixtures = harness::fixtures(false);
     for prefix in ["pe/", "elf/", "signed/", "risk/", "signed-elf/"] {
         assert!(

@@ -1,8 +1,8 @@
 //! Authenticode page hashes: the signed table against the file, checked against osslsigncode's
 //! own computation on `corpus/signed/pagehash.exe` (`osslsigncode sign -ph`, SHA-256).
 
-mod interop;
-use interop::require_interop;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,15 +12,15 @@ use bingate::authenticode::pagehash::{
 };
 use bingate::hash::DigestAlg;
 use bingate::pe::{SigningLayout, signing_layout};
+use common::{interop, paths};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
+/// `corpus/signed/<name>`.
 fn corpus(name: &str) -> PathBuf {
-    Path::new(ROOT).join("corpus/signed").join(name)
+    paths::corpus("signed").join(name)
 }
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(corpus(name)).unwrap()
+    paths::read(corpus(name))
 }
 
 /// The SpcIndirectDataContent of the first signature in the file's certificate table.
@@ -273,10 +273,7 @@ fn serialize(table: &[(u64, Vec<u8>)]) -> String {
 fn page_hashes_agree_with_osslsigncode() {
     let path = corpus("pagehash.exe");
     let Some((algorithm, signed, calculated, mismatch)) = osslsigncode_page_hashes(&path) else {
-        assert!(
-            !require_interop(),
-            "osslsigncode is not installed or printed no page hashes"
-        );
+        interop::skip("osslsigncode is not installed or printed no page hashes");
         return;
     };
     let data = std::fs::read(&path).unwrap();
@@ -297,17 +294,12 @@ fn page_hashes_agree_with_osslsigncode() {
 /// checks that bingate verifies each and computes the very table osslsigncode calculates.
 #[test]
 fn osslsigncode_signed_images_verify_with_both_algorithms() {
-    let have = Command::new("osslsigncode")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !have {
-        assert!(!require_interop(), "osslsigncode is not installed");
+    if !interop::require("osslsigncode") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Path::new(ROOT).join("corpus/pki");
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("corpus/pe"))
+    let dir = paths::tempdir();
+    let pki = paths::corpus("pki");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(paths::corpus("pe"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();

@@ -1,25 +1,16 @@
 //! Policies: file errors with exact positions, waivers with an injectable clock, exit codes,
 //! and the shipped policies' rule hygiene.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
 use bingate::policy::{Date, Evaluator, Level, Status};
 use bingate::report::FileReport;
+use common::paths;
+use common::run::bingate;
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn bingate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .unwrap()
-}
-
 fn report(rel: &str) -> FileReport {
-    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let data = paths::read(rel);
     let facts = bingate::analyze(&data).unwrap();
     FileReport::from_facts(rel.to_owned(), "0".repeat(64), data.len() as u64, facts)
 }
@@ -53,7 +44,7 @@ tests/policies/errors.toml:32:12: error: invalid date `2027-02-30` in `expires`
 
 #[test]
 fn override_of_an_unknown_rule_is_an_error_with_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let p = dir.path().join("child.toml");
     std::fs::write(&p, "name = \"child\"\ndescription = \"x\"\nextends = \"default\"\n\n[[override]]\nrule = \"pe-nx-compt\"\nlevel = \"warn\"\n").unwrap();
     let out = bingate(&["policy", "validate", p.to_str().unwrap()]);
@@ -68,7 +59,7 @@ fn override_of_an_unknown_rule_is_an_error_with_a_hint() {
 
 #[test]
 fn extends_inherits_rules_and_override_changes_the_level() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let p = dir.path().join("child.toml");
     std::fs::write(&p, "name = \"child\"\ndescription = \"x\"\nextends = \"default\"\n\n[[override]]\nrule = \"pe-nx-compat\"\nlevel = \"info\"\n").unwrap();
     let policy = bingate::policy::load(p.to_str().unwrap(), &[]).unwrap();
@@ -223,8 +214,8 @@ fn json_findings_list_every_rule_with_status() {
 
 #[test]
 fn unparseable_binaries_fail_the_gate() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut data = std::fs::read(Path::new(ROOT).join("corpus/elf/pie-default")).unwrap();
+    let dir = paths::tempdir();
+    let mut data = paths::read("corpus/elf/pie-default");
     data.truncate(100);
     std::fs::write(dir.path().join("broken"), &data).unwrap();
     let out = bingate(&["check", "--format", "json", dir.path().to_str().unwrap()]);
@@ -240,7 +231,7 @@ fn unparseable_binaries_fail_the_gate() {
 /// means the same check in every policy that has it; every rule is documented.
 #[test]
 fn shipped_policies_are_valid_unique_and_documented() {
-    let docs = std::fs::read_to_string(Path::new(ROOT).join("docs/policies.md")).unwrap();
+    let docs = paths::read_to_string("docs/policies.md");
     let mut seen: std::collections::BTreeMap<String, String> = Default::default();
     let names: Vec<&str> = bingate::policy::builtin_names().collect();
     assert!(names.contains(&"default"));

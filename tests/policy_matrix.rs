@@ -2,18 +2,18 @@
 //! (`tests/golden/matrix/<policy>.txt`) to review whenever a rule or a fact changes. Regenerate
 //! with `BINGATE_BLESS=1 cargo test --test policy_matrix`.
 
+mod common;
+
 use std::fmt::Write as _;
-use std::path::Path;
 
 use bingate::policy::{Date, Evaluator, Status};
 use bingate::report::FileReport;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use common::{golden, paths};
 
 fn fixtures() -> Vec<String> {
     let mut out = Vec::new();
     for sub in ["corpus/elf", "corpus/pe"] {
-        for e in std::fs::read_dir(Path::new(ROOT).join(sub)).unwrap() {
+        for e in std::fs::read_dir(paths::repo(sub)).unwrap() {
             out.push(format!(
                 "{sub}/{}",
                 e.unwrap().file_name().to_string_lossy()
@@ -31,7 +31,7 @@ fn matrix(policy_name: &str) -> String {
         "# {policy_name}: one line per fixture; fail lists rule(level), pass and n/a list rule ids\n"
     );
     for rel in fixtures() {
-        let data = std::fs::read(Path::new(ROOT).join(&rel)).unwrap();
+        let data = paths::read(&rel);
         let report = match bingate::analyze(&data) {
             Ok(f) => FileReport::from_facts(rel.clone(), String::new(), data.len() as u64, f),
             Err(e) => FileReport::error(
@@ -86,21 +86,16 @@ fn matrix(policy_name: &str) -> String {
 
 #[test]
 fn every_shipped_policy_against_every_fixture() {
-    let dir = Path::new(ROOT).join("tests/golden/matrix");
-    let bless = std::env::var_os("BINGATE_BLESS").is_some();
     let mut stale = Vec::new();
     for name in bingate::policy::builtin_names() {
         let text = matrix(name);
-        let path = dir.join(format!("{name}.txt"));
-        if bless {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &text).unwrap();
-        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            stale.push(path.display().to_string());
+        if let Err(e) = golden::check(&format!("matrix/{name}.txt"), text.as_bytes()) {
+            stale.push(e);
         }
     }
     assert!(
         stale.is_empty(),
-        "matrix differs from {stale:?} (bless with BINGATE_BLESS=1 and review the diff)"
+        "matrix differs (bless with BINGATE_BLESS=1 and review the diff):\n{}",
+        stale.join("\n")
     );
 }

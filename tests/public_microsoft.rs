@@ -7,27 +7,25 @@
 //!
 //! Skipped when the public corpus is absent, unless BINGATE_REQUIRE_INTEROP=1 (CI).
 
-mod interop;
-use interop::require_interop;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
+use common::{interop, paths, run};
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TIME: &str = "2026-12-01T00:00:00Z";
 
 /// The public DLLs of `dirs` (relative to corpus/public), or None when the corpus is absent.
 fn files(dirs: &[&str]) -> Option<Vec<PathBuf>> {
     let mut out = Vec::new();
     for d in dirs {
-        let dir = Path::new(ROOT).join("corpus/public").join(d);
+        let dir = paths::corpus("public").join(d);
         let Ok(rd) = std::fs::read_dir(&dir) else {
-            assert!(
-                !require_interop(),
-                "{} absent: run corpus/fetch-public.sh",
+            interop::skip(format_args!(
+                "{} is absent: run corpus/fetch-public.sh",
                 dir.display()
-            );
+            ));
             return None;
         };
         let mut v: Vec<PathBuf> = rd
@@ -41,7 +39,7 @@ fn files(dirs: &[&str]) -> Option<Vec<PathBuf>> {
 }
 
 fn verify(files: &[PathBuf]) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_bingate"))
+    let out = run::command()
         .args(["verify", "--format", "json", "--time", TIME])
         .args(files)
         .output()
@@ -107,10 +105,10 @@ fn osslsigncode_agrees_on_the_vendored_runtimes() {
     let Some(files) = files(&["pyqt5-qt5", "dotnetcore2"]) else {
         return;
     };
-    if !interop::osslsigncode_present() {
+    if !interop::require("osslsigncode") {
         return;
     }
-    let trust = Path::new(ROOT).join("policies/trust");
+    let trust = paths::repo("policies/trust");
     for f in &files {
         let out = Command::new("osslsigncode")
             .arg("verify")

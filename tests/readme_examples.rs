@@ -10,12 +10,11 @@
 //! A block whose command reads `corpus/public` (fetched by corpus/fetch-public.sh, not committed)
 //! is skipped when that corpus is absent, unless `BINGATE_REQUIRE_INTEROP=1`.
 
-mod interop;
+mod common;
 
-use std::path::Path;
-use std::process::Command;
+use common::run::bingate_env;
+use common::{interop, paths};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MARKER: &str = "<!-- checked: bingate ";
 
 struct Example {
@@ -27,7 +26,7 @@ struct Example {
 }
 
 fn examples(file: &str) -> Vec<Example> {
-    let text = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+    let text = paths::read_to_string(file);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -65,12 +64,7 @@ fn examples(file: &str) -> Vec<Example> {
 }
 
 fn run(args: &[String]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(args)
-        .current_dir(ROOT)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let o = bingate_env(args, &[("NO_COLOR", "1")]);
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -117,21 +111,18 @@ fn check(e: &Example) -> Result<(), String> {
 #[test]
 fn readme_and_docs_examples_are_todays_output() {
     let mut files = vec!["README.md".to_owned()];
-    for entry in std::fs::read_dir(Path::new(ROOT).join("docs")).unwrap() {
+    for entry in std::fs::read_dir(paths::repo("docs")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if name.ends_with(".md") {
             files.push(format!("docs/{name}"));
         }
     }
-    let public = Path::new(ROOT).join("corpus/public/msvc-runtime").is_dir();
+    let public = paths::repo("corpus/public/msvc-runtime").is_dir();
     let (mut checked, mut failures) = (0, Vec::new());
     for file in &files {
         for e in examples(file) {
             if e.args.iter().any(|a| a.starts_with("corpus/public")) && !public {
-                assert!(
-                    !interop::require_interop(),
-                    "BINGATE_REQUIRE_INTEROP=1 but corpus/public is absent (corpus/fetch-public.sh)"
-                );
+                interop::skip("corpus/public is absent (corpus/fetch-public.sh)");
                 continue;
             }
             checked += 1;
@@ -150,7 +141,7 @@ fn readme_and_docs_examples_are_todays_output() {
 fn policies_readme_counts_match_the_shipped_policies() {
     use bingate::facts::Format;
     use bingate::policy::{Check, Level};
-    let text = std::fs::read_to_string(Path::new(ROOT).join("policies/README.md")).unwrap();
+    let text = paths::read_to_string("policies/README.md");
     let mut seen = 0;
     for line in text.lines().filter(|l| l.starts_with("| [")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -192,7 +183,7 @@ fn policies_readme_counts_match_the_shipped_policies() {
         );
         seen += 1;
     }
-    let shipped = std::fs::read_dir(Path::new(ROOT).join("policies"))
+    let shipped = std::fs::read_dir(paths::repo("policies"))
         .unwrap()
         .filter(|e| {
             e.as_ref()

@@ -3,21 +3,15 @@
 //! tools): the levels the issue asks for, the evidence each fixture must produce, policy
 //! overrides, Mark of the Web sidecars, unsigned companions, and malformed resources.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+
+use common::paths;
+use common::run::bingate;
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TIME: &str = "2026-11-22T00:00:00Z";
-
-fn bingate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("bingate runs")
-}
 
 /// `bingate risk --format json` over `paths`; (exit code, file entries by path).
 fn risk_json(extra: &[&str], paths: &[&str]) -> (i32, Vec<Value>) {
@@ -162,7 +156,7 @@ fn packed_looking_file_has_packer_and_entropy_evidence() {
         "corpus/pe/x64.dll",
         "corpus/public/esbuild.exe",
     ] {
-        if Path::new(ROOT).join(path).exists() {
+        if paths::repo(path).exists() {
             let r = estimate_of(&[], path);
             assert!(evidence(&r, "packer").is_none(), "{path}");
             assert!(evidence(&r, "high-entropy").is_none(), "{path}");
@@ -195,9 +189,9 @@ fn installer_names_on_32_bit_without_manifest() {
     let e = evidence(&r, "installer-detection").expect("installer-detection");
     assert!(e["detail"].as_str().unwrap().contains("'setup.exe'"));
     // The same program under a neutral name: no installer evidence.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let tool = dir.path().join("tool.exe");
-    std::fs::copy(Path::new(ROOT).join("corpus/risk/setup.exe"), &tool).unwrap();
+    std::fs::copy(paths::repo("corpus/risk/setup.exe"), &tool).unwrap();
     let r = estimate_of(&[], tool.to_str().unwrap());
     assert!(evidence(&r, "installer-detection").is_none());
     assert!(evidence(&r, "no-manifest").is_some());
@@ -245,9 +239,9 @@ fn malformed_resources_are_evidence_never_a_crash() {
 
 #[test]
 fn unsigned_companions_in_a_directory_scan() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let copy = |from: &str, to: &str| {
-        std::fs::copy(Path::new(ROOT).join(from), dir.path().join(to)).unwrap();
+        std::fs::copy(paths::repo(from), dir.path().join(to)).unwrap();
     };
     copy("corpus/risk/app-signed.exe", "app.exe");
     copy("corpus/pe/x64.dll", "helper.dll");
@@ -282,9 +276,9 @@ fn unsigned_companions_in_a_directory_scan() {
 
 #[test]
 fn mark_of_the_web_sidecar_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let exe: PathBuf = dir.path().join("app.exe");
-    std::fs::copy(Path::new(ROOT).join("corpus/risk/app.exe"), &exe).unwrap();
+    std::fs::copy(paths::repo("corpus/risk/app.exe"), &exe).unwrap();
     std::fs::write(
         dir.path().join("app.exe:Zone.Identifier"),
         "[ZoneTransfer]\r\nZoneId=3\r\nReferrerUrl=https://example.com/download\r\nHostUrl=https://example.com/app.exe\r\n",
@@ -314,7 +308,7 @@ fn mark_of_the_web_sidecar_is_reported() {
 
 #[test]
 fn policy_risk_section_overrides_weights_and_thresholds() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let policy = dir.path().join("p.toml");
     std::fs::write(
         &policy,
@@ -469,7 +463,7 @@ fn human_output_leads_with_the_outcome_and_gives_fixes() {
 /// docs/smartscreen.md's weight table is the code's table: same ids, same weights.
 #[test]
 fn documented_weights_match_the_code() {
-    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/smartscreen.md")).unwrap();
+    let doc = paths::read_to_string("docs/smartscreen.md");
     let mut documented = Vec::new();
     let mut in_table = false;
     for line in doc.lines() {

@@ -13,7 +13,7 @@ use bingate::policy::{
     Applies, Check, Finding, Level, NamedCheck, Policy, Remediation, Rule, Status, WaiverRef,
 };
 use bingate::report::{FileReport, Renderer, SarifRenderer, Severity, Summary};
-use common::{assert_valid_sarif, sarif_schema_errors, sarif_uri_errors};
+use common::sarif::{assert_valid_sarif, sarif_schema_errors, sarif_uri_errors};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

@@ -12,14 +12,13 @@
 //!
 //! Expectations: corpus/integrity/sha1/expected.json (`program` and `user` per fixture).
 
-use std::path::Path;
+mod common;
 
 use bingate::authenticode::verify::verify;
 use bingate::cms::verdict::{FixedAnchors, VerifyEnv};
 use bingate::pki::chain::{Anchor, Anchors};
+use common::paths;
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The same certificates as `user`, every one marked as a Trusted Root Program root.
 fn as_program_roots(user: &Anchors) -> Anchors {
@@ -45,7 +44,7 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[test]
 fn sha1_rules_apply_to_program_roots_only() {
-    let corpus = Path::new(ROOT).join("corpus");
+    let corpus = paths::corpus_dir();
     let path = corpus.join("integrity/sha1/expected.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let expected: Value = serde_json::from_str(&text).unwrap();

@@ -5,6 +5,8 @@
 //! `openssl` into a temporary directory. Tests that need `openssl` skip when it is missing,
 //! unless `BINGATE_REQUIRE_INTEROP=1`, where its absence is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -16,25 +18,17 @@ use bingate::pki::keys::{signature_algorithm, verify_prehashed};
 use bingate::sign::key::{
     KeyError, LocalSigner, check_key_matches, load_certificates, load_private_key,
 };
+use common::interop;
+use common::paths::{pki, read, tempdir};
 use der::Encode;
-use tempfile::TempDir;
 use x509_cert::Certificate;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MESSAGE: &[u8] = b"bingate signing-key test message";
 const SHA2: [DigestAlg; 3] = [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512];
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn pki(name: &str) -> PathBuf {
-    Path::new(ROOT).join("corpus/pki").join(name)
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn load(path: &Path, passphrase: Option<&[u8]>) -> Result<LocalSigner, KeyError> {
     load_private_key(&read(path), passphrase, &path.display().to_string())
@@ -51,26 +45,11 @@ fn cert(name: &str) -> Certificate {
     certs.remove(0)
 }
 
-/// Whether `openssl` can run. When it cannot and `BINGATE_REQUIRE_INTEROP=1`, fails the test.
-fn have_openssl() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "BINGATE_REQUIRE_INTEROP=1 but `openssl` is not on PATH"
-        );
-        eprintln!("skipped: `openssl` is not on PATH");
-    }
-    ok
-}
-
-/// Returns from the test when OpenSSL is unavailable (see [`have_openssl`]).
+/// Returns from the test when `openssl` is not installed; with `BINGATE_REQUIRE_INTEROP=1` its
+/// absence fails the test (see `common::interop`).
 macro_rules! require_openssl {
     () => {
-        if !have_openssl() {
+        if !interop::require("openssl") {
             return;
         }
     };
@@ -320,7 +299,7 @@ fn signer_is_object_safe_and_shared_across_threads() {
 #[test]
 fn every_key_format_loads_and_signs() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let out = |name: &str| dir.path().join(name);
     let rsa = pki("leaf-rsa.key");
     let p256 = pki("leaf-ecdsa.key");
@@ -387,14 +366,14 @@ fn every_key_format_loads_and_signs() {
             assert_signs_for(&signer, &cert, alg, name);
         }
     }
-    assert!(read(&out("rsa-pkcs1.pem")).starts_with(b"-----BEGIN RSA PRIVATE KEY-----"));
-    assert!(read(&out("p256-sec1.pem")).starts_with(b"-----BEGIN EC PRIVATE KEY-----"));
+    assert!(read(out("rsa-pkcs1.pem")).starts_with(b"-----BEGIN RSA PRIVATE KEY-----"));
+    assert!(read(out("p256-sec1.pem")).starts_with(b"-----BEGIN EC PRIVATE KEY-----"));
 }
 
 #[test]
 fn ecparam_genkey_output_with_its_ec_parameters_block_loads() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     for (curve, kind) in [
         ("prime256v1", KeyKind::EcdsaP256),
         ("secp384r1", KeyKind::EcdsaP384),
@@ -414,8 +393,8 @@ fn ecparam_genkey_output_with_its_ec_parameters_block_loads() {
 fn key_and_certificate_in_one_pem_file() {
     // The key may share its file with certificates and explanatory text, in any order.
     let mut bytes = b"Bingate test bundle\n".to_vec();
-    bytes.extend(read(&pki("leaf-rsa-chain.pem")));
-    bytes.extend(read(&pki("leaf-rsa.key")));
+    bytes.extend(read(pki("leaf-rsa-chain.pem")));
+    bytes.extend(read(pki("leaf-rsa.key")));
     let signer = load_private_key(&bytes, None, "bundle.pem").unwrap();
     assert_eq!(signer.kind(), KeyKind::Rsa { bits: 2048 });
     let certs = load_certificates(&bytes, "bundle.pem").unwrap();
@@ -423,8 +402,8 @@ fn key_and_certificate_in_one_pem_file() {
     check_key_matches(&signer, &certs[0]).unwrap();
 
     // Two keys in one file are ambiguous.
-    let mut two = read(&pki("leaf-rsa.key"));
-    two.extend(read(&pki("leaf-ecdsa.key")));
+    let mut two = read(pki("leaf-rsa.key"));
+    two.extend(read(pki("leaf-ecdsa.key")));
     assert_eq!(
         load_private_key(&two, None, "two.pem").unwrap_err(),
         KeyError::SeveralKeys {
@@ -441,7 +420,7 @@ fn key_and_certificate_in_one_pem_file() {
 #[test]
 fn openssl_verifies_rsa_and_ecdsa_signatures() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     for (key, certificate, kind) in PAIRS {
         let pubkey = dir.path().join(format!("{key}.pub.pem"));
         let out = openssl(&["x509", "-in", s(&pki(certificate)), "-pubkey", "-noout"]);
@@ -497,7 +476,7 @@ fn openssl_verifies_rsa_and_ecdsa_signatures() {
 #[test]
 fn rsa_signatures_are_byte_equal_to_openssl() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let key = pki("leaf-rsa.key");
     let signer = load_ok(&key);
     for alg in [
@@ -533,7 +512,7 @@ fn rsa_signatures_are_byte_equal_to_openssl() {
 #[test]
 fn encrypted_key_needs_the_right_passphrase() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let pass = "correct horse battery staple";
     let passout = format!("pass:{pass}");
     let mut files: Vec<(PathBuf, KeyKind)> = Vec::new();
@@ -648,7 +627,7 @@ fn wrong_passphrase_never_panics_or_loads() {
     // Many wrong passphrases: about one in 256 passes the CBC padding check, and what it
     // decrypts to must still be reported as a wrong passphrase.
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let path = dir.path().join("enc.pem");
     openssl(&[
         "pkcs8",
@@ -682,7 +661,7 @@ fn wrong_passphrase_never_panics_or_loads() {
 #[test]
 fn unsupported_encryption_schemes_are_named() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let key = pki("leaf-rsa.key");
     // (file, openssl arguments, a name the error must mention)
     let cases: [(&str, Vec<&str>, &str); 4] = [
@@ -736,7 +715,7 @@ fn unsupported_encryption_schemes_are_named() {
 #[test]
 fn kdf_budgets_bound_hostile_encrypted_keys() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let key = s(&pki("leaf-ecdsa.key")).to_owned();
     let iter = dir.path().join("iter.pem");
     openssl(&[
@@ -803,7 +782,7 @@ fn kdf_budgets_bound_hostile_encrypted_keys() {
 #[test]
 fn unsupported_key_algorithms_are_named() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let make = |name: &str, args: &[&str]| {
         let path = dir.path().join(name);
         let mut full = args.to_vec();
@@ -975,12 +954,9 @@ fn garbage_empty_and_non_keys_are_typed_errors() {
     not_a_key(b"\n  \n", "whitespace");
     not_a_key(b"\x00\x01\x02 this is not a key \xff", "neither PEM nor");
     not_a_key(&[0x30, 0x03, 0x02, 0x01, 0x00], "not a private key");
-    not_a_key(&read(&pki("leaf-rsa.pem")), "a PEM CERTIFICATE block");
-    not_a_key(
-        &read(&pki("leaf-rsa-chain.pem")),
-        "2 PEM CERTIFICATE blocks",
-    );
-    not_a_key(&read(&pki("intermediate.crl.pem")), "X509 CRL");
+    not_a_key(&read(pki("leaf-rsa.pem")), "a PEM CERTIFICATE block");
+    not_a_key(&read(pki("leaf-rsa-chain.pem")), "2 PEM CERTIFICATE blocks");
+    not_a_key(&read(pki("intermediate.crl.pem")), "X509 CRL");
     let cert_der = cert("leaf-rsa.pem").to_der().unwrap();
     not_a_key(&cert_der, "a certificate");
     let spki_der = cert("leaf-ecdsa.pem")
@@ -1038,7 +1014,7 @@ fn garbage_empty_and_non_keys_are_typed_errors() {
 
 /// The DER of a corpus PEM key.
 fn key_der(name: &str) -> Vec<u8> {
-    let text = String::from_utf8(read(&pki(name))).unwrap();
+    let text = String::from_utf8(read(pki(name))).unwrap();
     let (_, der) = der::pem::decode_vec(text.as_bytes()).unwrap();
     der
 }
@@ -1185,7 +1161,7 @@ fn certificate_with_compressed_point_matches() {
     require_openssl!();
     // A self-signed certificate whose SubjectPublicKeyInfo holds the compressed point of the
     // corpus P-256 key: the same key, different bytes.
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let pubkey = dir.path().join("pub-compressed.pem");
     openssl(&[
         "ec",
@@ -1214,12 +1190,10 @@ fn certificate_with_compressed_point_matches() {
     ]);
     if !made.status.success() {
         // `x509 -new` arrived in OpenSSL 3.0; older versions cannot make this certificate.
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "BINGATE_REQUIRE_INTEROP=1 but openssl cannot make the certificate: {}",
+        interop::skip(format_args!(
+            "openssl cannot make the certificate: {}",
             String::from_utf8_lossy(&made.stderr)
-        );
-        eprintln!("skipped: {}", String::from_utf8_lossy(&made.stderr));
+        ));
         return;
     }
     let c = load_certificates(&read(&certificate), "compressed.pem")
@@ -1272,7 +1246,7 @@ fn load_certificates_reads_der() {
 #[test]
 fn load_certificates_reads_openssl_der() {
     require_openssl!();
-    let dir = TempDir::new().unwrap();
+    let dir = tempdir();
     let path = dir.path().join("leaf.cer");
     openssl(&[
         "x509",
@@ -1289,7 +1263,7 @@ fn load_certificates_reads_openssl_der() {
 
 #[test]
 fn load_certificates_refuses_what_is_not_a_certificate() {
-    for bytes in [&b""[..], b"\n", &read(&pki("leaf-rsa.key"))] {
+    for bytes in [&b""[..], b"\n", &read(pki("leaf-rsa.key"))] {
         assert_eq!(
             load_certificates(bytes, "in.pem").unwrap_err(),
             KeyError::NoCertificate {
@@ -1303,7 +1277,7 @@ fn load_certificates_refuses_what_is_not_a_certificate() {
         KeyError::BadCertificate { index: 0, .. }
     ));
     // A damaged second certificate is named by its position.
-    let chain = String::from_utf8(read(&pki("leaf-rsa-chain.pem"))).unwrap();
+    let chain = String::from_utf8(read(pki("leaf-rsa-chain.pem"))).unwrap();
     let second = chain.rfind("-----BEGIN CERTIFICATE-----").unwrap();
     let mut damaged = chain.clone();
     let at = second + "-----BEGIN CERTIFICATE-----\n".len();

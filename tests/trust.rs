@@ -6,16 +6,17 @@
 //! embedded bundle was generated from (`[source] authroot_stl_sha256` in microsoft-roots.toml),
 //! the store built from it must equal the embedded one, root for root and date for date.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bingate::pki::chain::{Anchors, Purpose, build};
 use bingate::pki::trust::{TrustEntry, TrustOptions, TrustStore, Window, list, load};
+use common::{interop, paths};
 use der::Encode;
 use sha2::Digest;
 use x509_cert::Certificate;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// 2026-11-22T00:00:00Z
 const NOV_2026: u64 = 1_795_305_600;
@@ -52,7 +53,7 @@ fn anchored(anchors: &Anchors, subject: &str) -> Vec<(Option<u64>, Option<u64>)>
 }
 
 fn signer_and_bag(rel: &str) -> (Certificate, Vec<Certificate>) {
-    let data = std::fs::read(Path::new(ROOT).join(rel)).unwrap();
+    let data = paths::read(rel);
     let layout = bingate::pe::signing_layout(&data).unwrap();
     let table = bingate::authenticode::table::read(&data, &layout)
         .unwrap()
@@ -154,7 +155,7 @@ fn windows_required_roots_anchor_without_ctl_dates() {
 #[test]
 fn a_non_exempt_roots_not_before_is_enforced() {
     let (leaf, bag) = signer_and_bag("corpus/signed/valid-rsa.exe");
-    let root = std::fs::read(Path::new(ROOT).join("corpus/pki/root.pem")).unwrap();
+    let root = paths::read("corpus/pki/root.pem");
     let mut anchors = Anchors::from_pem(&root).unwrap();
     assert!(build(&leaf, &bag, &anchors, NOV_2026, Purpose::CodeSigning).is_ok());
     // The test leaf was issued 2025-01-01; a program date of 2024-01-01 excludes it.
@@ -228,12 +229,10 @@ fn trust_list_has_a_header_and_rows_sorted_by_subject() {
 #[test]
 fn system_bundle_anchors_both_purposes_without_dates() {
     let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
-    if !bundle.exists() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "BINGATE_REQUIRE_INTEROP=1 but {} is absent (Debian's ca-certificates)",
-            bundle.display()
-        );
+    if !interop::available(
+        bundle.exists(),
+        format_args!("{} is absent (Debian's ca-certificates)", bundle.display()),
+    ) {
         return;
     }
     let store = load(&TrustOptions {
@@ -257,7 +256,7 @@ fn system_bundle_anchors_both_purposes_without_dates() {
 
 #[test]
 fn trust_file_adds_the_test_root_for_both_purposes() {
-    let root = PathBuf::from(ROOT).join("corpus/pki/root.pem");
+    let root = paths::repo("corpus/pki/root.pem");
     let store = load(&TrustOptions {
         extra: vec![root.clone()],
         ..TrustOptions::default()
@@ -283,10 +282,7 @@ fn trust_file_adds_the_test_root_for_both_purposes() {
         Purpose::CodeSigning,
     )
     .unwrap();
-    let tsa = Certificate::load_pem_chain(
-        &std::fs::read(Path::new(ROOT).join("corpus/pki/tsa-chain.pem")).unwrap(),
-    )
-    .unwrap();
+    let tsa = Certificate::load_pem_chain(&paths::read("corpus/pki/tsa-chain.pem")).unwrap();
     build(
         &tsa[0],
         &tsa,
@@ -299,7 +295,7 @@ fn trust_file_adds_the_test_root_for_both_purposes() {
 
 #[test]
 fn a_root_given_twice_is_anchored_once() {
-    let root = PathBuf::from(ROOT).join("corpus/pki/root.pem");
+    let root = paths::repo("corpus/pki/root.pem");
     let store = load(&TrustOptions {
         extra: vec![root.clone(), root],
         ..TrustOptions::default()
@@ -322,10 +318,10 @@ fn a_root_given_twice_is_anchored_once() {
 
 #[test]
 fn trust_directory_reads_pem_and_der_files() {
-    let pem = std::fs::read(Path::new(ROOT).join("corpus/pki/root.pem")).unwrap();
+    let pem = paths::read("corpus/pki/root.pem");
     let root = Certificate::load_pem_chain(&pem).unwrap().remove(0);
-    let other = std::fs::read(Path::new(ROOT).join("corpus/pki/selfsigned.pem")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let other = paths::read("corpus/pki/selfsigned.pem");
+    let dir = paths::tempdir();
     std::fs::write(dir.path().join("root.CER"), root.to_der().unwrap()).unwrap();
     std::fs::write(dir.path().join("self.crt"), &other).unwrap();
     std::fs::write(dir.path().join("root-again.pem"), &pem).unwrap();
@@ -342,7 +338,7 @@ fn trust_directory_reads_pem_and_der_files() {
 
 #[test]
 fn trust_errors_name_the_file() {
-    let missing = PathBuf::from(ROOT).join("corpus/pki/no-such.pem");
+    let missing = paths::repo("corpus/pki/no-such.pem");
     let e = load(&TrustOptions {
         extra: vec![missing.clone()],
         ..TrustOptions::default()
@@ -350,7 +346,7 @@ fn trust_errors_name_the_file() {
     .unwrap_err();
     assert!(e.contains(&missing.display().to_string()), "{e}");
     // A key is not a certificate.
-    let key = PathBuf::from(ROOT).join("corpus/pki/root.key");
+    let key = paths::repo("corpus/pki/root.key");
     let e = load(&TrustOptions {
         extra: vec![key.clone()],
         ..TrustOptions::default()
@@ -359,7 +355,7 @@ fn trust_errors_name_the_file() {
     assert!(e.contains(&key.display().to_string()), "{e}");
     // A PEM file is not a CTL.
     let e = load(&TrustOptions {
-        ctl: Some(PathBuf::from(ROOT).join("corpus/pki/root.pem")),
+        ctl: Some(paths::repo("corpus/pki/root.pem")),
         ..TrustOptions::default()
     })
     .unwrap_err();
@@ -489,7 +485,7 @@ fn ctl_replaces_the_embedded_purposes_and_dates() {
             .concat(),
         ),
     ];
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let stl = dir.path().join("authroot.stl");
     std::fs::write(&stl, authroot_like(&entries, b"200101000000Z")).unwrap();
     let store = load(&TrustOptions {
@@ -567,8 +563,7 @@ fn real_authroot_stl_when_given() {
         )
         .is_empty()
     );
-    let toml = std::fs::read_to_string(Path::new(ROOT).join("policies/trust/microsoft-roots.toml"))
-        .unwrap();
+    let toml = paths::read_to_string("policies/trust/microsoft-roots.toml");
     let digest = hex(&sha2::Sha256::digest(std::fs::read(&path).unwrap()));
     if !toml.contains(&format!("authroot_stl_sha256 = \"{digest}\"")) {
         println!(
@@ -605,11 +600,7 @@ fn hex(b: &[u8]) -> String {
 #[test]
 fn vcruntime_chains_to_the_default_code_signing_store() {
     let rel = "corpus/public/msvc-runtime/vcruntime140.dll";
-    if !Path::new(ROOT).join(rel).exists() {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "public corpus absent"
-        );
+    if !interop::public(rel) {
         return;
     }
     let store = default_store();

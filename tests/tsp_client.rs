@@ -5,20 +5,20 @@
 //! OpenSSL checks run when `openssl` is on PATH; with `BINGATE_REQUIRE_INTEROP=1` its absence
 //! is a failure.
 
+mod common;
 mod tsa;
 
 use std::mem::discriminant;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bingate::hash::DigestAlg;
 use bingate::sign::tsp::{self, Token, TsaRequest, TspError};
+use common::{interop, paths};
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256};
 use tsa::{Mode, TestTsa};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const DATA: &[u8] = b"bingate RFC 3161 client test: the bytes being timestamped\n";
 /// 2026-01-01T00:00:00Z.
 const FIXED_TIME: u64 = 1_767_225_600;
@@ -56,20 +56,6 @@ fn nonce_of(request: &[u8]) -> u64 {
     bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
-fn openssl_available() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("BINGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "BINGATE_REQUIRE_INTEROP=1 but openssl is not on PATH"
-        );
-    }
-    ok
-}
-
 fn openssl(args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl").args(args).output().unwrap();
     let text = format!(
@@ -87,12 +73,9 @@ fn openssl_hex(n: u64) -> String {
     bytes[first..].iter().map(|b| format!("{b:02X}")).collect()
 }
 
+/// `corpus/pki/<name>` as an `openssl` argument.
 fn pki(name: &str) -> String {
-    Path::new(ROOT)
-        .join("corpus/pki")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
+    paths::pki(name).to_string_lossy().into_owned()
 }
 
 #[test]
@@ -160,13 +143,13 @@ fn one_tsa_serves_many_requests_with_fresh_nonces() {
 
 #[test]
 fn openssl_verifies_the_token_and_the_reply() {
-    if !openssl_available() {
+    if !interop::require("openssl") {
         return;
     }
     let t = TestTsa::start(Mode::GoodAt(FIXED_TIME));
     let token = ask(&t.url()).unwrap();
     let ex = t.last().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let path = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
     std::fs::write(path("data.bin"), DATA).unwrap();
     std::fs::write(path("other.bin"), b"other bytes").unwrap();
@@ -236,12 +219,12 @@ fn openssl_verifies_the_token_and_the_reply() {
 
 #[test]
 fn openssl_reads_our_query() {
-    if !openssl_available() {
+    if !interop::require("openssl") {
         return;
     }
     let nonce = 0x0123_4567_89ab_cdef_u64;
     let der = tsp::encode_request(DigestAlg::Sha256, &imprint(), nonce).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = paths::tempdir();
     let ours = dir.path().join("ours.tsq").to_string_lossy().into_owned();
     let theirs = dir.path().join("theirs.tsq").to_string_lossy().into_owned();
     std::fs::write(&ours, &der).unwrap();

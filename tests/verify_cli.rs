@@ -1,23 +1,15 @@
 //! `bingate verify` and `bingate trust list` end to end, and agreement with osslsigncode on the
 //! signed fixtures where osslsigncode is right (corpus/signed/expected.json says where it is not).
 
-mod interop;
-use interop::require_interop;
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::run::bingate;
+use common::{interop, paths};
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TIME: &str = "2026-11-22T00:00:00Z";
-
-fn bingate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bingate"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn verify_reports_the_verdict_first_and_exits_by_validity() {
@@ -135,8 +127,7 @@ fn verify_json_is_the_report_document_with_signature() {
 #[test]
 fn microsoft_signed_files_verify_with_the_default_store_only() {
     let dll = "corpus/public/msvc-runtime/vcruntime140.dll";
-    if !Path::new(ROOT).join(dll).exists() {
-        assert!(!require_interop(), "public corpus absent");
+    if !interop::public(dll) {
         return;
     }
     let out = bingate(&[
@@ -204,10 +195,10 @@ fn trust_list_and_usage_errors() {
 /// pass/fail verdict on the same fixture, trust and CRL, verified now.
 #[test]
 fn agrees_with_osslsigncode_where_osslsigncode_is_right() {
-    if !interop::osslsigncode_present() {
+    if !interop::require("osslsigncode") {
         return;
     }
-    let corpus = Path::new(ROOT).join("corpus");
+    let corpus = paths::corpus_dir();
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(corpus.join("signed/expected.json")).unwrap(),
     )
@@ -255,11 +246,7 @@ fn agrees_with_osslsigncode_where_osslsigncode_is_right() {
 #[test]
 fn debian_signed_grub_is_untrusted_offline() {
     let efi = "corpus/public/grub/grubx64.efi.signed";
-    if !Path::new(ROOT).join(efi).exists() {
-        assert!(
-            !require_interop(),
-            "public corpus absent (corpus/fetch-public.sh)"
-        );
+    if !interop::public(efi) {
         return;
     }
     let out = bingate(&["verify", "--format", "json", "--time", TIME, efi]);
@@ -286,11 +273,7 @@ fn debian_signed_grub_is_untrusted_offline() {
 #[test]
 fn azure_artifact_signing_with_duplicate_certificates_is_valid() {
     let exe = "corpus/public/node/node.exe";
-    if !Path::new(ROOT).join(exe).exists() {
-        assert!(
-            !require_interop(),
-            "public corpus absent (corpus/fetch-public.sh)"
-        );
+    if !interop::public(exe) {
         return;
     }
     let out = bingate(&["verify", "--format", "json", "--time", TIME, exe]);

@@ -2,14 +2,14 @@
 //! corpus/signed/expected.json (WinVerifyTrust's rules; where osslsigncode differs, the file
 //! says why).
 
-use std::path::Path;
+mod common;
 
 use bingate::authenticode::verify::verify;
 use bingate::cms::verdict::{Status, VerifyEnv};
 use bingate::pki::chain::Anchors;
+use common::paths;
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// 2026-11-22T00:00:00Z, the verification time most fixtures in expected.json reason with (each
 /// fixture's own `verification_time` is used).
 const NOV_2026: u64 = 1_795_305_600;
@@ -20,7 +20,7 @@ fn status_name(s: Status) -> &'static str {
 
 #[test]
 fn every_signed_fixture_gets_its_expected_verdict() {
-    let corpus = Path::new(ROOT).join("corpus");
+    let corpus = paths::corpus_dir();
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(corpus.join("signed/expected.json")).unwrap(),
     )

@@ -1,4 +1,5 @@
-//! A small RFC 3161 time-stamping authority for the test suite: `mod tsa;` in a test file, then
+//! A small RFC 3161 time-stamping authority for the test suite: `mod common; mod tsa;` in a test
+//! file (it reads the test PKI through `common::paths`), then
 //!
 //! ```ignore
 //! let t = tsa::TestTsa::start(tsa::Mode::Good);
@@ -18,12 +19,12 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::common::paths::pki;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -100,12 +101,6 @@ struct TsaKey {
     cert: Certificate,
     cert_der: Vec<u8>,
     serial: AtomicU64,
-}
-
-fn pki(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus/pki")
-        .join(name)
 }
 
 impl TsaKey {
