@@ -17,6 +17,7 @@ pub mod detect;
 pub mod elf;
 pub mod elfsig;
 pub mod error;
+pub mod escape;
 pub mod facts;
 pub mod glob;
 pub mod guard;

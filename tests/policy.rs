@@ -88,7 +88,7 @@ fn waivers_apply_until_they_expire_and_unused_ones_are_reported() {
     let bad = report("corpus/pe/x64-no-nxcompat.exe");
     // Before the live waiver's expiry: waived, with its reason; the 2020 waiver is expired.
     let mut ev = Evaluator::new(&policy, Date::parse("2027-06-30").unwrap());
-    let f = ev.evaluate(&bad);
+    let f = ev.evaluate(&bad.subject());
     let nx = f.iter().find(|x| x.rule == "pe-nx-compat").unwrap();
     assert_eq!(nx.status, Status::Waived);
     assert_eq!(
@@ -105,7 +105,7 @@ fn waivers_apply_until_they_expire_and_unused_ones_are_reported() {
 
     // The day after: the waiver no longer applies, the failure bites, both dated waivers expired.
     let mut ev = Evaluator::new(&policy, Date::parse("2027-07-01").unwrap());
-    let f = ev.evaluate(&bad);
+    let f = ev.evaluate(&bad.subject());
     let nx = f.iter().find(|x| x.rule == "pe-nx-compat").unwrap();
     assert_eq!(nx.status, Status::Fail);
     assert!(

@@ -43,7 +43,7 @@ fn matrix(policy_name: &str) -> String {
                 Default::default(),
             ),
         };
-        let findings = ev.evaluate(&report);
+        let findings = ev.evaluate(&report.subject());
         let pick = |s: Status| -> Vec<String> {
             findings
                 .iter()

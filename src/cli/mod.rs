@@ -285,7 +285,7 @@ pub struct CheckArgs {
 fn for_terminal(message: &str) -> String {
     message
         .split('\n')
-        .map(|line| crate::report::escape::text(line).into_owned())
+        .map(|line| crate::escape::text(line).into_owned())
         .collect::<Vec<_>>()
         .join("\n")
 }

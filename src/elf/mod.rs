@@ -7,14 +7,13 @@
 
 mod dynamic;
 mod fortify;
-mod hardening;
 mod headers;
 mod notes;
 mod symbols;
 mod toolchain;
 
+pub use crate::facts::elf::{ElfHardening, Fortify, Pie, Relro};
 pub use fortify::CHK_FUNCTIONS;
-pub use hardening::{ElfHardening, Fortify, Pie, Relro};
 
 use crate::budget::MAX_STRING_LEN;
 use crate::error::Result;

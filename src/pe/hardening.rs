@@ -1,6 +1,6 @@
 //! The PE hardening facts, one field per mitigation (names are the public contract).
 
-use serde::Serialize;
+pub use crate::facts::pe::{Checksum, PeHardening, SafeSeh};
 
 use super::debug::cet_compat;
 use super::headers::{
@@ -21,56 +21,6 @@ const APPCONTAINER: u16 = 0x1000;
 const GUARD_CF: u16 = 0x4000;
 
 const MACHINE_I386: u16 = 0x014c;
-
-/// SafeSEH state (x86 only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SafeSeh {
-    /// Load config has an SEHandlerTable with at least one handler.
-    Table,
-    /// IMAGE_DLLCHARACTERISTICS_NO_SEH: the image uses no structured exception handlers.
-    NoSeh,
-    /// x86 image with neither: exception handlers are not validated.
-    Absent,
-    /// Not x86: exception handling is table-based and SafeSEH does not apply.
-    NotApplicable,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Checksum {
-    pub stored: u32,
-    pub computed: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PeHardening {
-    pub dynamic_base: bool,
-    pub relocs_stripped: bool,
-    /// True only for PE32+ images (the flag means nothing in a 32-bit image).
-    pub high_entropy_va: bool,
-    pub large_address_aware: bool,
-    pub image_base: u64,
-    pub nx_compat: bool,
-    pub guard_cf: bool,
-    pub cfg_instrumented: bool,
-    pub ehcont: bool,
-    pub cet_compat: bool,
-    pub safe_seh: SafeSeh,
-    pub gs_cookie: bool,
-    pub force_integrity: bool,
-    pub isolation: bool,
-    pub appcontainer: bool,
-    pub dotnet: bool,
-    pub has_load_config: bool,
-    pub wx_sections: Vec<String>,
-    pub shared_writable_sections: Vec<String>,
-    pub executable_imports: bool,
-    pub checksum: Checksum,
-    pub subsystem: String,
-    pub has_signature: bool,
-    /// A base-relocation directory is present (ASLR can actually move the image).
-    pub has_relocations: bool,
-}
 
 pub(super) fn derive(
     data: &[u8],

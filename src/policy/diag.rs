@@ -16,7 +16,7 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Shown on a terminal: the file name, and the policy text the message quotes, with
         // control characters and bidi overrides escaped (the only line breaks are these).
-        use crate::report::escape::text as esc;
+        use crate::escape::text as esc;
         // Problems that are not about a place in policy text (a file that cannot be read) carry
         // no position: no `bingate:0:0`.
         if self.line == 0 {

@@ -7,8 +7,10 @@ use super::checks::{judge, risk_at_most, signing};
 use super::model::{
     Check, Date, Finding, Level, Policy, Rule, Status, Waiver, WaiverRef, WaiverTarget,
 };
+use crate::cms::verdict::SignatureVerdict;
+use crate::facts::Toolchain;
 use crate::facts::{Format, Hardening, Kind};
-use crate::report::FileReport;
+use crate::risk::RiskEstimate;
 
 /// The built-in rule every policy carries: a binary bingate cannot parse fails the gate.
 pub const PARSE_ERROR_RULE: &str = "parse-error";
@@ -81,6 +83,25 @@ pub struct Evaluator<'p> {
     summary: PolicySummary,
 }
 
+/// What a policy judges about one file: its facts and verdicts, and the path waivers match.
+/// The report layer builds it from a report entry (`FileReport::subject`), so the policy layer
+/// does not depend on the report layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Relative to the scanned root when found by a walk; waiver `path` globs match it.
+    pub path: &'a str,
+    pub sha256: &'a Option<String>,
+    pub arch: &'a Option<String>,
+    pub bits: Option<u8>,
+    pub kind: Option<Kind>,
+    pub toolchain: &'a Option<Toolchain>,
+    pub hardening: &'a Option<Hardening>,
+    /// Why the file could not be examined, when it could not.
+    pub error: &'a Option<String>,
+    pub signature: &'a Option<SignatureVerdict>,
+    pub risk: &'a Option<RiskEstimate>,
+}
+
 impl<'p> Evaluator<'p> {
     /// `today` decides waiver expiry (a waiver is valid through its `expires` day).
     pub fn new(policy: &'p Policy, today: Date) -> Self {
@@ -109,7 +130,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// A finding for every rule that is not `off`, in policy order; parse failures first.
-    pub fn evaluate(&mut self, file: &FileReport) -> Vec<Finding> {
+    pub fn evaluate(&mut self, file: &Subject<'_>) -> Vec<Finding> {
         let mut out = Vec::with_capacity(self.policy.rules.len().saturating_add(1));
         let facts = file.hardening.as_ref().filter(|_| file.error.is_none());
         if facts.is_none() {
@@ -181,7 +202,7 @@ impl<'p> Evaluator<'p> {
     /// A failing finding, unless a live waiver covers it.
     fn judge_failure(
         &mut self,
-        file: &FileReport,
+        file: &Subject<'_>,
         rule: &str,
         level: Level,
         mut message: String,
@@ -242,7 +263,7 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn matches(&self, i: usize, w: &Waiver, file: &FileReport) -> bool {
+    fn matches(&self, i: usize, w: &Waiver, file: &Subject<'_>) -> bool {
         match &w.target {
             WaiverTarget::Sha256(s) => file.sha256.as_deref() == Some(s.as_str()),
             // The same matching as `--exclude`: relative to the scanned root, at any depth.
@@ -250,7 +271,7 @@ impl<'p> Evaluator<'p> {
                 .matchers
                 .get(i)
                 .and_then(Option::as_ref)
-                .is_some_and(|m| m.is_match(file.match_path())),
+                .is_some_and(|m| m.is_match(file.path)),
         }
     }
 
@@ -268,7 +289,7 @@ impl<'p> Evaluator<'p> {
     }
 }
 
-fn applicable(rule: &Rule, file: &FileReport, h: &Hardening) -> Result<(), String> {
+fn applicable(rule: &Rule, file: &Subject<'_>, h: &Hardening) -> Result<(), String> {
     let a = &rule.applies;
     if file.kind == Some(Kind::DebugInfo) && !a.kind.contains(&Kind::DebugInfo) {
         return Err(

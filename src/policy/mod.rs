@@ -20,7 +20,7 @@ pub use model::{
 };
 
 pub use diag::{Diagnostic, PolicyErrors, did_you_mean};
-pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, WaiverNote};
+pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, Subject, WaiverNote};
 pub use load::{from_text, load};
 
 /// The names of the shipped policies.

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::escape::text as esc;
+use crate::escape::text as esc;
 
 use super::{FileReport, Renderer, Skipped, Summary};
 use crate::cms::verdict::{SignatureVerdict, Status as SigStatus};

@@ -1,6 +1,5 @@
 //! The report: one entry per file, the skipped list and a summary, rendered to any `impl Write`.
 
-pub mod escape;
 mod human;
 mod json;
 mod risk_human;
@@ -70,6 +69,22 @@ impl FileReport {
         self.root_relative
             .as_deref()
             .unwrap_or_else(|| self.path.strip_prefix("./").unwrap_or(&self.path))
+    }
+
+    /// What the policy judges about this file.
+    pub fn subject(&self) -> crate::policy::Subject<'_> {
+        crate::policy::Subject {
+            path: self.match_path(),
+            sha256: &self.sha256,
+            arch: &self.arch,
+            bits: self.bits,
+            kind: self.kind,
+            toolchain: &self.toolchain,
+            hardening: &self.hardening,
+            error: &self.error,
+            signature: &self.signature,
+            risk: &self.risk,
+        }
     }
 
     pub fn from_facts(path: String, sha256: String, size: u64, facts: BinaryFacts) -> Self {

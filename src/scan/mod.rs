@@ -68,7 +68,7 @@ pub fn run(
             outcome.tool_errors = outcome.tool_errors.saturating_add(1);
         }
         if let Some(ev) = evaluator.as_mut() {
-            f.findings = Some(ev.evaluate(&f));
+            f.findings = Some(ev.evaluate(&f.subject()));
         }
         outcome.summary.add_file(&f);
         renderer.file(&f)

@@ -2850,7 +2850,7 @@ impl Pipeline {
         let mut summary = bingate::report::Summary::default();
         for p in &self.policies {
             let mut ev = bingate::policy::Evaluator::new(p, self.today);
-            report.findings = Some(ev.evaluate(&report));
+            report.findings = Some(ev.evaluate(&report.subject()));
             summary.policy = Some(ev.finish());
         }
         summary.add_file(&report);

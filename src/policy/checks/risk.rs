@@ -1,11 +1,11 @@
 //! The `risk-at-most` check: the file's SmartScreen-risk estimate against the highest level a
 //! rule allows.
 
+use super::super::eval::Subject;
 use super::super::model::Status;
-use crate::report::FileReport;
 
 /// The SmartScreen-risk estimate against the highest level the rule allows.
-pub(crate) fn risk_at_most(max: crate::risk::RiskLevel, file: &FileReport) -> (Status, String) {
+pub(crate) fn risk_at_most(max: crate::risk::RiskLevel, file: &Subject<'_>) -> (Status, String) {
     let Some(r) = &file.risk else {
         return (
             Status::NotApplicable,

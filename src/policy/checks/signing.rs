@@ -2,11 +2,11 @@
 //! padding and key-size checks, elf-signed, elf-signature-valid), judged from the file's
 //! signature verdict.
 
+use super::super::eval::Subject;
 use super::super::model::{NamedCheck, Status};
-use crate::report::FileReport;
 
 /// Signing checks read the file's signature verdict (Authenticode, or an ELF signature).
-pub(crate) fn signing(check: NamedCheck, file: &FileReport) -> (Status, String) {
+pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String) {
     use crate::cms::verdict::Status as Sig;
     let Some(v) = &file.signature else {
         return (

@@ -5,8 +5,11 @@
 
 use serde::Serialize;
 
-use crate::elf::ElfHardening;
-use crate::pe::PeHardening;
+pub mod elf;
+pub mod pe;
+
+pub use elf::ElfHardening;
+pub use pe::PeHardening;
 
 /// The container format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,4 +1,5 @@
-//! The ELF hardening facts, one field per mitigation (names are the public contract).
+//! The ELF hardening facts, one field per mitigation (names are the public contract); `crate::elf`
+//! derives them from the headers.
 
 use serde::Serialize;
 
