@@ -28,7 +28,15 @@
 //!                      terminal escaping, atomic output files, cleanup on signals
 //! ```
 
-// Renderers write to `impl Write`; only the CLI layer (`cli/`) may print.
+// Every offset and length in a file is untrusted: no indexing that can panic, no arithmetic
+// that can overflow, no unwrap, anywhere in the library (narrow allows say why).
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
+// Renderers write to `impl Write`; only the CLI layer (`cli/`) may print (clippy.toml bans the
+// print macros elsewhere).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod authenticode;

@@ -12,8 +12,12 @@ pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len().saturating_mul(2));
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        for nibble in [b >> 4, b & 0xf] {
+            // A nibble is below 16: always a digit.
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     s
 }
@@ -253,7 +257,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
         let Some(&first) = der.get(at.saturating_add(1)) else {
             return Err(format!(
                 "DER length at offset {:#x} runs past the end",
-                at + 1
+                at.saturating_add(1)
             ));
         };
         let (len, header) = if first & 0x80 == 0 {
@@ -263,7 +267,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
             if n == 0 || n > 4 {
                 return Err(format!(
                     "DER length at offset {:#x} uses {n} length octets",
-                    at + 1
+                    at.saturating_add(1)
                 ));
             }
             let mut len = 0usize;
@@ -271,7 +275,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
                 let Some(&b) = der.get(at.saturating_add(2).saturating_add(i)) else {
                     return Err(format!(
                         "DER length at offset {:#x} runs past the end",
-                        at + 1
+                        at.saturating_add(1)
                     ));
                 };
                 len = (len << 8) | usize::from(b);
