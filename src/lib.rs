@@ -1,7 +1,7 @@
 //! bingate: decide whether a Windows or Linux binary is fit to ship or to run.
 //!
 //! The library reads PE and ELF files into facts it owns ([`facts::BinaryFacts`]), and renders
-//! reports to any `impl Write`. Every byte read from a file goes through [`read::Bytes`]; every
+//! reports to any `impl Write`. Every byte read from a file goes through `read::Bytes`; every
 //! goblin call through [`guard::contain`]; every limit is in [`budget`].
 //!
 //! # Module graph
@@ -41,32 +41,32 @@
 
 pub mod authenticode;
 pub mod budget;
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod cli;
 pub mod cms;
 pub mod config;
-pub mod detect;
+pub(crate) mod detect;
 pub mod elf;
 pub mod elfsig;
-pub mod error;
-pub mod escape;
+pub(crate) mod error;
+pub(crate) mod escape;
 pub mod facts;
-pub mod glob;
+pub(crate) mod glob;
 pub mod guard;
 pub mod hash;
-pub mod input;
-pub mod mapped;
-pub mod outfile;
+pub(crate) mod input;
+pub(crate) mod mapped;
+pub(crate) mod outfile;
 pub mod pe;
 pub mod pki;
 pub mod policy;
-pub mod read;
+pub(crate) mod read;
 pub mod report;
 pub mod risk;
 pub mod scan;
 pub mod sign;
 pub mod time;
-pub mod toolchain;
+pub(crate) mod toolchain;
 
 pub use error::{Error, ErrorKind};
 pub use facts::BinaryFacts;

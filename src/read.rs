@@ -62,10 +62,6 @@ impl<'a> Bytes<'a> {
         self.data.len() as u64
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
     pub fn as_slice(&self) -> &'a [u8] {
         self.data
     }
