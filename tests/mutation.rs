@@ -380,7 +380,7 @@ fn detector_reports_a_slow_input() {
     );
 }
 
-/// Regression (found by this harness, fixed in `authenticode::timestamp::tst_info`): a length
+/// Regression (found by this harness, fixed in `tst_info`, now `cms::timestamp`): a length
 /// inside an RFC 3161 TSTInfo that lies within `der`'s limit (0x0FFF_FFFF) made `der`'s owned
 /// decoders allocate 256 MiB from a 21 KB file before noticing the input was shorter.
 #[test]
