@@ -260,3 +260,24 @@ pub const MAX_RICH_ENTRIES: usize = 1024;
 
 /// Longest arc accepted, in base-128 digits (18 × 7 = 126 bits fit a u128).
 pub const MAX_ARC_DIGITS: u32 = 18;
+
+// ---------------------------------------------------------------------------------------------
+// Authenticode page hashes (authenticode::pagehash)
+// ---------------------------------------------------------------------------------------------
+
+/// Absolute cap on the page hashes computed for one signature: one per 4 KiB page (the page size
+/// the hashes are taken over) of the largest file bingate reads by default
+/// ([`DEFAULT_MAX_FILE_SIZE`], 4 GiB: 1,048,576 pages), one partial page per section
+/// ([`MAX_PE_SECTIONS`]), the header page and the final entry. Each file also gets a budget of
+/// its own size in pages plus its sections plus two (`authenticode::pagehash::page_budget`); this
+/// bounds the work when `--max-file-size` is raised.
+pub const MAX_PAGE_HASHES: u64 = DEFAULT_MAX_FILE_SIZE / 4096 + MAX_PE_SECTIONS + 2;
+
+// ---------------------------------------------------------------------------------------------
+// Policy files (policy::load)
+// ---------------------------------------------------------------------------------------------
+
+/// Unknown rule names in one policy or waiver file that get a "did you mean" hint: each hint
+/// compares the name with every rule id (edit distance), so a file of 50,000 misspelt ids would
+/// cost 50,000 × rules comparisons; 32 hints are more than anyone reads.
+pub const MAX_ID_HINTS: usize = 32;

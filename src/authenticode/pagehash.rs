@@ -47,12 +47,9 @@ use crate::pe::SigningLayout;
 /// SectionAlignment is 4096.)
 pub const PAGE_SIZE: u64 = 4096;
 
-/// Absolute cap on the page hashes computed for one signature: one per 4 KiB page of the largest
-/// file bingate reads by default ([`DEFAULT_MAX_FILE_SIZE`], 4 GiB: 1,048,576 pages), one partial
-/// page per section ([`MAX_PE_SECTIONS`]), the header page and the final entry. Each file also
-/// gets a budget of its own size in pages plus its sections plus two (see [`page_budget`]); this
-/// bounds the work when `--max-file-size` is raised.
-pub const MAX_PAGE_HASHES: u64 = DEFAULT_MAX_FILE_SIZE / PAGE_SIZE + MAX_PE_SECTIONS + 2;
+pub use crate::budget::MAX_PAGE_HASHES;
+// The budget assumes the page size of this module.
+const _: () = assert!(MAX_PAGE_HASHES == DEFAULT_MAX_FILE_SIZE / PAGE_SIZE + MAX_PE_SECTIONS + 2);
 
 /// SpcPeImageData.
 const SPC_PE_IMAGE_DATA: &str = "1.3.6.1.4.1.311.2.1.15";

@@ -176,8 +176,7 @@ pub fn from_text(text: &str, label: &str) -> Result<Policy, PolicyErrors> {
     }
 }
 
-/// Unknown rule names in one policy or waiver file that get a "did you mean" hint.
-const MAX_ID_HINTS: usize = 32;
+use crate::budget::MAX_ID_HINTS;
 
 fn apply(
     parent: Option<Policy>,
