@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::rc::Rc;
 
+use bingate::error::{FileError, FileErrorKind};
 use bingate::policy::{
     Applies, Check, Finding, Level, NamedCheck, Policy, Remediation, Rule, Status, WaiverRef,
 };
@@ -80,10 +81,10 @@ fn report(path: &str, error: Option<&str>, findings: Vec<Finding>) -> FileReport
         None,
         None,
         None,
-        String::new(),
+        FileError::io(""),
         Severity::Examined,
     );
-    r.error = error.map(str::to_string);
+    r.error = error.map(|e| FileError::new(FileErrorKind::Parser, None, e));
     r.findings = Some(findings);
     r
 }
