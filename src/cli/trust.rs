@@ -26,7 +26,10 @@ impl TrustArgs {
         for f in &self.crl {
             let bytes = crate::input::read_limited(f, crate::budget::MAX_SMALL_INPUT_SIZE)
                 .map_err(|e| format!("--crl {}: {e}", f.display()))?;
-            revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
+            revocations.extend(
+                crate::pki::crl::load(&bytes, &f.display().to_string())
+                    .map_err(|e| e.to_string())?,
+            );
         }
         let mut module_certs = Vec::new();
         for f in &self.cert {
