@@ -12,7 +12,7 @@ impl TrustArgs {
             ..self.options()
         };
         if user_sources.ctl.is_some() || user_sources.system || !user_sources.extra.is_empty() {
-            crate::pki::trust::load(&user_sources)?;
+            crate::pki::trust::load(&user_sources).map_err(|e| e.to_string())?;
         }
         let at = match &self.time {
             Some(t) => crate::time::parse_rfc3339(t).ok_or_else(|| {
