@@ -212,7 +212,7 @@ fn errors_name_the_offset() {
 /// the message alone, as a string.
 #[test]
 fn report_entries_carry_the_error_kind_and_offset() {
-    use bingate::error::FileErrorKind;
+    use bingate::FileErrorKind;
     let elf = fixture("elf/pie-default");
     let truncated = &elf[..0x50];
     let want = bingate::analyze(truncated).unwrap_err();

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::rc::Rc;
 
-use bingate::error::{FileError, FileErrorKind};
+use bingate::{FileError, FileErrorKind};
 use bingate::policy::{
     Applies, Check, Finding, Level, NamedCheck, Policy, Remediation, Rule, Status, WaiverRef,
 };
