@@ -1,5 +1,8 @@
 //! Prints what the certificate table of each PE file holds (a development aid for the
 //! Authenticode layers; `bingate verify` will be the user-facing command).
+
+// An example is a small program: it prints.
+#![allow(clippy::disallowed_macros)]
 #![allow(clippy::print_stdout)]
 
 fn main() {

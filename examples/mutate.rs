@@ -15,6 +15,9 @@
 //! Exit status: 0 when every mutant stayed within its bounds, 1 when one did not, 2 for a usage
 //! error; a hang exits with 3 (named on stderr by the watchdog).
 
+// An example is a small program: it prints.
+#![allow(clippy::disallowed_macros)]
+
 #[path = "../tests/mutation/harness.rs"]
 mod harness;
 

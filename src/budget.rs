@@ -166,3 +166,97 @@ pub const MAX_ZONE_IDENTIFIER_LEN: u64 = 64 * 1024;
 /// How deep a policy's `extends` chain may go (a cycle is reported before this is reached). The
 /// shipped policies extend at most one level; eight leaves room for organisation layers.
 pub const MAX_EXTENDS_DEPTH: usize = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Key files (sign::key)
+// ---------------------------------------------------------------------------------------------
+
+/// Largest RSA modulus accepted, in bits: OpenSSL's `OPENSSL_RSA_MAX_MODULUS_BITS`. Code-signing
+/// keys are 2048 to 4096 bits; a bigger modulus only makes every signature slower.
+pub const MAX_RSA_BITS: usize = 16_384;
+
+/// Most PBKDF2 iterations run to decrypt a key. OpenSSL writes 2,048; OWASP's 2023 password
+/// storage guidance asks for 600,000 (HMAC-SHA-256). Three times that leaves room for cautious
+/// users and bounds a hostile file to a few seconds.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+
+/// Most memory scrypt may use to decrypt a key, counted as OpenSSL counts it
+/// (`128·r·(N+2) + 128·r·p` bytes): OpenSSL's default `maxmem`, 32 MiB (`SCRYPT_MAX_MEM` in
+/// `providers/implementations/kdfs/scrypt.c`). `openssl pkcs8 -scrypt` uses N=16384, r=8, p=1
+/// (16 MiB).
+pub const MAX_SCRYPT_MEMORY: u64 = 32 << 20;
+
+/// Most scrypt work (N·r·p) run to decrypt a key: 32 times OpenSSL's default (2^17). Memory alone
+/// does not bound it (p multiplies the work but barely the memory).
+pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
+
+/// Most PEM blocks read from one file. A signer's chain has two to four; the whole Mozilla root
+/// store as one bundle (`ca-certificates.crt`) has about 150.
+pub const MAX_PEM_BLOCKS: usize = 1024;
+
+// ---------------------------------------------------------------------------------------------
+// The RFC 3161 client's HTTP (sign::tsp)
+// ---------------------------------------------------------------------------------------------
+
+/// Response status line and headers, all 1xx interim heads included: 64 KiB. This is the order
+/// of what HTTP servers accept for a request head (nginx `large_client_header_buffers` 4 × 8 KiB,
+/// Apache `LimitRequestFieldSize` 8 KiB × 100 fields); a TSA reply needs a few hundred bytes.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Response body: 1 MiB. A TimeStampResp is a token plus the TSA's chain, 2 to 10 KiB from
+/// public TSAs (DigiCert, Sectigo, GlobalSign, FreeTSA); 1 MiB leaves room for long chains and
+/// CRLs inside the token while bounding what a hostile server can make us hold.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Chunked framing on top of the body (chunk-size lines, extensions, trailers): 64 KiB, the same
+/// as a head. A TSA sends its reply in one or a few chunks.
+pub const MAX_CHUNK_FRAMING_BYTES: usize = 64 * 1024;
+
+/// One chunk-size line with its extensions. RFC 9112 §7.1.1 sets no limit; a size is at most 16
+/// hex digits and TSAs send no extensions, so 1 KiB is generous.
+pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
+
+/// Addresses tried for one host name (a name may resolve to many; each try can take until the
+/// deadline).
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Longest URL accepted: RFC 9110 §4.1 asks for at least 8000 octets.
+pub const MAX_URL_BYTES: usize = 8000;
+
+/// Longest timeout honoured: a longer one is taken as a day, so that `Instant` arithmetic cannot
+/// overflow.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Server-provided text (HTTP reason phrase, statusString, header values) shown in an error is
+/// cut to this many characters.
+pub const MAX_SHOWN_CHARS: usize = 512;
+
+// ---------------------------------------------------------------------------------------------
+// ELF signatures (elfsig)
+// ---------------------------------------------------------------------------------------------
+
+/// Manifests longer than this are refused when verifying: 65,535 sections (the section budget)
+/// at ~200 bytes per line.
+pub const MAX_MANIFEST_LEN: usize = 16 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// PE headers (pe::headers)
+// ---------------------------------------------------------------------------------------------
+
+/// `Rich` markers looked at (from the last one back): a DOS stub may hold the word by chance.
+pub const MAX_RICH_MARKERS: usize = 8;
+
+/// How far before its `Rich` marker a Rich header's `DanS` start is looked for: 8 bytes per
+/// entry, and linkers write a few dozen entries.
+pub const MAX_RICH_LEN: usize = 16 * 1024;
+
+/// Entries kept from one Rich header: 8 bytes each, so MAX_RICH_LEN holds at most 2,048; real
+/// headers list a few dozen (one per compiler/linker product and build used).
+pub const MAX_RICH_ENTRIES: usize = 1024;
+
+// ---------------------------------------------------------------------------------------------
+// X.509 extensions (pki::ext)
+// ---------------------------------------------------------------------------------------------
+
+/// Longest arc accepted, in base-128 digits (18 × 7 = 126 bits fit a u128).
+pub const MAX_ARC_DIGITS: u32 = 18;

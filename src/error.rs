@@ -107,7 +107,7 @@ impl fmt::Display for Error {
             )?,
             ErrorKind::BadValue { what, value } => write!(f, "invalid {what}: {value:#x}")?,
             ErrorKind::NotABinary { magic, len } => {
-                let shown = &magic[..(*len).min(4)];
+                let shown = magic.get(..(*len).min(4)).unwrap_or(magic);
                 write!(f, "not a PE or ELF file (starts with")?;
                 if shown.is_empty() {
                     write!(f, " nothing: empty file")?;

@@ -30,12 +30,14 @@ fn build<'a>(patterns: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<G
 }
 
 /// Compiles `patterns` into one set; the error names the pattern that failed.
-pub fn compile_all<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<GlobSet, String> {
+#[cfg(test)]
+fn compile_all<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<GlobSet, String> {
     build(patterns.into_iter().map(|p| (p, p)))
 }
 
 /// Compiles one pattern.
-pub fn compile(pattern: &str) -> Result<GlobSet, String> {
+#[cfg(test)]
+fn compile(pattern: &str) -> Result<GlobSet, String> {
     compile_all([pattern]).map_err(|e| named(pattern, e))
 }
 

@@ -1,40 +1,72 @@
 //! bingate: decide whether a Windows or Linux binary is fit to ship or to run.
 //!
 //! The library reads PE and ELF files into facts it owns ([`facts::BinaryFacts`]), and renders
-//! reports to any `impl Write`. Every byte read from a file goes through [`read::Bytes`]; every
+//! reports to any `impl Write`. Every byte read from a file goes through `read::Bytes`; every
 //! goblin call through [`guard::contain`]; every limit is in [`budget`].
+//!
+//! # Module graph
+//!
+//! Each line's modules may use the modules on the lines below it, never those above it or
+//! beside it, so the graph has no cycles. `tests/module_graph.rs` checks this picture against
+//! the code (every `crate::` path outside test code).
+//!
+//! ```text
+//! cli                  arguments and dispatch; the only layer that prints
+//! scan sign            examine files in parallel | sign files (key backends, TSA client)
+//! config report        a run's settings and Mode | FileReport and its renderers (human, JSON,
+//!                      SARIF)
+//! policy               rules, waivers and findings over a Subject (facts and verdicts)
+//! risk                 the SmartScreen-risk estimate
+//! authenticode elfsig  signature formats: PE Authenticode | ELF sections and kernel modules
+//! cms                  CMS SignedData opened and built, SignerInfo, timestamps, the verdict
+//! pki                  X.509: chains, trust stores, CRLs, public keys
+//! pe elf               each format's headers read into facts
+//! detect toolchain     what a file is | which toolchain built it
+//! facts glob read      the facts bingate owns | path globs | the bounds-checked reader
+//! guard input mapped   goblin panics contained | positioned reads | mmap with a SIGBUS guard
+//! error budget time hash escape outfile cleanup      leaves: errors, limits, time, digests,
+//!                      terminal escaping, atomic output files, cleanup on signals
+//! ```
 
-// Renderers write to `impl Write`; only the CLI layer (`cli/`) may print.
+// Every offset and length in a file is untrusted: no indexing that can panic, no arithmetic
+// that can overflow, no unwrap, anywhere in the library (narrow allows say why).
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
+// Renderers write to `impl Write`; only the CLI layer (`cli/`) may print (clippy.toml bans the
+// print macros elsewhere).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod authenticode;
 pub mod budget;
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod cli;
 pub mod cms;
 pub mod config;
-pub mod detect;
+pub(crate) mod detect;
 pub mod elf;
 pub mod elfsig;
-pub mod error;
-pub mod escape;
+pub(crate) mod error;
+pub(crate) mod escape;
 pub mod facts;
-pub mod glob;
+pub(crate) mod glob;
 pub mod guard;
 pub mod hash;
-pub mod input;
-pub mod mapped;
-pub mod outfile;
+pub(crate) mod input;
+pub(crate) mod mapped;
+pub(crate) mod outfile;
 pub mod pe;
 pub mod pki;
 pub mod policy;
-pub mod read;
+pub(crate) mod read;
 pub mod report;
 pub mod risk;
 pub mod scan;
 pub mod sign;
 pub mod time;
-pub mod toolchain;
+pub(crate) mod toolchain;
 
 pub use error::{Error, ErrorKind, FileError, FileErrorKind};
 pub use facts::BinaryFacts;

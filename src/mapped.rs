@@ -181,17 +181,17 @@ mod linux {
         for slot in &TABLE {
             let start = slot.start.load(Ordering::SeqCst);
             let len = slot.len.load(Ordering::SeqCst);
-            if start == 0 || addr < start || addr - start >= len {
+            if start == 0 || addr < start || addr.wrapping_sub(start) >= len {
                 continue;
             }
-            let from = addr & !(page - 1);
+            let from = addr & !page.wrapping_sub(1);
             let end = start.saturating_add(len);
             // SAFETY: [from, end) lies inside a live map this process made and registered; it is
             // replaced by private zero pages, which every reader of the map may read.
             let r = unsafe {
                 libc::mmap(
                     from as *mut libc::c_void,
-                    end - from,
+                    end.saturating_sub(from),
                     libc::PROT_READ,
                     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
                     -1,

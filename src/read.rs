@@ -12,8 +12,12 @@ pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len().saturating_mul(2));
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        for nibble in [b >> 4, b & 0xf] {
+            // A nibble is below 16: always a digit.
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     s
 }
@@ -56,10 +60,6 @@ impl<'a> Bytes<'a> {
 
     pub fn len(&self) -> u64 {
         self.data.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
     }
 
     pub fn as_slice(&self) -> &'a [u8] {
@@ -253,7 +253,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
         let Some(&first) = der.get(at.saturating_add(1)) else {
             return Err(format!(
                 "DER length at offset {:#x} runs past the end",
-                at + 1
+                at.saturating_add(1)
             ));
         };
         let (len, header) = if first & 0x80 == 0 {
@@ -263,7 +263,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
             if n == 0 || n > 4 {
                 return Err(format!(
                     "DER length at offset {:#x} uses {n} length octets",
-                    at + 1
+                    at.saturating_add(1)
                 ));
             }
             let mut len = 0usize;
@@ -271,7 +271,7 @@ pub fn der_depth(der: &[u8], max: usize) -> std::result::Result<usize, String> {
                 let Some(&b) = der.get(at.saturating_add(2).saturating_add(i)) else {
                     return Err(format!(
                         "DER length at offset {:#x} runs past the end",
-                        at + 1
+                        at.saturating_add(1)
                     ));
                 };
                 len = (len << 8) | usize::from(b);

@@ -30,7 +30,11 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         let (hh, mm) = off.get(1..)?.split_once(':')?;
         (
             c,
-            sign * (hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60),
+            hh.parse::<i64>()
+                .ok()?
+                .checked_mul(3600)?
+                .checked_add(mm.parse::<i64>().ok()?.checked_mul(60)?)?
+                .checked_mul(sign)?,
         )
     };
     let clock = clock.split('.').next()?;
@@ -42,7 +46,7 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     );
     let dt = der::DateTime::new(y, mo, da, h, mi, se).ok()?;
     let local = i64::try_from(dt.unix_duration().as_secs()).ok()?;
-    u64::try_from(local - offset_secs).ok()
+    u64::try_from(local.checked_sub(offset_secs)?).ok()
 }
 
 #[cfg(test)]

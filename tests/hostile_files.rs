@@ -2,6 +2,9 @@
 //! symlinks to them named on the command line, as a `:Zone.Identifier` sidecar, as `--policy`,
 //! `--waivers` or `extends`; signing a setuid file. Every bingate run here has a time limit: a
 //! run that blocks on a FIFO is killed and fails the test instead of hanging the suite.
+
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
 #![cfg(unix)]
 
 mod common;

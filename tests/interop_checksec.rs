@@ -14,6 +14,9 @@
 //! The Rust checksec.rs is also called `checksec`; it is told apart by its
 //! `--version` output ("checksec 0.0.9" vs "checksec v2.6.0, Brian Davis ...").
 
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 use common::{interop, paths, run};

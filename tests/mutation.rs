@@ -7,6 +7,9 @@
 //! Environment: `BINGATE_MUTATION_SEED` (decimal or 0x hex), `BINGATE_MUTATION_PER_FIXTURE`,
 //! `BINGATE_MUTATION_JOBS` override the CI defaults below.
 
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 // Shared with examples/mutate.rs, so it keeps its own corpus path (checked against
 // `common::paths` below).

@@ -12,6 +12,9 @@
 //!
 //! Expectations: corpus/integrity/sha1/expected.json (`program` and `user` per fixture).
 
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 use bingate::authenticode::verify::verify;

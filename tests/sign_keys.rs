@@ -5,6 +5,9 @@
 //! `openssl` into a temporary directory. Tests that need `openssl` skip when it is missing,
 //! unless `BINGATE_REQUIRE_INTEROP=1`, where its absence is a failure.
 
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,9 @@
 //! embedded bundle was generated from (`[source] authroot_stl_sha256` in microsoft-roots.toml),
 //! the store built from it must equal the embedded one, root for root and date for date.
 
+// Tests and examples report to the person running them.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -292,7 +292,8 @@ fn for_terminal(message: &str) -> String {
 
 /// Says on stderr why the run stops (`context` names the subcommand when it says more) and
 /// gives exit 2.
-#[allow(clippy::print_stderr)]
+// The CLI layer is where bingate prints.
+#[allow(clippy::print_stderr, clippy::disallowed_macros)]
 fn error(context: &str, message: &str) -> ExitCode {
     eprintln!("bingate: {context}{}", for_terminal(message));
     ExitCode::from(EXIT_ERROR)

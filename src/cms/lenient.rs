@@ -42,24 +42,6 @@ fn certificate_set(set: &der::Any, what: &str) -> Result<Vec<Certificate>, Strin
     Ok(certificates)
 }
 
-/// The certificates of the SignedData inside `content` (a ContentInfo's `[0]` content), without
-/// decoding anything else: an absent certificate set is an empty list, never an error.
-pub fn certificates(content: &der::Any, what: &str) -> Result<Vec<Certificate>, String> {
-    let err = |e: der::Error| format!("{what}: {e}");
-    let mut r = SliceReader::new(content.value()).map_err(err)?;
-    // version, digestAlgorithms, encapContentInfo
-    for _ in 0..3 {
-        der::Any::decode(&mut r).map_err(err)?;
-    }
-    while !r.is_finished() {
-        let item = der::Any::decode(&mut r).map_err(err)?;
-        if item.tag() == CERTIFICATES {
-            return certificate_set(&item, what);
-        }
-    }
-    Ok(Vec::new())
-}
-
 pub struct LenientSignedData {
     pub version: cms::content_info::CmsVersion,
     pub digest_algorithms: Vec<AlgorithmIdentifierOwned>,

@@ -57,10 +57,8 @@ impl std::fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// An opened SignedData: the ContentInfo it came in, and its fields with the certificate bag
-/// deduplicated and within budget.
+/// An opened SignedData: its fields, with the certificate bag deduplicated and within budget.
 pub struct Opened {
-    pub content_info: ContentInfo,
     pub signed_data: LenientSignedData,
 }
 
@@ -99,10 +97,7 @@ fn finish(content_info: ContentInfo, what: &str) -> Result<Opened, OpenError> {
     if n > MAX_CERTIFICATES_PER_SIGNATURE {
         return Err(OpenError::TooManyCertificates(n));
     }
-    Ok(Opened {
-        content_info,
-        signed_data,
-    })
+    Ok(Opened { signed_data })
 }
 
 impl Opened {

@@ -13,7 +13,6 @@ mod symbols;
 mod toolchain;
 
 pub use crate::facts::elf::{ElfHardening, Fortify, Pie, Relro};
-pub use fortify::CHK_FUNCTIONS;
 
 use crate::budget::MAX_STRING_LEN;
 use crate::error::Result;

@@ -13,14 +13,11 @@
 //! and sizes are decimal. Names are written as they are, so a name with a space, a newline or
 //! bytes that are not UTF-8 cannot be signed (refused when signing).
 
+pub use crate::budget::MAX_MANIFEST_LEN;
 use crate::hash::DigestAlg;
 use crate::read::hex;
 
 pub const HEADER: &str = "bingate-elf-signature 1";
-
-/// Manifests longer than this are refused when verifying: 65,535 sections (the section budget)
-/// at ~200 bytes per line.
-pub const MAX_MANIFEST_LEN: usize = 16 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

@@ -53,8 +53,9 @@ pub struct Content {
     pub overlay: Option<(u64, u64)>,
 }
 
-/// Shannon entropy of `data` in bits per byte.
-pub fn entropy(data: &[u8]) -> f64 {
+/// Shannon entropy of `data` in bits per byte (the tests' reference for [`Frequencies`]).
+#[cfg(test)]
+fn entropy(data: &[u8]) -> f64 {
     let mut counts = [0u64; 256];
     count(&mut counts, data);
     entropy_of_counts(&counts)

@@ -1,6 +1,9 @@
 //! PE headers and the section table, read by goblin and copied into values we own.
 
 use crate::budget::MAX_PE_SECTIONS;
+use crate::budget::MAX_RICH_ENTRIES;
+use crate::budget::MAX_RICH_LEN;
+use crate::budget::MAX_RICH_MARKERS;
 use crate::error::{Error, Result};
 use crate::guard::contain;
 
@@ -154,14 +157,6 @@ fn own_sections(
     }
     Ok(out)
 }
-
-/// `Rich` markers looked at (from the last one back): a DOS stub may hold the word by chance.
-const MAX_RICH_MARKERS: usize = 8;
-/// How far before its `Rich` marker a Rich header's `DanS` start is looked for: 8 bytes per
-/// entry, and linkers write a few dozen entries.
-const MAX_RICH_LEN: usize = 16 * 1024;
-/// Entries kept from one Rich header.
-const MAX_RICH_ENTRIES: usize = 1024;
 
 /// The Rich header: between the DOS header and the PE header, `DanS` XOR key, three padding
 /// words XOR key, then (comp.id, count) pairs XOR key, then `Rich` and the key in clear. The

@@ -11,6 +11,7 @@
     clippy::unwrap_used
 )]
 
+use crate::budget::MAX_ARC_DIGITS;
 use der::asn1::AnyRef;
 use der::{Decode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::Certificate;
@@ -72,9 +73,6 @@ fn oid_sequence(der: &[u8]) -> Option<Vec<String>> {
     }
     (!out.is_empty()).then_some(out)
 }
-
-/// Longest arc accepted, in base-128 digits (18 × 7 = 126 bits fit a u128).
-const MAX_ARC_DIGITS: u32 = 18;
 
 /// The dotted form of an OBJECT IDENTIFIER's content octets, with arcs of any size up to 126 bits.
 pub fn oid_to_string(content: &[u8]) -> Option<String> {

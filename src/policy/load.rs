@@ -238,7 +238,7 @@ fn apply(
             None => {
                 let hint = (hints > 0)
                     .then(|| {
-                        hints -= 1;
+                        hints = hints.saturating_sub(1);
                         let candidates = rules
                             .iter()
                             .map(|r| r.id.as_str())
@@ -285,7 +285,7 @@ fn unknown_waiver_rules(
         if !known(&w.rule) && w.rule != super::eval::PARSE_ERROR_RULE {
             let hint = (hints > 0)
                 .then(|| {
-                    hints -= 1;
+                    hints = hints.saturating_sub(1);
                     did_you_mean(&w.rule, rules.iter().map(|r| r.id.as_str()))
                 })
                 .flatten();

@@ -348,6 +348,9 @@ impl Date {
     }
 
     /// The UTC day of a Unix timestamp (days-from-civil inverse, Howard Hinnant's algorithm).
+    // No step can overflow: secs / 86 400 < 2^48, and every later value is smaller or a bounded
+    // multiple of it.
+    #[allow(clippy::arithmetic_side_effects)]
     pub fn from_unix(secs: u64) -> Date {
         let z = (secs / 86_400) as i64 + 719_468;
         let era = z.div_euclid(146_097);

@@ -9,7 +9,7 @@ mod check;
 mod companions;
 mod walk;
 
-pub use walk::{Candidate, WalkError, relative, walk};
+pub use walk::walk;
 
 use std::io::{self, Write};
 

@@ -73,7 +73,7 @@ fn excluded(excludes: &RootGlobs, root: &Path, entry: &walkdir::DirEntry) -> boo
 }
 
 /// Walks `paths` in order. `excludes` is matched against each entry's path relative to the
-/// root it was found under ([`RootGlobs`]); the paths named in `paths` are never excluded.
+/// root it was found under (`glob::RootGlobs`); the paths named in `paths` are never excluded.
 pub fn walk(paths: &[PathBuf], excludes: &RootGlobs, follow_symlinks: bool) -> Walked {
     let mut out = Walked::default();
     for root in paths {

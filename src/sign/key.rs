@@ -26,6 +26,11 @@ use rsa::traits::PublicKeyParts;
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
 
+pub use crate::budget::MAX_PBKDF2_ITERATIONS;
+pub use crate::budget::MAX_PEM_BLOCKS;
+pub use crate::budget::MAX_RSA_BITS;
+pub use crate::budget::MAX_SCRYPT_MEMORY;
+pub use crate::budget::MAX_SCRYPT_WORK;
 use crate::cms::signing::check_digest;
 use crate::cms::{KeyKind, SignDigestError, Signer};
 use crate::hash::DigestAlg;
@@ -33,29 +38,6 @@ use crate::hash::DigestAlg;
 // ---------------------------------------------------------------------------------------------
 // Budgets
 // ---------------------------------------------------------------------------------------------
-
-/// Largest RSA modulus accepted, in bits: OpenSSL's `OPENSSL_RSA_MAX_MODULUS_BITS`. Code-signing
-/// keys are 2048 to 4096 bits; a bigger modulus only makes every signature slower.
-pub const MAX_RSA_BITS: usize = 16_384;
-
-/// Most PBKDF2 iterations run to decrypt a key. OpenSSL writes 2,048; OWASP's 2023 password
-/// storage guidance asks for 600,000 (HMAC-SHA-256). Three times that leaves room for cautious
-/// users and bounds a hostile file to a few seconds.
-pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
-
-/// Most memory scrypt may use to decrypt a key, counted as OpenSSL counts it
-/// (`128·r·(N+2) + 128·r·p` bytes): OpenSSL's default `maxmem`, 32 MiB (`SCRYPT_MAX_MEM` in
-/// `providers/implementations/kdfs/scrypt.c`). `openssl pkcs8 -scrypt` uses N=16384, r=8, p=1
-/// (16 MiB).
-pub const MAX_SCRYPT_MEMORY: u64 = 32 << 20;
-
-/// Most scrypt work (N·r·p) run to decrypt a key: 32 times OpenSSL's default (2^17). Memory alone
-/// does not bound it (p multiplies the work but barely the memory).
-pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
-
-/// Most PEM blocks read from one file. A signer's chain has two to four; the whole Mozilla root
-/// store as one bundle (`ca-certificates.crt`) has about 150.
-pub const MAX_PEM_BLOCKS: usize = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Object identifiers

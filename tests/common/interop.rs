@@ -16,6 +16,8 @@ pub fn required() -> bool {
 /// Something the test needs is absent (`what`, e.g. "osslsigncode is not installed"): under
 /// `BINGATE_REQUIRE_INTEROP=1` this panics with `BINGATE_REQUIRE_INTEROP=1 but {what}`;
 /// otherwise it prints a note and returns, and the caller skips.
+// A test's note to the person running it: tests print.
+#[allow(clippy::disallowed_macros)]
 #[track_caller]
 pub fn skip(what: impl Display) {
     assert!(!required(), "BINGATE_REQUIRE_INTEROP=1 but {what}");

@@ -10,10 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::TST_INFO;
-
-/// Server-provided text (HTTP reason phrase, statusString, header values) shown in an error is
-/// cut to this many characters.
-const MAX_SHOWN_CHARS: usize = 512;
+use crate::budget::MAX_SHOWN_CHARS;
 
 /// Why no token was obtained. `url` is empty when the reply was checked on its own
 /// ([`check_response`](super::check_response)).

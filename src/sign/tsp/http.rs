@@ -13,35 +13,13 @@ use std::time::{Duration, Instant};
 
 use super::TspError;
 use super::error::shown;
-
-/// Response status line and headers, all 1xx interim heads included: 64 KiB. This is the order
-/// of what HTTP servers accept for a request head (nginx `large_client_header_buffers` 4 × 8 KiB,
-/// Apache `LimitRequestFieldSize` 8 KiB × 100 fields); a TSA reply needs a few hundred bytes.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
-
-/// Response body: 1 MiB. A TimeStampResp is a token plus the TSA's chain, 2 to 10 KiB from
-/// public TSAs (DigiCert, Sectigo, GlobalSign, FreeTSA); 1 MiB leaves room for long chains and
-/// CRLs inside the token while bounding what a hostile server can make us hold.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Chunked framing on top of the body (chunk-size lines, extensions, trailers): 64 KiB, the same
-/// as a head. A TSA sends its reply in one or a few chunks.
-pub const MAX_CHUNK_FRAMING_BYTES: usize = 64 * 1024;
-
-/// One chunk-size line with its extensions. RFC 9112 §7.1.1 sets no limit; a size is at most 16
-/// hex digits and TSAs send no extensions, so 1 KiB is generous.
-const MAX_CHUNK_LINE_BYTES: usize = 1024;
-
-/// Addresses tried for one host name (a name may resolve to many; each try can take until the
-/// deadline).
-const MAX_ADDRESSES: usize = 8;
-
-/// Longest URL accepted: RFC 9110 §4.1 asks for at least 8000 octets.
-const MAX_URL_BYTES: usize = 8000;
-
-/// Longest timeout honoured: a longer one is taken as a day, so that `Instant` arithmetic cannot
-/// overflow.
-const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+use crate::budget::MAX_ADDRESSES;
+pub use crate::budget::MAX_BODY_BYTES;
+pub use crate::budget::MAX_CHUNK_FRAMING_BYTES;
+use crate::budget::MAX_CHUNK_LINE_BYTES;
+pub use crate::budget::MAX_HEADER_BYTES;
+use crate::budget::MAX_TIMEOUT;
+use crate::budget::MAX_URL_BYTES;
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 16 * 1024;

@@ -22,14 +22,12 @@
 use crate::read::hex;
 use std::time::Duration;
 
-use cms::content_info::ContentInfo;
 use der::asn1::{Any, BitString, Int, ObjectIdentifier, OctetString, Utf8StringRef};
 use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use spki::AlgorithmIdentifier;
 use x509_tsp::{MessageImprint, TimeStampReq, TspVersion};
 
-use crate::cms::lenient;
-use crate::cms::open::find_cert;
+use crate::cms::open::{OpenError, find_cert, open};
 use crate::cms::signer::verify_signer_info;
 use crate::cms::timestamp::generalized_time;
 use crate::hash::DigestAlg;
@@ -43,7 +41,6 @@ pub use http::{MAX_BODY_BYTES, MAX_CHUNK_FRAMING_BYTES, MAX_HEADER_BYTES};
 use error::{fail_info_name, shown};
 use http::{parse_url, post};
 
-const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 /// id-ct-TSTInfo (RFC 3161 §2.4.2).
 const TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
 /// id-contentType (RFC 5652 §11.1).
@@ -334,15 +331,18 @@ fn check(
     let token_der = reply.token.ok_or_else(|| TspError::NoToken { url: u() })?;
     let malformed = |detail: String| TspError::MalformedToken { url: u(), detail };
 
-    let ci =
-        ContentInfo::from_der(&token_der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
-    if ci.content_type.to_string() != SIGNED_DATA {
-        return Err(TspError::NotSignedData {
-            url: u(),
-            content_type: ci.content_type.to_string(),
-        });
-    }
-    let sd = lenient::signed_data(&ci.content, "SignedData").map_err(malformed)?;
+    // A TSA's reply is bytes from the network: opened within the same budgets as a signature.
+    let sd = match open(&token_der, "SignedData") {
+        Ok(o) => o.signed_data,
+        Err(OpenError::NotSignedData(content_type)) => {
+            return Err(TspError::NotSignedData {
+                url: u(),
+                content_type,
+            });
+        }
+        Err(OpenError::ContentInfo(e)) => return Err(malformed(format!("ContentInfo: {e}"))),
+        Err(e) => return Err(malformed(e.to_string())),
+    };
     if sd.encap.econtent_type.to_string() != TST_INFO {
         return Err(TspError::WrongContentType {
             url: u(),
