@@ -9,11 +9,11 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::rc::Rc;
 
-use bingate::{FileError, FileErrorKind};
 use bingate::policy::{
     Applies, Check, Finding, Level, NamedCheck, Policy, Remediation, Rule, Status, WaiverRef,
 };
 use bingate::report::{FileReport, Renderer, SarifRenderer, Severity, Summary};
+use bingate::{FileError, FileErrorKind};
 use common::sarif::{assert_valid_sarif, sarif_schema_errors, sarif_uri_errors};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
