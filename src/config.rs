@@ -31,7 +31,8 @@ pub struct TrustHandle {
 
 impl TrustHandle {
     pub fn spawn(opts: crate::pki::trust::TrustOptions) -> Self {
-        let handle = std::thread::spawn(move || crate::pki::trust::load(&opts));
+        let handle =
+            std::thread::spawn(move || crate::pki::trust::load(&opts).map_err(|e| e.to_string()));
         TrustHandle {
             cell: std::sync::OnceLock::new(),
             pending: std::sync::Mutex::new(Some(handle)),

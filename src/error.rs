@@ -135,3 +135,133 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// What kind of error a report entry carries: [`ErrorKind`]'s variant without its values, plus
+/// the two ways a file can fail to be read that are not a finding about its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileErrorKind {
+    Truncated,
+    BadValue,
+    NotABinary,
+    Budget,
+    Parser,
+    ParserPanic,
+    /// The file (or a directory on the way to it) could not be read.
+    Io,
+    /// Named on the command line but a FIFO, socket or device: never opened.
+    NotRegular,
+}
+
+impl FileErrorKind {
+    /// A stable kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileErrorKind::Truncated => "truncated",
+            FileErrorKind::BadValue => "bad-value",
+            FileErrorKind::NotABinary => "not-a-binary",
+            FileErrorKind::Budget => "budget",
+            FileErrorKind::Parser => "parser",
+            FileErrorKind::ParserPanic => "parser-panic",
+            FileErrorKind::Io => "io",
+            FileErrorKind::NotRegular => "not-regular",
+        }
+    }
+}
+
+impl fmt::Display for FileErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorKind {
+    /// This kind without its values.
+    pub fn file_kind(&self) -> FileErrorKind {
+        match self {
+            ErrorKind::Truncated { .. } => FileErrorKind::Truncated,
+            ErrorKind::BadValue { .. } => FileErrorKind::BadValue,
+            ErrorKind::NotABinary { .. } => FileErrorKind::NotABinary,
+            ErrorKind::Budget { .. } => FileErrorKind::Budget,
+            ErrorKind::Parser { .. } => FileErrorKind::Parser,
+            ErrorKind::ParserPanic { .. } => FileErrorKind::ParserPanic,
+            ErrorKind::Io { .. } => FileErrorKind::Io,
+        }
+    }
+}
+
+/// Why a report entry has no facts: the kind and file offset of the [`Error`] (or I/O error)
+/// that stopped it, and the message the report shows. Serialized as the message alone, so the
+/// JSON report's `error` stays a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    kind: FileErrorKind,
+    offset: Option<u64>,
+    message: String,
+}
+
+impl FileError {
+    pub fn new(kind: FileErrorKind, offset: Option<u64>, message: impl Into<String>) -> Self {
+        FileError {
+            kind,
+            offset,
+            message: message.into(),
+        }
+    }
+
+    /// An I/O error (no offset); `message` as the report shows it.
+    pub fn io(message: impl Into<String>) -> Self {
+        FileError::new(FileErrorKind::Io, None, message)
+    }
+
+    /// A FIFO, socket or device named on the command line.
+    pub fn not_regular() -> Self {
+        FileError::new(FileErrorKind::NotRegular, None, "not a regular file")
+    }
+
+    pub fn kind(&self) -> FileErrorKind {
+        self.kind
+    }
+
+    /// The file offset at which the error was found, when known.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+
+    /// The text the report shows.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<&Error> for FileError {
+    fn from(e: &Error) -> Self {
+        FileError::new(e.kind.file_kind(), e.offset, e.to_string())
+    }
+}
+
+impl From<Error> for FileError {
+    fn from(e: Error) -> Self {
+        FileError::from(&e)
+    }
+}
+
+impl From<&std::io::Error> for FileError {
+    fn from(e: &std::io::Error) -> Self {
+        FileError::from(Error::io(e))
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl serde::Serialize for FileError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.message)
+    }
+}

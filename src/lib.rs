@@ -68,7 +68,7 @@ pub mod sign;
 pub mod time;
 pub(crate) mod toolchain;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, FileError, FileErrorKind};
 pub use facts::BinaryFacts;
 
 /// Reads one PE or ELF file from memory and returns its facts (no I/O).

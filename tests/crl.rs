@@ -114,15 +114,32 @@ fn pem_bundles_yield_every_crl_block_and_skip_other_blocks() {
 #[test]
 fn load_errors_name_the_origin() {
     let e = crl::load(b"not a crl", "junk.crl").unwrap_err();
+    assert!(matches!(e, crl::CrlError::NotDer { .. }), "{e:?}");
+    assert_eq!(e.origin(), "junk.crl");
+    let e = e.to_string();
     assert!(e.starts_with("junk.crl: "), "{e}");
     let e = crl::load(&read("corpus/pki/root.pem"), "root.pem").unwrap_err();
+    assert_eq!(
+        e,
+        crl::CrlError::NoPemBlock {
+            origin: "root.pem".into()
+        }
+    );
+    let e = e.to_string();
     assert!(e.starts_with("root.pem: ") && e.contains("X509 CRL"), "{e}");
     let pem = String::from_utf8(read(CRL_PEM)).unwrap();
     let truncated = &pem[..pem.len() / 2];
     let e = crl::load(truncated.as_bytes(), "half.pem").unwrap_err();
+    assert_eq!(
+        e.offset(),
+        Some(pem.find("-----BEGIN X509 CRL").unwrap() as u64)
+    );
+    let e = e.to_string();
     assert!(e.starts_with("half.pem: "), "{e}");
     let der = fixture_der();
     let e = crl::load(&der[..der.len() - 10], "short.der").unwrap_err();
+    assert!(e.offset().is_some(), "{e:?}");
+    let e = e.to_string();
     assert!(e.starts_with("short.der: "), "{e}");
 }
 

@@ -208,6 +208,45 @@ fn errors_name_the_offset() {
     assert!(e.contains("65535") && e.contains("offset"), "{e}");
 }
 
+/// A report entry keeps the kind and offset of the error that stopped it; the JSON report shows
+/// the message alone, as a string.
+#[test]
+fn report_entries_carry_the_error_kind_and_offset() {
+    use bingate::FileErrorKind;
+    let elf = fixture("elf/pie-default");
+    let truncated = &elf[..0x50];
+    let want = bingate::analyze(truncated).unwrap_err();
+    let report = bingate::scan::examine(truncated, Path::new("short.elf"), None, None);
+    let e = report.error.as_ref().expect("an error entry");
+    assert_eq!(e.kind(), FileErrorKind::Parser, "{e:?}");
+    assert_eq!(e.kind(), want.kind.file_kind());
+    assert_eq!(e.kind().as_str(), "parser");
+    assert_eq!(e.offset(), Some(0x40));
+    assert_eq!(e.offset(), want.offset);
+    assert_eq!(e.message(), want.to_string());
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["error"], Value::from(want.to_string()));
+
+    let mut d = fixture("pe/x64-default.exe");
+    let lfanew = get_u32(&d, 0x3c) as usize;
+    put_u16(&mut d, lfanew + 6, 0xffff);
+    let report = bingate::scan::examine(&d, Path::new("sections.exe"), None, None);
+    let e = report.error.as_ref().expect("an error entry");
+    let want = bingate::analyze(&d).unwrap_err();
+    assert_eq!(e.kind(), want.kind.file_kind());
+    assert!(e.offset().is_some(), "{e:?}");
+    assert_eq!(e.offset(), want.offset);
+
+    let report = bingate::scan::examine(b"#!/bin/sh\n", Path::new("script.sh"), None, None);
+    let e = report.error.as_ref().expect("an error entry");
+    assert_eq!(e.kind(), FileErrorKind::NotABinary);
+    assert_eq!(e.offset(), None);
+    assert_eq!(
+        e.message(),
+        "not a PE or ELF file (starts with 23 21 2f 62)"
+    );
+}
+
 /// A deterministic light mutation pass (the full harness is issue 7): flips, byte runs and
 /// truncations of every fixture must never panic.
 #[test]

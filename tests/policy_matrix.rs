@@ -34,14 +34,9 @@ fn matrix(policy_name: &str) -> String {
         let data = paths::read(&rel);
         let report = match bingate::analyze(&data) {
             Ok(f) => FileReport::from_facts(rel.clone(), String::new(), data.len() as u64, f),
-            Err(e) => FileReport::error(
-                rel.clone(),
-                None,
-                None,
-                None,
-                e.to_string(),
-                Default::default(),
-            ),
+            Err(e) => {
+                FileReport::error(rel.clone(), None, None, None, e.into(), Default::default())
+            }
         };
         let findings = ev.evaluate(&report.subject());
         let pick = |s: Status| -> Vec<String> {

@@ -13,6 +13,7 @@ use bingate::policy::{
     Applies, Check, Finding, Level, NamedCheck, Policy, Remediation, Rule, Status, WaiverRef,
 };
 use bingate::report::{FileReport, Renderer, SarifRenderer, Severity, Summary};
+use bingate::{FileError, FileErrorKind};
 use common::sarif::{assert_valid_sarif, sarif_schema_errors, sarif_uri_errors};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -80,10 +81,10 @@ fn report(path: &str, error: Option<&str>, findings: Vec<Finding>) -> FileReport
         None,
         None,
         None,
-        String::new(),
+        FileError::io(""),
         Severity::Examined,
     );
-    r.error = error.map(str::to_string);
+    r.error = error.map(|e| FileError::new(FileErrorKind::Parser, None, e));
     r.findings = Some(findings);
     r
 }

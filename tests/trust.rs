@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bingate::pki::chain::{Anchors, Purpose, build};
-use bingate::pki::trust::{TrustEntry, TrustOptions, TrustStore, Window, list, load};
+use bingate::pki::trust::{TrustEntry, TrustError, TrustOptions, TrustStore, Window, list, load};
 use common::{interop, paths};
 use der::Encode;
 use sha2::Digest;
@@ -347,7 +347,12 @@ fn trust_errors_name_the_file() {
         ..TrustOptions::default()
     })
     .unwrap_err();
-    assert!(e.contains(&missing.display().to_string()), "{e}");
+    assert!(matches!(e, TrustError::Io { .. }), "{e:?}");
+    assert_eq!(e.path(), Some(missing.as_path()));
+    assert!(
+        e.to_string().contains(&missing.display().to_string()),
+        "{e}"
+    );
     // A key is not a certificate.
     let key = paths::repo("corpus/pki/root.key");
     let e = load(&TrustOptions {
@@ -355,14 +360,16 @@ fn trust_errors_name_the_file() {
         ..TrustOptions::default()
     })
     .unwrap_err();
-    assert!(e.contains(&key.display().to_string()), "{e}");
+    assert_eq!(e, TrustError::NoCertificate { path: key.clone() });
+    assert!(e.to_string().contains(&key.display().to_string()), "{e}");
     // A PEM file is not a CTL.
     let e = load(&TrustOptions {
         ctl: Some(paths::repo("corpus/pki/root.pem")),
         ..TrustOptions::default()
     })
     .unwrap_err();
-    assert!(e.contains("root.pem"), "{e}");
+    assert!(matches!(e, TrustError::Ctl { .. }), "{e:?}");
+    assert!(e.to_string().contains("root.pem"), "{e}");
 }
 
 // ---- --ctl -----------------------------------------------------------------------------------

@@ -327,7 +327,7 @@ pub fn main() -> ExitCode {
                 Ok(store) => {
                     crate::pki::trust::list(&store, &mut io::stdout().lock()).map(|()| EXIT_OK)
                 }
-                Err(e) => return error("", &e),
+                Err(e) => return error("", &e.to_string()),
             }
         }
     };

@@ -12,7 +12,7 @@ impl TrustArgs {
             ..self.options()
         };
         if user_sources.ctl.is_some() || user_sources.system || !user_sources.extra.is_empty() {
-            crate::pki::trust::load(&user_sources)?;
+            crate::pki::trust::load(&user_sources).map_err(|e| e.to_string())?;
         }
         let at = match &self.time {
             Some(t) => crate::time::parse_rfc3339(t).ok_or_else(|| {
@@ -26,7 +26,10 @@ impl TrustArgs {
         for f in &self.crl {
             let bytes = crate::input::read_limited(f, crate::budget::MAX_SMALL_INPUT_SIZE)
                 .map_err(|e| format!("--crl {}: {e}", f.display()))?;
-            revocations.extend(crate::pki::crl::load(&bytes, &f.display().to_string())?);
+            revocations.extend(
+                crate::pki::crl::load(&bytes, &f.display().to_string())
+                    .map_err(|e| e.to_string())?,
+            );
         }
         let mut module_certs = Vec::new();
         for f in &self.cert {

@@ -185,9 +185,9 @@ pub struct Anchors {
 
 impl Anchors {
     /// Loads every certificate of a PEM bundle (comments between blocks are allowed), with no
-    /// date restrictions (the user vouches for them).
-    pub fn from_pem(pem: &[u8]) -> Result<Anchors, String> {
-        let certs = Certificate::load_pem_chain(pem).map_err(|e| e.to_string())?;
+    /// date restrictions (the user vouches for them). The error is `der`'s, which says where.
+    pub fn from_pem(pem: &[u8]) -> Result<Anchors, der::Error> {
+        let certs = Certificate::load_pem_chain(pem)?;
         let mut a = Anchors::default();
         for cert in certs {
             a.push(Anchor {

@@ -168,18 +168,18 @@ impl Crl {
         .is_ok()
     }
 
-    fn from_der(der: &[u8], origin: String) -> Result<Crl, String> {
-        let list = CertificateList::from_der(der)
-            .map_err(|e| format!("{origin}: not a DER X.509 CRL: {e}"))?;
-        let tbs = list
-            .tbs_cert_list
-            .to_der()
-            .map_err(|e| format!("{origin}: cannot re-encode tbsCertList: {e}"))?;
-        let signature = list
-            .signature
-            .as_bytes()
-            .ok_or_else(|| format!("{origin}: the signature BIT STRING has unused bits"))?
-            .to_vec();
+    fn from_der(der: &[u8], origin: String) -> Result<Crl, CrlError> {
+        let list = match CertificateList::from_der(der) {
+            Ok(l) => l,
+            Err(error) => return Err(CrlError::NotDer { origin, error }),
+        };
+        let tbs = match list.tbs_cert_list.to_der() {
+            Ok(t) => t,
+            Err(error) => return Err(CrlError::Reencode { origin, error }),
+        };
+        let Some(signature) = list.signature.as_bytes().map(<[u8]>::to_vec) else {
+            return Err(CrlError::UnusedBits { origin });
+        };
         let t = &list.tbs_cert_list;
         let mut defect = None;
         if t.signature != list.signature_algorithm {
@@ -255,9 +255,105 @@ fn note_critical(e: &Extension, oid: &str, what: &str, defect: &mut Option<Strin
     }
 }
 
+/// Why a CRL file could not be loaded. Every variant names the file (`origin`, with the CRL's
+/// number in a PEM bundle); the PEM variants carry the file offset of the block's BEGIN line,
+/// the DER variants the `der` error, which knows its position in the CRL's encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrlError {
+    /// The bytes are not a DER X.509 CertificateList.
+    NotDer { origin: String, error: der::Error },
+    /// The tbsCertList (the signed part) could not be encoded again.
+    Reencode { origin: String, error: der::Error },
+    /// The signature BIT STRING has unused bits.
+    UnusedBits { origin: String },
+    /// More than [`MAX_CRLS_PER_FILE`] CRLs in one PEM file.
+    TooMany { origin: String },
+    /// PEM block `block` (from 1), at `offset`, has no END line.
+    NoPemEnd {
+        origin: String,
+        block: usize,
+        offset: u64,
+    },
+    /// PEM block `block` (from 1), at `offset`, does not decode.
+    Pem {
+        origin: String,
+        block: usize,
+        offset: u64,
+        error: der::pem::Error,
+    },
+    /// PEM text without any `X509 CRL` block.
+    NoPemBlock { origin: String },
+}
+
+impl CrlError {
+    /// The file (and CRL) the error is about, as the caller named it.
+    pub fn origin(&self) -> &str {
+        match self {
+            CrlError::NotDer { origin, .. }
+            | CrlError::Reencode { origin, .. }
+            | CrlError::UnusedBits { origin }
+            | CrlError::TooMany { origin }
+            | CrlError::NoPemEnd { origin, .. }
+            | CrlError::Pem { origin, .. }
+            | CrlError::NoPemBlock { origin } => origin,
+        }
+    }
+
+    /// Where the problem was met, when known: the file offset of a PEM block, or the position
+    /// of a DER error within the CRL's DER (the file itself, for a DER file).
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            CrlError::NoPemEnd { offset, .. } | CrlError::Pem { offset, .. } => Some(*offset),
+            CrlError::NotDer { error, .. } | CrlError::Reencode { error, .. } => {
+                error.position().map(|p| u64::from(u32::from(p)))
+            }
+            CrlError::UnusedBits { .. }
+            | CrlError::TooMany { .. }
+            | CrlError::NoPemBlock { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CrlError::NotDer { origin, error } => {
+                write!(f, "{origin}: not a DER X.509 CRL: {error}")
+            }
+            CrlError::Reencode { origin, error } => {
+                write!(f, "{origin}: cannot re-encode tbsCertList: {error}")
+            }
+            CrlError::UnusedBits { origin } => {
+                write!(f, "{origin}: the signature BIT STRING has unused bits")
+            }
+            CrlError::TooMany { origin } => {
+                write!(
+                    f,
+                    "{origin}: more than {MAX_CRLS_PER_FILE} CRLs in one file"
+                )
+            }
+            CrlError::NoPemEnd { origin, block, .. } => {
+                write!(f, "{origin}: PEM block {block} has no END X509 CRL line")
+            }
+            CrlError::Pem {
+                origin,
+                block,
+                error,
+                ..
+            } => write!(f, "{origin}: PEM block {block}: {error}"),
+            CrlError::NoPemBlock { origin } => {
+                write!(f, "{origin}: PEM without any X509 CRL block")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CrlError {}
+
 /// Reads every CRL in `bytes`: one DER CRL, or PEM with one or more `X509 CRL` blocks. Errors
 /// name `origin` (and the PEM block number).
-pub fn load(bytes: &[u8], origin: &str) -> Result<Vec<Crl>, String> {
+pub fn load(bytes: &[u8], origin: &str) -> Result<Vec<Crl>, CrlError> {
     if memchr::memmem::find(bytes, b"-----BEGIN ").is_none() {
         return Ok(vec![Crl::from_der(bytes, origin.to_owned())?]);
     }
@@ -267,22 +363,34 @@ pub fn load(bytes: &[u8], origin: &str) -> Result<Vec<Crl>, String> {
     while let Some(start) = memchr::memmem::find(rest, PEM_BEGIN) {
         block = block.saturating_add(1);
         if out.len() >= MAX_CRLS_PER_FILE {
-            return Err(format!(
-                "{origin}: more than {MAX_CRLS_PER_FILE} CRLs in one file"
-            ));
+            return Err(CrlError::TooMany {
+                origin: origin.to_owned(),
+            });
         }
+        let offset = bytes.len().saturating_sub(rest.len()).saturating_add(start);
+        let offset = u64::try_from(offset).unwrap_or(u64::MAX);
         let from = rest.get(start..).unwrap_or_default();
         let end = memchr::memmem::find(from, PEM_END)
             .and_then(|e| e.checked_add(PEM_END.len()))
-            .ok_or_else(|| format!("{origin}: PEM block {block} has no END X509 CRL line"))?;
+            .ok_or_else(|| CrlError::NoPemEnd {
+                origin: origin.to_owned(),
+                block,
+                offset,
+            })?;
         let pem = from.get(..end).unwrap_or_default();
-        let (_, der) =
-            der::pem::decode_vec(pem).map_err(|e| format!("{origin}: PEM block {block}: {e}"))?;
+        let (_, der) = der::pem::decode_vec(pem).map_err(|error| CrlError::Pem {
+            origin: origin.to_owned(),
+            block,
+            offset,
+            error,
+        })?;
         out.push(Crl::from_der(&der, format!("{origin} (CRL {block})"))?);
         rest = from.get(end..).unwrap_or_default();
     }
     if out.is_empty() {
-        return Err(format!("{origin}: PEM without any X509 CRL block"));
+        return Err(CrlError::NoPemBlock {
+            origin: origin.to_owned(),
+        });
     }
     Ok(out)
 }

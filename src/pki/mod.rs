@@ -6,3 +6,4 @@ pub mod crl;
 pub mod ext;
 pub mod keys;
 pub mod trust;
+mod trust_error;

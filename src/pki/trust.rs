@@ -34,6 +34,7 @@ use sha1::Digest as _;
 use x509_cert::Certificate;
 
 use super::chain::{Anchor, Anchors};
+pub use super::trust_error::{CtlError, PemBundleError, TrustError};
 
 /// The embedded bundle (see policies/trust/README.md for provenance and licence).
 const EMBEDDED_CODE_SIGNING: &str = include_str!("../../policies/trust/microsoft-codesigning.pem");
@@ -72,7 +73,7 @@ const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 /// szOID_CTL: the eContentType of a certificate trust list.
 pub const OID_CTL: &str = "1.3.6.1.4.1.311.10.1";
 /// szOID_ROOT_LIST_SIGNER: the subjectUsage of Microsoft's root list.
-const OID_ROOT_LIST_SIGNER: &str = "1.3.6.1.4.1.311.10.3.9";
+pub(crate) const OID_ROOT_LIST_SIGNER: &str = "1.3.6.1.4.1.311.10.3.9";
 const OID_SHA1: &str = "1.3.14.3.2.26";
 
 /// CTL entry attributes are Windows certificate properties: `1.3.6.1.4.1.311.10.11.<PROP_ID>`.
@@ -170,12 +171,15 @@ pub struct TrustStore {
 }
 
 /// Loads every source `opts` names. Errors name the file.
-pub fn load(opts: &TrustOptions) -> Result<TrustStore, String> {
+pub fn load(opts: &TrustOptions) -> Result<TrustStore, TrustError> {
     let mut store = TrustStore::default();
     if let Some(ctl_path) = &opts.ctl {
         let bundle = Embedded::parse()?;
         let der = read_bounded(ctl_path)?;
-        let ctl = parse_ctl(&der).map_err(|e| format!("{}: {e}", ctl_path.display()))?;
+        let ctl = parse_ctl(&der).map_err(|error| TrustError::Ctl {
+            path: ctl_path.clone(),
+            error,
+        })?;
         apply_ctl(&mut store, &bundle, &ctl, ctl_path)?;
     } else if opts.default_store {
         let bundle = Embedded::parse()?;
@@ -202,8 +206,8 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn from_der(der: &[u8]) -> Result<Parsed, String> {
-        let cert = Certificate::from_der(der).map_err(|e| e.to_string())?;
+    fn from_der(der: &[u8]) -> Result<Parsed, der::Error> {
+        let cert = Certificate::from_der(der)?;
         Ok(Parsed {
             cert,
             sha1: sha1::Sha1::digest(der).into(),
@@ -231,7 +235,7 @@ struct Embedded {
 }
 
 impl Embedded {
-    fn parse() -> Result<Embedded, String> {
+    fn parse() -> Result<Embedded, TrustError> {
         let mut e = Embedded {
             certs: Vec::new(),
             in_code_signing: Vec::new(),
@@ -244,14 +248,18 @@ impl Embedded {
             (EMBEDDED_CODE_SIGNING, true, "microsoft-codesigning.pem"),
             (EMBEDDED_TIME_STAMPING, false, "microsoft-timestamping.pem"),
         ] {
-            for der in pem_blocks(text.as_bytes()).map_err(|m| format!("embedded {name}: {m}"))? {
+            let embedded = |message: String| TrustError::Embedded {
+                file: name,
+                message,
+            };
+            for der in pem_blocks(text.as_bytes()).map_err(|e| embedded(e.to_string()))? {
                 // Hash first: a root in both bundles is parsed once.
                 let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
                 let i = match e.by_sha256.get(&sha256) {
                     Some(&i) => i,
                     None => {
                         let p = Parsed::from_der(&der)
-                            .map_err(|m| format!("embedded {name}: certificate: {m}"))?;
+                            .map_err(|e| embedded(format!("certificate: {e}")))?;
                         e.certs.push(p);
                         e.in_code_signing.push(false);
                         e.in_time_stamping.push(false);
@@ -274,8 +282,11 @@ impl Embedded {
         Ok(e)
     }
 
-    fn parse_toml(&mut self) -> Result<(), String> {
-        let err = |m: String| format!("embedded microsoft-roots.toml: {m}");
+    fn parse_toml(&mut self) -> Result<(), TrustError> {
+        let err = |message: String| TrustError::Embedded {
+            file: "microsoft-roots.toml",
+            message,
+        };
         let doc = toml_span::parse(EMBEDDED_ROOTS_TOML).map_err(|e| err(e.to_string()))?;
         let s = |path: &str| {
             doc.pointer(path)
@@ -296,7 +307,7 @@ impl Embedded {
             .ok_or_else(|| err("no [[root]] entries".to_owned()))?;
         for r in roots {
             let get = |k: &str| r.as_table().and_then(|t| t.get(k)).and_then(|v| v.as_str());
-            let date = |k: &str| -> Result<Option<u64>, String> {
+            let date = |k: &str| -> Result<Option<u64>, TrustError> {
                 get(k)
                     .map(|d| parse_iso(d).ok_or_else(|| err(format!("{k} = {d:?} is not a date"))))
                     .transpose()
@@ -352,8 +363,11 @@ pub struct RequiredRoot {
 }
 
 /// The required roots, by lowercase SHA-1 thumbprint.
-pub fn required_roots() -> Result<HashMap<String, RequiredRoot>, String> {
-    let err = |m: String| format!("embedded windows-required-roots.toml: {m}");
+pub fn required_roots() -> Result<HashMap<String, RequiredRoot>, TrustError> {
+    let err = |message: String| TrustError::Embedded {
+        file: "windows-required-roots.toml",
+        message,
+    };
     let doc = toml_span::parse(EMBEDDED_REQUIRED_ROOTS).map_err(|e| err(e.to_string()))?;
     let roots = doc
         .pointer("/root")
@@ -437,14 +451,13 @@ fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
     v
 }
 
-fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), String> {
+fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), TrustError> {
     let required = required_roots()?;
     for (i, p) in b.certs.iter().enumerate() {
         let sha256 = hex(&p.sha256);
-        let meta = b.roots.get(&sha256).ok_or_else(|| {
-            format!(
-                "embedded microsoft-roots.toml: no [[root]] for the certificate sha256 {sha256}"
-            )
+        let meta = b.roots.get(&sha256).ok_or_else(|| TrustError::Embedded {
+            file: "microsoft-roots.toml",
+            message: format!("no [[root]] for the certificate sha256 {sha256}"),
         })?;
         let cs = b.in_code_signing.get(i).copied().unwrap_or(false);
         let ts = b.in_time_stamping.get(i).copied().unwrap_or(false);
@@ -583,7 +596,12 @@ fn cert_allows(c: &Certificate, eku: &str) -> bool {
     }
 }
 
-fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) -> Result<(), String> {
+fn apply_ctl(
+    store: &mut TrustStore,
+    b: &Embedded,
+    ctl: &Ctl,
+    path: &Path,
+) -> Result<(), TrustError> {
     let required = required_roots()?;
     let source = format!("ctl:{}", path.display());
     let by_sha1: HashMap<[u8; 20], usize> = b
@@ -669,8 +687,8 @@ fn apply_ctl(store: &mut TrustStore, b: &Embedded, ctl: &Ctl, path: &Path) -> Re
     Ok(())
 }
 
-fn der_err(what: &'static str) -> impl Fn(der::Error) -> String {
-    move |e| format!("{what}: {e}")
+fn der_err(what: &'static str) -> impl Fn(der::Error) -> CtlError {
+    move |error| CtlError::Der { what, error }
 }
 
 const CONTEXT_0: Tag = Tag::ContextSpecific {
@@ -680,17 +698,17 @@ const CONTEXT_0: Tag = Tag::ContextSpecific {
 
 /// Reads a CMS SignedData whose eContentType is szOID_CTL and returns its trust list.
 /// The SignedData's signature is **not** verified (see the module documentation).
-pub fn parse_ctl(der: &[u8]) -> Result<Ctl, String> {
+pub fn parse_ctl(der: &[u8]) -> Result<Ctl, CtlError> {
     // ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }
     let ci = AnyRef::from_der(der).map_err(der_err("ContentInfo"))?;
     let mut r = SliceReader::new(ci.value()).map_err(der_err("ContentInfo"))?;
     let ct: ObjectIdentifier = r.decode().map_err(der_err("ContentInfo contentType"))?;
     if ct.to_string() != OID_SIGNED_DATA {
-        return Err(format!("not a CMS SignedData (contentType {ct})"));
+        return Err(CtlError::NotSignedData { content_type: ct });
     }
     let wrapped = AnyRef::decode(&mut r).map_err(der_err("ContentInfo content"))?;
     if wrapped.tag() != CONTEXT_0 {
-        return Err("ContentInfo content is not [0] EXPLICIT".to_owned());
+        return Err(CtlError::ContentNotExplicit);
     }
     let sd = AnyRef::from_der(wrapped.value()).map_err(der_err("SignedData"))?;
     let mut r = SliceReader::new(sd.value()).map_err(der_err("SignedData"))?;
@@ -700,29 +718,27 @@ pub fn parse_ctl(der: &[u8]) -> Result<Ctl, String> {
     let mut r = SliceReader::new(encap.value()).map_err(der_err("encapContentInfo"))?;
     let ect: ObjectIdentifier = r.decode().map_err(der_err("eContentType"))?;
     if ect.to_string() != OID_CTL {
-        return Err(format!(
-            "eContentType is {ect}, not a certificate trust list ({OID_CTL})"
-        ));
+        return Err(CtlError::NotCtl { content_type: ect });
     }
     let content = AnyRef::decode(&mut r).map_err(der_err("eContent"))?;
     if content.tag() != CONTEXT_0 {
-        return Err("the CTL is absent (no [0] eContent)".to_owned());
+        return Err(CtlError::NoContent);
     }
     let inner = AnyRef::from_der(content.value()).map_err(der_err("eContent"))?;
     // PKCS #7 style puts the SEQUENCE itself here, CMS style an OCTET STRING around it.
     let ctl_der = match inner.tag() {
         Tag::Sequence => content.value(),
         Tag::OctetString => inner.value(),
-        t => return Err(format!("eContent is a {t}, expected the CTL SEQUENCE")),
+        tag => return Err(CtlError::ContentTag { tag }),
     };
     parse_ctl_content(ctl_der)
 }
 
 /// The CertificateTrustList SEQUENCE itself.
-pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
+pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, CtlError> {
     let seq = AnyRef::from_der(der).map_err(der_err("CertificateTrustList"))?;
     if seq.tag() != Tag::Sequence {
-        return Err("CertificateTrustList is not a SEQUENCE".to_owned());
+        return Err(CtlError::NotSequence);
     }
     let mut r = SliceReader::new(seq.value()).map_err(der_err("CertificateTrustList"))?;
     let mut next = |what: &'static str| AnyRef::decode(&mut r).map_err(der_err(what));
@@ -731,11 +747,9 @@ pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
         // version CTLVersion DEFAULT v1
         item = next("CTL subjectUsage")?;
     }
-    let usage = oid_list_any(item).map_err(|e| format!("CTL subjectUsage: {e}"))?;
+    let usage = oid_list_any(item).map_err(|e| CtlError::SubjectUsage(Box::new(e)))?;
     if !usage.iter().any(|o| o == OID_ROOT_LIST_SIGNER) {
-        return Err(format!(
-            "CTL subjectUsage is {usage:?}, not the root list ({OID_ROOT_LIST_SIGNER})"
-        ));
+        return Err(CtlError::NotRootList { usage });
     }
     let mut ctl = Ctl::default();
     item = next("CTL ctlThisUpdate")?;
@@ -747,7 +761,7 @@ pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
         ctl.sequence_number = Some(hex(item.value()).to_ascii_uppercase());
         item = next("CTL ctlThisUpdate")?;
     }
-    ctl.this_update = time(item).ok_or("CTL ctlThisUpdate is not a valid time")?;
+    ctl.this_update = time(item).ok_or(CtlError::ThisUpdate)?;
     item = next("CTL subjectAlgorithm")?;
     if let Some(t) = time(item) {
         ctl.next_update = Some(t);
@@ -758,9 +772,7 @@ pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
         .and_then(|mut a| a.decode::<ObjectIdentifier>())
         .map_err(der_err("CTL subjectAlgorithm"))?;
     if alg.to_string() != OID_SHA1 {
-        return Err(format!(
-            "CTL subjectAlgorithm is {alg}; only SHA-1 thumbprints are understood"
-        ));
+        return Err(CtlError::NotSha1 { algorithm: alg });
     }
     while !r.is_finished() {
         let item = AnyRef::decode(&mut r).map_err(der_err("CTL trustedSubjects"))?;
@@ -769,17 +781,17 @@ pub fn parse_ctl_content(der: &[u8]) -> Result<Ctl, String> {
         } else if item.tag() == CONTEXT_0 {
             check_extensions(item.value())?;
         } else {
-            return Err(format!("unexpected {} in the CTL", item.tag()));
+            return Err(CtlError::Unexpected { tag: item.tag() });
         }
     }
     Ok(ctl)
 }
 
 /// ctlExtensions: none is understood; a critical one makes the CTL unusable.
-fn check_extensions(der: &[u8]) -> Result<(), String> {
+fn check_extensions(der: &[u8]) -> Result<(), CtlError> {
     let exts = x509_cert::ext::Extensions::from_der(der).map_err(der_err("CTL ctlExtensions"))?;
     match exts.iter().find(|e| e.critical) {
-        Some(e) => Err(format!("CTL has a critical extension {}", e.extn_id)),
+        Some(e) => Err(CtlError::CriticalExtension { oid: e.extn_id }),
         None => Ok(()),
     }
 }
@@ -796,16 +808,19 @@ fn time(a: AnyRef<'_>) -> Option<u64> {
     .map(|d| d.as_secs())
 }
 
-fn trusted_subjects(der: &[u8]) -> Result<Vec<CtlEntry>, String> {
+fn trusted_subjects(der: &[u8]) -> Result<Vec<CtlEntry>, CtlError> {
     let mut r = SliceReader::new(der).map_err(der_err("CTL trustedSubjects"))?;
     let mut out = Vec::new();
     while !r.is_finished() {
         if out.len() >= MAX_CTL_ENTRIES {
-            return Err(format!("more than {MAX_CTL_ENTRIES} CTL entries"));
+            return Err(CtlError::TooManyEntries);
         }
         let ts = AnyRef::decode(&mut r).map_err(der_err("CTL entry"))?;
-        let n = out.len();
-        out.push(trusted_subject(ts).map_err(|e| format!("CTL entry {n}: {e}"))?);
+        let index = out.len();
+        out.push(trusted_subject(ts).map_err(|e| CtlError::Entry {
+            index,
+            error: Box::new(e),
+        })?);
     }
     Ok(out)
 }
@@ -813,7 +828,7 @@ fn trusted_subjects(der: &[u8]) -> Result<Vec<CtlEntry>, String> {
 /// TrustedSubject ::= SEQUENCE { subjectIdentifier OCTET STRING, subjectAttributes SET OF
 /// Attribute OPTIONAL }. Attributes are read in any order; the first of a repeated one wins;
 /// unknown ones are ignored.
-fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
+fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, CtlError> {
     let mut r = SliceReader::new(ts.value()).map_err(der_err("TrustedSubject"))?;
     let id: OctetStringRef<'_> = r.decode().map_err(der_err("subjectIdentifier"))?;
     let mut e = CtlEntry {
@@ -821,10 +836,7 @@ fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
         ..CtlEntry::default()
     };
     if e.sha1.len() != 20 {
-        return Err(format!(
-            "subjectIdentifier of {} bytes, expected a SHA-1 thumbprint",
-            e.sha1.len()
-        ));
+        return Err(CtlError::ThumbprintLength { len: e.sha1.len() });
     }
     if r.is_finished() {
         return Ok(e);
@@ -834,7 +846,7 @@ fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
     let mut seen: Vec<String> = Vec::new();
     while !ar.is_finished() {
         if seen.len() >= MAX_CTL_ATTRIBUTES {
-            return Err(format!("more than {MAX_CTL_ATTRIBUTES} attributes"));
+            return Err(CtlError::TooManyAttributes);
         }
         let attr = AnyRef::decode(&mut ar).map_err(der_err("Attribute"))?;
         let mut a = SliceReader::new(attr.value()).map_err(der_err("Attribute"))?;
@@ -851,7 +863,7 @@ fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
                     v.decode::<OctetStringRef<'_>>().map(Some)
                 }
             })
-            .map_err(|e| format!("attribute {oid}: {e}"))?;
+            .map_err(|e| attribute_err(&oid, CtlError::Decode(e)))?;
         let dup = seen.contains(&oid);
         seen.push(oid.clone());
         let Some(val) = first.map(|v| v.as_bytes()) else {
@@ -861,7 +873,7 @@ fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
             // Zero-length property values occur in the data (an empty blob): absent.
             continue;
         }
-        let field = |r: Result<Vec<String>, String>| r.map_err(|m| format!("attribute {oid}: {m}"));
+        let field = |r: Result<Vec<String>, CtlError>| r.map_err(|e| attribute_err(&oid, e));
         match oid.as_str() {
             A_ENHKEY_USAGE => e.ekus = Some(field(oid_list(val))?),
             A_DISALLOWED_ENHKEY_USAGE => e.disallowed_ekus = Some(field(oid_list(val))?),
@@ -880,8 +892,15 @@ fn trusted_subject(ts: AnyRef<'_>) -> Result<CtlEntry, String> {
     Ok(e)
 }
 
-fn bad_filetime(oid: &str, len: usize) -> String {
-    format!("attribute {oid}: a FILETIME of {len} bytes, expected 8")
+fn attribute_err(oid: &str, e: CtlError) -> CtlError {
+    CtlError::Attribute {
+        oid: oid.to_owned(),
+        error: Box::new(e),
+    }
+}
+
+fn bad_filetime(oid: &str, len: usize) -> CtlError {
+    attribute_err(oid, CtlError::FiletimeLength { len })
 }
 
 /// Seconds between 1601-01-01 (FILETIME epoch) and 1970-01-01.
@@ -902,22 +921,19 @@ fn utf16le(b: &[u8]) -> String {
 }
 
 /// A DER SEQUENCE OF OBJECT IDENTIFIER as dotted strings.
-pub fn oid_list(der: &[u8]) -> Result<Vec<String>, String> {
-    let seq = AnyRef::from_der(der).map_err(|e| e.to_string())?;
+pub fn oid_list(der: &[u8]) -> Result<Vec<String>, CtlError> {
+    let seq = AnyRef::from_der(der).map_err(CtlError::Decode)?;
     oid_list_any(seq)
 }
 
-fn oid_list_any(seq: AnyRef<'_>) -> Result<Vec<String>, String> {
+fn oid_list_any(seq: AnyRef<'_>) -> Result<Vec<String>, CtlError> {
     if seq.tag() != Tag::Sequence {
-        return Err(format!(
-            "a {} where a SEQUENCE OF OID was expected",
-            seq.tag()
-        ));
+        return Err(CtlError::NotOidSequence { tag: seq.tag() });
     }
-    let mut r = SliceReader::new(seq.value()).map_err(|e| e.to_string())?;
+    let mut r = SliceReader::new(seq.value()).map_err(CtlError::Decode)?;
     let mut out = Vec::new();
     while !r.is_finished() {
-        let o: ObjectIdentifier = r.decode().map_err(|e| e.to_string())?;
+        let o: ObjectIdentifier = r.decode().map_err(CtlError::Decode)?;
         out.push(o.to_string());
     }
     Ok(out)
@@ -975,7 +991,7 @@ fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
 }
 
 /// The system bundle `dir/ca-certificates.crt`, or every `*.pem`/`*.crt` in `dir` without it.
-fn load_system(store: &mut TrustStore, dir: &Path) -> Result<(), String> {
+fn load_system(store: &mut TrustStore, dir: &Path) -> Result<(), TrustError> {
     let bundle = dir.join(SYSTEM_BUNDLE);
     let certs = if bundle.is_file() {
         read_cert_file(&bundle)?
@@ -987,7 +1003,7 @@ fn load_system(store: &mut TrustStore, dir: &Path) -> Result<(), String> {
 }
 
 /// `--trust FILE|DIR`.
-fn read_cert_path(p: &Path) -> Result<Vec<Parsed>, String> {
+fn read_cert_path(p: &Path) -> Result<Vec<Parsed>, TrustError> {
     if p.is_dir() {
         read_cert_dir(p, &["pem", "crt", "cer"])
     } else {
@@ -996,11 +1012,15 @@ fn read_cert_path(p: &Path) -> Result<Vec<Parsed>, String> {
 }
 
 /// Every file in `dir` (not recursive, in name order) with one of `exts`; duplicates once.
-fn read_cert_dir(dir: &Path, exts: &[&str]) -> Result<Vec<Parsed>, String> {
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn read_cert_dir(dir: &Path, exts: &[&'static str]) -> Result<Vec<Parsed>, TrustError> {
+    let io = |e: std::io::Error| TrustError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    let rd = std::fs::read_dir(dir).map_err(io)?;
     let mut files: Vec<PathBuf> = Vec::new();
     for ent in rd {
-        let p = ent.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let p = ent.map_err(io)?.path();
         let ext = p
             .extension()
             .and_then(|x| x.to_str())
@@ -1016,44 +1036,47 @@ fn read_cert_dir(dir: &Path, exts: &[&str]) -> Result<Vec<Parsed>, String> {
         for p in read_cert_file(&f)? {
             if seen.insert(p.sha256) {
                 if out.len() >= MAX_TRUST_CERTS {
-                    return Err(format!(
-                        "{}: more than {MAX_TRUST_CERTS} certificates",
-                        dir.display()
-                    ));
+                    return Err(TrustError::TooManyCertificates {
+                        dir: dir.to_path_buf(),
+                    });
                 }
                 out.push(p);
             }
         }
     }
     if out.is_empty() {
-        return Err(format!(
-            "{}: no certificate files ({}) found",
-            dir.display(),
-            exts.iter()
-                .map(|e| format!("*.{e}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(TrustError::NoCertificateFiles {
+            dir: dir.to_path_buf(),
+            extensions: exts.to_vec(),
+        });
     }
     Ok(out)
 }
 
 /// A PEM bundle (text around the blocks is ignored) or one DER certificate.
-fn read_cert_file(path: &Path) -> Result<Vec<Parsed>, String> {
+fn read_cert_file(path: &Path) -> Result<Vec<Parsed>, TrustError> {
     let data = read_bounded(path)?;
-    let name = || path.display().to_string();
     let ders = if data.first() == Some(&0x30) {
         vec![data]
     } else {
-        pem_blocks(&data).map_err(|m| format!("{}: {m}", name()))?
+        pem_blocks(&data).map_err(|error| TrustError::Pem {
+            path: path.to_path_buf(),
+            error,
+        })?
     };
     if ders.is_empty() {
-        return Err(format!("{}: no PEM CERTIFICATE block", name()));
+        return Err(TrustError::NoCertificate {
+            path: path.to_path_buf(),
+        });
     }
     let mut out: Vec<Parsed> = Vec::new();
     let mut seen: HashSet<[u8; 32]> = HashSet::new();
     for (i, der) in ders.iter().enumerate() {
-        let p = Parsed::from_der(der).map_err(|m| format!("{}: certificate {i}: {m}", name()))?;
+        let p = Parsed::from_der(der).map_err(|error| TrustError::Certificate {
+            path: path.to_path_buf(),
+            index: i,
+            error,
+        })?;
         if seen.insert(p.sha256) {
             out.push(p);
         }
@@ -1062,21 +1085,29 @@ fn read_cert_file(path: &Path) -> Result<Vec<Parsed>, String> {
 }
 
 /// The DER of every `CERTIFICATE` block in a PEM text; other blocks and text are skipped.
-fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, PemBundleError> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut out = Vec::new();
     let mut rest = data;
     while let Some(start) = memchr::memmem::find(rest, BEGIN) {
+        let offset = data.len().saturating_sub(rest.len()).saturating_add(start);
+        let offset = u64::try_from(offset).unwrap_or(u64::MAX);
         let from = rest.get(start..).unwrap_or_default();
         let end = memchr::memmem::find(from, END)
             .and_then(|e| e.checked_add(END.len()))
-            .ok_or_else(|| format!("PEM block {} has no END line", out.len()))?;
+            .ok_or(PemBundleError::NoEnd {
+                block: out.len(),
+                offset,
+            })?;
         let block = from.get(..end).unwrap_or_default();
-        let (_, der) =
-            der::pem::decode_vec(block).map_err(|e| format!("PEM block {}: {e}", out.len()))?;
+        let (_, der) = der::pem::decode_vec(block).map_err(|error| PemBundleError::Decode {
+            block: out.len(),
+            offset,
+            error,
+        })?;
         if out.len() >= MAX_TRUST_CERTS {
-            return Err(format!("more than {MAX_TRUST_CERTS} certificates"));
+            return Err(PemBundleError::TooMany);
         }
         out.push(der);
         rest = from.get(end..).unwrap_or_default();
@@ -1086,13 +1117,14 @@ fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 
 /// Reads at most [`MAX_TRUST_FILE_SIZE`] bytes of a regular file; a larger file is an error
 /// naming it.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+fn read_bounded(path: &Path) -> Result<Vec<u8>, TrustError> {
     crate::input::read_limited(path, MAX_TRUST_FILE_SIZE).map_err(|e| {
+        let (path, message) = (path.to_path_buf(), e.to_string());
         if e.kind() == std::io::ErrorKind::InvalidData {
             // "<path>: larger than N bytes"
-            format!("{e}, not a trust file")
+            TrustError::TooLarge { path, message }
         } else {
-            format!("{}: {e}", path.display())
+            TrustError::Io { path, message }
         }
     })
 }
@@ -1411,7 +1443,8 @@ mod tests {
         assert_eq!(ctl.entries[1].ekus, None);
         // disallowedcert.stl-style usage: not a root list.
         let e = parse_ctl(&wrap_ctl(&[entry], "1.3.6.1.4.1.311.10.3.30")).unwrap_err();
-        assert!(e.contains("subjectUsage"), "{e}");
+        assert!(matches!(e, CtlError::NotRootList { .. }), "{e:?}");
+        assert!(e.to_string().contains("subjectUsage"), "{e}");
         // Truncated input is an error, not a panic.
         let full = wrap_ctl(&[], OID_ROOT_LIST_SIGNER);
         for n in 0..full.len() {
@@ -1424,7 +1457,21 @@ mod tests {
         let text = "# comment\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n\
                     # c\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
         assert_eq!(pem_blocks(text.as_bytes()).unwrap(), vec![vec![0x30, 0x00]]);
-        assert!(pem_blocks(b"-----BEGIN CERTIFICATE-----\nMAA=\n").is_err());
+        assert_eq!(
+            pem_blocks(b"# x\n-----BEGIN CERTIFICATE-----\nMAA=\n"),
+            Err(PemBundleError::NoEnd {
+                block: 0,
+                offset: 4
+            })
+        );
+        assert_eq!(
+            PemBundleError::NoEnd {
+                block: 0,
+                offset: 4
+            }
+            .to_string(),
+            "PEM block 0 has no END line"
+        );
     }
 
     #[test]
@@ -1443,6 +1490,13 @@ mod tests {
         assert_eq!(store.entries[0].source, "system");
         let empty = tempfile::tempdir().unwrap();
         let e = load_system(&mut store, empty.path()).unwrap_err();
-        assert!(e.contains(&empty.path().display().to_string()), "{e}");
+        assert_eq!(e.path(), Some(empty.path()));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: no certificate files (*.pem, *.crt) found",
+                empty.path().display()
+            )
+        );
     }
 }

@@ -97,7 +97,7 @@ pub struct Subject<'a> {
     pub toolchain: &'a Option<Toolchain>,
     pub hardening: &'a Option<Hardening>,
     /// Why the file could not be examined, when it could not.
-    pub error: &'a Option<String>,
+    pub error: &'a Option<crate::error::FileError>,
     pub signature: &'a Option<SignatureVerdict>,
     pub risk: &'a Option<RiskEstimate>,
 }
@@ -136,7 +136,7 @@ impl<'p> Evaluator<'p> {
         if facts.is_none() {
             let message = format!(
                 "bingate could not examine this file: {}",
-                file.error.as_deref().unwrap_or("no facts")
+                file.error.as_ref().map_or("no facts", |e| e.message())
             );
             out.push(self.judge_failure(
                 file,

@@ -256,7 +256,7 @@ impl<W: Write> Renderer for HumanRenderer<W> {
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
         let (Some(hardening), None) = (&f.hardening, &f.error) else {
-            let msg = f.error.as_deref().unwrap_or("no facts");
+            let msg = f.error.as_ref().map_or("no facts", |e| e.message());
             let e = cell("ERROR", Tone::Bad);
             self.paint(&e, 6)?;
             writeln!(self.out, "{}: {}", esc(&f.path), esc(msg))?;

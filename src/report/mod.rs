@@ -16,6 +16,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::error::FileError;
 use crate::facts::{BinaryFacts, Format, Hardening, Kind, Toolchain};
 
 /// The JSON schema identifier; bump on an incompatible change.
@@ -34,7 +35,8 @@ pub struct FileReport {
     pub toolchain: Option<Toolchain>,
     pub hardening: Option<Hardening>,
     pub warnings: Vec<String>,
-    pub error: Option<String>,
+    /// Why the file has no facts (serialized as its message).
+    pub error: Option<FileError>,
     /// The Authenticode verdict (PE files, when signatures are verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<crate::cms::verdict::SignatureVerdict>,
@@ -135,7 +137,7 @@ impl FileReport {
         sha256: Option<String>,
         size: Option<u64>,
         format: Option<Format>,
-        error: String,
+        error: FileError,
         severity: Severity,
     ) -> Self {
         FileReport {

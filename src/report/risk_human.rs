@@ -52,7 +52,7 @@ impl<W: Write> Renderer for RiskRenderer<W> {
         let Some(r) = &f.risk else {
             if let Some(e) = &f.error {
                 write!(self.out, "{:<7}", "-")?;
-                return writeln!(self.out, "{}: {}", esc(&f.path), esc(e));
+                return writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()));
             }
             if f.format != Some(Format::Pe) {
                 // ELF files: SmartScreen is a Windows matter.

@@ -149,11 +149,11 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
             // Could not be read (missing, not a regular file): an I/O error, not a verdict.
             (None, Some(e)) if f.severity == super::Severity::ToolError => {
                 write!(self.out, "{:<10}", "ERROR")?;
-                writeln!(self.out, "{}: {}", esc(&f.path), esc(e))
+                writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()))
             }
             (None, Some(e)) => {
                 self.verdict(Status::Malformed)?;
-                writeln!(self.out, "{}: {}", esc(&f.path), esc(e))
+                writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()))
             }
             (None, None) => {
                 write!(self.out, "{:<10}", "-")?;

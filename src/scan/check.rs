@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::walk::Candidate;
 use crate::config::SigningConfig;
 use crate::detect::{SNIFF_LEN, Sniffed, sniff};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, FileError};
 use crate::facts::Format;
 use crate::report::{FileReport, Severity, SkipReason, Skipped};
 use crate::{elf, pe};
@@ -47,7 +47,7 @@ pub fn check(
             None,
             None,
             None,
-            Error::io(e).to_string(),
+            FileError::from(e),
             Severity::ToolError,
         ))
     };
@@ -67,7 +67,7 @@ pub fn check(
             None,
             None,
             None,
-            "not a regular file".into(),
+            FileError::not_regular(),
             Severity::ToolError,
         ));
     }
@@ -96,7 +96,7 @@ pub fn check(
                 None,
                 Some(size),
                 None,
-                e.to_string(),
+                e.into(),
                 Severity::ToolError,
             ));
         }
@@ -108,7 +108,7 @@ pub fn check(
             None,
             Some(size),
             Some(format),
-            e.to_string(),
+            e.into(),
             Severity::Examined,
         ));
     }
@@ -231,7 +231,7 @@ pub(super) fn examine_bytes(
             Some(sha256),
             Some(size),
             Some(format),
-            e.to_string(),
+            e.into(),
             Severity::Examined,
         ),
     }

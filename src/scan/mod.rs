@@ -80,7 +80,7 @@ pub fn run(
             None,
             None,
             None,
-            e.message.clone(),
+            e.error.clone(),
             Severity::ToolError,
         );
         f.root_relative = Some(e.rel.clone());
@@ -174,14 +174,7 @@ pub fn examine(
         Sniffed::Other { magic, len } => {
             let e =
                 crate::error::Error::new(crate::error::ErrorKind::NotABinary { magic, len }, None);
-            return FileReport::error(
-                display,
-                None,
-                None,
-                None,
-                e.to_string(),
-                Severity::ToolError,
-            );
+            return FileReport::error(display, None, None, None, e.into(), Severity::ToolError);
         }
     };
     let companions = Companions::new(&[]);

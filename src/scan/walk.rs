@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::error::FileError;
 use crate::glob::RootGlobs;
 use crate::report::{SkipReason, Skipped};
 
@@ -25,7 +26,7 @@ pub struct WalkError {
     pub path: String,
     /// Relative to the root it was met under ([`relative`]), for waivers.
     pub rel: String,
-    pub message: String,
+    pub error: crate::error::FileError,
 }
 
 /// The walk's result: candidates sorted by path, entries skipped without opening, and errors.
@@ -83,7 +84,7 @@ pub fn walk(paths: &[PathBuf], excludes: &RootGlobs, follow_symlinks: bool) -> W
                 out.errors.push(WalkError {
                     path: root.display().to_string(),
                     rel: relative(root, root),
-                    message: e.to_string(),
+                    error: FileError::from(&e),
                 });
                 continue;
             }
@@ -94,9 +95,9 @@ pub fn walk(paths: &[PathBuf], excludes: &RootGlobs, follow_symlinks: bool) -> W
             out.errors.push(WalkError {
                 path: root.display().to_string(),
                 rel: relative(root, root),
-                message: crate::input::open_regular(root)
+                error: crate::input::open_regular(root)
                     .err()
-                    .map_or_else(|| "not a regular file".to_owned(), |e| e.to_string()),
+                    .map_or_else(FileError::not_regular, |e| FileError::from(&e)),
             });
             continue;
         }
@@ -131,7 +132,7 @@ pub fn walk(paths: &[PathBuf], excludes: &RootGlobs, follow_symlinks: bool) -> W
                     out.errors.push(WalkError {
                         path: at.display().to_string(),
                         rel: relative(root, at),
-                        message: e.to_string(),
+                        error: FileError::io(e.to_string()),
                     });
                     continue;
                 }
