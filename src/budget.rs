@@ -281,3 +281,27 @@ pub const MAX_PAGE_HASHES: u64 = DEFAULT_MAX_FILE_SIZE / 4096 + MAX_PE_SECTIONS 
 /// compares the name with every rule id (edit distance), so a file of 50,000 misspelt ids would
 /// cost 50,000 × rules comparisons; 32 hints are more than anyone reads.
 pub const MAX_ID_HINTS: usize = 32;
+
+// ---------------------------------------------------------------------------------------------
+// Trust stores and CRLs (pki::trust, pki::crl)
+// ---------------------------------------------------------------------------------------------
+
+/// Largest trust file read (PEM bundle, DER certificate or `authroot.stl`): 64 MiB. Today's
+/// `authroot.stl` is 200 KiB, Debian's `ca-certificates.crt` 220 KiB, Microsoft's full root
+/// bundle 1.2 MiB; a file hundreds of times larger is not a trust list.
+pub const MAX_TRUST_FILE_SIZE: u64 = 64 << 20;
+
+/// Most certificates taken from one trust file or directory. Microsoft's program has ~560 roots,
+/// Mozilla's ~150; ten thousand bounds the work on a hostile file.
+pub const MAX_TRUST_CERTS: usize = 10_000;
+
+/// Most entries read from a CTL (555 in authroot.stl of October 2026).
+pub const MAX_CTL_ENTRIES: usize = 10_000;
+
+/// Most attributes read per CTL entry (Microsoft uses 11 property ids today).
+pub const MAX_CTL_ATTRIBUTES: usize = 64;
+
+/// Maximum CRLs read from one file. A CRL bundle holds one list per issuing CA; real PKIs have a
+/// handful to a few dozen CAs, so 256 leaves room without letting one file make unbounded work
+/// (each CRL may cost a signature check per certificate checked).
+pub const MAX_CRLS_PER_FILE: usize = 256;

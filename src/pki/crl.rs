@@ -61,12 +61,8 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
+pub use crate::budget::MAX_CRLS_PER_FILE;
 use crate::budget::MAX_SIGNATURE_CHECKS;
-
-/// Maximum CRLs read from one file. A CRL bundle holds one list per issuing CA; real PKIs have a
-/// handful to a few dozen CAs, so 256 leaves room without letting one file make unbounded work
-/// (each CRL may cost a signature check per certificate checked).
-pub const MAX_CRLS_PER_FILE: usize = 256;
 
 const PEM_BEGIN: &[u8] = b"-----BEGIN X509 CRL-----";
 const PEM_END: &[u8] = b"-----END X509 CRL-----";

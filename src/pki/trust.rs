@@ -35,6 +35,10 @@ use x509_cert::Certificate;
 
 use super::chain::{Anchor, Anchors};
 pub use super::trust_error::{CtlError, PemBundleError, TrustError};
+pub use crate::budget::MAX_CTL_ATTRIBUTES;
+pub use crate::budget::MAX_CTL_ENTRIES;
+pub use crate::budget::MAX_TRUST_CERTS;
+pub use crate::budget::MAX_TRUST_FILE_SIZE;
 
 /// The embedded bundle (see policies/trust/README.md for provenance and licence).
 const EMBEDDED_CODE_SIGNING: &str = include_str!("../../policies/trust/microsoft-codesigning.pem");
@@ -48,21 +52,6 @@ const EMBEDDED_REQUIRED_ROOTS: &str =
 /// Where the system bundle lives (Debian/Ubuntu `ca-certificates`; Fedora and Arch link it too).
 pub const SYSTEM_CERTS_DIR: &str = "/etc/ssl/certs";
 const SYSTEM_BUNDLE: &str = "ca-certificates.crt";
-
-/// Largest trust file read (PEM bundle, DER certificate or `authroot.stl`): 64 MiB. Today's
-/// `authroot.stl` is 200 KiB, Debian's `ca-certificates.crt` 220 KiB, Microsoft's full root
-/// bundle 1.2 MiB; a file hundreds of times larger is not a trust list.
-pub const MAX_TRUST_FILE_SIZE: u64 = 64 << 20;
-
-/// Most certificates taken from one trust file or directory. Microsoft's program has ~560 roots,
-/// Mozilla's ~150; ten thousand bounds the work on a hostile file.
-pub const MAX_TRUST_CERTS: usize = 10_000;
-
-/// Most entries read from a CTL (555 in authroot.stl of October 2026).
-pub const MAX_CTL_ENTRIES: usize = 10_000;
-
-/// Most attributes read per CTL entry (Microsoft uses 11 property ids today).
-pub const MAX_CTL_ATTRIBUTES: usize = 64;
 
 pub const EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 pub const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
