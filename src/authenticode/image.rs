@@ -1,10 +1,5 @@
 //! The Authenticode image hash over bingate's own [`SigningLayout`] (goblin stays behind the
 //! facts): which bytes are covered is decided by [`covered_ranges`].
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::ops::Range;
 

@@ -6,11 +6,6 @@
 //!
 //! Callers word their own errors (a report names the structure the way its format does), so
 //! [`OpenError`] says what failed and carries the decoder's message.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignerIdentifier, SignerInfo};

@@ -1,11 +1,6 @@
 //! The signer abstraction every signature format builds with: "sign this digest with that key,
 //! say which key it is". Key backends (`crate::sign::key`: files, PKCS#11) implement [`Signer`];
 //! the CMS builder (`build`) and the formats never know which backend signs.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::fmt;
 

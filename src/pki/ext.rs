@@ -5,11 +5,6 @@
 //! an identity EKU such as `1.3.6.1.4.1.311.97.368317130.201670760.425010060.754072028`. A decode
 //! failure must not read as "no EKU" (which would allow every purpose): an EKU that cannot be read
 //! is [`Eku::Malformed`] and allows none.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use crate::budget::MAX_ARC_DIGITS;
 use der::asn1::AnyRef;

@@ -17,11 +17,6 @@
 //!
 //! Everything read here may be hostile (a `--ctl` or `--trust` file): reads are bounded, the DER
 //! is walked with `der`'s checked readers, and a bad file is an error naming it, never a panic.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use crate::read::hex;
 use std::collections::{HashMap, HashSet};

@@ -2,11 +2,6 @@
 //! certificate trust list (`authroot.stl`), [`PemBundleError`] for a PEM bundle. Each carries
 //! what failed (the file, the structure, the DER error with its position, a PEM block's offset)
 //! and displays as the message `bingate` prints.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::fmt;
 use std::path::PathBuf;

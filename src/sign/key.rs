@@ -9,11 +9,6 @@
 //! Key files are the user's own, but they are still read as untrusted bytes: every failure is a
 //! typed [`KeyError`] naming the file, and the work a file can ask for (RSA modulus size, PBKDF2
 //! iterations, scrypt memory, PEM blocks) is bounded by the budgets below.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::fmt;
 

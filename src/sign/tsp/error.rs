@@ -1,10 +1,5 @@
 //! Errors of the RFC 3161 client: [`TspError`], its messages, and how server-provided text
 //! (reason phrases, statusString, failInfo) is named and made safe to show.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::fmt;
 use std::time::Duration;

@@ -1,11 +1,6 @@
 //! HTTP transport of the RFC 3161 client: URL parsing, the POST over a socket with its deadline,
 //! and an incremental, bounded HTTP/1.x response parser (Content-Length, chunked and
 //! close-delimited bodies).
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};

@@ -13,11 +13,6 @@
 //! check with the TSA certificate carried in the token (we ask for it with `certReq`). Whether
 //! that certificate chains to a trusted root, for time stamping, is decided later by the
 //! verifier (`pki::chain`), not here.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 use crate::read::hex;
 use std::time::Duration;
