@@ -22,6 +22,7 @@ pub mod facts;
 pub mod glob;
 pub mod guard;
 pub mod hash;
+pub mod ids;
 pub mod input;
 pub mod mapped;
 pub mod outfile;

@@ -15,7 +15,7 @@ use x509_cert::Certificate;
 use super::{SignError, SignOptions, Signed};
 use crate::budget::MAX_ELF_SIGNATURE_LEN;
 use crate::cms::open::OpenError;
-use crate::cms::verdict::{Judgement, reason};
+use crate::cms::verdict::{Judgement, ReasonCode, reason};
 use crate::cms::verdict::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
 };
@@ -214,7 +214,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         (None, _) => j.worsen(
             Status::Invalid,
             reason(
-                "unsupported-digest",
+                ReasonCode::UnsupportedDigest,
                 format!("digest algorithm {} is not supported", si.digest_alg.oid),
             ),
         ),
@@ -226,7 +226,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             j.worsen(
                 Status::Untrusted,
                 reason(
-                    "signer-unknown",
+                    ReasonCode::SignerUnknown,
                     format!("the signer ({id}) is not among the given certificates (--cert)"),
                 ),
             );
@@ -237,14 +237,14 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             if si.signed_attrs.is_some() {
                 j.worsen(
                     Status::Invalid,
-                    reason("signed-attributes", "module signatures must not carry signed attributes (the kernel rejects them)"),
+                    reason(ReasonCode::SignedAttributes, "module signatures must not carry signed attributes (the kernel rejects them)"),
                 );
             }
             if !check.signature_valid {
                 j.worsen(
                     Status::Invalid,
                     reason(
-                        "bad-signature",
+                        ReasonCode::BadSignature,
                         check.error.unwrap_or_else(|| {
                             "the signature does not verify over the module".into()
                         }),
