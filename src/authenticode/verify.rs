@@ -18,15 +18,18 @@ use crate::cms::verdict::{
     AnomalyId, AnomalyReport, DecidedBy, Judgement, PageHashReport, ReasonCode, SignatureReport,
     SignatureVerdict, Status, VerifyEnv, judge_identity, reason,
 };
-use crate::hash::DigestAlg;
+use crate::hash::{Algorithm, DigestAlg};
 use crate::pe::SigningLayout;
 
 const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
 const OPUS_INFO: &str = "1.3.6.1.4.1.311.2.1.12";
 
 /// A weak digest, or none that could be read (a signature without one is never the strong one).
-fn weak_digest(name: &str) -> bool {
-    DigestAlg::from_oid_name(name).map_or(name.is_empty(), DigestAlg::is_weak)
+fn weak_digest(alg: &Algorithm) -> bool {
+    match alg {
+        Algorithm::Known(a) => a.is_weak(),
+        Algorithm::Unknown(oid) => oid.is_empty(),
+    }
 }
 
 /// The dual-signing rule: a SHA-1 (or MD5) primary that is not valid for trust reasons only,
@@ -131,10 +134,10 @@ impl Ctx<'_, '_> {
                 self.out.push(SignatureReport {
                     entry,
                     nested,
-                    digest_algorithm: String::new(),
+                    digest_algorithm: Algorithm::Unknown(String::new()),
                     digest: DigestCheck {
                         error: None,
-                        algorithm: String::new(),
+                        algorithm: Algorithm::Unknown(String::new()),
                         signed: String::new(),
                         computed: None,
                         matches: false,
@@ -338,7 +341,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     // SHA-1 (or MD5) everywhere: no signature with SHA-256 or better.
     let strong = signatures.iter().any(|s| {
         matches!(
-            DigestAlg::from_oid_name(&s.digest_algorithm),
+            s.digest_algorithm.known(),
             Some(DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512)
         )
     });

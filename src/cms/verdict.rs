@@ -116,7 +116,7 @@ pub struct VerifyEnv<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimestampReport {
     pub kind: Kind,
-    pub time: String,
+    pub time: crate::time::Time,
     pub tsa: Option<String>,
     pub valid: bool,
     pub chain: Vec<String>,
@@ -267,7 +267,7 @@ pub fn judge_timestamp(
     }
     let report = TimestampReport {
         kind: t.kind,
-        time: crate::time::show(t.time),
+        time: crate::time::Time::from_unix(t.time),
         tsa: t.tsa.clone(),
         valid,
         chain,
@@ -376,7 +376,7 @@ pub struct PageHashReport {
 pub struct SignatureReport {
     pub entry: usize,
     pub nested: usize,
-    pub digest_algorithm: String,
+    pub digest_algorithm: crate::hash::Algorithm,
     pub digest: DigestCheck,
     pub signer: Option<SignerCert>,
     pub key_bits: Option<u32>,

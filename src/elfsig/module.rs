@@ -255,9 +255,10 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
     }
     let cert = matching.cloned();
     let view = cert.as_ref().and_then(crate::cms::signer::signer_from_cert);
-    let alg_name = alg
-        .map(|a| a.name().to_owned())
-        .unwrap_or_else(|| si.digest_alg.oid.to_string());
+    let alg_name = alg.map_or_else(
+        || crate::hash::Algorithm::Unknown(si.digest_alg.oid.to_string()),
+        crate::hash::Algorithm::Known,
+    );
     let report = SignatureReport {
         entry: 0,
         nested: 0,

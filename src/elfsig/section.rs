@@ -742,10 +742,10 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let report = SignatureReport {
         entry: 0,
         nested: 0,
-        digest_algorithm: m.digest.name().to_owned(),
+        digest_algorithm: crate::hash::Algorithm::Known(m.digest),
         digest: crate::cms::signer::DigestCheck {
             error: None,
-            algorithm: m.digest.name().to_owned(),
+            algorithm: crate::hash::Algorithm::Known(m.digest),
             signed: crate::read::hex(&m.file),
             computed: computed.as_deref().map(crate::read::hex),
             matches,

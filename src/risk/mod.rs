@@ -366,7 +366,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
         }
     }
     if let Some(s) = &p.signer {
-        let not_before = crate::time::parse_rfc3339(&s.not_before);
+        let not_before = s.not_before.unix();
         match (s.key_algorithm.as_str(), p.key_bits) {
             ("rsa", Some(bits)) if bits < 2048 => {
                 c.add_weighted(
@@ -375,9 +375,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
                     format!("RSA {bits}-bit signer key"),
                 );
             }
-            ("rsa", Some(bits))
-                if bits < 3072 && not_before.is_some_and(|t| t >= RSA_3072_FROM) =>
-            {
+            ("rsa", Some(bits)) if bits < 3072 && not_before >= RSA_3072_FROM => {
                 c.add_weighted(
                     EvidenceId::WeakKey,
                     10,
@@ -399,20 +397,17 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
             ),
             _ => {}
         }
-        let signing_time = stamped
-            .and_then(|t| crate::time::parse_rfc3339(&t.time))
-            .unwrap_or(input.at);
-        if let Some(nb) = not_before
-            && artifact.is_none()
-            && signing_time >= nb
-            && signing_time.saturating_sub(nb) < YOUNG_CERT_SECONDS
+        let signing_time = stamped.map_or(input.at, |t| t.time.unix());
+        if artifact.is_none()
+            && signing_time >= not_before
+            && signing_time.saturating_sub(not_before) < YOUNG_CERT_SECONDS
         {
             c.add(
                 EvidenceId::YoungCert,
                 format!(
                     "certificate issued {} , {} before the {} {}",
                     s.not_before,
-                    match signing_time.saturating_sub(nb) / 86_400 {
+                    match signing_time.saturating_sub(not_before) / 86_400 {
                         1 => "1 day".to_owned(),
                         n => format!("{n} days"),
                     },
@@ -676,13 +671,17 @@ mod tests {
     use crate::cms::signer::{DigestCheck, SignerCert as Signer};
     use crate::cms::verdict::{PageHashReport, TimestampReport};
 
+    fn at(rfc3339: &str) -> crate::time::Time {
+        crate::time::Time::parse_rfc3339(rfc3339).expect("time")
+    }
+
     fn signer() -> Signer {
         Signer {
             subject: "CN=Contoso Ltd,O=Contoso Ltd,C=US".into(),
             issuer: "CN=Some CA".into(),
             serial: "01".into(),
-            not_before: "2024-01-01T00:00:00Z".into(),
-            not_after: "2027-01-01T00:00:00Z".into(),
+            not_before: at("2024-01-01T00:00:00Z"),
+            not_after: at("2027-01-01T00:00:00Z"),
             sha256: String::new(),
             key_algorithm: "rsa".into(),
             ekus: vec!["1.3.6.1.5.5.7.3.3".into()],
@@ -695,10 +694,10 @@ mod tests {
         SignatureReport {
             entry: 0,
             nested: 0,
-            digest_algorithm: "sha256".into(),
+            digest_algorithm: crate::hash::Algorithm::Known(crate::hash::DigestAlg::Sha256),
             digest: DigestCheck {
                 error: None,
-                algorithm: "sha256".into(),
+                algorithm: crate::hash::Algorithm::Known(crate::hash::DigestAlg::Sha256),
                 signed: String::new(),
                 computed: None,
                 matches: true,
@@ -710,7 +709,7 @@ mod tests {
             more_info_url: None,
             timestamp: stamped_at.map(|t| TimestampReport {
                 kind: crate::cms::timestamp::Kind::Rfc3161,
-                time: t.into(),
+                time: at(t),
                 tsa: None,
                 valid: true,
                 chain: Vec::new(),
@@ -781,7 +780,7 @@ mod tests {
         let r = estimate_with(report(signer(), 2048, Some("2026-01-15T00:00:00Z")));
         assert_eq!(weight(&r, EvidenceId::WeakKey), Some(10));
         let mut old = signer();
-        old.not_before = "2021-05-31T00:00:00Z".into();
+        old.not_before = at("2021-05-31T00:00:00Z");
         let r = estimate_with(report(old, 2048, Some("2022-01-15T00:00:00Z")));
         assert_eq!(
             weight(&r, EvidenceId::WeakKey),
@@ -797,7 +796,7 @@ mod tests {
     #[test]
     fn young_certificates_and_artifact_signing() {
         let mut young = signer();
-        young.not_before = "2026-01-01T00:00:00Z".into();
+        young.not_before = at("2026-01-01T00:00:00Z");
         let r = estimate_with(report(young.clone(), 3072, Some("2026-01-15T00:00:00Z")));
         assert_eq!(weight(&r, EvidenceId::YoungCert), Some(10));
         assert!(
@@ -810,7 +809,7 @@ mod tests {
         assert_eq!(weight(&r, EvidenceId::YoungCert), None);
         // Artifact Signing: no young-cert, and a missing timestamp weighs 35.
         let mut a = signer();
-        a.not_before = "2026-11-20T00:00:00Z".into();
+        a.not_before = at("2026-11-20T00:00:00Z");
         a.ekus = vec![
             "1.3.6.1.4.1.311.97.1.0".into(),
             "1.3.6.1.5.5.7.3.3".into(),

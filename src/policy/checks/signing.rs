@@ -132,7 +132,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 .filter_map(|s| {
                     let signer = s.signer.as_ref().filter(|x| x.key_algorithm == "rsa")?;
                     let bits = s.key_bits?;
-                    let issued = crate::time::parse_rfc3339(&signer.not_before).unwrap_or(0);
+                    let issued = signer.not_before.unix();
                     if bits < 2048 {
                         Some(format!("RSA-{bits} (under 2048)"))
                     } else if bits < 3072 && issued >= CAB_3072_FROM {
