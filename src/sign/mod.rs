@@ -1,7 +1,7 @@
 //! Signing: keys and the signer abstraction (`key`), CMS SignedData built for each format
 //! (`cms`), and the RFC 3161 client (`tsp`). The formats (`crate::elfsig`) only ever ask a
-//! [`key::Signer`] to sign a digest, so a hardware token or a remote signer slots in without
-//! touching them.
+//! [`Signer`](crate::cms::Signer) to sign a digest, so a hardware token or a remote signer slots
+//! in without touching them.
 
 pub mod command;
 pub mod key;
