@@ -3,7 +3,7 @@
 //! in a table generated from the enums' descriptions: `BINGATE_BLESS=1 cargo test --test
 //! report_ids` rewrites the tables from the enums; otherwise they must match exactly.
 
-use bingate::cms::codes::{AnomalyId, ReasonCode};
+use bingate::cms::codes::{AnomalyId, ReasonCode, SignatureFormat};
 use bingate::cms::verdict::Status;
 use bingate::risk::EvidenceId;
 
@@ -24,6 +24,14 @@ fn vocabularies() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         (
             "### Signature statuses (`status`)",
             rows(Status::ALL, Status::as_str, Status::description),
+        ),
+        (
+            "### Signature formats (`format`)",
+            rows(
+                SignatureFormat::ALL,
+                SignatureFormat::as_str,
+                SignatureFormat::description,
+            ),
         ),
         (
             "### Reason codes (`reasons[].code`)",

@@ -415,7 +415,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     }
     SignatureVerdict {
         status,
-        format: Some("authenticode"),
+        format: Some(crate::cms::verdict::SignatureFormat::Authenticode),
         signatures,
         anomalies,
         error: None,

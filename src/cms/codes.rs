@@ -78,6 +78,15 @@ id_enum! {
     }
 }
 
+id_enum! {
+    /// The signature format a verdict found (`signature.format`).
+    pub enum SignatureFormat {
+        Authenticode = "authenticode": "an Authenticode signature in a PE certificate table",
+        ElfSection = "elf-section": "bingate's ELF signature section, .bingate.sig",
+        KernelModule = "kernel-module": "a signature appended to a Linux kernel module",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use x509_cert::Certificate;
 
-pub use super::codes::{AnomalyId, ReasonCode};
+pub use super::codes::{AnomalyId, ReasonCode, SignatureFormat};
 use super::signer::{DigestCheck, SignerCert};
 use super::timestamp::{Kind, Timestamp};
 use crate::hash::DigestAlg;
@@ -418,7 +418,7 @@ pub struct SignatureVerdict {
     /// The signature format found: `authenticode`, `elf-section` (bingate's `.bingate.sig`) or
     /// `kernel-module` (an appended module signature); absent when none was found.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<&'static str>,
+    pub format: Option<SignatureFormat>,
     pub signatures: Vec<SignatureReport>,
     pub anomalies: Vec<AnomalyReport>,
     /// Set for unsigned and malformed files: why.

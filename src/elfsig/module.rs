@@ -133,7 +133,7 @@ fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: Status::Malformed,
-        format: Some("kernel-module"),
+        format: Some(crate::cms::verdict::SignatureFormat::KernelModule),
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e.into()),
@@ -295,7 +295,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
     SignatureVerdict {
         decided_by: None,
         status: report.status,
-        format: Some("kernel-module"),
+        format: Some(crate::cms::verdict::SignatureFormat::KernelModule),
         signatures: vec![report],
         anomalies: Vec::new(),
         error: None,

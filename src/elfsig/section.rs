@@ -466,7 +466,7 @@ pub(super) fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: Status::Malformed,
-        format: Some("elf-section"),
+        format: Some(crate::cms::verdict::SignatureFormat::ElfSection),
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e.into()),
@@ -768,7 +768,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: report.status,
-        format: Some("elf-section"),
+        format: Some(crate::cms::verdict::SignatureFormat::ElfSection),
         signatures: vec![report],
         anomalies: Vec::new(),
         error: None,

@@ -736,7 +736,7 @@ mod tests {
         let resources = crate::pe::resources::read(&data).expect("resources");
         let verdict = SignatureVerdict {
             status: r.status,
-            format: Some("authenticode"),
+            format: Some(crate::cms::verdict::SignatureFormat::Authenticode),
             signatures: vec![r],
             anomalies: Vec::new(),
             error: None,

@@ -37,7 +37,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 Status::Pass,
                 format!(
                     "signed ({}, {})",
-                    v.format.unwrap_or("unknown format"),
+                    v.format.map_or("unknown format", |f| f.as_str()),
                     v.status.as_str()
                 ),
             ),
