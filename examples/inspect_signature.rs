@@ -17,7 +17,7 @@ fn main() {
         match bingate::authenticode::inspect(&data) {
             Ok(None) => println!("{path}: no certificate table"),
             Ok(Some(i)) => {
-                let anomalies: Vec<&str> = i.anomalies.iter().map(|a| a.id()).collect();
+                let anomalies: Vec<&str> = i.anomalies.iter().map(|a| a.id().as_str()).collect();
                 println!("{path}: {} entries, anomalies {anomalies:?}", i.entries);
                 for s in i.signatures {
                     match s {

@@ -52,6 +52,50 @@ impl DigestAlg {
     }
 }
 
+/// A digest algorithm as a signature names it: one bingate knows, or the dotted OID of one it
+/// does not (empty when the signature could not be read). Reports write the name (`sha256`) or
+/// the OID as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Algorithm {
+    Known(DigestAlg),
+    Unknown(String),
+}
+
+impl Algorithm {
+    /// The algorithm a dotted OID names.
+    pub fn from_oid(oid: String) -> Algorithm {
+        DigestAlg::from_oid(&oid).map_or(Algorithm::Unknown(oid), Algorithm::Known)
+    }
+
+    /// The algorithm, when bingate knows it.
+    pub fn known(&self) -> Option<DigestAlg> {
+        match self {
+            Algorithm::Known(a) => Some(*a),
+            Algorithm::Unknown(_) => None,
+        }
+    }
+
+    /// The name ([`DigestAlg::name`]) or the OID as read.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Algorithm::Known(a) => a.name(),
+            Algorithm::Unknown(oid) => oid,
+        }
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl serde::Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// `data` hashed with `alg` (`None` for MD5, which is never accepted).
 pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
     use digest::Digest as _;

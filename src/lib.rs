@@ -24,8 +24,9 @@
 //! detect toolchain     what a file is | which toolchain built it
 //! facts glob read      the facts bingate owns | path globs | the bounds-checked reader
 //! guard input mapped   goblin panics contained | positioned reads | mmap with a SIGBUS guard
-//! error budget time hash escape outfile cleanup      leaves: errors, limits, time, digests,
-//!                      terminal escaping, atomic output files, cleanup on signals
+//! error budget time hash ids escape outfile cleanup   leaves: errors, limits, time, digests,
+//!                      the id-enum macro, terminal escaping, atomic output files, cleanup
+//!                      on signals
 //! ```
 
 // Every offset and length in a file is untrusted: no indexing that can panic, no arithmetic
@@ -54,6 +55,7 @@ pub mod facts;
 pub(crate) mod glob;
 pub mod guard;
 pub mod hash;
+pub(crate) mod ids;
 pub(crate) mod input;
 pub(crate) mod mapped;
 pub(crate) mod outfile;

@@ -12,6 +12,44 @@ pub fn show(secs: u64) -> String {
         .unwrap_or_else(|_| secs.to_string())
 }
 
+/// A point in time a report shows: Unix seconds inside, `YYYY-MM-DDTHH:MM:SSZ` (as [`show`]
+/// writes it) in reports, JSON and text alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(u64);
+
+impl Time {
+    pub fn from_unix(secs: u64) -> Time {
+        Time(secs)
+    }
+
+    /// An X.509 Time (UTCTime or GeneralizedTime).
+    pub fn from_x509(t: x509_cert::time::Time) -> Time {
+        Time(unix(t))
+    }
+
+    /// RFC 3339 text ([`parse_rfc3339`]).
+    pub fn parse_rfc3339(s: &str) -> Option<Time> {
+        parse_rfc3339(s).map(Time)
+    }
+
+    /// Unix seconds.
+    pub fn unix(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Time {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&show(self.0))
+    }
+}
+
+impl serde::Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&show(self.0))
+    }
+}
+
 /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let (date, rest) = s.split_once(['T', 't', ' '])?;
@@ -63,5 +101,12 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-22T00:00:00.5Z"), Some(1_795_305_600));
         assert_eq!(show(1_795_305_600), "2026-11-22T00:00:00Z");
         assert_eq!(parse_rfc3339("yesterday"), None);
+        let t = Time::parse_rfc3339("2026-11-22T00:00:00Z").expect("time");
+        assert_eq!(t.unix(), 1_795_305_600);
+        assert_eq!(t.to_string(), "2026-11-22T00:00:00Z");
+        assert_eq!(
+            serde_json::to_string(&t).expect("json"),
+            "\"2026-11-22T00:00:00Z\""
+        );
     }
 }

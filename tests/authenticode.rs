@@ -133,7 +133,9 @@ fn a_flipped_byte_breaks_the_digest_and_padding_is_an_anomaly() {
         "padding is not covered by the hash"
     );
     assert!(
-        i.anomalies.iter().any(|a| a.id() == "padding"),
+        i.anomalies
+            .iter()
+            .any(|a| a.id() == bingate::cms::codes::AnomalyId::Padding),
         "{:?}",
         i.anomalies
     );
@@ -143,7 +145,9 @@ fn a_flipped_byte_breaks_the_digest_and_padding_is_an_anomaly() {
     d.extend_from_slice(&[0u8; 100]);
     let i = bingate::authenticode::inspect(&d).unwrap().unwrap();
     assert!(
-        i.anomalies.iter().any(|a| a.id() == "trailing-data"),
+        i.anomalies
+            .iter()
+            .any(|a| a.id() == bingate::cms::codes::AnomalyId::TrailingData),
         "{:?}",
         i.anomalies
     );

@@ -484,7 +484,7 @@ fn documented_weights_match_the_code() {
     }
     let code: Vec<(String, String)> = bingate::risk::weights::EVIDENCE
         .iter()
-        .map(|k| (k.id.to_owned(), k.weight.to_string()))
+        .map(|k| (k.id.as_str().to_owned(), k.weight.to_string()))
         .collect();
     let documented_ids: Vec<&str> = documented.iter().map(|(i, _)| i.as_str()).collect();
     let code_ids: Vec<&str> = code.iter().map(|(i, _)| i.as_str()).collect();

@@ -78,7 +78,11 @@ fn every_signed_fixture_gets_its_expected_verdict() {
                 ));
             }
             if !strict {
-                let mut got: Vec<String> = v.anomalies.iter().map(|a| a.id.clone()).collect();
+                let mut got: Vec<String> = v
+                    .anomalies
+                    .iter()
+                    .map(|a| a.id.as_str().to_owned())
+                    .collect();
                 got.sort();
                 got.dedup();
                 let mut want_a: Vec<String> = want["expected_anomalies"]

@@ -189,7 +189,10 @@ pub fn inspect_parsed(
         signer_key: cert
             .map(|c| crate::pki::keys::key_info(&c.tbs_certificate.subject_public_key_info)),
         digest: DigestCheck {
-            algorithm: alg.map_or(oid, |a| a.name().to_owned()),
+            algorithm: alg.map_or(
+                crate::hash::Algorithm::Unknown(oid),
+                crate::hash::Algorithm::Known,
+            ),
             matches: computed_hex.as_deref() == Some(signed.as_str()),
             signed,
             computed: computed_hex,

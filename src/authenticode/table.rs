@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::budget::MAX_CERT_ENTRIES;
+use crate::cms::codes::AnomalyId;
 use crate::error::{Error, Result};
 use crate::pe::SigningLayout;
 use crate::read::Bytes;
@@ -44,13 +45,13 @@ pub enum Anomaly {
 
 impl Anomaly {
     /// A stable id for reports and policies.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> AnomalyId {
         match self {
-            Anomaly::Padding { .. } => "padding",
-            Anomaly::TrailingData { .. } => "trailing-data",
-            Anomaly::MultipleEntries { .. } => "multiple-entries",
-            Anomaly::UnsupportedEntry { .. } => "unsupported-entry",
-            Anomaly::TableSlack { .. } => "table-slack",
+            Anomaly::Padding { .. } => AnomalyId::Padding,
+            Anomaly::TrailingData { .. } => AnomalyId::TrailingData,
+            Anomaly::MultipleEntries { .. } => AnomalyId::MultipleEntries,
+            Anomaly::UnsupportedEntry { .. } => AnomalyId::UnsupportedEntry,
+            Anomaly::TableSlack { .. } => AnomalyId::TableSlack,
         }
     }
 }

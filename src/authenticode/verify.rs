@@ -15,29 +15,21 @@ use super::table::{self, Anomaly};
 use crate::budget::MAX_NESTED_SIGNATURES;
 use crate::cms::signer::DigestCheck;
 use crate::cms::verdict::{
-    AnomalyReport, DecidedBy, Judgement, PageHashReport, SignatureReport, SignatureVerdict, Status,
-    VerifyEnv, judge_identity, reason,
+    AnomalyId, AnomalyReport, DecidedBy, Judgement, PageHashReport, ReasonCode, SignatureReport,
+    SignatureVerdict, Status, VerifyEnv, judge_identity, reason,
 };
-use crate::hash::DigestAlg;
+use crate::hash::{Algorithm, DigestAlg};
 use crate::pe::SigningLayout;
 
 const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
 const OPUS_INFO: &str = "1.3.6.1.4.1.311.2.1.12";
 
-/// Reason codes that say the signed bytes or the signature itself are wrong (as opposed to who
-/// signed and when): a primary failing one of these is never overruled by a nested signature.
-const INTEGRITY_CODES: &[&str] = &[
-    "digest-mismatch",
-    "algorithm-mismatch",
-    "bad-signature",
-    "page-hash-mismatch",
-    "malformed-signature",
-    "no-signer-certificate",
-];
-
 /// A weak digest, or none that could be read (a signature without one is never the strong one).
-fn weak_digest(name: &str) -> bool {
-    DigestAlg::from_oid_name(name).map_or(name.is_empty(), DigestAlg::is_weak)
+fn weak_digest(alg: &Algorithm) -> bool {
+    match alg {
+        Algorithm::Known(a) => a.is_weak(),
+        Algorithm::Unknown(oid) => oid.is_empty(),
+    }
 }
 
 /// The dual-signing rule: a SHA-1 (or MD5) primary that is not valid for trust reasons only,
@@ -47,10 +39,7 @@ fn dual_signed_decider(signatures: &[SignatureReport]) -> Option<DecidedBy> {
     if primary.status == Status::Valid
         || primary.status == Status::Malformed
         || !weak_digest(&primary.digest_algorithm)
-        || primary
-            .reasons
-            .iter()
-            .any(|r| INTEGRITY_CODES.contains(&r.code.as_str()))
+        || primary.reasons.iter().any(|r| r.code.is_integrity())
     {
         return None;
     }
@@ -145,10 +134,10 @@ impl Ctx<'_, '_> {
                 self.out.push(SignatureReport {
                     entry,
                     nested,
-                    digest_algorithm: String::new(),
+                    digest_algorithm: Algorithm::Unknown(String::new()),
                     digest: DigestCheck {
                         error: None,
-                        algorithm: String::new(),
+                        algorithm: Algorithm::Unknown(String::new()),
                         signed: String::new(),
                         computed: None,
                         matches: false,
@@ -164,7 +153,7 @@ impl Ctx<'_, '_> {
                         verified: false,
                     },
                     status: Status::Malformed,
-                    reasons: vec![reason("malformed-signature", e)],
+                    reasons: vec![reason(ReasonCode::MalformedSignature, e)],
                     signer_id: None,
                     changes: Vec::new(),
                 });
@@ -222,7 +211,7 @@ impl Ctx<'_, '_> {
             j.worsen(
                 Status::Invalid,
                 reason(
-                    "digest-mismatch",
+                    ReasonCode::DigestMismatch,
                     match &info.digest.error {
                         Some(e) => format!(
                             "the image hash ({}) cannot be computed: {e}",
@@ -240,7 +229,7 @@ impl Ctx<'_, '_> {
             j.worsen(
                 Status::Invalid,
                 reason(
-                    "algorithm-mismatch",
+                    ReasonCode::AlgorithmMismatch,
                     "the SignerInfo and the indirect data name different digest algorithms",
                 ),
             );
@@ -251,7 +240,7 @@ impl Ctx<'_, '_> {
                 .error
                 .clone()
                 .unwrap_or_else(|| "the signer's signature does not verify".into());
-            j.worsen(Status::Invalid, reason("bad-signature", msg));
+            j.worsen(Status::Invalid, reason(ReasonCode::BadSignature, msg));
         }
         let (chain_subjects, timestamp) =
             judge_identity(self.env, signer, bag, &info.timestamps, &mut j);
@@ -260,7 +249,10 @@ impl Ctx<'_, '_> {
         if ph == Some(false) {
             j.worsen(
                 Status::Invalid,
-                reason("page-hash-mismatch", "a page hash does not match the file"),
+                reason(
+                    ReasonCode::PageHashMismatch,
+                    "a page hash does not match the file",
+                ),
             );
         }
         let (program_name, more_info_url) = opus_info(sig);
@@ -292,17 +284,11 @@ fn anomaly(a: &Anomaly) -> AnomalyReport {
     if let Some(o) = detail.as_object_mut() {
         o.remove("kind");
     }
-    AnomalyReport {
-        id: a.id().to_owned(),
-        detail,
-    }
+    AnomalyReport { id: a.id(), detail }
 }
 
-fn extra(id: &str, detail: serde_json::Value) -> AnomalyReport {
-    AnomalyReport {
-        id: id.to_owned(),
-        detail,
-    }
+fn extra(id: AnomalyId, detail: serde_json::Value) -> AnomalyReport {
+    AnomalyReport { id, detail }
 }
 
 /// Verifies every signature of a PE image.
@@ -355,28 +341,28 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     // SHA-1 (or MD5) everywhere: no signature with SHA-256 or better.
     let strong = signatures.iter().any(|s| {
         matches!(
-            DigestAlg::from_oid_name(&s.digest_algorithm),
+            s.digest_algorithm.known(),
             Some(DigestAlg::Sha256 | DigestAlg::Sha384 | DigestAlg::Sha512)
         )
     });
     // Only signatures that could be read say anything about algorithms.
     let readable = signatures.iter().any(|s| s.status != Status::Malformed);
     if readable && !strong {
-        anomalies.push(extra("sha1-only", serde_json::json!({"algorithms": signatures.iter().map(|s| s.digest_algorithm.clone()).collect::<Vec<_>>()})));
+        anomalies.push(extra(AnomalyId::Sha1Only, serde_json::json!({"algorithms": signatures.iter().map(|s| s.digest_algorithm.clone()).collect::<Vec<_>>()})));
     }
     for s in &signatures {
         if s.key_bits.is_some_and(|b| b < 2048)
             && s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa")
         {
             anomalies.push(extra(
-                "weak-key",
+                AnomalyId::WeakKey,
                 serde_json::json!({"entry": s.entry, "nested": s.nested, "bits": s.key_bits}),
             ));
         }
     }
     for (entry, oids) in &ctx_unauth {
         anomalies.push(extra(
-            "unauthenticated-attribute",
+            AnomalyId::UnauthenticatedAttribute,
             serde_json::json!({"entry": entry, "oids": oids}),
         ));
     }
@@ -388,7 +374,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         let computed = crate::pe::compute_checksum(data, layout.checksum_offset);
         if stored != computed {
             anomalies.push(extra(
-                "bad-checksum",
+                AnomalyId::BadChecksum,
                 serde_json::json!({"stored": stored, "computed": computed}),
             ));
         }
@@ -429,7 +415,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     }
     SignatureVerdict {
         status,
-        format: Some("authenticode"),
+        format: Some(crate::cms::verdict::SignatureFormat::Authenticode),
         signatures,
         anomalies,
         error: None,

@@ -16,6 +16,7 @@
 //! format.
 
 pub mod build;
+pub mod codes;
 pub mod lenient;
 pub mod open;
 pub mod signer;

@@ -13,7 +13,7 @@ use crate::read::hex;
 /// The image digest check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DigestCheck {
-    pub algorithm: String,
+    pub algorithm: crate::hash::Algorithm,
     pub signed: String,
     /// `None` when the algorithm is not supported (MD5) or the layout does not fit the file.
     pub computed: Option<String>,
@@ -30,8 +30,8 @@ pub struct SignerCert {
     pub subject: String,
     pub issuer: String,
     pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
+    pub not_before: crate::time::Time,
+    pub not_after: crate::time::Time,
     pub sha256: String,
     pub key_algorithm: String,
     /// Extended key usages (dotted OIDs), in certificate order.
@@ -149,8 +149,8 @@ pub fn signer_from_cert(cert: &Certificate) -> Option<SignerCert> {
         subject: tbs.subject.to_string(),
         issuer: tbs.issuer.to_string(),
         serial: hex(tbs.serial_number.as_bytes()),
-        not_before: tbs.validity.not_before.to_string(),
-        not_after: tbs.validity.not_after.to_string(),
+        not_before: crate::time::Time::from_x509(tbs.validity.not_before),
+        not_after: crate::time::Time::from_x509(tbs.validity.not_after),
         sha256: hex(&Sha256::digest(&der)),
         key_algorithm: key_algorithm(&tbs.subject_public_key_info.algorithm.oid.to_string()),
         ekus: crate::pki::ext::eku(cert).oids().to_vec(),

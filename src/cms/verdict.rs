@@ -7,6 +7,7 @@
 use serde::Serialize;
 use x509_cert::Certificate;
 
+pub use super::codes::{AnomalyId, ReasonCode, SignatureFormat};
 use super::signer::{DigestCheck, SignerCert};
 use super::timestamp::{Kind, Timestamp};
 use crate::hash::DigestAlg;
@@ -51,39 +52,27 @@ fn revocations<'c>(
     })
 }
 
-/// The verdict vocabulary shared by every signature format bingate verifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Valid,
-    Invalid,
-    Untrusted,
-    Unsigned,
-    Malformed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Invalid => "invalid",
-            Status::Untrusted => "untrusted",
-            Status::Unsigned => "unsigned",
-            Status::Malformed => "malformed",
-        }
+crate::ids::id_enum! {
+    /// The verdict vocabulary shared by every signature format bingate verifies.
+    pub enum Status {
+        Valid = "valid": "every check passed: the signature verifies and chains to a trusted anchor",
+        Invalid = "invalid": "the signature, the signed bytes or the chain is wrong",
+        Untrusted = "untrusted": "the signature verifies but its chain does not reach a trusted anchor",
+        Unsigned = "unsigned": "no signature was found",
+        Malformed = "malformed": "a signature is present but cannot be read",
     }
 }
 
 /// A machine-readable reason with a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
-    pub code: String,
+    pub code: ReasonCode,
     pub message: String,
 }
 
-pub fn reason(code: &str, message: impl Into<String>) -> Reason {
+pub fn reason(code: ReasonCode, message: impl Into<String>) -> Reason {
     Reason {
-        code: code.to_owned(),
+        code,
         message: message.into(),
     }
 }
@@ -127,7 +116,7 @@ pub struct VerifyEnv<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimestampReport {
     pub kind: Kind,
-    pub time: String,
+    pub time: crate::time::Time,
     pub tsa: Option<String>,
     pub valid: bool,
     pub chain: Vec<String>,
@@ -137,16 +126,18 @@ pub fn has_eku(cert: &Certificate, oid: &str) -> bool {
     crate::pki::ext::eku(cert).oids().iter().any(|o| o == oid)
 }
 
-fn chain_status(e: &ChainError) -> (Status, &'static str) {
+fn chain_status(e: &ChainError) -> (Status, ReasonCode) {
     match e {
         ChainError::Untrusted { .. }
         | ChainError::NoIssuer { .. }
-        | ChainError::Disallowed { .. } => (Status::Untrusted, "untrusted-root"),
-        ChainError::Expired { .. } | ChainError::NotYetValid { .. } => (Status::Invalid, "expired"),
-        ChainError::WrongPurpose { .. } | ChainError::KeyUsage { .. } => {
-            (Status::Invalid, "wrong-certificate-type")
+        | ChainError::Disallowed { .. } => (Status::Untrusted, ReasonCode::UntrustedRoot),
+        ChainError::Expired { .. } | ChainError::NotYetValid { .. } => {
+            (Status::Invalid, ReasonCode::Expired)
         }
-        _ => (Status::Invalid, "bad-chain"),
+        ChainError::WrongPurpose { .. } | ChainError::KeyUsage { .. } => {
+            (Status::Invalid, ReasonCode::WrongCertificateType)
+        }
+        _ => (Status::Invalid, ReasonCode::BadChain),
     }
 }
 
@@ -193,7 +184,7 @@ pub fn judge_timestamp(
     let mut valid = t.imprint_match && t.cms.message_digest_match && t.cms.signature_valid;
     if !valid {
         reasons.push(reason(
-            "timestamp-invalid",
+            ReasonCode::TimestampInvalid,
             "the timestamp does not verify; it is ignored",
         ));
     }
@@ -220,7 +211,7 @@ pub fn judge_timestamp(
                     if revoked_at <= t.time {
                         valid = false;
                         reasons.push(reason(
-                            "timestamp-revoked",
+                            ReasonCode::TimestampRevoked,
                             format!(
                                 "timestamp: {} was revoked {}, before the stamped time",
                                 cert.tbs_certificate.subject,
@@ -235,7 +226,7 @@ pub fn judge_timestamp(
                 if valid && p.program_root && sha1 && t.time > SHA1_TIMESTAMP_CUTOFF {
                     valid = false;
                     reasons.push(reason(
-                        "sha1-timestamp",
+                        ReasonCode::Sha1Timestamp,
                         format!(
                             "timestamp: a SHA-1 timestamp made after {} counts as no timestamp \
                              on Windows (Trusted Root Program chain)",
@@ -248,7 +239,7 @@ pub fn judge_timestamp(
             Err(e) => {
                 valid = false;
                 reasons.push(reason(
-                    "timestamp-untrusted",
+                    ReasonCode::TimestampUntrusted,
                     format!("timestamp: {}", e.message()),
                 ));
                 Vec::new()
@@ -265,7 +256,7 @@ pub fn judge_timestamp(
             if !inside {
                 valid = false;
                 reasons.push(reason(
-                    "timestamp-outside-validity",
+                    ReasonCode::TimestampOutsideValidity,
                     format!(
                         "timestamp {} is outside the signer's validity",
                         crate::time::show(t.time)
@@ -276,7 +267,7 @@ pub fn judge_timestamp(
     }
     let report = TimestampReport {
         kind: t.kind,
-        time: crate::time::show(t.time),
+        time: crate::time::Time::from_unix(t.time),
         tsa: t.tsa.clone(),
         valid,
         chain,
@@ -309,7 +300,7 @@ pub fn judge_identity(
         None => j.worsen(
             Status::Invalid,
             reason(
-                "no-signer-certificate",
+                ReasonCode::NoSignerCertificate,
                 "no certificate in the signature matches the signer",
             ),
         ),
@@ -329,7 +320,7 @@ pub fn judge_identity(
                     j.worsen(
                         Status::Untrusted,
                         reason(
-                            "sha1-certificate",
+                            ReasonCode::Sha1Certificate,
                             format!(
                                 "{} is signed with SHA-1; Windows does not trust SHA-1 \
                                  code-signing certificates for signatures made on or after {} \
@@ -348,7 +339,7 @@ pub fn judge_identity(
                         j.worsen(
                             Status::Invalid,
                             reason(
-                                "revoked",
+                                ReasonCode::Revoked,
                                 format!(
                                     "{} was revoked {}",
                                     cert.tbs_certificate.subject,
@@ -385,7 +376,7 @@ pub struct PageHashReport {
 pub struct SignatureReport {
     pub entry: usize,
     pub nested: usize,
-    pub digest_algorithm: String,
+    pub digest_algorithm: crate::hash::Algorithm,
     pub digest: DigestCheck,
     pub signer: Option<SignerCert>,
     pub key_bits: Option<u32>,
@@ -415,7 +406,7 @@ pub struct SignerId {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AnomalyReport {
-    pub id: String,
+    pub id: AnomalyId,
     #[serde(flatten)]
     pub detail: serde_json::Value,
 }
@@ -427,7 +418,7 @@ pub struct SignatureVerdict {
     /// The signature format found: `authenticode`, `elf-section` (bingate's `.bingate.sig`) or
     /// `kernel-module` (an appended module signature); absent when none was found.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<&'static str>,
+    pub format: Option<SignatureFormat>,
     pub signatures: Vec<SignatureReport>,
     pub anomalies: Vec<AnomalyReport>,
     /// Set for unsigned and malformed files: why.

@@ -6,11 +6,6 @@
 //! to append) that `crate::sign::output` writes atomically; verifying returns the same
 //! [`SignatureVerdict`] as Authenticode, with the same status vocabulary.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used
-)]
 
 pub mod layout;
 pub mod manifest;

@@ -15,7 +15,7 @@ use x509_cert::Certificate;
 use super::{SignError, SignOptions, Signed};
 use crate::budget::MAX_ELF_SIGNATURE_LEN;
 use crate::cms::open::OpenError;
-use crate::cms::verdict::{Judgement, reason};
+use crate::cms::verdict::{Judgement, ReasonCode, reason};
 use crate::cms::verdict::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
 };
@@ -133,7 +133,7 @@ fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: Status::Malformed,
-        format: Some("kernel-module"),
+        format: Some(crate::cms::verdict::SignatureFormat::KernelModule),
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e.into()),
@@ -214,7 +214,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         (None, _) => j.worsen(
             Status::Invalid,
             reason(
-                "unsupported-digest",
+                ReasonCode::UnsupportedDigest,
                 format!("digest algorithm {} is not supported", si.digest_alg.oid),
             ),
         ),
@@ -226,7 +226,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             j.worsen(
                 Status::Untrusted,
                 reason(
-                    "signer-unknown",
+                    ReasonCode::SignerUnknown,
                     format!("the signer ({id}) is not among the given certificates (--cert)"),
                 ),
             );
@@ -237,14 +237,14 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             if si.signed_attrs.is_some() {
                 j.worsen(
                     Status::Invalid,
-                    reason("signed-attributes", "module signatures must not carry signed attributes (the kernel rejects them)"),
+                    reason(ReasonCode::SignedAttributes, "module signatures must not carry signed attributes (the kernel rejects them)"),
                 );
             }
             if !check.signature_valid {
                 j.worsen(
                     Status::Invalid,
                     reason(
-                        "bad-signature",
+                        ReasonCode::BadSignature,
                         check.error.unwrap_or_else(|| {
                             "the signature does not verify over the module".into()
                         }),
@@ -255,9 +255,10 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
     }
     let cert = matching.cloned();
     let view = cert.as_ref().and_then(crate::cms::signer::signer_from_cert);
-    let alg_name = alg
-        .map(|a| a.name().to_owned())
-        .unwrap_or_else(|| si.digest_alg.oid.to_string());
+    let alg_name = alg.map_or_else(
+        || crate::hash::Algorithm::Unknown(si.digest_alg.oid.to_string()),
+        crate::hash::Algorithm::Known,
+    );
     let report = SignatureReport {
         entry: 0,
         nested: 0,
@@ -294,7 +295,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
     SignatureVerdict {
         decided_by: None,
         status: report.status,
-        format: Some("kernel-module"),
+        format: Some(crate::cms::verdict::SignatureFormat::KernelModule),
         signatures: vec![report],
         anomalies: Vec::new(),
         error: None,

@@ -15,7 +15,7 @@ use super::manifest::{self, Entry, Manifest};
 use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
 use crate::cms::open::OpenError;
 use crate::cms::signer::{signer_from_cert, verify_signer_info};
-use crate::cms::verdict::{Judgement, judge_identity, reason};
+use crate::cms::verdict::{Judgement, ReasonCode, judge_identity, reason};
 use crate::cms::verdict::{PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv};
 use crate::cms::{KeyKind, Signer};
 use crate::hash::DigestAlg;
@@ -466,7 +466,7 @@ pub(super) fn malformed(e: impl Into<String>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: Status::Malformed,
-        format: Some("elf-section"),
+        format: Some(crate::cms::verdict::SignatureFormat::ElfSection),
         signatures: Vec::new(),
         anomalies: Vec::new(),
         error: Some(e.into()),
@@ -689,7 +689,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         j.worsen(
             Status::Invalid,
             reason(
-                "modified-after-signing",
+                ReasonCode::ModifiedAfterSigning,
                 format!(
                     "the file was modified after signing: {}",
                     changed.join(", ")
@@ -701,7 +701,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         j.worsen(
             Status::Invalid,
             reason(
-                "signature-padding",
+                ReasonCode::SignaturePadding,
                 format!(
                     "{SECTION_NAME} holds non-zero bytes after the CMS structure (offset {:#x}); they are not covered by the signature",
                     end(sig_off, cms_len as u64)
@@ -713,7 +713,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         j.worsen(
             Status::Invalid,
             reason(
-                "signature-section-allocated",
+                ReasonCode::SignatureSectionAllocated,
                 format!("{SECTION_NAME} is SHF_ALLOC: it would be loaded"),
             ),
         );
@@ -723,14 +723,14 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             .error
             .clone()
             .unwrap_or_else(|| "the signer's signature does not verify".into());
-        j.worsen(Status::Invalid, reason("bad-signature", msg));
+        j.worsen(Status::Invalid, reason(ReasonCode::BadSignature, msg));
     }
     let timestamps: Vec<_> = crate::cms::timestamp::read_standard(si, bag)
         .into_iter()
         .filter_map(|t| match t {
             Ok(t) => Some(t),
             Err(e) => {
-                j.reasons.push(reason("timestamp-unreadable", e));
+                j.reasons.push(reason(ReasonCode::TimestampUnreadable, e));
                 None
             }
         })
@@ -742,10 +742,10 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let report = SignatureReport {
         entry: 0,
         nested: 0,
-        digest_algorithm: m.digest.name().to_owned(),
+        digest_algorithm: crate::hash::Algorithm::Known(m.digest),
         digest: crate::cms::signer::DigestCheck {
             error: None,
-            algorithm: m.digest.name().to_owned(),
+            algorithm: crate::hash::Algorithm::Known(m.digest),
             signed: crate::read::hex(&m.file),
             computed: computed.as_deref().map(crate::read::hex),
             matches,
@@ -768,7 +768,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     SignatureVerdict {
         decided_by: None,
         status: report.status,
-        format: Some("elf-section"),
+        format: Some(crate::cms::verdict::SignatureFormat::ElfSection),
         signatures: vec![report],
         anomalies: Vec::new(),
         error: None,

@@ -47,7 +47,6 @@
 //! Work is bounded: at most [`MAX_CRLS_PER_FILE`] CRLs per file, and signature checks per
 //! `check` call are limited by [`crate::budget::MAX_SIGNATURE_CHECKS`].
 
-
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;

@@ -43,7 +43,7 @@ pub struct Override {
 #[derive(Debug, Clone, Default)]
 pub struct RawRisk {
     /// (evidence id, weight).
-    pub weights: Vec<(String, u32)>,
+    pub weights: Vec<(crate::risk::weights::EvidenceId, u32)>,
     pub medium: Option<u32>,
     pub high: Option<u32>,
     /// Byte offset of the section, for errors found when thresholds are combined.
@@ -366,8 +366,10 @@ impl<'s> Walker<'s> {
             keys.sort_by_key(|(k, _)| k.span.start);
             for (k, val) in keys {
                 let id = k.name.as_ref();
-                if crate::risk::weights::kind(id).is_none() {
-                    let ids = crate::risk::weights::EVIDENCE.iter().map(|e| e.id);
+                let Some(evidence) = crate::risk::weights::EvidenceId::parse(id) else {
+                    let ids = crate::risk::weights::EvidenceId::ALL
+                        .iter()
+                        .map(|e| e.as_str());
                     let hint = did_you_mean(id, ids.clone()).or_else(|| {
                         Some(format!(
                             "evidence ids: {}",
@@ -380,9 +382,9 @@ impl<'s> Walker<'s> {
                         hint,
                     );
                     continue;
-                }
+                };
                 if let Some(n) = self.risk_value(val, &format!("the weight of `{id}`")) {
-                    risk.weights.push((id.to_owned(), n));
+                    risk.weights.push((evidence, n));
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use crate::escape::text as esc;
 
 use super::{FileReport, Renderer, Skipped, Summary};
-use crate::cms::verdict::{SignatureVerdict, Status};
+use crate::cms::verdict::{SignatureFormat, SignatureVerdict, Status};
 
 pub struct VerifyRenderer<W: Write> {
     out: W,
@@ -55,9 +55,9 @@ impl<W: Write> VerifyRenderer<W> {
                 format!("signature in entry {}", s.entry)
             } else {
                 match v.format {
-                    Some("elf-section") => "ELF signature (.bingate.sig)".to_owned(),
-                    Some("kernel-module") => "kernel module signature".to_owned(),
-                    _ => "primary signature".to_owned(),
+                    Some(SignatureFormat::ElfSection) => "ELF signature (.bingate.sig)".to_owned(),
+                    Some(SignatureFormat::KernelModule) => "kernel module signature".to_owned(),
+                    Some(SignatureFormat::Authenticode) | None => "primary signature".to_owned(),
                 }
             };
             writeln!(
@@ -106,7 +106,7 @@ impl<W: Write> VerifyRenderer<W> {
                     if t.valid { "" } else { " - not valid, ignored" }
                 )?,
                 // The kernel checks module signatures without dates: nothing expires.
-                None if v.format == Some("kernel-module") => {}
+                None if v.format == Some(SignatureFormat::KernelModule) => {}
                 None => writeln!(
                     self.out,
                     "      timestamp   none: the signature expires with the certificate"

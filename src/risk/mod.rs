@@ -12,13 +12,13 @@ pub mod weights;
 
 use serde::Serialize;
 
-use crate::cms::verdict::{SignatureReport, SignatureVerdict, Status};
+use crate::cms::verdict::{AnomalyId, ReasonCode, SignatureReport, SignatureVerdict, Status};
 use crate::facts::{Kind, ToolchainName};
 use crate::pe::PeHardening;
 use crate::pe::content::Content;
 use crate::pe::resources::Resources;
 pub use motw::MarkOfTheWeb;
-pub use weights::{RiskLevel, Weights};
+pub use weights::{EvidenceId, RiskLevel, Weights};
 
 /// What every estimate says about itself.
 pub const BASIS: &str = "offline estimate: the reputation of this file's hash and of its publisher cannot be known offline, so no score, however low, means the file will pass SmartScreen";
@@ -50,7 +50,7 @@ pub const COMPANIONS_SHOWN: usize = 5;
 /// One piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub id: &'static str,
+    pub id: EvidenceId,
     pub weight: u32,
     /// The exact field or value that was seen.
     pub detail: String,
@@ -100,12 +100,11 @@ struct Collector<'w> {
 }
 
 impl Collector<'_> {
-    fn add(&mut self, id: &'static str, detail: impl Into<String>) {
-        let default = weights::kind(id).map_or(0, |k| k.weight);
-        self.add_weighted(id, default, detail);
+    fn add(&mut self, id: EvidenceId, detail: impl Into<String>) {
+        self.add_weighted(id, weights::default_weight(id), detail);
     }
 
-    fn add_weighted(&mut self, id: &'static str, default: u32, detail: impl Into<String>) {
+    fn add_weighted(&mut self, id: EvidenceId, default: u32, detail: impl Into<String>) {
         if self.out.iter().any(|e| e.id == id) {
             return;
         }
@@ -152,7 +151,7 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
                 checksum.stored, checksum.computed
             )
         };
-        c.add_weighted("bad-checksum", default, detail);
+        c.add_weighted(EvidenceId::BadChecksum, default, detail);
     }
     if input.signature.status != Status::Unsigned && input.unsigned_companion_count > 0 {
         let n = input
@@ -174,7 +173,7 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
         if more > 0 {
             detail.push_str(&format!(" and {more} more"));
         }
-        c.add("unsigned-companions", detail);
+        c.add(EvidenceId::UnsignedCompanions, detail);
     }
     if let Some(m) = &input.mark_of_the_web {
         let detail = match (&m.error, m.zone_id) {
@@ -196,11 +195,15 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
             }
             (None, None) => format!("{}: no ZoneId", m.source),
         };
-        c.add("mark-of-the-web", detail);
+        c.add(EvidenceId::MarkOfTheWeb, detail);
     }
 
     let mut evidence = c.out;
-    evidence.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.id.cmp(b.id)));
+    evidence.sort_by(|a, b| {
+        b.weight
+            .cmp(&a.weight)
+            .then(a.id.as_str().cmp(b.id.as_str()))
+    });
     let score = evidence
         .iter()
         .fold(0u32, |s, e| s.saturating_add(e.weight))
@@ -221,7 +224,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
     match v.status {
         Status::Unsigned => {
             c.add(
-                "unsigned",
+                EvidenceId::Unsigned,
                 format!(
                     "no Authenticode signature ({})",
                     v.error.as_deref().unwrap_or("no certificate table")
@@ -231,7 +234,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
         }
         Status::Malformed if primary.is_none() => {
             c.add(
-                "malformed-signature",
+                EvidenceId::MalformedSignature,
                 v.error
                     .clone()
                     .unwrap_or_else(|| "the signature cannot be read".into()),
@@ -242,7 +245,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
     }
     let Some(p) = primary else {
         c.add(
-            "malformed-signature",
+            EvidenceId::MalformedSignature,
             "no primary signature in the certificate table",
         );
         return;
@@ -253,26 +256,47 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
         .map_or("the signer", |s| common_name(&s.subject));
     for r in &p.reasons {
         let detail = || format!("{}: {}", r.code, r.message);
-        match r.code.as_str() {
-            "untrusted-root" => c.add("untrusted-root", format!("'{subject}': {}", r.message)),
-            "digest-mismatch" | "page-hash-mismatch" => c.add("digest-mismatch", detail()),
-            "revoked" => c.add("revoked", detail()),
-            "expired" | "timestamp-outside-validity" => c.add("cert-time", detail()),
-            "wrong-certificate-type" => c.add("wrong-cert-type", detail()),
-            "malformed-signature" => c.add("malformed-signature", detail()),
+        match r.code {
+            ReasonCode::UntrustedRoot => c.add(
+                EvidenceId::UntrustedRoot,
+                format!("'{subject}': {}", r.message),
+            ),
+            ReasonCode::DigestMismatch | ReasonCode::PageHashMismatch => {
+                c.add(EvidenceId::DigestMismatch, detail());
+            }
+            ReasonCode::Revoked => c.add(EvidenceId::Revoked, detail()),
+            ReasonCode::Expired | ReasonCode::TimestampOutsideValidity => {
+                c.add(EvidenceId::CertTime, detail());
+            }
+            ReasonCode::WrongCertificateType => c.add(EvidenceId::WrongCertType, detail()),
+            ReasonCode::MalformedSignature => c.add(EvidenceId::MalformedSignature, detail()),
             // Timestamp problems leave the signature without a usable timestamp (below).
-            "timestamp-invalid" | "timestamp-untrusted" | "timestamp-unreadable" => {}
-            _ => c.add("invalid-signature", detail()),
+            ReasonCode::TimestampInvalid
+            | ReasonCode::TimestampUntrusted
+            | ReasonCode::TimestampUnreadable => {}
+            ReasonCode::AlgorithmMismatch
+            | ReasonCode::BadSignature
+            | ReasonCode::NoSignerCertificate
+            | ReasonCode::BadChain
+            | ReasonCode::Sha1Certificate
+            | ReasonCode::TimestampRevoked
+            | ReasonCode::Sha1Timestamp
+            | ReasonCode::ModifiedAfterSigning
+            | ReasonCode::SignaturePadding
+            | ReasonCode::SignatureSectionAllocated
+            | ReasonCode::SignerUnknown
+            | ReasonCode::SignedAttributes
+            | ReasonCode::UnsupportedDigest => c.add(EvidenceId::InvalidSignature, detail()),
         }
     }
     if matches!(v.status, Status::Invalid | Status::Malformed)
         && !c
             .out
             .iter()
-            .any(|e| weights::kind(e.id).is_some_and(|k| k.weight >= 25) && e.id != "no-timestamp")
+            .any(|e| weights::default_weight(e.id) >= 25 && e.id != EvidenceId::NoTimestamp)
     {
         c.add(
-            "invalid-signature",
+            EvidenceId::InvalidSignature,
             format!("the signature is {}", v.status.as_str()),
         );
     }
@@ -287,7 +311,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
     if stamped.is_none() {
         let why = match (
             &p.timestamp,
-            p.reasons.iter().find(|r| r.code.starts_with("timestamp-")),
+            p.reasons.iter().find(|r| r.code.is_timestamp()),
         ) {
             (_, Some(r)) => format!("the timestamp does not count: {}", r.message),
             (Some(_), None) => "the timestamp does not verify".to_owned(),
@@ -295,24 +319,24 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
         };
         match artifact {
             Some(eku) => c.add_weighted(
-                "no-timestamp",
+                EvidenceId::NoTimestamp,
                 35,
                 format!("{why}; the signer is a 72-hour Artifact Signing certificate (EKU {eku})"),
             ),
-            None => c.add("no-timestamp", why),
+            None => c.add(EvidenceId::NoTimestamp, why),
         }
     }
     if let Some(eku) = artifact {
         c.add(
-            "artifact-signing",
+            EvidenceId::ArtifactSigning,
             format!(
                 "signer '{subject}' carries the Artifact Signing identity EKU {eku}: reputation follows that identity, so the certificate's age (days) says nothing about the publisher's"
             ),
         );
     }
-    if v.anomalies.iter().any(|a| a.id == "sha1-only") {
+    if v.anomalies.iter().any(|a| a.id == AnomalyId::Sha1Only) {
         c.add(
-            "sha1",
+            EvidenceId::Sha1,
             format!(
                 "digest algorithms: {}",
                 v.signatures
@@ -324,29 +348,36 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
         );
     }
     for a in &v.anomalies {
-        match a.id.as_str() {
-            "padding" => c.add("cert-padding", format!("padding: {}", a.detail)),
-            "trailing-data" => c.add("trailing-data", format!("trailing-data: {}", a.detail)),
-            "multiple-entries"
-            | "unsupported-entry"
-            | "table-slack"
-            | "unauthenticated-attribute" => {
-                c.add("signature-anomaly", format!("{}: {}", a.id, a.detail));
+        match a.id {
+            AnomalyId::Padding => c.add(EvidenceId::CertPadding, format!("{}: {}", a.id, a.detail)),
+            AnomalyId::TrailingData => {
+                c.add(EvidenceId::TrailingData, format!("{}: {}", a.id, a.detail));
             }
-            _ => {}
+            AnomalyId::MultipleEntries
+            | AnomalyId::UnsupportedEntry
+            | AnomalyId::TableSlack
+            | AnomalyId::UnauthenticatedAttribute => {
+                c.add(
+                    EvidenceId::SignatureAnomaly,
+                    format!("{}: {}", a.id, a.detail),
+                );
+            }
+            AnomalyId::Sha1Only | AnomalyId::WeakKey | AnomalyId::BadChecksum => {}
         }
     }
     if let Some(s) = &p.signer {
-        let not_before = crate::time::parse_rfc3339(&s.not_before);
+        let not_before = s.not_before.unix();
         match (s.key_algorithm.as_str(), p.key_bits) {
             ("rsa", Some(bits)) if bits < 2048 => {
-                c.add_weighted("weak-key", 25, format!("RSA {bits}-bit signer key"));
-            }
-            ("rsa", Some(bits))
-                if bits < 3072 && not_before.is_some_and(|t| t >= RSA_3072_FROM) =>
-            {
                 c.add_weighted(
-                    "weak-key",
+                    EvidenceId::WeakKey,
+                    25,
+                    format!("RSA {bits}-bit signer key"),
+                );
+            }
+            ("rsa", Some(bits)) if bits < 3072 && not_before >= RSA_3072_FROM => {
+                c.add_weighted(
+                    EvidenceId::WeakKey,
                     10,
                     format!(
                         "RSA {bits}-bit key on a certificate issued {} (CA/B Forum: 3072 from 2021-06-01)",
@@ -355,7 +386,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
                 );
             }
             ("ecdsa", _) => c.add_weighted(
-                "weak-key",
+                EvidenceId::WeakKey,
                 15,
                 format!(
                     "ECDSA signer key{}: Smart App Control accepts no ECC signatures",
@@ -366,20 +397,17 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
             ),
             _ => {}
         }
-        let signing_time = stamped
-            .and_then(|t| crate::time::parse_rfc3339(&t.time))
-            .unwrap_or(input.at);
-        if let Some(nb) = not_before
-            && artifact.is_none()
-            && signing_time >= nb
-            && signing_time.saturating_sub(nb) < YOUNG_CERT_SECONDS
+        let signing_time = stamped.map_or(input.at, |t| t.time.unix());
+        if artifact.is_none()
+            && signing_time >= not_before
+            && signing_time.saturating_sub(not_before) < YOUNG_CERT_SECONDS
         {
             c.add(
-                "young-cert",
+                EvidenceId::YoungCert,
                 format!(
                     "certificate issued {} , {} before the {} {}",
                     s.not_before,
-                    match signing_time.saturating_sub(nb) / 86_400 {
+                    match signing_time.saturating_sub(not_before) / 86_400 {
                         1 => "1 day".to_owned(),
                         n => format!("{n} days"),
                     },
@@ -401,7 +429,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
             }
             what.extend(s.ev_subject_attributes.iter().cloned());
             c.add(
-                "ev-markers",
+                EvidenceId::EvMarkers,
                 format!(
                     "EV certificate ({}): no immediate reputation since 2024",
                     what.join(", ")
@@ -417,7 +445,7 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
         Ok((_, r)) => *r,
         Err(e) => {
             c.add(
-                "resource-malformed",
+                EvidenceId::ResourceMalformed,
                 format!("the resource directory cannot be read: {e}"),
             );
             None
@@ -426,7 +454,7 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     // Version information.
     match resources.and_then(|r| r.version.as_ref()) {
         None => c.add(
-            "no-version-info",
+            EvidenceId::NoVersionInfo,
             if resources.is_none() {
                 "no resource directory, so no VERSIONINFO"
             } else {
@@ -441,7 +469,7 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
                 .collect();
             if !missing.is_empty() {
                 c.add(
-                    "no-version-info",
+                    EvidenceId::NoVersionInfo,
                     format!("VERSIONINFO lacks or leaves empty: {}", missing.join(", ")),
                 );
             }
@@ -451,9 +479,12 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     let level = manifest.and_then(|m| m.requested_execution_level.as_deref());
     if executable {
         match manifest {
-            None => c.add("no-manifest", "no RT_MANIFEST resource"),
+            None => c.add(EvidenceId::NoManifest, "no RT_MANIFEST resource"),
             Some(m) if m.error.is_none() && level.is_none() => {
-                c.add("no-manifest", "the manifest has no requestedExecutionLevel");
+                c.add(
+                    EvidenceId::NoManifest,
+                    "the manifest has no requestedExecutionLevel",
+                );
             }
             _ => {}
         }
@@ -463,7 +494,7 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
             && let Some(word) = INSTALLER_WORDS.iter().find(|w| lower.contains(*w))
         {
             c.add(
-                "installer-detection",
+                EvidenceId::InstallerDetection,
                 format!(
                     "32-bit '{}' contains '{word}' and declares no requestedExecutionLevel: UAC treats it as an installer and asks for elevation",
                     input.file_name
@@ -474,13 +505,16 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
             .and_then(|m| m.ui_access.as_deref())
             .is_some_and(|u| u.eq_ignore_ascii_case("true"))
         {
-            c.add("ui-access", "requestedExecutionLevel uiAccess=\"true\"");
+            c.add(
+                EvidenceId::UiAccess,
+                "requestedExecutionLevel uiAccess=\"true\"",
+            );
         }
         if input.hardening.subsystem == "windows-gui"
             && resources.is_none_or(|r| r.icon_groups == 0)
         {
             c.add(
-                "no-icon",
+                EvidenceId::NoIcon,
                 "windows-gui subsystem without an RT_GROUP_ICON resource",
             );
         }
@@ -498,7 +532,7 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
             } else {
                 format!("{} problems; first: {first}", problems.len())
             };
-            c.add("resource-malformed", detail);
+            c.add(EvidenceId::ResourceMalformed, detail);
         }
     }
 }
@@ -531,7 +565,7 @@ fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
         return;
     };
     if !content.packer_markers.is_empty() {
-        c.add("packer", listed(&content.packer_markers));
+        c.add(EvidenceId::Packer, listed(&content.packer_markers));
     }
     let hot: Vec<String> = content
         .sections
@@ -553,7 +587,7 @@ fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
             ));
         }
         parts.extend(hot);
-        c.add("high-entropy", listed(&parts));
+        c.add(EvidenceId::HighEntropy, listed(&parts));
     }
     if let Some((offset, len)) = content.overlay {
         let covered = if input.signature.status == Status::Unsigned {
@@ -562,7 +596,7 @@ fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
             " (outside the certificate table)"
         };
         c.add(
-            "overlay",
+            EvidenceId::Overlay,
             format!("{len} bytes after the last section{covered}, from file offset {offset:#x}"),
         );
     }
@@ -601,9 +635,9 @@ fn outcome(
     let defender: Vec<&str> = evidence
         .iter()
         .filter_map(|e| match e.id {
-            "packer" => Some("packer markers"),
-            "high-entropy" => Some("high entropy"),
-            "no-version-info" => Some("missing version information"),
+            EvidenceId::Packer => Some("packer markers"),
+            EvidenceId::HighEntropy => Some("high entropy"),
+            EvidenceId::NoVersionInfo => Some("missing version information"),
             _ => None,
         })
         .collect();
@@ -613,7 +647,7 @@ fn outcome(
             .iter()
             .filter(|e| e.weight > 0)
             .take(3)
-            .map(|e| e.id)
+            .map(|e| e.id.as_str())
             .collect();
         s.push_str(&format!(
             " The other evidence still adds up to a high risk: {}.",
@@ -637,13 +671,17 @@ mod tests {
     use crate::cms::signer::{DigestCheck, SignerCert as Signer};
     use crate::cms::verdict::{PageHashReport, TimestampReport};
 
+    fn at(rfc3339: &str) -> crate::time::Time {
+        crate::time::Time::parse_rfc3339(rfc3339).expect("time")
+    }
+
     fn signer() -> Signer {
         Signer {
             subject: "CN=Contoso Ltd,O=Contoso Ltd,C=US".into(),
             issuer: "CN=Some CA".into(),
             serial: "01".into(),
-            not_before: "2024-01-01T00:00:00Z".into(),
-            not_after: "2027-01-01T00:00:00Z".into(),
+            not_before: at("2024-01-01T00:00:00Z"),
+            not_after: at("2027-01-01T00:00:00Z"),
             sha256: String::new(),
             key_algorithm: "rsa".into(),
             ekus: vec!["1.3.6.1.5.5.7.3.3".into()],
@@ -656,10 +694,10 @@ mod tests {
         SignatureReport {
             entry: 0,
             nested: 0,
-            digest_algorithm: "sha256".into(),
+            digest_algorithm: crate::hash::Algorithm::Known(crate::hash::DigestAlg::Sha256),
             digest: DigestCheck {
                 error: None,
-                algorithm: "sha256".into(),
+                algorithm: crate::hash::Algorithm::Known(crate::hash::DigestAlg::Sha256),
                 signed: String::new(),
                 computed: None,
                 matches: true,
@@ -671,7 +709,7 @@ mod tests {
             more_info_url: None,
             timestamp: stamped_at.map(|t| TimestampReport {
                 kind: crate::cms::timestamp::Kind::Rfc3161,
-                time: t.into(),
+                time: at(t),
                 tsa: None,
                 valid: true,
                 chain: Vec::new(),
@@ -698,7 +736,7 @@ mod tests {
         let resources = crate::pe::resources::read(&data).expect("resources");
         let verdict = SignatureVerdict {
             status: r.status,
-            format: Some("authenticode"),
+            format: Some(crate::cms::verdict::SignatureFormat::Authenticode),
             signatures: vec![r],
             anomalies: Vec::new(),
             error: None,
@@ -720,7 +758,7 @@ mod tests {
         estimate(&input, &Weights::default())
     }
 
-    fn weight(r: &RiskEstimate, id: &str) -> Option<u32> {
+    fn weight(r: &RiskEstimate, id: EvidenceId) -> Option<u32> {
         r.evidence.iter().find(|e| e.id == id).map(|e| e.weight)
     }
 
@@ -738,29 +776,29 @@ mod tests {
     #[test]
     fn graded_key_evidence() {
         let r = estimate_with(report(signer(), 1024, Some("2026-01-15T00:00:00Z")));
-        assert_eq!(weight(&r, "weak-key"), Some(25));
+        assert_eq!(weight(&r, EvidenceId::WeakKey), Some(25));
         let r = estimate_with(report(signer(), 2048, Some("2026-01-15T00:00:00Z")));
-        assert_eq!(weight(&r, "weak-key"), Some(10));
+        assert_eq!(weight(&r, EvidenceId::WeakKey), Some(10));
         let mut old = signer();
-        old.not_before = "2021-05-31T00:00:00Z".into();
+        old.not_before = at("2021-05-31T00:00:00Z");
         let r = estimate_with(report(old, 2048, Some("2022-01-15T00:00:00Z")));
         assert_eq!(
-            weight(&r, "weak-key"),
+            weight(&r, EvidenceId::WeakKey),
             None,
             "RSA 2048 issued before 2021-06-01"
         );
         let mut ec = signer();
         ec.key_algorithm = "ecdsa".into();
         let r = estimate_with(report(ec, 256, Some("2026-01-15T00:00:00Z")));
-        assert_eq!(weight(&r, "weak-key"), Some(15));
+        assert_eq!(weight(&r, EvidenceId::WeakKey), Some(15));
     }
 
     #[test]
     fn young_certificates_and_artifact_signing() {
         let mut young = signer();
-        young.not_before = "2026-01-01T00:00:00Z".into();
+        young.not_before = at("2026-01-01T00:00:00Z");
         let r = estimate_with(report(young.clone(), 3072, Some("2026-01-15T00:00:00Z")));
-        assert_eq!(weight(&r, "young-cert"), Some(10));
+        assert_eq!(weight(&r, EvidenceId::YoungCert), Some(10));
         assert!(
             r.evidence[0]
                 .detail
@@ -768,23 +806,23 @@ mod tests {
         );
         // Sixty days later it is not young any more.
         let r = estimate_with(report(young, 3072, Some("2026-03-15T00:00:00Z")));
-        assert_eq!(weight(&r, "young-cert"), None);
+        assert_eq!(weight(&r, EvidenceId::YoungCert), None);
         // Artifact Signing: no young-cert, and a missing timestamp weighs 35.
         let mut a = signer();
-        a.not_before = "2026-11-20T00:00:00Z".into();
+        a.not_before = at("2026-11-20T00:00:00Z");
         a.ekus = vec![
             "1.3.6.1.4.1.311.97.1.0".into(),
             "1.3.6.1.5.5.7.3.3".into(),
             "1.3.6.1.4.1.311.97.368317130.201670760.425010060.754072028".into(),
         ];
         let r = estimate_with(report(a, 3072, None));
-        assert_eq!(weight(&r, "young-cert"), None);
-        assert_eq!(weight(&r, "no-timestamp"), Some(35));
+        assert_eq!(weight(&r, EvidenceId::YoungCert), None);
+        assert_eq!(weight(&r, EvidenceId::NoTimestamp), Some(35));
         assert_eq!(r.level, RiskLevel::High);
         let art = r
             .evidence
             .iter()
-            .find(|e| e.id == "artifact-signing")
+            .find(|e| e.id == EvidenceId::ArtifactSigning)
             .unwrap();
         assert!(art.detail.contains("311.97.368317130"), "{}", art.detail);
         assert!(
@@ -800,7 +838,11 @@ mod tests {
         ev.ev_subject_attributes =
             vec!["businessCategory".into(), "jurisdictionCountryName".into()];
         let r = estimate_with(report(ev, 3072, Some("2026-01-15T00:00:00Z")));
-        let e = r.evidence.iter().find(|e| e.id == "ev-markers").unwrap();
+        let e = r
+            .evidence
+            .iter()
+            .find(|e| e.id == EvidenceId::EvMarkers)
+            .unwrap();
         assert_eq!(e.weight, 0);
         assert_eq!(
             e.detail,
@@ -814,11 +856,11 @@ mod tests {
         let mut r = report(signer(), 3072, Some("2026-01-15T00:00:00Z"));
         r.status = Status::Invalid;
         r.reasons = vec![crate::cms::verdict::reason(
-            "digest-mismatch",
+            ReasonCode::DigestMismatch,
             "the image hash (sha256) differs from the signed one",
         )];
         let e = estimate_with(r);
-        assert_eq!(weight(&e, "digest-mismatch"), Some(40));
+        assert_eq!(weight(&e, EvidenceId::DigestMismatch), Some(40));
         assert_eq!(e.level, RiskLevel::High);
         assert!(e.outcome.starts_with(
             "Strong block expected: the signature by 'Contoso Ltd' is not valid (digest-mismatch)"

@@ -7,7 +7,7 @@ use super::super::model::{NamedCheck, Status};
 
 /// Signing checks read the file's signature verdict (Authenticode, or an ELF signature).
 pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String) {
-    use crate::cms::verdict::Status as Sig;
+    use crate::cms::verdict::{AnomalyId, Status as Sig};
     let Some(v) = &file.signature else {
         return (
             Status::NotApplicable,
@@ -22,7 +22,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
             .or_else(|| v.error.clone())
             .unwrap_or_default()
     };
-    let has = |id: &str| v.anomalies.iter().any(|a| a.id == id);
+    let has = |id: AnomalyId| v.anomalies.iter().any(|a| a.id == id);
     match check {
         NamedCheck::ElfSigned => match v.status {
             Sig::Unsigned => (
@@ -37,7 +37,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 Status::Pass,
                 format!(
                     "signed ({}, {})",
-                    v.format.unwrap_or("unknown format"),
+                    v.format.map_or("unknown format", |f| f.as_str()),
                     v.status.as_str()
                 ),
             ),
@@ -92,7 +92,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
         NamedCheck::PeNoSha1Only => {
             if v.signatures.is_empty() {
                 (Status::NotApplicable, "unsigned".into())
-            } else if has("sha1-only") {
+            } else if has(AnomalyId::Sha1Only) {
                 (Status::Fail, "every signature uses SHA-1 or MD5".into())
             } else {
                 (
@@ -105,7 +105,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
             let found: Vec<&str> = v
                 .anomalies
                 .iter()
-                .filter(|a| a.id == "padding" || a.id == "trailing-data")
+                .filter(|a| matches!(a.id, AnomalyId::Padding | AnomalyId::TrailingData))
                 .map(|a| a.id.as_str())
                 .collect();
             if v.status == Sig::Unsigned {
@@ -132,7 +132,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 .filter_map(|s| {
                     let signer = s.signer.as_ref().filter(|x| x.key_algorithm == "rsa")?;
                     let bits = s.key_bits?;
-                    let issued = crate::time::parse_rfc3339(&signer.not_before).unwrap_or(0);
+                    let issued = signer.not_before.unix();
                     if bits < 2048 {
                         Some(format!("RSA-{bits} (under 2048)"))
                     } else if bits < 3072 && issued >= CAB_3072_FROM {
