@@ -83,7 +83,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 Status::Fail,
                 format!("the timestamp ({}) does not verify", t.time),
             ),
-            None if v.status == Sig::Unsigned => (Status::NotApplicable, "unsigned".into()),
+            None if v.status == Sig::Unsigned => (Status::NotApplicable, Sig::Unsigned.as_str().into()),
             None => (
                 Status::Fail,
                 "no timestamp: the signature expires with the certificate".into(),
@@ -91,7 +91,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
         },
         NamedCheck::PeNoSha1Only => {
             if v.signatures.is_empty() {
-                (Status::NotApplicable, "unsigned".into())
+                (Status::NotApplicable, Sig::Unsigned.as_str().into())
             } else if has(AnomalyId::Sha1Only) {
                 (Status::Fail, "every signature uses SHA-1 or MD5".into())
             } else {
@@ -109,7 +109,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 .map(|a| a.id.as_str())
                 .collect();
             if v.status == Sig::Unsigned {
-                (Status::NotApplicable, "unsigned".into())
+                (Status::NotApplicable, Sig::Unsigned.as_str().into())
             } else if found.is_empty() {
                 (
                     Status::Pass,
@@ -143,7 +143,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 })
                 .collect();
             match (v.signatures.is_empty(), weak.is_empty()) {
-                (true, _) => (Status::NotApplicable, "unsigned".into()),
+                (true, _) => (Status::NotApplicable, Sig::Unsigned.as_str().into()),
                 (false, true) => (
                     Status::Pass,
                     "signer keys meet RSA-2048 and the CA/B Forum minimums".into(),
