@@ -3,11 +3,17 @@
 //! in a table generated from the enums' descriptions: `BINGATE_BLESS=1 cargo test --test
 //! report_ids` rewrites the tables from the enums; otherwise they must match exactly.
 
+mod common;
+
 use bingate::cms::codes::{AnomalyId, ReasonCode, SignatureFormat};
 use bingate::cms::verdict::Status;
 use bingate::risk::EvidenceId;
 
-const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report-schema.md");
+use common::{golden, paths};
+
+fn doc() -> std::path::PathBuf {
+    paths::repo("docs/report-schema.md")
+}
 const TABLE_HEAD: &str = "| id | description |";
 const TABLE_RULE: &str = "|----|-------------|";
 
@@ -92,9 +98,9 @@ fn every_id_is_unique_within_its_enum() {
 
 #[test]
 fn every_id_is_documented_in_the_report_schema() {
-    let text = std::fs::read_to_string(DOC).expect("docs/report-schema.md");
+    let text = std::fs::read_to_string(doc()).expect("docs/report-schema.md");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let bless = std::env::var_os("BINGATE_BLESS").is_some();
+    let bless = golden::blessing();
     let mut drift = Vec::new();
     for (heading, rows) in vocabularies() {
         let span = table_span(&lines, heading);
@@ -108,7 +114,7 @@ fn every_id_is_documented_in_the_report_schema() {
         if !drift.is_empty() {
             let mut out = lines.join("\n");
             out.push('\n');
-            std::fs::write(DOC, out).expect("write docs/report-schema.md");
+            std::fs::write(doc(), out).expect("write docs/report-schema.md");
         }
         return;
     }
@@ -117,4 +123,39 @@ fn every_id_is_documented_in_the_report_schema() {
         "docs/report-schema.md: the tables under {drift:?} differ from the enums \
          (rewrite them with BINGATE_BLESS=1 cargo test --test report_ids and review the diff)"
     );
+}
+
+/// Policy and risk read typed values: no id of these vocabularies is written as a string literal
+/// in src/policy/ or src/risk/ (the evidence ids' own declarations in risk/weights.rs aside), so
+/// a misspelt code cannot silently change a finding or a score.
+#[test]
+fn policy_and_risk_name_no_id_as_a_string() {
+    let ids: Vec<&str> = vocabularies()
+        .into_iter()
+        .flat_map(|(_, rows)| rows.into_iter().map(|(id, _)| id))
+        .collect();
+    let mut found = Vec::new();
+    for dir in ["src/policy", "src/risk"] {
+        let mut stack = vec![paths::repo(dir)];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                // An id_enum! declaration: `Variant = "id": "description",`.
+                let declaration = line
+                    .trim_start()
+                    .split_once(" = \"")
+                    .is_some_and(|(v, _)| v.chars().all(|c| c.is_ascii_alphanumeric()));
+                for id in &ids {
+                    if line.contains(&format!("\"{id}\"")) && !declaration {
+                        found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "id literals:\n{}", found.join("\n"));
 }

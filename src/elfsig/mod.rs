@@ -6,7 +6,6 @@
 //! to append) that `crate::sign::output` writes atomically; verifying returns the same
 //! [`SignatureVerdict`] as Authenticode, with the same status vocabulary.
 
-
 pub mod layout;
 pub mod manifest;
 pub mod module;

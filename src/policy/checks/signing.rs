@@ -83,7 +83,9 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 Status::Fail,
                 format!("the timestamp ({}) does not verify", t.time),
             ),
-            None if v.status == Sig::Unsigned => (Status::NotApplicable, Sig::Unsigned.as_str().into()),
+            None if v.status == Sig::Unsigned => {
+                (Status::NotApplicable, Sig::Unsigned.as_str().into())
+            }
             None => (
                 Status::Fail,
                 "no timestamp: the signature expires with the certificate".into(),
