@@ -305,3 +305,16 @@ pub const MAX_CTL_ATTRIBUTES: usize = 64;
 /// handful to a few dozen CAs, so 256 leaves room without letting one file make unbounded work
 /// (each CRL may cost a signature check per certificate checked).
 pub const MAX_CRLS_PER_FILE: usize = 256;
+
+// ---------------------------------------------------------------------------------------------
+// Risk evidence text (risk)
+// ---------------------------------------------------------------------------------------------
+
+/// Items of one piece of evidence shown in its text; the rest are counted: a file can declare
+/// thousands of sections (MAX_PE_SECTIONS), and evidence is read by a person, so its length must
+/// not grow with the file.
+pub const EVIDENCE_ITEMS_SHOWN: usize = 8;
+
+/// Companions (unsigned DLLs beside an executable) named in one piece of evidence before "and N
+/// more": a directory can hold any number of files.
+pub const COMPANIONS_SHOWN: usize = 5;

@@ -44,8 +44,7 @@ pub const VERSION_FIELDS: &[&str] = &[
 const EV_POLICY: &str = "2.23.140.1.3";
 const ARTIFACT_SIGNING_EKU_PREFIX: &str = "1.3.6.1.4.1.311.97.";
 const ARTIFACT_SIGNING_EKU: &str = "1.3.6.1.4.1.311.97.1.0";
-/// Companions named in one piece of evidence before "and N more".
-pub const COMPANIONS_SHOWN: usize = 5;
+pub use crate::budget::{COMPANIONS_SHOWN, EVIDENCE_ITEMS_SHOWN};
 
 /// One piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -536,10 +535,6 @@ fn resource_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
         }
     }
 }
-
-/// Items of one piece of evidence shown in its text; the rest are counted (a file can declare
-/// thousands of sections, and evidence is read by a person).
-pub const EVIDENCE_ITEMS_SHOWN: usize = 8;
 
 /// The first [`EVIDENCE_ITEMS_SHOWN`] items joined with "; ", then how many more there are.
 fn listed(items: &[String]) -> String {
