@@ -75,23 +75,10 @@ fn describe_applies(a: &Applies, check: &Check) -> String {
         parts.push(format!("arch {}", a.arch.join("/")));
     }
     if !a.bits.is_empty() {
-        parts.push(format!(
-            "{}-bit",
-            a.bits
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join("/")
-        ));
+        parts.push(format!("{}-bit", slashed(a.bits.iter().map(u8::to_string))));
     }
     if !a.kind.is_empty() {
-        parts.push(
-            a.kind
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join("/"),
-        );
+        parts.push(slashed(a.kind.iter().map(|k| k.as_str())));
     }
     if !a.subsystem.is_empty() {
         parts.push(format!("subsystem {}", a.subsystem.join("/")));
@@ -99,11 +86,7 @@ fn describe_applies(a: &Applies, check: &Check) -> String {
     if !a.toolchain.is_empty() {
         parts.push(format!(
             "toolchain {}",
-            a.toolchain
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join("/")
+            slashed(a.toolchain.iter().map(|t| t.as_str()))
         ));
     }
     if parts.is_empty() {
@@ -111,6 +94,14 @@ fn describe_applies(a: &Applies, check: &Check) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// `a/b/c`.
+fn slashed<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    items
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn scalar(s: &Scalar) -> String {
