@@ -494,3 +494,26 @@ fn documented_weights_match_the_code() {
         assert_eq!(&leading, cw, "{id}: documented {w}, code {cw}");
     }
 }
+
+/// The signer key's algorithm is read as the report names it (`ec` for every ECDSA key), so an
+/// ECDSA signer is weak-key evidence (15), as docs/smartscreen.md says. Until the key algorithm
+/// was typed, risk compared it with "ecdsa", a name the report never uses, and this evidence
+/// never appeared on a real file.
+#[test]
+fn ecdsa_signers_are_weak_key_evidence() {
+    for path in [
+        "corpus/signed/valid-ecdsa.exe",
+        "corpus/signed/valid-ecdsa-p384.exe",
+    ] {
+        let r = estimate_of(&[], path);
+        let weak = evidence(&r, "weak-key").unwrap_or_else(|| panic!("{path}: {r}"));
+        assert_eq!(weak["weight"], 15, "{path}: {weak}");
+        assert!(
+            weak["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ECDSA"),
+            "{path}: {weak}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use x509_cert::Certificate;
 use super::signature::{self, SignatureInfo};
 use super::table::{self, Anomaly};
 use crate::budget::MAX_NESTED_SIGNATURES;
-use crate::cms::signer::DigestCheck;
+use crate::cms::signer::{DigestCheck, KeyAlgorithm};
 use crate::cms::verdict::{
     AnomalyId, AnomalyReport, DecidedBy, Judgement, PageHashReport, ReasonCode, SignatureReport,
     SignatureVerdict, Status, VerifyEnv, judge_identity, reason,
@@ -352,7 +352,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     }
     for s in &signatures {
         if s.key_bits.is_some_and(|b| b < 2048)
-            && s.signer.as_ref().is_some_and(|x| x.key_algorithm == "rsa")
+            && s.signer
+                .as_ref()
+                .is_some_and(|x| x.key_algorithm == KeyAlgorithm::Rsa)
         {
             anomalies.push(extra(
                 AnomalyId::WeakKey,

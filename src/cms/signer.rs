@@ -33,7 +33,7 @@ pub struct SignerCert {
     pub not_before: crate::time::Time,
     pub not_after: crate::time::Time,
     pub sha256: String,
-    pub key_algorithm: String,
+    pub key_algorithm: KeyAlgorithm,
     /// Extended key usages (dotted OIDs), in certificate order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ekus: Vec<String>,
@@ -57,12 +57,47 @@ pub struct CmsCheck {
     pub error: Option<String>,
 }
 
-fn key_algorithm(oid: &str) -> String {
-    match oid {
-        "1.2.840.113549.1.1.1" => "rsa".into(),
-        "1.2.840.10045.2.1" => "ec".into(),
-        "1.2.840.113549.1.1.10" => "rsa-pss".into(),
-        other => other.to_owned(),
+/// The public-key algorithm of a signer certificate, as reports name it: `rsa`, `rsa-pss`, `ec`,
+/// or the dotted OID of anything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    Rsa,
+    RsaPss,
+    /// id-ecPublicKey (ECDSA keys of any curve).
+    Ec,
+    /// Any other algorithm, by its dotted OID.
+    Other(String),
+}
+
+impl KeyAlgorithm {
+    pub fn from_oid(oid: &str) -> KeyAlgorithm {
+        match oid {
+            "1.2.840.113549.1.1.1" => KeyAlgorithm::Rsa,
+            "1.2.840.10045.2.1" => KeyAlgorithm::Ec,
+            "1.2.840.113549.1.1.10" => KeyAlgorithm::RsaPss,
+            other => KeyAlgorithm::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyAlgorithm::Rsa => "rsa",
+            KeyAlgorithm::RsaPss => "rsa-pss",
+            KeyAlgorithm::Ec => "ec",
+            KeyAlgorithm::Other(oid) => oid,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for KeyAlgorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -152,7 +187,9 @@ pub fn signer_from_cert(cert: &Certificate) -> Option<SignerCert> {
         not_before: crate::time::Time::from_x509(tbs.validity.not_before),
         not_after: crate::time::Time::from_x509(tbs.validity.not_after),
         sha256: hex(&Sha256::digest(&der)),
-        key_algorithm: key_algorithm(&tbs.subject_public_key_info.algorithm.oid.to_string()),
+        key_algorithm: KeyAlgorithm::from_oid(
+            &tbs.subject_public_key_info.algorithm.oid.to_string(),
+        ),
         ekus: crate::pki::ext::eku(cert).oids().to_vec(),
         policies: extension_oids(cert, EXT_POLICIES, |v| {
             x509_cert::ext::pkix::CertificatePolicies::from_der(v).map(|p| {

@@ -12,6 +12,7 @@ pub mod weights;
 
 use serde::Serialize;
 
+use crate::cms::signer::KeyAlgorithm;
 use crate::cms::verdict::{AnomalyId, ReasonCode, SignatureReport, SignatureVerdict, Status};
 use crate::facts::{Kind, ToolchainName};
 use crate::pe::PeHardening;
@@ -366,15 +367,15 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
     }
     if let Some(s) = &p.signer {
         let not_before = s.not_before.unix();
-        match (s.key_algorithm.as_str(), p.key_bits) {
-            ("rsa", Some(bits)) if bits < 2048 => {
+        match (&s.key_algorithm, p.key_bits) {
+            (KeyAlgorithm::Rsa, Some(bits)) if bits < 2048 => {
                 c.add_weighted(
                     EvidenceId::WeakKey,
                     25,
                     format!("RSA {bits}-bit signer key"),
                 );
             }
-            ("rsa", Some(bits)) if bits < 3072 && not_before >= RSA_3072_FROM => {
+            (KeyAlgorithm::Rsa, Some(bits)) if bits < 3072 && not_before >= RSA_3072_FROM => {
                 c.add_weighted(
                     EvidenceId::WeakKey,
                     10,
@@ -384,7 +385,7 @@ fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<
                     ),
                 );
             }
-            ("ecdsa", _) => c.add_weighted(
+            (KeyAlgorithm::Ec, _) => c.add_weighted(
                 EvidenceId::WeakKey,
                 15,
                 format!(
@@ -678,7 +679,7 @@ mod tests {
             not_before: at("2024-01-01T00:00:00Z"),
             not_after: at("2027-01-01T00:00:00Z"),
             sha256: String::new(),
-            key_algorithm: "rsa".into(),
+            key_algorithm: KeyAlgorithm::Rsa,
             ekus: vec!["1.3.6.1.5.5.7.3.3".into()],
             policies: Vec::new(),
             ev_subject_attributes: Vec::new(),
@@ -783,7 +784,7 @@ mod tests {
             "RSA 2048 issued before 2021-06-01"
         );
         let mut ec = signer();
-        ec.key_algorithm = "ecdsa".into();
+        ec.key_algorithm = KeyAlgorithm::Ec;
         let r = estimate_with(report(ec, 256, Some("2026-01-15T00:00:00Z")));
         assert_eq!(weight(&r, EvidenceId::WeakKey), Some(15));
     }

@@ -4,6 +4,7 @@
 
 use super::super::eval::Subject;
 use super::super::model::{NamedCheck, Status};
+use crate::cms::signer::KeyAlgorithm;
 
 /// Signing checks read the file's signature verdict (Authenticode, or an ELF signature).
 pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String) {
@@ -132,7 +133,7 @@ pub(crate) fn signing(check: NamedCheck, file: &Subject<'_>) -> (Status, String)
                 .signatures
                 .iter()
                 .filter_map(|s| {
-                    let signer = s.signer.as_ref().filter(|x| x.key_algorithm == "rsa")?;
+                    let signer = s.signer.as_ref().filter(|x| x.key_algorithm == KeyAlgorithm::Rsa)?;
                     let bits = s.key_bits?;
                     let issued = signer.not_before.unix();
                     if bits < 2048 {
