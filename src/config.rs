@@ -179,3 +179,27 @@ pub struct CheckConfig {
     /// What the run does: check, verify or risk.
     pub mode: Mode,
 }
+
+impl CheckConfig {
+    /// Whether each file's SHA-256 is computed: only when the report shows it (JSON) or a waiver
+    /// matches files by hash. Human, SARIF, `verify` and `risk` human output show none.
+    pub fn wants_file_hash(&self) -> bool {
+        self.format == OutputFormat::Json || self.mode.policy().is_some_and(Policy::waives_by_hash)
+    }
+
+    /// The weights the SmartScreen risk is estimated with, when the run shows or judges the
+    /// estimate: `risk` always; `check` (with signatures verified) only in JSON, which reports
+    /// it, or when the policy has a risk rule.
+    pub fn wants_risk(&self) -> Option<&crate::risk::Weights> {
+        let weights = self.mode.risk_weights()?;
+        let shown = match &self.mode {
+            Mode::Risk { .. } => true,
+            Mode::Check { policy, .. } => {
+                self.format == OutputFormat::Json
+                    || policy.as_ref().is_some_and(Policy::judges_risk)
+            }
+            Mode::Verify { .. } => false,
+        };
+        shown.then_some(weights)
+    }
+}

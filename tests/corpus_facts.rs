@@ -24,7 +24,7 @@ fn facts_json(path: &Path) -> Value {
     );
     let report = FileReport::from_facts(
         path.display().to_string(),
-        String::new(),
+        Some(String::new()),
         data.len() as u64,
         facts,
     );

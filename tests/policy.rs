@@ -12,7 +12,12 @@ use serde_json::Value;
 fn report(rel: &str) -> FileReport {
     let data = paths::read(rel);
     let facts = bingate::analyze(&data).unwrap();
-    FileReport::from_facts(rel.to_owned(), "0".repeat(64), data.len() as u64, facts)
+    FileReport::from_facts(
+        rel.to_owned(),
+        Some("0".repeat(64)),
+        data.len() as u64,
+        facts,
+    )
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn matrix(policy_name: &str) -> String {
     for rel in fixtures() {
         let data = paths::read(&rel);
         let report = match bingate::analyze(&data) {
-            Ok(f) => FileReport::from_facts(rel.clone(), String::new(), data.len() as u64, f),
+            Ok(f) => FileReport::from_facts(rel.clone(), Some(String::new()), data.len() as u64, f),
             Err(e) => {
                 FileReport::error(rel.clone(), None, None, None, e.into(), Default::default())
             }

@@ -397,6 +397,22 @@ pub struct Policy {
     pub risk: crate::risk::Weights,
 }
 
+impl Policy {
+    /// A rule that is not `off` judges the SmartScreen-risk estimate.
+    pub fn judges_risk(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.level != Level::Off && matches!(r.check, Check::RiskAtMost(_)))
+    }
+
+    /// A waiver names files by their SHA-256.
+    pub fn waives_by_hash(&self) -> bool {
+        self.waivers
+            .iter()
+            .any(|w| matches!(w.target, WaiverTarget::Sha256(_)))
+    }
+}
+
 /// The outcome of one rule on one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

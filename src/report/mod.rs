@@ -89,10 +89,10 @@ impl FileReport {
         }
     }
 
-    pub fn from_facts(path: String, sha256: String, size: u64, facts: BinaryFacts) -> Self {
+    pub fn from_facts(path: String, sha256: Option<String>, size: u64, facts: BinaryFacts) -> Self {
         FileReport {
             path,
-            sha256: Some(sha256),
+            sha256,
             size: Some(size),
             format: Some(facts.format),
             arch: Some(facts.arch),
@@ -111,10 +111,10 @@ impl FileReport {
     }
 
     /// A file examined without its facts (`verify`): who it is, not what it carries.
-    pub fn identity(path: String, sha256: String, size: u64, format: Format) -> Self {
+    pub fn identity(path: String, sha256: Option<String>, size: u64, format: Format) -> Self {
         FileReport {
             path,
-            sha256: Some(sha256),
+            sha256,
             size: Some(size),
             format: Some(format),
             arch: None,

@@ -32,14 +32,20 @@ pub struct RiskContext<'a> {
     pub companions: &'a super::companions::Companions,
 }
 
-/// `facts`: read the hardening facts (`verify` reports identity and signatures only).
-pub fn check(
-    c: &Candidate,
-    max_file_size: u64,
-    signing: Option<&SigningConfig>,
-    facts: bool,
-    risk: Option<&RiskContext<'_>>,
-) -> Outcome {
+/// What a run computes for each file: only what its output and its policy use.
+#[derive(Clone, Copy)]
+pub struct Work<'a> {
+    /// Verify signatures with these settings.
+    pub signing: Option<&'a SigningConfig>,
+    /// Read the hardening facts (`verify` reports identity and signatures only).
+    pub facts: bool,
+    /// Compute the file's SHA-256 (when the report shows it or a waiver matches by hash).
+    pub sha256: bool,
+    /// Estimate the SmartScreen risk (PE files, with `signing`).
+    pub risk: Option<&'a RiskContext<'a>>,
+}
+
+pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
     let display = c.path.display().to_string();
     let io_error = |e: &std::io::Error| {
         Outcome::file(FileReport::error(
@@ -116,15 +122,7 @@ pub fn check(
         Ok(c) => c,
         Err(e) => return io_error(&e),
     };
-    let report = examine_bytes(
-        display.clone(),
-        &c.path,
-        contents.bytes(),
-        format,
-        signing,
-        facts,
-        risk,
-    );
+    let report = examine_bytes(display.clone(), &c.path, contents.bytes(), format, work);
     // A file that shrank or was rewritten while mapped: the report was made from bytes that are
     // not the file's, so it is replaced by an error for this file (src/mapped.rs).
     if let Contents::Mapped(m) = &contents {
@@ -179,10 +177,14 @@ pub(super) fn examine_bytes(
     path: &std::path::Path,
     data: &[u8],
     format: Format,
-    signing: Option<&SigningConfig>,
-    facts: bool,
-    risk: Option<&RiskContext<'_>>,
+    work: Work<'_>,
 ) -> FileReport {
+    let Work {
+        signing,
+        facts,
+        sha256: want_sha256,
+        risk,
+    } = work;
     let size = data.len() as u64;
     // The file hash, the facts, the signature and (for the risk estimate) the content each read
     // the whole file: run them side by side so a large file costs about one pass of wall time.
@@ -192,7 +194,7 @@ pub(super) fn examine_bytes(
     let ((sha256, content), (facts, signature)) = rayon::join(
         || {
             rayon::join(
-                || hex(&Sha256::digest(data)),
+                || want_sha256.then(|| hex(&Sha256::digest(data))),
                 || want_risk.map(|_| pe::content_and_resources(data)),
             )
         },
@@ -228,7 +230,7 @@ pub(super) fn examine_bytes(
         }
         Err(e) => FileReport::error(
             display,
-            Some(sha256),
+            sha256,
             Some(size),
             Some(format),
             e.into(),

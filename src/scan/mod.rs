@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::config::{CheckConfig, Mode};
 use crate::policy::{Evaluator, PolicySummary};
 use crate::report::{FileReport, Renderer, Severity, Summary};
-use check::{Outcome, RiskContext, check};
+use check::{Outcome, RiskContext, Work, check};
 use companions::Companions;
 
 /// Files examined per parallel batch.
@@ -90,7 +90,7 @@ pub fn run(
     if total < PROGRESS_MIN_FILES {
         progress = None;
     }
-    let weights = config.mode.risk_weights();
+    let weights = config.wants_risk();
     let companions = weights.map(|_| Companions::new(&walked.candidates));
     let risk = weights
         .zip(companions.as_ref())
@@ -107,9 +107,12 @@ pub fn run(
                     check(
                         c,
                         config.max_file_size,
-                        config.mode.signing(),
-                        config.mode.reads_facts(),
-                        risk.as_ref(),
+                        Work {
+                            signing: config.mode.signing(),
+                            facts: config.mode.reads_facts(),
+                            sha256: config.wants_file_hash(),
+                            risk: risk.as_ref(),
+                        },
                     )
                 })
                 .collect()
@@ -182,5 +185,11 @@ pub fn examine(
         weights,
         companions: &companions,
     });
-    check::examine_bytes(display, path, data, format, signing, true, risk.as_ref())
+    let work = Work {
+        signing,
+        facts: true,
+        sha256: true,
+        risk: risk.as_ref(),
+    };
+    check::examine_bytes(display, path, data, format, work)
 }
