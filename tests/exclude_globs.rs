@@ -279,5 +279,28 @@ fn sha256_waivers_do_not_depend_on_paths() {
         let (code, doc) = check(dir.path(), &["--policy", &pol, &root]);
         assert_eq!(code, Some(0), "{root}");
         assert_eq!(waived(&doc), 1, "{root}");
+        // Human and SARIF output show no hash, but the waiver still needs it: it is computed.
+        for format in ["human", "sarif"] {
+            let out = bingate_in(
+                dir.path(),
+                &[
+                    "check",
+                    "--no-verify",
+                    "--format",
+                    format,
+                    "--policy",
+                    &pol,
+                    &root,
+                ],
+            );
+            assert_eq!(out.status.code(), Some(0), "{format} {root}");
+        }
     }
+    // Without the waiver the same file fails: the exit code above is the waiver's doing.
+    let unwaived = policy(dir.path(), "unused");
+    let out = bingate_in(
+        dir.path(),
+        &["check", "--no-verify", "--policy", &unwaived, "dist"],
+    );
+    assert_eq!(out.status.code(), Some(1));
 }
