@@ -517,3 +517,25 @@ fn ecdsa_signers_are_weak_key_evidence() {
         );
     }
 }
+
+/// Human output shows no estimate, but a policy with a `risk_at_most` rule still judges one:
+/// the estimate is computed whenever the policy needs it, whatever the output format.
+#[test]
+fn a_risk_rule_is_judged_with_human_output() {
+    let out = bingate(&[
+        "check",
+        "--time",
+        TIME,
+        "--policy",
+        "cis-windows-11",
+        "--trust",
+        "corpus/pki/root.pem",
+        "corpus/risk/app.exe",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("deny   smartscreen-risk: risk high (score 40/100)"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
