@@ -318,3 +318,13 @@ pub const EVIDENCE_ITEMS_SHOWN: usize = 8;
 /// Companions (unsigned DLLs beside an executable) named in one piece of evidence before "and N
 /// more": a directory can hold any number of files.
 pub const COMPANIONS_SHOWN: usize = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Certificate chains (pki::chain)
+// ---------------------------------------------------------------------------------------------
+
+/// Certificate signature checks remembered per process (each entry: a 32-byte id and a bool),
+/// so the CA certificates shared by the chains of a run's files are checked once. Real runs
+/// meet a few dozen distinct CA certificates; a run that meets more than 4,096 starts over
+/// (memory stays under 1 MiB whatever the files hold).
+pub const MAX_REMEMBERED_SIGNATURE_CHECKS: usize = 4096;

@@ -257,14 +257,48 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Some(sig) = cert.signature.as_bytes() else {
         return false;
     };
-    crate::pki::keys::verify_prehashed(
-        &issuer.tbs_certificate.subject_public_key_info,
-        alg,
-        &h,
-        sig,
-        pss,
-    )
-    .is_ok()
+    let spki = &issuer.tbs_certificate.subject_public_key_info;
+    let verify = || crate::pki::keys::verify_prehashed(spki, alg, &h, sig, pss).is_ok();
+    // The same CA certificates sign the chains of most files in a run (one vendor's files, one
+    // TSA): the answer for (signed digest, signature, key) is remembered, not recomputed.
+    let Ok(key_der) = spki.to_der() else {
+        return verify();
+    };
+    let mut id = Vec::with_capacity(
+        h.len()
+            .saturating_add(sig.len())
+            .saturating_add(key_der.len())
+            .saturating_add(2),
+    );
+    id.push(u8::from(pss));
+    id.push(alg as u8);
+    id.extend_from_slice(&h);
+    id.extend_from_slice(sig);
+    id.extend_from_slice(&key_der);
+    let Some(id) = crate::hash::digest(crate::hash::DigestAlg::Sha256, &id) else {
+        return verify();
+    };
+    remembered(id, verify)
+}
+
+/// Signature checks already made in this process, by the SHA-256 of what was checked.
+fn remembered(id: Vec<u8>, verify: impl FnOnce() -> bool) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static DONE: OnceLock<Mutex<HashMap<Vec<u8>, bool>>> = OnceLock::new();
+    let done = DONE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(known) = done.lock().ok().and_then(|m| m.get(&id).copied()) {
+        return known;
+    }
+    // Checked outside the lock: other threads go on while an RSA-16384 check runs.
+    let ok = verify();
+    if let Ok(mut m) = done.lock() {
+        if m.len() >= crate::budget::MAX_REMEMBERED_SIGNATURE_CHECKS {
+            m.clear();
+        }
+        m.insert(id, ok);
+    }
+    ok
 }
 
 /// Does a certificate of `path` list `purpose`'s EKU explicitly (not anyExtendedKeyUsage)?
@@ -500,5 +534,33 @@ pub fn build(
         Err(s.best.unwrap_or(ChainError::Untrusted {
             subject: subject(leaf),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_by;
+    use x509_cert::Certificate;
+
+    fn pem(name: &str) -> Certificate {
+        let bytes = crate::test_support::fixture("pki", name);
+        Certificate::load_pem_chain(&bytes).unwrap().remove(0)
+    }
+
+    /// A remembered check answers only for the same signed bytes, signature and key: a changed
+    /// certificate or another issuer is checked afresh, before and after the valid one.
+    #[test]
+    fn remembered_checks_answer_only_for_the_same_inputs() {
+        let intermediate = pem("intermediate.pem");
+        let root = pem("root.pem");
+        let mut forged = intermediate.clone();
+        forged.tbs_certificate.serial_number =
+            x509_cert::serial_number::SerialNumber::new(&[0x42]).unwrap();
+        for _ in 0..2 {
+            assert!(!signed_by(&forged, &root));
+            assert!(signed_by(&intermediate, &root));
+            assert!(!signed_by(&intermediate, &intermediate));
+            assert!(!signed_by(&forged, &root));
+        }
     }
 }
