@@ -98,23 +98,19 @@ pub fn run(
             weights,
             companions,
         });
+    // Decided once per run (whether a waiver matches by hash scans every waiver).
+    let work = Work {
+        signing: config.mode.signing(),
+        facts: config.mode.reads_facts(),
+        sha256: config.wants_file_hash(),
+        risk: risk.as_ref(),
+    };
     let mut done = 0usize;
     for chunk in walked.candidates.chunks(CHUNK) {
         let results: Vec<Outcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|c| {
-                    check(
-                        c,
-                        config.max_file_size,
-                        Work {
-                            signing: config.mode.signing(),
-                            facts: config.mode.reads_facts(),
-                            sha256: config.wants_file_hash(),
-                            risk: risk.as_ref(),
-                        },
-                    )
-                })
+                .map(|c| check(c, config.max_file_size, work))
                 .collect()
         });
         for (c, r) in chunk.iter().zip(results) {
