@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use common::paths;
 
@@ -143,23 +142,6 @@ fn crate_paths(code: &str) -> Vec<String> {
     out
 }
 
-fn rust_files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_owned()];
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(path).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            files.extend(rust_files(&p));
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            files.push(p);
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn the_picture_in_lib_rs_is_the_module_graph() {
     let src = paths::root().join("src");
@@ -190,7 +172,7 @@ fn the_picture_in_lib_rs_is_the_module_graph() {
         } else {
             src.join(format!("{module}.rs"))
         };
-        for file in rust_files(&root) {
+        for file in paths::rust_files(&root) {
             let code = non_test_code(&std::fs::read_to_string(&file).unwrap());
             for used in crate_paths(&code) {
                 if &used == module || !layers.contains_key(&used) {

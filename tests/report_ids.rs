@@ -136,12 +136,7 @@ fn policy_and_risk_name_no_id_as_a_string() {
         .collect();
     let mut found = Vec::new();
     for dir in ["src/policy", "src/risk"] {
-        let mut stack = vec![paths::repo(dir)];
-        while let Some(p) = stack.pop() {
-            if p.is_dir() {
-                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
+        for p in paths::rust_files(&paths::repo(dir)) {
             let text = std::fs::read_to_string(&p).unwrap();
             for (n, line) in text.lines().enumerate() {
                 // An id_enum! declaration: `Variant = "id": "description",`.
