@@ -2,7 +2,7 @@
 
 use super::headers::ElfHeaders;
 use crate::facts::{Toolchain, ToolchainName};
-use crate::toolchain::{go_evidence, rust_evidence};
+use crate::toolchain::{Haystack, go_evidence, rust_evidence};
 
 /// Symbol names only Rust code defines: the panic entry std provides (`rust_begin_unwind`), its
 /// unwinding personality, and the global allocator shims (mangled since rustc 1.8x, so matched
@@ -13,13 +13,24 @@ const RUST_SYMBOLS: &[&[u8]] = &[
     b"__rust_alloc",
 ];
 
+/// `sh_flags` bit: the section occupies memory at run time.
+const SHF_ALLOC: u64 = 0x2;
+/// `sh_type` of a section with no bytes in the file (`.bss`).
+const SHT_NOBITS: u32 = 8;
+
 pub fn detect(data: &[u8], h: &ElfHeaders) -> Toolchain {
     let bytes = h.bytes(data);
     // The Go linker names its sections .go.buildinfo, .gopclntab, .go.module, .note.go.buildid.
     if let Some(s) = h.sections.iter().find(|s| {
         s.name.starts_with(".go.") || s.name == ".gopclntab" || s.name == ".note.go.buildid"
     }) {
-        let ev = match go_evidence(data) {
+        // The markers are loaded data: search the allocated sections, not debug info.
+        let loaded = h
+            .sections
+            .iter()
+            .filter(|s| s.flags & SHF_ALLOC != 0 && s.sh_type != SHT_NOBITS)
+            .map(|s| (s.offset, s.offset.saturating_add(s.size)));
+        let ev = match go_evidence(&Haystack::ranges(data, loaded)) {
             Some(detail) => format!("section {}; {detail}", s.name),
             None => format!("section {}", s.name),
         };
@@ -49,10 +60,9 @@ pub fn detect(data: &[u8], h: &ElfHeaders) -> Toolchain {
     // read-only data, and for Go's build info where section headers were stripped.
     let rodata = h
         .section(".rodata")
-        .and_then(|s| s.contents(bytes).ok())
-        .map(|c| c.as_slice())
+        .and_then(|s| Some((s.offset, s.contents(bytes).ok()?.as_slice())))
         .unwrap_or_default();
-    if let Some(ev) = rust_evidence(rodata) {
+    if let Some(ev) = rust_evidence(&Haystack::at(rodata.0, rodata.1)) {
         return Toolchain::new(ToolchainName::Rust, ev);
     }
     // rustc puts crate metadata in `.rustc` (dylibs and proc-macros).
@@ -79,7 +89,7 @@ pub fn detect(data: &[u8], h: &ElfHeaders) -> Toolchain {
         }
     }
     if h.sections.is_empty() {
-        if let Some(ev) = go_evidence(data) {
+        if let Some(ev) = go_evidence(&Haystack::at(0, data)) {
             return Toolchain::new(ToolchainName::Go, ev);
         }
     }

@@ -7,7 +7,9 @@
 use super::headers::{IMAGE_FILE_DLL, PeHeaders};
 use crate::facts::{Toolchain, ToolchainName};
 use crate::read::Bytes;
-use crate::toolchain::{go_evidence, rust_evidence, rust_program_evidence};
+use crate::toolchain::{
+    Haystack, Prescan, go_evidence_with, rust_evidence_with, rust_program_evidence,
+};
 
 /// The mingw-w64 CRT's own diagnostic, linked into every mingw-w64 program that uses its CRT.
 const MINGW_CRT_STRING: &[u8] = b"Mingw-w64 runtime failure";
@@ -43,6 +45,22 @@ const ELF_ONLY_SECTIONS: &[&str] = &[
     ".gnu.hash",
 ];
 
+/// Where toolchain markers can be: the file data of the image's sections, without the DWARF
+/// that GNU ld keeps in `.debug_*` sections (most of an unstripped mingw-w64 image: 90% of
+/// Wine's DLLs) and without the overlay (data appended after the image, such as an installer's
+/// payload, is not this image's code). The headers hold none either.
+fn searched<'a>(data: &'a [u8], headers: &PeHeaders) -> Haystack<'a> {
+    let ranges = headers
+        .sections
+        .iter()
+        .filter(|s| !s.name.starts_with(".debug"))
+        .map(|s| {
+            let start = u64::from(s.raw_offset);
+            (start, start.saturating_add(u64::from(s.raw_size)))
+        });
+    Haystack::ranges(data, ranges)
+}
+
 pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
     let (major, minor) = headers.linker_version;
     let linker = format!("linker version {major}.{minor}");
@@ -52,10 +70,14 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
             "CLR runtime header (data directory 14)",
         );
     }
-    if let Some(ev) = go_evidence(data) {
+    let hay = searched(data, headers);
+    // Every marker an image is searched for, in one pass; the mingw-w64 CRT string with them.
+    let pre = Prescan::run(&hay, &[MINGW_CRT_STRING]);
+    let mingw_crt = pre.extra.first().copied().flatten().map(|(at, _)| at);
+    if let Some(ev) = go_evidence_with(&hay, &pre) {
         return Toolchain::new(ToolchainName::Go, format!("{ev}; {linker}"));
     }
-    let rust = rust_evidence(data);
+    let rust = rust_evidence_with(&hay, &pre);
     if let Some(tc) = not_mingw(data, headers, &linker) {
         return with_rust(tc, rust.as_deref());
     }
@@ -65,7 +87,7 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
         // into a program of another toolchain, which decides the fix. A DLL has no program
         // entry to tell the two apart (a cdylib and a C++ DLL with a Rust staticlib both start
         // in the C runtime's DllMain), so there the Rust markers still decide.
-        let program = rust_program_evidence(data);
+        let program = rust_program_evidence(&hay);
         let dll = headers.has_characteristic(IMAGE_FILE_DLL);
         if program.is_some() || dll {
             let linked = match &headers.rich {
@@ -76,7 +98,7 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
             let entry = program.map(|p| format!("; {p}")).unwrap_or_default();
             return Toolchain::new(ToolchainName::Rust, format!("{ev}{entry}{linked}"));
         }
-        if let Some(tc) = linking_toolchain(data, headers, &linker) {
+        if let Some(tc) = linking_toolchain(mingw_crt, headers, &linker) {
             let evidence = format!(
                 "{}; Rust code linked in ({ev}) but no Rust main (no std::rt::lang_start strings)",
                 tc.evidence
@@ -85,7 +107,7 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
         }
         return Toolchain::new(ToolchainName::Rust, ev.clone());
     }
-    linking_toolchain(data, headers, &linker).unwrap_or_else(|| {
+    linking_toolchain(mingw_crt, headers, &linker).unwrap_or_else(|| {
         Toolchain::new(
             ToolchainName::Unknown,
             format!("no Rich header, no runtime markers; {linker}"),
@@ -153,11 +175,15 @@ fn not_mingw(data: &[u8], headers: &PeHeaders, linker: &str) -> Option<Toolchain
     None
 }
 
-/// The toolchain that linked the image: the mingw-w64 CRT string, a Rich header (MSVC
-/// link.exe) or GNU ld's linker version.
-fn linking_toolchain(data: &[u8], headers: &PeHeaders, linker: &str) -> Option<Toolchain> {
+/// The toolchain that linked the image: the mingw-w64 CRT string (its file offset, when found),
+/// a Rich header (MSVC link.exe) or GNU ld's linker version.
+fn linking_toolchain(
+    mingw_crt: Option<u64>,
+    headers: &PeHeaders,
+    linker: &str,
+) -> Option<Toolchain> {
     let (major, _) = headers.linker_version;
-    if let Some(at) = memchr::memmem::find(data, MINGW_CRT_STRING) {
+    if let Some(at) = mingw_crt {
         return Some(Toolchain::new(
             ToolchainName::Mingw,
             format!("mingw-w64 CRT string at offset {at:#x}; {linker}"),
@@ -228,10 +254,75 @@ mod tests {
             },
         ]);
         headers.linker_version = (14, 38);
-        for e in extra {
-            data.extend_from_slice(e);
-        }
+        add_section(&mut data, &mut headers, ".rdata2", extra);
         (data, headers)
+    }
+
+    /// Appends `parts` to the image as the file data of a new section `name` (in the parsed
+    /// headers only: detection reads the section table from them).
+    fn add_section(data: &mut Vec<u8>, headers: &mut PeHeaders, name: &str, parts: &[&[u8]]) {
+        let start = data.len();
+        for p in parts {
+            data.extend_from_slice(p);
+        }
+        headers.sections.push(crate::pe::headers::Section {
+            name: name.to_owned(),
+            virtual_address: 0x10_0000,
+            virtual_size: (data.len() - start) as u32,
+            raw_offset: start as u32,
+            raw_size: (data.len() - start) as u32,
+            characteristics: 0x4000_0040,
+        });
+    }
+
+    #[test]
+    fn markers_in_debug_sections_or_the_overlay_are_not_evidence() {
+        // The same Rust bytes that make `msvc_image` read as Rust with a component, in DWARF or
+        // appended after the image, say nothing about the image's code.
+        let (mut data, mut headers) = msvc_image(&[]);
+        add_section(
+            &mut data,
+            &mut headers,
+            ".debug_str",
+            &[RUST_PATH, LANG_START],
+        );
+        data.extend_from_slice(RUST_PATH);
+        data.extend_from_slice(b"\xff Go buildinf:");
+        let tc = detect(&data, &headers, false);
+        assert_eq!(tc.name, ToolchainName::Msvc, "{}", tc.evidence);
+        assert!(tc.components.is_empty(), "{:?}", tc.components);
+        // Moved into a data section, they count.
+        add_section(&mut data, &mut headers, ".rdata2", &[RUST_PATH]);
+        assert_eq!(
+            detect(&data, &headers, false).components,
+            [ToolchainName::Rust]
+        );
+    }
+
+    #[test]
+    fn overlapping_sections_are_searched_once_with_file_offsets() {
+        let (mut data, mut headers) = msvc_image(&[]);
+        let at = data.len();
+        add_section(&mut data, &mut headers, ".a", &[b"xxxx", RUST_PATH]);
+        for _ in 0..1000 {
+            let dup = headers.sections.last().unwrap().clone();
+            headers.sections.push(dup);
+        }
+        let tc = detect(&data, &headers, false);
+        let expected = format!("at offset {:#x}", at + 4 + 1);
+        assert!(tc.evidence.contains(&expected), "{}", tc.evidence);
+        assert_eq!(
+            searched(&data, &headers).searched_bytes(),
+            (data.len() - at) as u64 + searched_before(&headers)
+        );
+    }
+
+    /// Bytes searched in the image's own sections (all but the last 1001 added by the test).
+    fn searched_before(headers: &PeHeaders) -> u64 {
+        let mut h = headers.clone();
+        h.sections.truncate(h.sections.len() - 1001);
+        let (data, _) = msvc_image(&[]);
+        searched(&data, &h).searched_bytes()
     }
 
     #[test]
@@ -267,8 +358,8 @@ mod tests {
     #[test]
     fn mingw_program_with_a_rust_staticlib_is_mingw_with_rust_component() {
         let mut data = fixture("x64-default.exe");
-        let headers = PeHeaders::parse(&data).unwrap();
-        data.extend_from_slice(RUST_PATH);
+        let mut headers = PeHeaders::parse(&data).unwrap();
+        add_section(&mut data, &mut headers, ".rdata2", &[RUST_PATH]);
         let tc = detect(&data, &headers, false);
         assert_eq!(tc.name, ToolchainName::Mingw, "{}", tc.evidence);
         assert_eq!(tc.components, vec![ToolchainName::Rust]);
