@@ -187,6 +187,14 @@ impl CheckConfig {
         self.format == OutputFormat::Json || self.mode.policy().is_some_and(Policy::waives_by_hash)
     }
 
+    /// Whether each PE file's checksum is computed (one pass over the file): when the report
+    /// shows it (JSON) or the policy judges it. The risk estimate, which weighs it, asks for it
+    /// too (scan::check::Work).
+    pub fn wants_pe_checksum(&self) -> bool {
+        self.format == OutputFormat::Json
+            || self.mode.policy().is_some_and(Policy::judges_pe_checksum)
+    }
+
     /// The weights the SmartScreen risk is estimated with, when the run shows or judges the
     /// estimate: `risk` always; `check` (with signatures verified) only in JSON, which reports
     /// it, or when the policy has a risk rule.

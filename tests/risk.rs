@@ -539,3 +539,31 @@ fn a_risk_rule_is_judged_with_human_output() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Human output shows no checksum and the default policy does not judge it, so such a run skips
+/// that pass over the file; a policy with a `pe-checksum` rule still gets the computed value,
+/// whatever the output format.
+#[test]
+fn a_checksum_rule_is_judged_with_human_output() {
+    let dir = paths::tempdir();
+    let driver = dir.path().join("stale.sys");
+    let mut bytes = std::fs::read("corpus/pe/x64-native.sys").unwrap();
+    // One byte of the last section changed after linking: the stored checksum is stale.
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x5a;
+    std::fs::write(&driver, &bytes).unwrap();
+    let driver = driver.to_str().unwrap();
+    let out = bingate(&["check", "--policy", "cis-windows-11", "--no-verify", driver]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("deny   pe-checksum: OptionalHeader.CheckSum 0x"),
+        "{text}"
+    );
+    assert!(text.contains("differs from the computed 0x"), "{text}");
+    // JSON shows the computed value; the default policy (no checksum rule) does not need it.
+    let json = bingate(&["check", "--format", "json", "--no-verify", driver]);
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let sum = &doc["files"][0]["hardening"]["checksum"];
+    assert!(sum["computed"].is_u64(), "{sum}");
+    assert_ne!(sum["computed"], sum["stored"]);
+}

@@ -20,7 +20,17 @@ pub enum SafeSeh {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Checksum {
     pub stored: u32,
-    pub computed: u32,
+    /// The checksum of the file's bytes: one pass over the file, so computed only when the run
+    /// shows or judges it (JSON, the risk estimate, a policy rule on it); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed: Option<u32>,
+}
+
+impl Checksum {
+    /// The stored value is set and equals the computed one (`None`: not computed).
+    pub fn matches(&self) -> Option<bool> {
+        self.computed.map(|c| self.stored != 0 && self.stored == c)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -28,6 +28,7 @@ pub(super) fn derive(
     lc: Option<&LoadConfig>,
     ex_dll: Option<u32>,
     dotnet: bool,
+    want_checksum: bool,
 ) -> PeHardening {
     let flag = |f| h.has_dll_characteristic(f);
     let sections_with = |flags: u32| -> Vec<String> {
@@ -69,7 +70,7 @@ pub(super) fn derive(
         executable_imports: imports::in_executable_section(h),
         checksum: Checksum {
             stored: h.checksum,
-            computed: checksum::compute(data, h.checksum_offset),
+            computed: want_checksum.then(|| checksum::compute(data, h.checksum_offset)),
         },
         subsystem: subsystem_name(h.subsystem),
         has_signature: h.dir(DIR_SECURITY).present(),

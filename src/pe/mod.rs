@@ -146,8 +146,25 @@ const KERNEL_MODULES: &[&str] = &[
     "portcls.sys",
 ];
 
-/// Reads a PE image and returns its facts.
+/// What [`analyze_with`] computes beyond the headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The PE checksum (one pass over the file): `checksum.computed`.
+    pub checksum: bool,
+}
+
+impl Needs {
+    /// Every fact.
+    pub const ALL: Needs = Needs { checksum: true };
+}
+
+/// Reads a PE image and returns all its facts.
 pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
+    analyze_with(data, Needs::ALL)
+}
+
+/// Reads a PE image and returns its facts, computing the costly ones only as `needs` says.
+pub fn analyze_with(data: &[u8], needs: Needs) -> Result<BinaryFacts> {
     let bytes = Bytes::new(data, true);
     let headers = PeHeaders::parse(data)?;
     let mut warnings = headers.warnings.clone();
@@ -190,7 +207,14 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
         _ => Kind::Executable,
     };
 
-    let hardening = hardening::derive(data, &headers, load_config.as_ref(), ex_dll, dotnet);
+    let hardening = hardening::derive(
+        data,
+        &headers,
+        load_config.as_ref(),
+        ex_dll,
+        dotnet,
+        needs.checksum,
+    );
     let toolchain = toolchain::detect(data, &headers, dotnet);
     Ok(BinaryFacts {
         format: Format::Pe,
@@ -246,5 +270,29 @@ mod tests {
             analyze(&fixture("x64-native-user.exe")).unwrap().kind,
             Kind::NativeExecutable
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod needs_tests {
+    use crate::facts::Hardening;
+
+    fn checksum(needs: super::Needs) -> crate::pe::Checksum {
+        let data = crate::test_support::fixture("pe", "x64-native.sys");
+        match super::analyze_with(&data, needs).unwrap().hardening {
+            Hardening::Pe(p) => p.checksum,
+            Hardening::Elf(_) => unreachable!("a PE fixture"),
+        }
+    }
+
+    #[test]
+    fn the_checksum_is_computed_only_when_needed() {
+        let full = checksum(super::Needs::ALL);
+        assert_eq!(full.computed, Some(full.stored));
+        assert_eq!(full.matches(), Some(true));
+        let light = checksum(super::Needs { checksum: false });
+        assert_eq!((light.stored, light.computed), (full.stored, None));
+        assert_eq!(light.matches(), None);
     }
 }

@@ -405,6 +405,19 @@ impl Policy {
             .any(|r| r.level != Level::Off && matches!(r.check, Check::RiskAtMost(_)))
     }
 
+    /// A rule judges the computed PE checksum: `pe-checksum`, or a fact rule on `checksum` or
+    /// `checksum.computed`.
+    pub fn judges_pe_checksum(&self) -> bool {
+        self.rules.iter().any(|r| {
+            r.level != Level::Off
+                && match &r.check {
+                    Check::Named(NamedCheck::PeChecksum) => true,
+                    Check::Fact { fact, .. } => fact == "checksum" || fact == "checksum.computed",
+                    _ => false,
+                }
+        })
+    }
+
     /// A waiver names files by their SHA-256.
     pub fn waives_by_hash(&self) -> bool {
         self.waivers

@@ -137,18 +137,16 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
     signature_evidence(&mut c, input, primary);
     resource_evidence(&mut c, input);
     content_evidence(&mut c, input);
+    // Runs that estimate the risk compute the checksum (scan::check::Work).
     let checksum = input.hardening.checksum;
-    if checksum.stored == 0 || checksum.stored != checksum.computed {
+    if let (Some(false), Some(computed)) = (checksum.matches(), checksum.computed) {
         let default = if input.kind == Kind::Driver { 20 } else { 2 };
         let detail = if checksum.stored == 0 {
-            format!(
-                "OptionalHeader.CheckSum is 0 (computed {:#010x})",
-                checksum.computed
-            )
+            format!("OptionalHeader.CheckSum is 0 (computed {computed:#010x})")
         } else {
             format!(
-                "OptionalHeader.CheckSum is {:#010x}, computed {:#010x}",
-                checksum.stored, checksum.computed
+                "OptionalHeader.CheckSum is {:#010x}, computed {computed:#010x}",
+                checksum.stored
             )
         };
         c.add_weighted(EvidenceId::BadChecksum, default, detail);

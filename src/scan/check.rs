@@ -41,6 +41,9 @@ pub struct Work<'a> {
     pub facts: bool,
     /// Compute the file's SHA-256 (when the report shows it or a waiver matches by hash).
     pub sha256: bool,
+    /// Compute a PE file's checksum (when the report shows it, the policy judges it, or the
+    /// risk estimate weighs it).
+    pub pe_checksum: bool,
     /// Estimate the SmartScreen risk (PE files, with `signing`).
     pub risk: Option<&'a RiskContext<'a>>,
 }
@@ -183,6 +186,7 @@ pub(super) fn examine_bytes(
         signing,
         facts,
         sha256: want_sha256,
+        pe_checksum,
         risk,
     } = work;
     let size = data.len() as u64;
@@ -202,7 +206,12 @@ pub(super) fn examine_bytes(
             rayon::join(
                 || {
                     want_facts.then(|| match format {
-                        Format::Pe => pe::analyze(data),
+                        Format::Pe => pe::analyze_with(
+                            data,
+                            pe::Needs {
+                                checksum: pe_checksum || want_risk.is_some(),
+                            },
+                        ),
                         Format::Elf => elf::analyze(data),
                     })
                 },

@@ -103,6 +103,7 @@ pub fn run(
         signing: config.mode.signing(),
         facts: config.mode.reads_facts(),
         sha256: config.wants_file_hash(),
+        pe_checksum: config.wants_pe_checksum() || risk.is_some(),
         risk: risk.as_ref(),
     };
     let mut done = 0usize;
@@ -185,6 +186,7 @@ pub fn examine(
         signing,
         facts: true,
         sha256: true,
+        pe_checksum: true,
         risk: risk.as_ref(),
     };
     check::examine_bytes(display, path, data, format, work)

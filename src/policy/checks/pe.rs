@@ -104,17 +104,25 @@ pub(super) fn pe_safe_seh(p: &PeHardening) -> (Status, String) {
 /// `pe-checksum`.
 pub(super) fn pe_checksum(p: &PeHardening) -> (Status, String) {
     let c = p.checksum;
+    // A run whose policy has this rule always computes the checksum (scan::check::Work): not
+    // having it is a failure to check, never a pass.
+    let Some(computed) = c.computed else {
+        return (
+            Status::Fail,
+            "the checksum was not computed in this run, so it cannot be judged".into(),
+        );
+    };
     if c.stored == 0 {
         (
             Status::Fail,
-            format!("OptionalHeader.CheckSum is 0 (computed {:#x})", c.computed),
+            format!("OptionalHeader.CheckSum is 0 (computed {computed:#x})"),
         )
-    } else if c.stored != c.computed {
+    } else if c.stored != computed {
         (
             Status::Fail,
             format!(
-                "OptionalHeader.CheckSum {:#x} differs from the computed {:#x}",
-                c.stored, c.computed
+                "OptionalHeader.CheckSum {:#x} differs from the computed {computed:#x}",
+                c.stored
             ),
         )
     } else {
