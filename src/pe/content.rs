@@ -61,37 +61,80 @@ fn entropy(data: &[u8]) -> f64 {
     entropy_of_counts(&counts)
 }
 
-/// Adds the byte frequencies of `data` to `counts`. Four tables side by side, summed at the end:
-/// consecutive equal bytes then increment different counters, which keeps the loop from waiting
-/// on its own store (a run of one value is the common case in padding).
+/// Adds the byte frequencies of `data` to `counts`.
+#[cfg(test)]
 fn count(counts: &mut [u64; 256], data: &[u8]) {
-    // A block is at most 2^30 bytes, so no u32 counter wraps before it is flushed.
-    fn bump(t: &mut [u32; 256], b: u8) {
-        if let Some(c) = t.get_mut(usize::from(b)) {
-            *c = c.wrapping_add(1);
+    let mut c = Counter::new();
+    c.add(data);
+    for (total, n) in counts.iter_mut().zip(c.snapshot()) {
+        *total = total.saturating_add(n);
+    }
+}
+
+/// Byte frequencies, counted in four tables side by side and summed on demand: consecutive equal
+/// bytes then increment different counters, which keeps the loop from waiting on its own store
+/// (a run of one value is the common case in padding).
+struct Counter {
+    tables: [[u32; 256]; 4],
+    flushed: [u64; 256],
+    /// Bytes counted in `tables` since the last flush; flushed before any u32 counter can wrap.
+    pending: u64,
+}
+
+impl Counter {
+    /// Bytes counted between flushes: each table entry counts at most this many.
+    const FLUSH_EVERY: u64 = 1 << 30;
+
+    fn new() -> Counter {
+        Counter {
+            tables: [[0; 256]; 4],
+            flushed: [0; 256],
+            pending: 0,
         }
     }
-    let mut tables = [[0u32; 256]; 4];
-    for block in data.chunks(1 << 30) {
-        let [t0, t1, t2, t3] = &mut tables;
-        let mut quads = block.chunks_exact(4);
-        for q in &mut quads {
-            if let [a, b, c, d] = *q {
-                bump(t0, a);
-                bump(t1, b);
-                bump(t2, c);
-                bump(t3, d);
+
+    #[inline]
+    fn add(&mut self, data: &[u8]) {
+        fn bump(t: &mut [u32; 256], b: u8) {
+            if let Some(c) = t.get_mut(usize::from(b)) {
+                *c = c.wrapping_add(1);
             }
         }
-        for &b in quads.remainder() {
-            bump(t0, b);
+        for block in data.chunks(1 << 20) {
+            if self.pending >= Self::FLUSH_EVERY {
+                self.flush();
+            }
+            let [t0, t1, t2, t3] = &mut self.tables;
+            let mut quads = block.chunks_exact(4);
+            for q in &mut quads {
+                if let [a, b, c, d] = *q {
+                    bump(t0, a);
+                    bump(t1, b);
+                    bump(t2, c);
+                    bump(t3, d);
+                }
+            }
+            for &b in quads.remainder() {
+                bump(t0, b);
+            }
+            self.pending = self.pending.saturating_add(block.len() as u64);
         }
-        for table in &mut tables {
-            for (c, n) in counts.iter_mut().zip(table.iter_mut()) {
+    }
+
+    fn flush(&mut self) {
+        for table in &mut self.tables {
+            for (c, n) in self.flushed.iter_mut().zip(table.iter_mut()) {
                 *c = c.saturating_add(u64::from(*n));
                 *n = 0;
             }
         }
+        self.pending = 0;
+    }
+
+    /// The frequencies of everything added so far.
+    fn snapshot(&mut self) -> [u64; 256] {
+        self.flush();
+        self.flushed
     }
 }
 
@@ -127,7 +170,9 @@ struct Frequencies {
 }
 
 impl Frequencies {
-    fn new(data: &[u8], mut cuts: Vec<u64>) -> Frequencies {
+    /// Counts `data` once, cut at `cuts`; with `sha256`, the file's SHA-256 is computed in the
+    /// same loop (see [`crate::hash::sha256_visiting`]: the counting then costs almost nothing).
+    fn new(data: &[u8], mut cuts: Vec<u64>, sha256: bool) -> (Frequencies, Option<[u8; 32]>) {
         let len = data.len() as u64;
         cuts.push(0);
         cuts.push(len);
@@ -135,19 +180,38 @@ impl Frequencies {
         cuts.sort_unstable();
         cuts.dedup();
         let mut before = Vec::with_capacity(cuts.len());
-        let mut running = [0u64; 256];
-        let mut at = 0u64;
-        for &cut in &cuts {
-            let piece = usize::try_from(at)
-                .ok()
-                .zip(usize::try_from(cut).ok())
-                .and_then(|(a, b)| data.get(a..b))
-                .unwrap_or_default();
-            count(&mut running, piece);
-            before.push(running);
-            at = cut;
-        }
-        Frequencies { cuts, before }
+        let mut counter = Counter::new();
+        let mut next = 0usize;
+        // Counts `block` (at file offset `at`), taking a snapshot at every cut inside it.
+        let mut visit = |mut at: u64, mut block: &[u8]| {
+            while let Some(&cut) = cuts.get(next) {
+                let end = at.saturating_add(block.len() as u64);
+                if cut > end {
+                    break;
+                }
+                let k = usize::try_from(cut.saturating_sub(at)).unwrap_or(usize::MAX);
+                let (head, tail) = block.split_at(k.min(block.len()));
+                counter.add(head);
+                before.push(counter.snapshot());
+                next = next.saturating_add(1);
+                block = tail;
+                at = cut;
+            }
+            counter.add(block);
+        };
+        let digest = if sha256 {
+            Some(crate::hash::sha256_visiting(data, &mut visit))
+        } else {
+            let mut at = 0u64;
+            for piece in data.chunks(1 << 16) {
+                visit(at, piece);
+                at = at.saturating_add(piece.len() as u64);
+            }
+            None
+        };
+        // An empty file has no block: its cuts (0) are taken here.
+        visit(len, &[]);
+        (Frequencies { cuts, before }, digest)
     }
 
     /// Frequencies of `[a, b)`; both must be cuts given to [`Frequencies::new`] (or 0 / the
@@ -172,11 +236,12 @@ impl Frequencies {
 /// Reads the content facts of a PE image.
 pub fn read(data: &[u8]) -> Result<Content> {
     let h = PeHeaders::parse(data)?;
-    Ok(derive(data, &h))
+    Ok(derive(data, &h, false).0)
 }
 
-/// [`read`] with the headers already parsed.
-pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
+/// [`read`] with the headers already parsed; with `sha256`, also the file's SHA-256, from the
+/// same pass over the bytes.
+pub(super) fn derive(data: &[u8], h: &PeHeaders, sha256: bool) -> (Content, Option<[u8; 32]>) {
     let len = data.len() as u64;
     // Each section's file data, [start, end) inside the file (None when it has none there).
     let ranges: Vec<Option<(u64, u64)>> = h
@@ -197,7 +262,7 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
     let cert_in_file = cert_range.filter(|&(a, b)| a <= b && b <= len);
     let mut cuts: Vec<u64> = ranges.iter().flatten().flat_map(|&(a, b)| [a, b]).collect();
     cuts.extend(cert_in_file.iter().flat_map(|&(a, b)| [a, b]));
-    let freq = Frequencies::new(data, cuts);
+    let (freq, digest) = Frequencies::new(data, cuts, sha256);
 
     let mut packer_markers = Vec::new();
     let mut sections = Vec::with_capacity(h.sections.len());
@@ -238,12 +303,13 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders) -> Content {
         }
     }
     let file_entropy = entropy_of_counts(&whole);
-    Content {
+    let content = Content {
         sections,
         file_entropy,
         packer_markers,
         overlay,
-    }
+    };
+    (content, digest)
 }
 
 /// Bytes in `[last_end, len)` outside `cert`: the first such run and the total outside.
@@ -313,5 +379,36 @@ mod tests {
             let e = text.entropy.expect("has data");
             assert!(e < 7.2, "{name}: .text entropy {e}");
         }
+    }
+
+    /// The counts between any two cuts equal a direct count of those bytes, with and without the
+    /// hash riding along, for cuts inside, at and across 64-byte blocks; the hash is the file's.
+    #[test]
+    fn frequencies_between_cuts_match_direct_counts_and_the_hash_is_the_files() {
+        use sha2::Digest as _;
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let cuts = vec![0, 1, 63, 64, 65, 127, 128, 1000, 1000, 4999, 5000, 7000];
+        let (plain, none) = Frequencies::new(&data, cuts.clone(), false);
+        let (hashed, digest) = Frequencies::new(&data, cuts, true);
+        assert_eq!(none, None);
+        assert_eq!(digest, Some(<[u8; 32]>::from(sha2::Sha256::digest(&data))));
+        for (a, b) in [
+            (0, 5000),
+            (1, 63),
+            (63, 65),
+            (64, 128),
+            (65, 1000),
+            (1000, 4999),
+            (0, 0),
+        ] {
+            let mut direct = [0u64; 256];
+            count(&mut direct, &data[a as usize..b as usize]);
+            assert_eq!(plain.between(a, b), direct, "[{a}, {b})");
+            assert_eq!(hashed.between(a, b), direct, "[{a}, {b}) hashed");
+        }
+        // An empty file: one cut, no bytes, the empty string's hash.
+        let (empty, digest) = Frequencies::new(&[], vec![], true);
+        assert_eq!(empty.between(0, 0), [0; 256]);
+        assert_eq!(digest, Some(<[u8; 32]>::from(sha2::Sha256::digest(b""))));
     }
 }

@@ -49,7 +49,27 @@ pub fn content_and_resources(
     data: &[u8],
 ) -> Result<(content::Content, Option<resources::Resources>)> {
     let h = PeHeaders::parse(data)?;
-    Ok((content::derive(data, &h), resources::from_headers(data, &h)))
+    let (content, _) = content::derive(data, &h, false);
+    Ok((content, resources::from_headers(data, &h)))
+}
+
+/// [`content_and_resources`] and the file's SHA-256 from one pass over the bytes (the byte
+/// counts of the entropy ride along with the hash: [`crate::hash::sha256_visiting`]). The hash
+/// is there whether or not the headers parse.
+pub fn content_resources_and_sha256(
+    data: &[u8],
+) -> (
+    Result<(content::Content, Option<resources::Resources>)>,
+    [u8; 32],
+) {
+    match PeHeaders::parse(data) {
+        Ok(h) => {
+            let (content, digest) = content::derive(data, &h, true);
+            let digest = digest.unwrap_or_else(|| crate::hash::sha256(data));
+            (Ok((content, resources::from_headers(data, &h))), digest)
+        }
+        Err(e) => (Err(e), crate::hash::sha256(data)),
+    }
 }
 
 /// Whether the headers at the start of a file declare a certificate table (a non-empty security

@@ -4,8 +4,6 @@ use crate::read::hex;
 use std::fs::File;
 use std::io::Read;
 
-use sha2::{Digest, Sha256};
-
 use super::walk::Candidate;
 use crate::config::SigningConfig;
 use crate::detect::{SNIFF_LEN, Sniffed, sniff};
@@ -196,11 +194,16 @@ pub(super) fn examine_bytes(
     let want_facts = facts;
     let want_risk = risk.filter(|_| facts && signing.is_some() && format == Format::Pe);
     let ((sha256, content), (facts, signature)) = rayon::join(
-        || {
-            rayon::join(
-                || want_sha256.then(|| hex(&Sha256::digest(data))),
+        || match (want_sha256, want_risk) {
+            // One pass: the entropy's byte counts ride along with the file hash.
+            (true, Some(_)) => {
+                let (content, digest) = pe::content_resources_and_sha256(data);
+                (Some(hex(&digest)), Some(content))
+            }
+            _ => rayon::join(
+                || want_sha256.then(|| hex(&crate::hash::sha256(data))),
                 || want_risk.map(|_| pe::content_and_resources(data)),
-            )
+            ),
         },
         || {
             rayon::join(
