@@ -81,13 +81,16 @@ impl<'a> Haystack<'a> {
             .map(|p| memmem::Finder::new(p.needle))
             .collect();
         let mut found: Vec<Option<(u64, &'a [u8])>> = vec![None; probes.len()];
-        let mut open = probes.len();
+        // An empty needle is a probe switched off: never searched, never found.
+        let mut done: Vec<bool> = probes.iter().map(|p| p.needle.is_empty()).collect();
+        let mut open = done.iter().filter(|d| !**d).count();
         for &(base, region) in &self.regions {
             let mut start = 0usize;
             while start < region.len() && open > 0 {
                 let end = start.saturating_add(BLOCK).min(region.len());
-                for ((probe, finder), slot) in probes.iter().zip(&finders).zip(found.iter_mut()) {
-                    if slot.is_some() {
+                let slots = found.iter_mut().zip(done.iter_mut());
+                for ((probe, finder), (slot, done)) in probes.iter().zip(&finders).zip(slots) {
+                    if *done {
                         continue;
                     }
                     // Matches that start in [start, end); the last may run past `end`.
@@ -104,6 +107,7 @@ impl<'a> Haystack<'a> {
                         }
                         if (probe.accept)(region, at) {
                             *slot = base.checked_add(at as u64).zip(region.get(at..));
+                            *done = true;
                             open = open.saturating_sub(1);
                             break;
                         }
@@ -160,21 +164,39 @@ pub struct Prescan<'a> {
     pub extra: Vec<Option<(u64, &'a [u8])>>,
 }
 
+/// Which markers a [`Prescan`] looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markers {
+    Go,
+    Rust,
+    Both,
+}
+
 impl<'a> Prescan<'a> {
     /// Searches `hay` for the Go and Rust markers and for `extra`.
     pub fn run(hay: &Haystack<'a>, extra: &[&[u8]]) -> Prescan<'a> {
+        Prescan::of(hay, Markers::Both, extra)
+    }
+
+    /// Searches `hay` for the markers `which` names and for `extra`; the others read as absent.
+    pub fn of(hay: &Haystack<'a>, which: Markers, extra: &[&[u8]]) -> Prescan<'a> {
+        // A needle never matches a slot that is not searched.
+        const NOWHERE: &[u8] = &[];
+        let go = which != Markers::Rust;
+        let rust = which != Markers::Go;
+        let pick = |on: bool, needle: &'static [u8]| if on { needle } else { NOWHERE };
         let mut probes = vec![
-            Probe::any(GO_BUILDINFO_MAGIC),
+            Probe::any(pick(go, GO_BUILDINFO_MAGIC)),
             Probe {
-                needle: PCLNTAB_SHARED,
+                needle: pick(go, PCLNTAB_SHARED),
                 accept: |region, at| {
                     at.checked_sub(1)
                         .is_some_and(|s| pclntab_at(region, s).is_some())
                 },
             },
-            Probe::any(GO_BUILD_ID),
+            Probe::any(pick(go, GO_BUILD_ID)),
             Probe {
-                needle: RUST_STD_PATH,
+                needle: pick(rust, RUST_STD_PATH),
                 accept: |region, at| {
                     region
                         .get(at.saturating_add(RUST_STD_PATH.len())..)
@@ -182,7 +204,7 @@ impl<'a> Prescan<'a> {
                         .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
                 },
             },
-            Probe::any(RUST_BACKTRACE),
+            Probe::any(pick(rust, RUST_BACKTRACE)),
         ];
         probes.extend(extra.iter().map(|n| Probe::any(n)));
         let mut found = hay.first_accepted(&probes).into_iter();
@@ -237,7 +259,7 @@ const RUST_LANG_START_MESSAGES: &[&[u8]] = &[
 /// runtime's PC-line table header together with `runtime.main` among its function names (present
 /// even in stripped builds that drop build info, such as esbuild's), else the build ID string.
 pub fn go_evidence(hay: &Haystack<'_>) -> Option<String> {
-    go_evidence_with(hay, &Prescan::run(hay, &[]))
+    go_evidence_with(hay, &Prescan::of(hay, Markers::Go, &[]))
 }
 
 /// [`go_evidence`] from markers already searched for.
@@ -348,7 +370,7 @@ fn go_version(blob: &[u8]) -> Option<String> {
 /// standard library, else std's `RUST_BACKTRACE` with one of its panic messages (binaries whose
 /// paths were remapped or trimmed).
 pub fn rust_evidence(hay: &Haystack<'_>) -> Option<String> {
-    rust_evidence_with(hay, &Prescan::run(hay, &[]))
+    rust_evidence_with(hay, &Prescan::of(hay, Markers::Rust, &[]))
 }
 
 /// [`rust_evidence`] from markers already searched for.
@@ -497,6 +519,25 @@ mod tests {
         assert_eq!(
             runtime_version(&Haystack::at(0, data)).as_deref(),
             Some("go1.21.3")
+        );
+    }
+
+    #[test]
+    fn switched_off_probes_find_nothing() {
+        let data = b"RUST_BACKTRACE \xff Go buildinf:";
+        let hay = Haystack::at(0, data);
+        let rust = Prescan::of(&hay, Markers::Rust, &[]);
+        assert!(rust.buildinfo.is_none());
+        assert_eq!(rust.rust_backtrace.map(|(at, _)| at), Some(0));
+        let go = Prescan::of(&hay, Markers::Go, &[b"" as &[u8], b"Go"]);
+        assert!(go.rust_backtrace.is_none());
+        assert_eq!(go.buildinfo.map(|(at, _)| at), Some(15));
+        assert_eq!(
+            go.extra
+                .iter()
+                .map(|e| e.map(|(at, _)| at))
+                .collect::<Vec<_>>(),
+            [None, Some(17)]
         );
     }
 }
