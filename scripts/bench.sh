@@ -6,13 +6,19 @@
 # Usage:
 #   scripts/bench.sh [DIR]            # DIR for the ELF hardening scan, default /usr/bin
 #
-# Tasks (rows of the table), each with every tool that can do it:
-#   scan ELF   DIR (default /usr/bin): bingate check, checksec.rs 0.0.9, checksec.sh 2.6,
+# Tasks (rows of the table), each with every tool that can do it; the commands of one task
+# are timed alternately (A B C A B C ..., see "Measurement"):
+#   scan ELF   DIR (default /usr/bin): bingate check (human output, default policy) and
+#              `check --no-policy --format json`, checksec.rs 0.0.9, checksec.sh 2.6,
 #              hardening-check (devscripts; takes files, not a directory: the ELF files
-#              under DIR are passed to it with xargs)
+#              under DIR are passed to it with xargs), and the two-core SHA-256 limit
 #   scan PE    a scratch copy of corpus/pe, corpus/signed, corpus/risk and the public
 #              corpus' msvc-runtime DLLs, electron-winstaller tools and esbuild.exe:
-#              bingate check, checksec.rs (checksec.sh and hardening-check read ELF only)
+#              the same bingate commands, checksec.rs and the two-core limit
+#   scan Wine  the ~690 PE DLLs and programs (~640 MB) of Debian's libwine package
+#              (usr/lib/x86_64-linux-gnu/wine/x86_64-windows), fetched with
+#              `apt-get download libwine` into BENCH_DIR and unpacked with dpkg-deb
+#              (no root needed): the same commands
 #   verify DLLs    corpus/public/msvc-runtime/*.dll (12 Microsoft-signed DLLs):
 #              `bingate verify DIR` vs `osslsigncode verify` file by file in a loop,
 #              vs `openssl dgst -sha256` over the same files (the physical limit)
@@ -25,30 +31,39 @@
 #   verify ELF the signed file: bingate verify vs openssl dgst
 #   scale      a synthetic tree of SCALE_SIZES binaries (hard links of the corpus ELF
 #              and PE fixtures plus small variants: copies with a few appended bytes,
-#              so hashes differ): bingate check, wall time and peak RSS per size
+#              so hashes differ): bingate check, wall time, CPU time and peak RSS per size
 #
-# Measurement: hyperfine (`-N`, no intermediate shell; WARMUP warm-up runs, then
-# RUNS runs; the median is reported). Peak RSS: GNU `/usr/bin/time -f %M`, the
-# maximum over RSS_RUNS separate runs; for peers timed with a single run
-# (checksec.sh, hardening-check) GNU time wraps that run. For a process tree
-# (shell loops, checksec.sh, xargs) %M is the largest single process of the
-# tree, not a sum. Without hyperfine a small median-of-N timer in python3 is used.
+# The limit: one `openssl dgst -sha256` pass over the same bytes (OpenSSL uses the CPU's
+# SHA extensions); for a directory, one pass per core (the files split in two lists of
+# about equal bytes, two openssl processes side by side), since bingate uses every core.
+#
+# Measurement: a small python3 timer (alt.py, written below) runs the commands of a
+# task alternately, WARMUP untimed rounds then RUNS timed rounds, rotating the order
+# every round, so slow drift of the machine's load falls on every command alike. Per
+# run it records wall time, CPU time (user + system of the process and the descendants
+# it waited for, from wait4's rusage) and peak RSS (ru_maxrss: for a process tree, the
+# largest single process, not a sum). The table shows median wall, median CPU and the
+# largest peak RSS. The machine's load is sampled during the run and printed.
+#
+# Output: the "machine" block, the table, notes and the issue's targets with the ratios
+# measured in this run. With UPDATE_README=1 the same text also replaces what lies
+# between the `<!-- bench.sh:begin -->` and `<!-- bench.sh:end -->` lines of README.md.
 #
 # Environment knobs (all optional):
-#   BENCH_DIR=PATH   where checksec.rs is installed and kept between runs
-#                    (default <repo>/target/bench; it goes to
+#   BENCH_DIR=PATH   where checksec.rs and the libwine package are kept between runs
+#                    (default <repo>/target/bench; checksec.rs goes to
 #                    $BENCH_DIR/checksec-rs/bin/checksec so it never shadows
 #                    Debian's checksec.sh, /usr/bin/checksec)
 #   RUNS=N           timed runs per command (default 5, min 3)
 #   WARMUP=N         warm-up runs per command (default 1)
 #   SLOW_RUNS=N      runs for checksec.sh and hardening-check (default 1)
-#   RSS_RUNS=N       separate runs under GNU time for peak RSS (default 3)
 #   ELF_MB=N         size of the ELF to sign (default 100)
-#   SCALE_SIZES="1000 10000"  synthetic tree sizes (multiples of 100)
-#   QUICK=1          smoke run: RUNS=3, RSS_RUNS=1, DIR = 30 ELF files copied from
-#                    DIR, ELF_MB=10, SCALE_SIZES="200 1000"
-#   SKIP_INSTALL=1   install nothing; missing peers get "not available" rows
+#   SCALE_SIZES="1000 10000 50000"  synthetic tree sizes (multiples of 100)
+#   QUICK=1          smoke run: RUNS=3, DIR = 30 ELF files copied from DIR, ELF_MB=10,
+#                    SCALE_SIZES="200 1000", no Wine DLLs
+#   SKIP_INSTALL=1   install and download nothing; missing peers get "not available" rows
 #   NO_BUILD=1       do not run `cargo build --release`
+#   UPDATE_README=1  write the output into README.md's Performance section
 #   BINGATE=PATH     bingate binary (default <repo>/target/release/bingate; it
 #                    is copied to the scratch dir first, so a rebuild during the
 #                    run cannot change what is measured)
@@ -59,12 +74,12 @@ DIR="${1:-/usr/bin}"
 DIR="${DIR%/}"; [[ -n "$DIR" ]] || DIR=/
 QUICK="${QUICK:-0}"
 if [[ "$QUICK" == 1 ]]; then
-  RUNS="${RUNS:-3}"; RSS_RUNS="${RSS_RUNS:-1}"; ELF_MB="${ELF_MB:-10}"
+  RUNS="${RUNS:-3}"; ELF_MB="${ELF_MB:-10}"
   SCALE_SIZES="${SCALE_SIZES:-200 1000}"
 fi
 RUNS="${RUNS:-5}"; WARMUP="${WARMUP:-1}"; SLOW_RUNS="${SLOW_RUNS:-1}"
-RSS_RUNS="${RSS_RUNS:-3}"; ELF_MB="${ELF_MB:-100}"
-SCALE_SIZES="${SCALE_SIZES:-1000 10000}"
+ELF_MB="${ELF_MB:-100}"
+SCALE_SIZES="${SCALE_SIZES:-1000 10000 50000}"
 BENCH_DIR="${BENCH_DIR:-$REPO/target/bench}"
 BINGATE_SRC="${BINGATE:-$REPO/target/release/bingate}"
 CHECKSEC_RS="$BENCH_DIR/checksec-rs/bin/checksec"
@@ -76,7 +91,7 @@ MS_CS="$REPO/policies/trust/microsoft-codesigning.pem"
 MS_TS="$REPO/policies/trust/microsoft-timestamping.pem"
 
 (( RUNS >= 3 )) || { echo "RUNS must be >= 3" >&2; exit 2; }
-(( SLOW_RUNS >= 1 && RSS_RUNS >= 1 )) || { echo "SLOW_RUNS and RSS_RUNS must be >= 1" >&2; exit 2; }
+(( SLOW_RUNS >= 1 )) || { echo "SLOW_RUNS must be >= 1" >&2; exit 2; }
 for n in $SCALE_SIZES; do
   (( n >= 100 && n % 100 == 0 )) || { echo "SCALE_SIZES: $n is not a multiple of 100" >&2; exit 2; }
 done
@@ -90,7 +105,7 @@ SAMPLER=""
 cleanup() { [[ -z "$SAMPLER" ]] || kill "$SAMPLER" 2>/dev/null; rm -rf -- "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-q() { printf '%q' "$1"; }   # shell-quote a word for hyperfine -N / eval command strings
+q() { printf '%q' "$1"; }   # shell-quote a word for the timer's / eval's command strings
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
 busy_now() {  # other heavy processes: fuzzers, cargo/rustc (never this script's own)
@@ -133,8 +148,6 @@ for t in jq:jq python3:python3-minimal objcopy:binutils sha256sum:coreutils; do
   have "${t%%:*}" || apt_install "${t#*:}" || true
   have "${t%%:*}" || { echo "bench.sh needs ${t%%:*} (Debian package ${t#*:})" >&2; exit 1; }
 done
-have hyperfine || apt_install hyperfine || true
-[[ -x /usr/bin/time ]] || apt_install time || true
 
 # ---------------------------------------------------------------- build
 if [[ "${NO_BUILD:-0}" != 1 ]]; then
@@ -186,74 +199,94 @@ have openssl || NA[openssl]="Debian package openssl not installed"
 OSSL_VER="$(osslsigncode --version 2>/dev/null | awk 'NR==1{sub(/,$/, "", $2); print $2}')"
 SIGN_FILE="$(ls -1 /usr/lib/linux-kbuild-*/scripts/sign-file 2>/dev/null | sort -V | tail -n1 || true)"
 
-# ---------------------------------------------------------------- timer / RSS helpers
-if have hyperfine; then
-  TIMER="hyperfine $(hyperfine --version | awk '{print $2}')"
-else
-  TIMER="python3 median-of-N timer (hyperfine not available)"
-  cat > "$TMP/bin/timer.py" <<'PY'
-# usage: timer.py WARMUP RUNS JSON_OUT COMMAND  — hyperfine-like JSON with the median
-import json, shlex, statistics, subprocess, sys, time
-warm, runs, out, cmd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-argv, times, codes = shlex.split(cmd), [], []
-for i in range(warm + runs):
+# ---------------------------------------------------------------- timer
+[[ -x /usr/bin/time ]] || apt_install time || true
+if [[ -x /usr/bin/time ]]; then RSS_HOW="GNU time %M around each run (its ~1 ms is in the wall time)"; else RSS_HOW="wait4 ru_maxrss (GNU time not available: every value includes python's own pages)"; fi
+TIMER="alt.py (python3 $(python3 -c 'import platform; print(platform.python_version())')): alternated runs, wall by perf_counter, CPU (user+system) from wait4; peak RSS: $RSS_HOW"
+cat > "$TMP/bin/alt.py" <<'PY'
+# alt.py WARMUP RUNS OUT_DIR ID=CMD [ID=CMD ...]
+# Runs the commands alternately (A B C A B C ...): WARMUP untimed rounds, then RUNS timed
+# rounds, the order rotated every round so no command always follows the same one. Per run:
+# wall time (perf_counter around fork/exec/wait), CPU time (user + system of the process and
+# every descendant it waited for, from wait4's rusage), peak RSS (ru_maxrss: the largest single
+# process of the tree). Writes OUT_DIR/ID.json: medians of wall and CPU, the max peak RSS, all
+# samples and exit codes.
+import json, os, shlex, statistics, subprocess, sys, time
+warm, runs, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cmds = [a.split("=", 1) for a in sys.argv[4:]]
+samples = {i: [] for i, _ in cmds}
+# A child forked from python starts with python's pages, so its own ru_maxrss never reads
+# below python's; GNU time (a small C program) execs the command and reports its %M instead.
+gtime = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+rss_file = os.path.join(out, "alt.rss")
+def run(cmd):
+    argv = shlex.split(cmd)
+    if gtime:
+        argv = [gtime, "-f", "%M", "-o", rss_file] + argv
     t = time.perf_counter()
-    rc = subprocess.call(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if i >= warm:
-        times.append(time.perf_counter() - t); codes.append(rc)
-json.dump({"results": [{"command": cmd, "median": statistics.median(times),
-                        "times": times, "exit_codes": codes}]}, open(out, "w"))
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    rss = ru.ru_maxrss
+    if gtime:
+        try:
+            rss = int(open(rss_file).read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            rss = 0
+    code = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_utime + ru.ru_stime, rss, code
+for r in range(warm + runs):
+    k = r % len(cmds)
+    for i, cmd in cmds[k:] + cmds[:k]:
+        s = run(cmd)
+        if r >= warm:
+            samples[i].append(s)
+for i, cmd in cmds:
+    s = samples[i]
+    json.dump({"command": cmd,
+               "median": statistics.median(x[0] for x in s),
+               "cpu_median": statistics.median(x[1] for x in s),
+               "max_rss_kib": max(x[2] for x in s),
+               "walls": [x[0] for x in s], "cpus": [x[1] for x in s],
+               "exit_codes": [x[3] for x in s]},
+              open(os.path.join(out, i + ".json"), "w"))
 PY
-fi
-if [[ -x /usr/bin/time ]]; then
-  GTIME=/usr/bin/time
-  RSS_HOW="GNU time %M"
-else
-  RSS_HOW="python3 getrusage(RUSAGE_CHILDREN).ru_maxrss (GNU time not available)"
-  cat > "$TMP/bin/gtime" <<'PY'
-#!/usr/bin/env python3
-# gtime -f %M -o FILE CMD...  — the subset of GNU time this script uses
-import resource, subprocess, sys
-out, argv = sys.argv[4], sys.argv[5:]
-rc = subprocess.call(argv)
-open(out, "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(rc)
-PY
-  chmod +x "$TMP/bin/gtime"; GTIME="$TMP/bin/gtime"
-fi
 
-declare -A MED RSS NRUN
-# measure ID RUNS CMD: times CMD (a command line, words shell-quoted, no shell
-# operators) and records MED[ID] (seconds), RSS[ID] (KiB), NRUN[ID].
+declare -A MED CPU RSS NRUN
+# measure RUNS ID=CMD [ID=CMD ...]: times the commands (command lines, words
+# shell-quoted, no shell operators) alternately; records MED[ID] (median wall, s),
+# CPU[ID] (median user+system, s), RSS[ID] (largest peak RSS, KiB) and NRUN[ID].
 measure() {
-  local id="$1" runs="$2" cmd="$3" best=0 m i
-  log "measure $id ($runs run(s)): $cmd"
-  if (( runs == 1 )); then
-    # one timed run; GNU time wraps it so the same run gives the peak RSS
-    # (its own ~1 ms is negligible next to these peers' minutes)
-    if have hyperfine; then
-      hyperfine -N -i --style basic --runs 1 --export-json "$TMP/$id.json" \
-        "$GTIME -f %M -o $(q "$TMP/$id.rss") $cmd" >&2
-    else
-      python3 "$TMP/bin/timer.py" 0 1 "$TMP/$id.json" "$GTIME -f %M -o $(q "$TMP/$id.rss") $cmd"
-    fi
-    best="$(tail -n1 "$TMP/$id.rss" 2>/dev/null)"; [[ "$best" =~ ^[0-9]+$ ]] || best=0
-  else
-    if have hyperfine; then
-      hyperfine -N -i --style basic --warmup "$WARMUP" --runs "$runs" \
-        --export-json "$TMP/$id.json" "$cmd" >&2
-    else
-      python3 "$TMP/bin/timer.py" "$WARMUP" "$runs" "$TMP/$id.json" "$cmd"
-    fi
-    for ((i = 0; i < RSS_RUNS; i++)); do
-      eval "$GTIME -f %M -o $(q "$TMP/$id.rss") $cmd" >/dev/null 2>&1
-      m="$(tail -n1 "$TMP/$id.rss" 2>/dev/null)"
-      [[ "$m" =~ ^[0-9]+$ ]] && (( m > best )) && best=$m
-    done
-  fi
-  MED[$id]="$(jq -r '.results[0].median' "$TMP/$id.json")"
-  RSS[$id]="$best"
-  NRUN[$id]="$runs"
+  local runs="$1" warm="$WARMUP" a id; shift
+  (( runs > 1 )) || warm=0
+  for a in "$@"; do log "measure ${a%%=*} ($runs run(s)): ${a#*=}"; done
+  python3 "$TMP/bin/alt.py" "$warm" "$runs" "$TMP" "$@" >&2
+  for a in "$@"; do
+    id="${a%%=*}"
+    MED[$id]="$(jq -r '.median' "$TMP/$id.json")"
+    CPU[$id]="$(jq -r '.cpu_median' "$TMP/$id.json")"
+    RSS[$id]="$(jq -r '.max_rss_kib' "$TMP/$id.json")"
+    NRUN[$id]="$runs"
+  done
+}
+
+# dgst2 ID LIST_FILE: writes $TMP/ID.sh, one `openssl dgst -sha256` per core over the
+# NUL-separated files of LIST_FILE split into two lists of about equal bytes.
+dgst2() {
+  local id="$1" list="$2"
+  python3 - "$list" "$TMP/$id.a" "$TMP/$id.b" <<'PY'
+import os, sys
+files = [f for f in open(sys.argv[1], "rb").read().split(b"\0") if f]
+files.sort(key=lambda f: -os.path.getsize(f))
+lists, sizes = ([], []), [0, 0]
+for f in files:
+    k = 0 if sizes[0] <= sizes[1] else 1
+    lists[k].append(f); sizes[k] += os.path.getsize(f)
+for path, l in zip(sys.argv[2:], lists):
+    open(path, "wb").write(b"".join(f + b"\0" for f in l))
+PY
+  printf 'xargs -0 -r -a %q openssl dgst -sha256 >/dev/null & xargs -0 -r -a %q openssl dgst -sha256 >/dev/null & wait\n' \
+    "$TMP/$id.a" "$TMP/$id.b" > "$TMP/$id.sh"
 }
 
 fmt_time() { awk -v s="$1" 'BEGIN { if (s < 0.01) printf "%.2f ms", s*1000; else if (s < 1) printf "%.1f ms", s*1000; else printf "%.2f s", s }'; }
@@ -267,10 +300,21 @@ row() {
   wall="$(fmt_time "${MED[$id]}")"
   (( NRUN[$id] == RUNS )) || wall="$wall (${NRUN[$id]} run$( (( NRUN[$id] > 1 )) && echo s))"
   if [[ -z "$ref" ]]; then sp="—"; else sp="$(ratio "${MED[$id]}" "${MED[$ref]}")"; fi
-  ROWS+=("| $task | $tool | \`$cmd\` | $files | $wall | $(fmt_rss "${RSS[$id]}") | $sp |")
+  ROWS+=("| $task | $tool | \`$cmd\` | $files | $wall | $(fmt_time "${CPU[$id]}") | $(fmt_rss "${RSS[$id]}") | $sp |")
 }
 row_na() {  # row_na TASK TOOL WHY
-  ROWS+=("| $1 | $2 | — | — | $3 | — | — |")
+  ROWS+=("| $1 | $2 | — | — | $3 | — | — | — |")
+}
+TARGETS=()
+# target WHAT ID REF_ID LIMIT: the ratio MED[ID]/MED[REF_ID] against the issue's target
+target() {
+  local what="$1" id="$2" ref="$3" limit="$4" r verdict
+  if [[ -z "${MED[$id]:-}" || -z "${MED[$ref]:-}" ]]; then
+    TARGETS+=("| $what | not measured in this run | ≤ ${limit}× | — |"); return
+  fi
+  r="$(awk -v a="${MED[$id]}" -v b="${MED[$ref]}" 'BEGIN { printf "%.2f", a/b }')"
+  verdict="$(awk -v r="$r" -v l="$limit" 'BEGIN { print (r <= l) ? "met" : "missed" }')"
+  TARGETS+=("| $what | ${r}× ($(fmt_time "${MED[$id]}") against $(fmt_time "${MED[$ref]}")) | ≤ ${limit}× | $verdict |")
 }
 NOTES=()
 
@@ -311,47 +355,86 @@ for f in "$REPO"/corpus/pe/* "$REPO"/corpus/signed/* "$REPO"/corpus/risk/* \
 done
 [[ -d "$PUB/msvc-runtime" ]] || NOTES+=("The public corpus (\`corpus/fetch-public.sh\`) is absent: the PE directory holds only the committed fixtures and the DLL verification is skipped.")
 N_PE_COPIED="$(find "$PE_DIR" -type f | wc -l)"; PE_MB="$(du -sm "$PE_DIR" | cut -f1)"
+# Wine's PE DLLs and programs: Debian's libwine package, downloaded once into BENCH_DIR
+WINE_DIR=""; WINE_WHY=""
+if [[ "$QUICK" == 1 ]]; then
+  WINE_WHY="QUICK=1"
+else
+  WINE_CACHE="$BENCH_DIR/libwine"
+  if ! compgen -G "$WINE_CACHE/libwine_*.deb" >/dev/null; then
+    if [[ "${SKIP_INSTALL:-0}" == 1 ]]; then
+      WINE_WHY="libwine not downloaded (SKIP_INSTALL=1)"
+    else
+      log "apt-get download libwine into $WINE_CACHE"
+      mkdir -p "$WINE_CACHE"
+      (cd "$WINE_CACHE" && apt-get download libwine >&2) || WINE_WHY="apt-get download libwine failed"
+    fi
+  fi
+  deb="$(ls -1 "$WINE_CACHE"/libwine_*.deb 2>/dev/null | sort -V | tail -n1 || true)"
+  if [[ -n "$deb" ]]; then
+    dpkg-deb -x "$deb" "$TMP/wine" && WINE_DIR="$TMP/wine/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
+    [[ -d "$WINE_DIR" ]] || { WINE_DIR=""; WINE_WHY="$deb has no x86_64-windows directory"; }
+    WINE_PKG="$(basename "$deb")"
+  fi
+  if [[ -n "$WINE_DIR" ]]; then
+    N_WINE="$(find "$WINE_DIR" -type f | wc -l)"; WINE_MB="$(du -sm "$WINE_DIR" | cut -f1)"
+  fi
+fi
+
+# scan_task TASK DIR ID: bingate check (human output, default policy; and JSON without a
+# policy), checksec.rs and the two-core SHA-256 limit over DIR, alternated. The limit hashes
+# the files bingate's JSON report lists.
+scan_task() {
+  local task="$1" dir="$2" id="$3" cmds=()
+  "$BG" check --no-policy --format json "$dir" > "$TMP/bg-$id-json.report"   # also warms the page cache
+  jq -j '.files[].path + "\u0000"' "$TMP/bg-$id-json.report" > "$TMP/$id.files"
+  cmds+=("bg-$id-human=$(q "$BG") check $(q "$dir")" "bg-$id-json=$(q "$BG") check --no-policy --format json $(q "$dir")")
+  [[ -n "${NA[checksec.rs]:-}" ]] || cmds+=("rs-$id=$(q "$CHECKSEC_RS") --json -d $(q "$dir")")
+  if [[ -z "${NA[openssl]:-}" ]]; then dgst2 "dgst2-$id" "$TMP/$id.files"; cmds+=("dgst2-$id=bash $(q "$TMP/dgst2-$id.sh")"); fi
+  measure "$RUNS" "${cmds[@]}"
+  row "$task" "bingate check" "bingate check DIR (human, default policy)" "$(bg_files "$TMP/bg-$id-json.report")" "bg-$id-human"
+  row "$task" "bingate check --format json" "bingate check --no-policy --format json DIR" "$(bg_files "$TMP/bg-$id-json.report")" "bg-$id-json"
+  if [[ -z "${NA[checksec.rs]:-}" ]]; then
+    "$CHECKSEC_RS" --json -d "$dir" > "$TMP/rs-$id.report" 2>/dev/null
+    row "$task" "checksec.rs 0.0.9" "checksec --json -d DIR" "$(jq '.binaries | length' "$TMP/rs-$id.report")" "rs-$id" "bg-$id-human"
+  else row_na "$task" "checksec.rs 0.0.9" "not available: ${NA[checksec.rs]}"; fi
+  if [[ -z "${NA[openssl]:-}" ]]; then
+    row "$task" "openssl dgst -sha256 ×2 cores (limit)" "two openssl dgst -sha256, each over half the bytes" "$(tr -cd '\0' < "$TMP/$id.files" | wc -c)" "dgst2-$id" "bg-$id-json"
+  else row_na "$task" "openssl dgst" "not available: ${NA[openssl]}"; fi
+}
 
 # ---------------------------------------------------------------- 1. hardening scan of SCAN_DIR
 log "task: ELF hardening scan of $SCAN_DIR"
 T="scan \`$SCAN_LABEL\`"
-"$BG" check --no-policy --format json "$SCAN_DIR" > "$TMP/bg-scan.report"   # also warms the page cache
-measure bg-scan "$RUNS" "$(q "$BG") check --no-policy --format json $(q "$SCAN_DIR")"
-row "$T" "bingate check" "bingate check --no-policy --format json DIR" "$(bg_files "$TMP/bg-scan.report")" bg-scan
-if [[ -z "${NA[checksec.rs]:-}" ]]; then
-  "$CHECKSEC_RS" --json -d "$SCAN_DIR" > "$TMP/rs-scan.report" 2>/dev/null
-  measure rs-scan "$RUNS" "$(q "$CHECKSEC_RS") --json -d $(q "$SCAN_DIR")"
-  row "$T" "checksec.rs 0.0.9" "checksec --json -d DIR" "$(jq '.binaries | length' "$TMP/rs-scan.report")" rs-scan bg-scan
-else row_na "$T" "checksec.rs 0.0.9" "not available: ${NA[checksec.rs]}"; fi
+scan_task "$T" "$SCAN_DIR" scan
 if [[ -z "${NA[checksec.sh]:-}" ]]; then
   printf 'exec %q --output=json --dir=%q > %q 2>/dev/null\n' "$CHECKSEC_SH" "$SCAN_DIR" "$TMP/sh-scan.report" > "$TMP/sh-scan.sh"
-  measure sh-scan "$SLOW_RUNS" "bash $(q "$TMP/sh-scan.sh")"
+  measure "$SLOW_RUNS" "sh-scan=bash $(q "$TMP/sh-scan.sh")"
   # checksec.sh builds JSON by string concatenation: count with jq, else by "filename"
   n="$(jq '[keys[] | select(. != "dir")] | length' "$TMP/sh-scan.report" 2>/dev/null \
        || grep -o '"filename":' "$TMP/sh-scan.report" | wc -l)"
-  row "$T" "checksec.sh 2.6" "checksec --output=json --dir=DIR" "$n" sh-scan bg-scan
+  row "$T" "checksec.sh 2.6" "checksec --output=json --dir=DIR" "$n" sh-scan bg-scan-human
 else row_na "$T" "checksec.sh 2.6" "not available: ${NA[checksec.sh]}"; fi
 if [[ -z "${NA[hardening-check]:-}" ]]; then
   # exit status 1 means "some binary lacks a feature", not an error: ignored
   printf 'xargs -0 -a %q %q > %q 2>&1; exit 0\n' "$TMP/elf-list" "$HARDENING_CHECK" "$TMP/hc-scan.out" > "$TMP/hc-scan.sh"
-  measure hc-scan "$SLOW_RUNS" "bash $(q "$TMP/hc-scan.sh")"
+  measure "$SLOW_RUNS" "hc-scan=bash $(q "$TMP/hc-scan.sh")"
   n="$(grep -c '^[^ ].*:$' "$TMP/hc-scan.out" || true)"
-  row "$T" "hardening-check (devscripts)" "xargs -0 -a ELF_LIST hardening-check" "$n" hc-scan bg-scan
+  row "$T" "hardening-check (devscripts)" "xargs -0 -a ELF_LIST hardening-check" "$n" hc-scan bg-scan-human
 else row_na "$T" "hardening-check" "not available: ${NA[hardening-check]}"; fi
 
 # ---------------------------------------------------------------- 2. hardening scan of PE files
 log "task: PE hardening scan of $PE_DIR"
 T="scan PE dir ($N_PE_COPIED files, $PE_MB MB)"
-"$BG" check --no-policy --format json "$PE_DIR" > "$TMP/bg-pe.report"
-measure bg-pe "$RUNS" "$(q "$BG") check --no-policy --format json $(q "$PE_DIR")"
-row "$T" "bingate check" "bingate check --no-policy --format json DIR" "$(bg_files "$TMP/bg-pe.report")" bg-pe
-if [[ -z "${NA[checksec.rs]:-}" ]]; then
-  "$CHECKSEC_RS" --json -d "$PE_DIR" > "$TMP/rs-pe.report" 2>/dev/null
-  measure rs-pe "$RUNS" "$(q "$CHECKSEC_RS") --json -d $(q "$PE_DIR")"
-  row "$T" "checksec.rs 0.0.9" "checksec --json -d DIR" "$(jq '.binaries | length' "$TMP/rs-pe.report")" rs-pe bg-pe
-else row_na "$T" "checksec.rs 0.0.9" "not available: ${NA[checksec.rs]}"; fi
-row_na "$T" "checksec.sh 2.6" "n/a (ELF only)"
-row_na "$T" "hardening-check" "n/a (ELF only)"
+scan_task "$T" "$PE_DIR" pe
+
+if [[ -n "$WINE_DIR" ]]; then
+  log "task: PE hardening scan of $WINE_DIR"
+  T="scan Wine DLLs ($N_WINE files, $WINE_MB MB)"
+  scan_task "$T" "$WINE_DIR" wine
+else
+  row_na "scan Wine DLLs" "all" "skipped: $WINE_WHY"
+fi
 
 # ---------------------------------------------------------------- 3. Authenticode: signed DLLs
 DLL_DIR="$PUB/msvc-runtime"
@@ -360,8 +443,7 @@ if compgen -G "$DLL_DIR/*.dll" >/dev/null; then
   N_DLL="$(ls "$DLL_DIR"/*.dll | wc -l)"; DLL_MB="$(du -cm "$DLL_DIR"/*.dll | tail -n1 | cut -f1)"
   T="verify $N_DLL signed DLLs ($DLL_MB MB)"
   "$BG" verify --format json "$DLL_DIR" > "$TMP/bg-dll.report"
-  measure bg-dll "$RUNS" "$(q "$BG") verify --format json $(q "$DLL_DIR")"
-  row "$T" "bingate verify" "bingate verify --format json DIR" "$N_DLL ($(bg_sigs "$TMP/bg-dll.report"))" bg-dll
+  cmds=("bg-dll=$(q "$BG") verify --format json $(q "$DLL_DIR")")
   if [[ -z "${NA[osslsigncode]:-}" ]]; then
     {
       echo "ok=0"
@@ -369,11 +451,15 @@ if compgen -G "$DLL_DIR/*.dll" >/dev/null; then
       printf '  osslsigncode verify -ignore-crl -CAfile %q -TSA-CAfile %q -in "$f" >/dev/null 2>&1 && ok=$((ok + 1))\n' "$MS_CS" "$MS_TS"
       printf 'done\necho "$ok" > %q\n' "$TMP/ossl-dll.ok"
     } > "$TMP/ossl-dll.sh"
-    measure ossl-dll "$RUNS" "bash $(q "$TMP/ossl-dll.sh")"
+    cmds+=("ossl-dll=bash $(q "$TMP/ossl-dll.sh")")
+  fi
+  [[ -n "${NA[openssl]:-}" ]] || cmds+=("dgst-dll=openssl dgst -sha256 $(for f in "$DLL_DIR"/*.dll; do printf '%q ' "$f"; done)")
+  measure "$RUNS" "${cmds[@]}"
+  row "$T" "bingate verify" "bingate verify --format json DIR" "$N_DLL ($(bg_sigs "$TMP/bg-dll.report"))" bg-dll
+  if [[ -z "${NA[osslsigncode]:-}" ]]; then
     row "$T" "osslsigncode $OSSL_VER" "for f in DIR/*.dll; do osslsigncode verify -CAfile MS -TSA-CAfile MS -in \$f; done" "$N_DLL ($(cat "$TMP/ossl-dll.ok") ok)" ossl-dll bg-dll
   else row_na "$T" "osslsigncode" "not available: ${NA[osslsigncode]}"; fi
   if [[ -z "${NA[openssl]:-}" ]]; then
-    measure dgst-dll "$RUNS" "openssl dgst -sha256 $(for f in "$DLL_DIR"/*.dll; do printf '%q ' "$f"; done)"
     row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 DIR/*.dll" "$N_DLL" dgst-dll bg-dll
   else row_na "$T" "openssl dgst" "not available: ${NA[openssl]}"; fi
 else
@@ -402,17 +488,16 @@ if [[ -f "$BIG_PE" ]]; then
   T="verify one signed PE ($BIG_LABEL, $BIG_MB MB)"
   trust_q=""; for a in "${BIG_TRUST[@]}"; do trust_q+="$(q "$a") "; done
   eval "$(q "$BG") verify $trust_q--format json $(q "$BIG_PE")" > "$TMP/bg-big.report"
-  measure bg-big "$RUNS" "$(q "$BG") verify $trust_q--format json $(q "$BIG_PE")"
+  cmds=("bg-big=$(q "$BG") verify $trust_q--format json $(q "$BIG_PE")")
+  [[ -n "${NA[osslsigncode]:-}" ]] || cmds+=("ossl-big=osslsigncode verify -ignore-crl $BIG_OSSL_CA -in $(q "$BIG_PE")")
+  [[ -n "${NA[openssl]:-}" ]] || cmds+=("dgst-big=openssl dgst -sha256 $(q "$BIG_PE")")
+  measure "$RUNS" "${cmds[@]}"
   row "$T" "bingate verify" "bingate verify ${BIG_TRUST[*]:+--trust root.pem }--format json FILE" "1 ($(bg_sigs "$TMP/bg-big.report"))" bg-big
   if [[ -z "${NA[osslsigncode]:-}" ]]; then
     ok=0; eval "osslsigncode verify -ignore-crl $BIG_OSSL_CA -in $(q "$BIG_PE")" >/dev/null 2>&1 && ok=1
-    measure ossl-big "$RUNS" "osslsigncode verify -ignore-crl $BIG_OSSL_CA -in $(q "$BIG_PE")"
     row "$T" "osslsigncode $OSSL_VER" "osslsigncode verify -ignore-crl $OSSL_CA_SHORT -in FILE" "1 ($ok ok)" ossl-big bg-big
   else row_na "$T" "osslsigncode" "not available: ${NA[osslsigncode]}"; fi
-  if [[ -z "${NA[openssl]:-}" ]]; then
-    measure dgst-big "$RUNS" "openssl dgst -sha256 $(q "$BIG_PE")"
-    row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-big bg-big
-  fi
+  [[ -n "${NA[openssl]:-}" ]] || row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-big bg-big
 else
   row_na "verify one signed PE" "all" "skipped: node.exe absent and osslsigncode unavailable to sign a synthetic one"
 fi
@@ -426,30 +511,26 @@ rm -f "$TMP/blob"
 BIG_ELF_MB="$(( $(stat -c %s "$TMP/big.elf") / 1000000 ))"
 SIGN="$(q "$BG") sign elf --key $(q "$PKI/leaf-rsa.key") --cert $(q "$PKI/leaf-rsa.pem") --chain $(q "$PKI/intermediate.pem")"
 T="sign one ELF ($BIG_ELF_MB MB)"
-measure sign-sec "$RUNS" "$SIGN --output $(q "$TMP/out.section") $(q "$TMP/big.elf")"
+cmds=("sign-sec=$SIGN --output $(q "$TMP/out.section") $(q "$TMP/big.elf")"
+      "sign-mod=$SIGN --format module --output $(q "$TMP/out.module") $(q "$TMP/big.elf")")
+[[ -z "$SIGN_FILE" ]] || cmds+=("signfile=$(q "$SIGN_FILE") sha256 $(q "$PKI/leaf-rsa.key") $(q "$PKI/leaf-rsa.pem") $(q "$TMP/big.elf") $(q "$TMP/out.sf")")
+cmds+=("sha-elf=sha256sum $(q "$TMP/big.elf")")
+[[ -n "${NA[openssl]:-}" ]] || cmds+=("dgst-elf=openssl dgst -sha256 $(q "$TMP/big.elf")")
+measure "$RUNS" "${cmds[@]}"
 row "$T" "bingate sign elf" "bingate sign elf --key K --cert C --chain I --output OUT FILE" "1" sign-sec
-measure sign-mod "$RUNS" "$SIGN --format module --output $(q "$TMP/out.module") $(q "$TMP/big.elf")"
 row "$T" "bingate sign elf --format module" "bingate sign elf --format module … --output OUT FILE" "1" sign-mod
-if [[ -n "$SIGN_FILE" ]]; then
-  measure signfile "$RUNS" "$(q "$SIGN_FILE") sha256 $(q "$PKI/leaf-rsa.key") $(q "$PKI/leaf-rsa.pem") $(q "$TMP/big.elf") $(q "$TMP/out.sf")"
-  row "$T" "kernel sign-file (module)" "sign-file sha256 KEY CERT FILE OUT" "1" signfile sign-sec
-fi
-measure sha-elf "$RUNS" "sha256sum $(q "$TMP/big.elf")"
+[[ -z "$SIGN_FILE" ]] || row "$T" "kernel sign-file (module)" "sign-file sha256 KEY CERT FILE OUT" "1" signfile sign-sec
 row "$T" "sha256sum (coreutils)" "sha256sum FILE" "1" sha-elf sign-sec
-if [[ -z "${NA[openssl]:-}" ]]; then
-  measure dgst-elf "$RUNS" "openssl dgst -sha256 $(q "$TMP/big.elf")"
-  row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-elf sign-sec
-fi
+[[ -n "${NA[openssl]:-}" ]] || row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-elf sign-sec
 rm -f "$TMP/out.module" "$TMP/out.sf"
 
 T="verify the signed ELF ($BIG_ELF_MB MB)"
 "$BG" verify --trust "$PKI/root.pem" --format json "$TMP/out.section" > "$TMP/bg-elfv.report"
-measure elf-verify "$RUNS" "$(q "$BG") verify --trust $(q "$PKI/root.pem") --format json $(q "$TMP/out.section")"
+cmds=("elf-verify=$(q "$BG") verify --trust $(q "$PKI/root.pem") --format json $(q "$TMP/out.section")")
+[[ -n "${NA[openssl]:-}" ]] || cmds+=("dgst-elfv=openssl dgst -sha256 $(q "$TMP/out.section")")
+measure "$RUNS" "${cmds[@]}"
 row "$T" "bingate verify" "bingate verify --trust root.pem --format json FILE" "1 ($(bg_sigs "$TMP/bg-elfv.report"))" elf-verify
-if [[ -z "${NA[openssl]:-}" ]]; then
-  measure dgst-elfv "$RUNS" "openssl dgst -sha256 $(q "$TMP/out.section")"
-  row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-elfv elf-verify
-fi
+[[ -n "${NA[openssl]:-}" ]] || row "$T" "openssl dgst -sha256 (limit)" "openssl dgst -sha256 FILE" "1" dgst-elfv elf-verify
 rm -f "$TMP/big.elf" "$TMP/out.section"
 
 # ---------------------------------------------------------------- 6. scale: synthetic trees
@@ -494,7 +575,7 @@ for n in $SCALE_SIZES; do
   tree="$SCALE/t$n"; mkdir -p "$tree"
   for ((k = 0; k < n / 100; k++)); do cp -al "$SCALE/all/$(printf 's%03d' "$k")" "$tree/"; done
   "$BG" check --no-policy --format json "$tree" > "$TMP/bg-scale.report"
-  measure "scale$n" "$RUNS" "$(q "$BG") check --no-policy --format json $(q "$tree")"
+  measure "$RUNS" "scale$n=$(q "$BG") check --no-policy --format json $(q "$tree")"
   if (( n % 1000 == 0 )); then label="scale $((n / 1000))k"; else label="scale $n"; fi
   row "$label" "bingate check" "bingate check --no-policy --format json TREE" "$(bg_files "$TMP/bg-scale.report")" "scale$n"
   rm -f "$TMP/bg-scale.report"
@@ -514,28 +595,63 @@ os="$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 ver() { "$@" 2>/dev/null | head -n1; }
 pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
 
+# the issue's targets (ratios of medians measured above)
+target "\`check --format json\` on the Wine DLLs against the two-core SHA-256 limit" bg-wine-json dgst2-wine 1.5
+target "\`check --format json\` on the PE dir against the two-core SHA-256 limit" bg-pe-json dgst2-pe 1.5
+target "\`check\` (human, default policy) on the Wine DLLs against checksec.rs" bg-wine-human rs-wine 2
+target "\`check\` (human, default policy) on the PE dir against checksec.rs" bg-pe-human rs-pe 2
+target "\`check\` (human, default policy) on \`$SCAN_LABEL\` against checksec.rs" bg-scan-human rs-scan 1.0
+target "\`verify\` of the big signed PE against one \`openssl dgst -sha256\`" bg-big dgst-big 1.1
+target "\`sign elf\` of the ${BIG_ELF_MB} MB ELF against one \`openssl dgst -sha256\`" sign-sec dgst-elf 1.5
+SIGN_RSS="$(awk -v k="${RSS[sign-sec]:-0}" 'BEGIN { printf "%.1f MiB", k/1024 }')"
+SIGN_RSS_OK="$(awk -v k="${RSS[sign-sec]:-0}" 'BEGIN { print (k > 0 && k < 65536) ? "met" : "missed" }')"
+TARGETS+=("| \`sign elf\` peak RSS | $SIGN_RSS | < 64 MiB | $SIGN_RSS_OK |")
+scale_rss=""; for n in $SCALE_SIZES; do scale_rss+="${scale_rss:+, }$n files $(fmt_rss "${RSS[scale$n]}")"; done
+TARGETS+=("| memory of a large \`check\` stays flat | $scale_rss | flat | see the scale rows |")
+
+{
 echo "### Machine"
 echo
 echo "- CPU: $cpu_model ($cpu_fm; SHA extensions: $cpu_sha)${hyperv:+, $hyperv guest}; $(nproc) logical CPUs ($(lscpu 2>/dev/null | awk -F: '/Core\(s\) per socket/{gsub(/ /,"",$2); print $2}') cores × $(lscpu 2>/dev/null | awk -F: '/Thread\(s\) per core/{gsub(/ /,"",$2); print $2}') thread)"
 echo "- RAM: $mem; OS: $os; kernel $(uname -r); $(ver rustc --version)"
 echo "- bingate: $BG_VERSION (git $GIT_REV), \`cargo build --release\`"
-echo "- peers: checksec.rs $("$CHECKSEC_RS" --version 2>/dev/null | awk '{print $2}' || echo n/a); checksec.sh $(ver "$CHECKSEC_SH" --version | awk '{print $2}' | tr -d ,) (Debian $(pkgver checksec)); hardening-check (devscripts $(pkgver devscripts)); $(ver osslsigncode --version | cut -d, -f1); $(ver openssl version | cut -d' ' -f1-2); sha256sum (coreutils $(pkgver coreutils))${SIGN_FILE:+; sign-file ($SIGN_FILE)}"
-echo "- measurement: $TIMER, $WARMUP warm-up + $RUNS runs per command, medians (checksec.sh and hardening-check: $SLOW_RUNS run); peak RSS: $RSS_HOW, max of $RSS_RUNS separate runs (single-run peers: that run); warm page cache"
+echo "- peers: checksec.rs $("$CHECKSEC_RS" --version 2>/dev/null | awk '{print $2}' || echo n/a); checksec.sh $(ver "$CHECKSEC_SH" --version | awk '{print $2}' | tr -d ,) (Debian $(pkgver checksec)); hardening-check (devscripts $(pkgver devscripts)); $(ver osslsigncode --version | cut -d, -f1); $(ver openssl version | cut -d' ' -f1-2); sha256sum (coreutils $(pkgver coreutils))${SIGN_FILE:+; sign-file ($SIGN_FILE)}${WINE_PKG:+; Wine DLLs from $WINE_PKG}"
+echo "- measurement: $TIMER; $WARMUP warm-up + $RUNS runs per command, medians (checksec.sh and hardening-check: $SLOW_RUNS run); warm page cache"
 echo "- run: $DATE_START, $ELAPSED s in all; load average at start $LOAD_START, at end $LOAD_END; at start $BUSY_START; at end $BUSY_END; during the run: $BUSY_SAMPLES; other processes using >= 50% of a CPU at start: $HOGS_START, at end: $HOGS_END"
 [[ "$QUICK" == 1 ]] && echo "- QUICK=1 smoke run: small inputs, not for publication"
 echo
-echo "| task | tool | command (short) | files | median wall | peak RSS | bingate speed-up |"
-echo "|---|---|---|---:|---:|---:|---:|"
+echo "| task | tool | command (short) | files | median wall | median CPU | peak RSS | bingate speed-up |"
+echo "|---|---|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "Targets (issue 15), from the medians above:"
+echo
+echo "| target | measured | goal | |"
+echo "|---|---|---|---|"
+printf '%s\n' "${TARGETS[@]}"
 echo
 echo "Notes:"
 echo
-echo "- bingate speed-up = the row's median / bingate's median for the same task (for \`sign\`, \`bingate sign elf\` in section format). Below 1× means bingate is slower; the \`openssl dgst -sha256 (limit)\` rows hash the same bytes once and are the physical limit, not a peer."
-echo "- files: entries in each tool's report (bingate \`summary.files\`, checksec.rs \`binaries[]\`, checksec.sh JSON keys, hardening-check report headers); none of the tools follows symlinks. bingate also computes every file's SHA-256 (the peers hash nothing)."
+echo "- bingate speed-up = the row's median wall time / bingate's for the same task (the human \`check\` for checksec.rs, checksec.sh and hardening-check; the JSON \`check\` for the two-core limit; for \`sign\`, \`bingate sign elf\` in section format). Below 1× means bingate is slower; the \`openssl dgst -sha256 (limit)\` rows hash the same bytes once and are the physical limit, not a peer."
+echo "- median CPU = user + system time of the process and its children; above the wall time when a tool uses both cores."
+echo "- files: entries in each tool's report (bingate \`summary.files\`, checksec.rs \`binaries[]\`, checksec.sh JSON keys, hardening-check report headers; the limit rows: the files bingate's report lists); none of the tools follows symlinks. With \`--format json\` bingate computes every file's SHA-256, the PE checksum and (PE files) the SmartScreen-risk estimate; the human \`check\` computes what its default policy judges (README, \"What each output costs\"). The peers hash nothing."
 echo "- hardening-check takes files, not a directory: it is given ELF_LIST, the $N_ELF_LIST ELF files found under the directory (\`find -type f\`, ELF magic), with \`xargs -0\`; its exit status (1 when a binary lacks a feature) is ignored. checksec.sh and hardening-check read ELF only."
 echo "- Authenticode: osslsigncode verifies one file per process, so the DLL row is a shell loop; both tools get Microsoft's roots (bingate embeds them; osslsigncode \`-CAfile policies/trust/microsoft-codesigning.pem -TSA-CAfile policies/trust/microsoft-timestamping.pem -ignore-crl\`)."
 echo "- sign: the ELF is \`corpus/elf/static\` plus a ${ELF_MB} MB section of random bytes; RSA-2048 test key (\`corpus/pki\`), SHA-256, output on the same disk."
 echo "- scale: $SCALE_INFO (the ${SCALE_SIZES// / and } trees are the first files of it, hard-linked); bingate's RSS includes the mapped pages of the files being read, so it is bounded by the largest inputs in flight, not by the number of files."
 echo "- Peak RSS of a shell loop, \`xargs\` or checksec.sh is that of the largest single process in the tree, not a sum."
 for n in "${NOTES[@]}"; do echo "- $n"; done
+} > "$TMP/output.md"
+cat "$TMP/output.md"
+if [[ "${UPDATE_README:-0}" == 1 ]]; then
+  python3 - "$REPO/README.md" "$TMP/output.md" <<'PY' || { echo "UPDATE_README: README.md has no bench.sh:begin/end markers" >&2; exit 1; }
+import sys
+readme, out = sys.argv[1], open(sys.argv[2]).read()
+text = open(readme).read()
+begin, end = "<!-- bench.sh:begin -->\n", "<!-- bench.sh:end -->"
+i, j = text.index(begin) + len(begin), text.index(end)
+open(readme, "w").write(text[:i] + out + text[j:])
+PY
+  log "README.md updated"
+fi
 log "done in ${ELAPSED}s"
