@@ -328,13 +328,23 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
         unauthenticated: Vec::new(),
         digests: signature::DigestCache::default(),
     };
-    for e in table
-        .entries
-        .iter()
-        .filter(|e| e.cert_type == table::WIN_CERT_TYPE_PKCS_SIGNED_DATA)
-    {
-        ctx.signature(e.index, 0, e.der);
-    }
+    // The stored checksum, when set, must be right (zero means "not set": not an anomaly). It
+    // is a pass over the file of its own: computed beside the signatures' image hashes.
+    let stored = crate::read::Bytes::new(data, true)
+        .u32("PE CheckSum", layout.checksum_offset)
+        .unwrap_or(0);
+    let ((), computed) = rayon::join(
+        || {
+            for e in table
+                .entries
+                .iter()
+                .filter(|e| e.cert_type == table::WIN_CERT_TYPE_PKCS_SIGNED_DATA)
+            {
+                ctx.signature(e.index, 0, e.der);
+            }
+        },
+        || (stored != 0).then(|| crate::pe::compute_checksum(data, layout.checksum_offset)),
+    );
     let signatures = ctx.out;
     let ctx_unauth = ctx.unauthenticated;
     let mut anomalies: Vec<AnomalyReport> = table.anomalies.iter().map(anomaly).collect();
@@ -368,12 +378,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
             serde_json::json!({"entry": entry, "oids": oids}),
         ));
     }
-    // The stored checksum, when set, must be right (zero means "not set": not an anomaly).
-    let stored = crate::read::Bytes::new(data, true)
-        .u32("PE CheckSum", layout.checksum_offset)
-        .unwrap_or(0);
-    if stored != 0 {
-        let computed = crate::pe::compute_checksum(data, layout.checksum_offset);
+    if let Some(computed) = computed {
         if stored != computed {
             anomalies.push(extra(
                 AnomalyId::BadChecksum,
