@@ -410,17 +410,25 @@ fn a_signal_during_signing_leaves_no_temporary_file() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     // Accept the two runs' connections and hold each, reading, until its client goes away
-    // (bounded). The listener lives until both were accepted: a refused connection would make
-    // the signer fail at once, and its temporary file could come and go between two looks.
+    // (bounded). The listener lives until both were accepted or 30 s passed: a refused
+    // connection would make the signer fail at once, and its temporary file could come and go
+    // between two looks. A run killed before it reached the "TSA" never connects, so the accept
+    // loop polls with a deadline instead of blocking (the test always ends).
+    listener.set_nonblocking(true).unwrap();
     let server = std::thread::spawn(move || {
         let mut held = Vec::new();
-        for _ in 0..2 {
-            if let Ok((mut s, _)) = listener.accept() {
-                held.push(std::thread::spawn(move || {
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-                    let mut buf = [0u8; 4096];
-                    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-                }));
+        let start = Instant::now();
+        while held.len() < 2 && start.elapsed() < Duration::from_secs(30) {
+            match listener.accept() {
+                Ok((mut s, _)) => {
+                    let _ = s.set_nonblocking(false);
+                    held.push(std::thread::spawn(move || {
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+                        let mut buf = [0u8; 4096];
+                        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+                    }));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
             }
         }
         held

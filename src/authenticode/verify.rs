@@ -293,19 +293,31 @@ fn extra(id: AnomalyId, detail: serde_json::Value) -> AnomalyReport {
 
 /// Verifies every signature of a PE image.
 pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
-    let malformed = |e: String| SignatureVerdict {
+    match crate::pe::signing_layout(data) {
+        Ok(layout) => verify_layout(data, &layout, env),
+        Err(e) => malformed(e.to_string()),
+    }
+}
+
+/// The verdict on a PE image whose headers cannot be read (`error` says why).
+pub fn malformed(error: String) -> SignatureVerdict {
+    SignatureVerdict {
         status: Status::Malformed,
         format: None,
         signatures: Vec::new(),
         anomalies: Vec::new(),
-        error: Some(e),
+        error: Some(error),
         decided_by: None,
-    };
-    let layout = match crate::pe::signing_layout(data) {
-        Ok(l) => l,
-        Err(e) => return malformed(e.to_string()),
-    };
-    let table = match table::read(data, &layout) {
+    }
+}
+
+/// [`verify`] with the layout already read from the headers.
+pub fn verify_layout(
+    data: &[u8],
+    layout: &crate::pe::SigningLayout,
+    env: &VerifyEnv<'_>,
+) -> SignatureVerdict {
+    let table = match table::read(data, layout) {
         Ok(Some(t)) => t,
         Ok(None) => {
             return SignatureVerdict {
@@ -321,7 +333,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     };
     let mut ctx = Ctx {
         data,
-        layout: &layout,
+        layout,
         env,
         out: Vec::new(),
         nested_seen: 0,

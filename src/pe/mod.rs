@@ -12,6 +12,7 @@ mod toolchain;
 
 pub use checksum::{compute as compute_checksum, reference as reference_checksum};
 pub use hardening::{Checksum, PeHardening, SafeSeh};
+pub use headers::PeHeaders;
 
 /// The parts of a PE image the Authenticode image hash needs (all file offsets).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +28,13 @@ pub struct SigningLayout {
 
 /// Reads the layout the Authenticode image hash is computed over.
 pub fn signing_layout(data: &[u8]) -> Result<SigningLayout> {
-    let h = PeHeaders::parse(data)?;
+    PeHeaders::parse(data).map(|h| signing_layout_of(&h))
+}
+
+/// [`signing_layout`] from headers already parsed.
+pub fn signing_layout_of(h: &PeHeaders) -> SigningLayout {
     let dir = h.dir(headers::DIR_SECURITY);
-    Ok(SigningLayout {
+    SigningLayout {
         checksum_offset: h.checksum_offset,
         security_dir_offset: h.security_dir_offset,
         size_of_headers: u64::from(h.size_of_headers),
@@ -40,7 +45,7 @@ pub fn signing_layout(data: &[u8]) -> Result<SigningLayout> {
             .iter()
             .map(|s| (u64::from(s.raw_offset), u64::from(s.raw_size)))
             .collect(),
-    })
+    }
 }
 
 /// What the SmartScreen-risk estimate reads beyond the hardening facts, from one parse of the
@@ -49,27 +54,22 @@ pub fn content_and_resources(
     data: &[u8],
 ) -> Result<(content::Content, Option<resources::Resources>)> {
     let h = PeHeaders::parse(data)?;
-    let (content, _) = content::derive(data, &h, false);
-    Ok((content, resources::from_headers(data, &h)))
+    Ok(content_resources_of(data, &h, false).0)
 }
 
-/// [`content_and_resources`] and the file's SHA-256 from one pass over the bytes (the byte
-/// counts of the entropy ride along with the hash: [`crate::hash::sha256_visiting`]). The hash
-/// is there whether or not the headers parse.
-pub fn content_resources_and_sha256(
+/// [`content_and_resources`] from headers already parsed; with `sha256`, also the file's
+/// SHA-256 from the same pass over the bytes (the entropy's byte counts ride along with the
+/// hash: [`crate::hash::sha256_visiting`]).
+pub fn content_resources_of(
     data: &[u8],
+    h: &PeHeaders,
+    sha256: bool,
 ) -> (
-    Result<(content::Content, Option<resources::Resources>)>,
-    [u8; 32],
+    (content::Content, Option<resources::Resources>),
+    Option<[u8; 32]>,
 ) {
-    match PeHeaders::parse(data) {
-        Ok(h) => {
-            let (content, digest) = content::derive(data, &h, true);
-            let digest = digest.unwrap_or_else(|| crate::hash::sha256(data));
-            (Ok((content, resources::from_headers(data, &h))), digest)
-        }
-        Err(e) => (Err(e), crate::hash::sha256(data)),
-    }
+    let (content, digest) = content::derive(data, h, sha256);
+    ((content, resources::from_headers(data, h)), digest)
 }
 
 /// Whether the headers at the start of a file declare a certificate table (a non-empty security
@@ -109,7 +109,7 @@ pub fn declares_certificate_table(head: &[u8]) -> Option<bool> {
 use crate::error::Result;
 use crate::facts::{BinaryFacts, Format, Hardening, Kind};
 use crate::read::Bytes;
-use headers::{DIR_CLR, IMAGE_FILE_DLL, PeHeaders};
+use headers::{DIR_CLR, IMAGE_FILE_DLL};
 
 /// Machine names for IMAGE_FILE_HEADER.Machine.
 fn arch_name(machine: u16) -> String {
@@ -185,18 +185,23 @@ pub fn analyze(data: &[u8]) -> Result<BinaryFacts> {
 
 /// Reads a PE image and returns its facts, computing the costly ones only as `needs` says.
 pub fn analyze_with(data: &[u8], needs: Needs) -> Result<BinaryFacts> {
+    analyze_headers(data, &PeHeaders::parse(data)?, needs)
+}
+
+/// [`analyze_with`] from headers already parsed (one parse shared by the facts, the signature
+/// and the risk estimate: `scan::check`).
+pub fn analyze_headers(data: &[u8], headers: &PeHeaders, needs: Needs) -> Result<BinaryFacts> {
     let bytes = Bytes::new(data, true);
-    let headers = PeHeaders::parse(data)?;
     let mut warnings = headers.warnings.clone();
 
-    let load_config = match load_config::LoadConfig::read(data, &headers, &mut warnings) {
+    let load_config = match load_config::LoadConfig::read(data, headers, &mut warnings) {
         Ok(lc) => lc,
         Err(e) => {
             warnings.push(format!("{e}; CFG, SafeSEH and GS facts read as absent"));
             None
         }
     };
-    let ex_dll = debug::ex_dll_characteristics(bytes, &headers).unwrap_or_else(|e| {
+    let ex_dll = debug::ex_dll_characteristics(bytes, headers).unwrap_or_else(|e| {
         warnings.push(format!("{e}; cet_compat read as absent"));
         None
     });
@@ -210,7 +215,7 @@ pub fn analyze_with(data: &[u8], needs: Needs) -> Result<BinaryFacts> {
         // exports, not started at a DriverEntry or NtProcessStartup. Without the flag (.sys
         // drivers, smss.exe) the imports decide below.
         1 if headers.has_characteristic(IMAGE_FILE_DLL) => Kind::SharedLibrary,
-        1 => match imports::module_names(bytes, &headers) {
+        1 => match imports::module_names(bytes, headers) {
             Ok(modules)
                 if modules.iter().any(|m| m == "ntdll.dll")
                     && !modules.iter().any(|m| KERNEL_MODULES.contains(&m.as_str())) =>
@@ -229,13 +234,13 @@ pub fn analyze_with(data: &[u8], needs: Needs) -> Result<BinaryFacts> {
 
     let hardening = hardening::derive(
         data,
-        &headers,
+        headers,
         load_config.as_ref(),
         ex_dll,
         dotnet,
         needs.checksum,
     );
-    let toolchain = toolchain::detect(data, &headers, dotnet);
+    let toolchain = toolchain::detect(data, headers, dotnet);
     Ok(BinaryFacts {
         format: Format::Pe,
         arch: arch_name(headers.machine),

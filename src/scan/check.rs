@@ -188,37 +188,47 @@ pub(super) fn examine_bytes(
         risk,
     } = work;
     let size = data.len() as u64;
+    let want_risk = risk.filter(|_| facts && signing.is_some() && format == Format::Pe);
+    // A PE file's headers are parsed once, for the facts, the signature and the risk estimate.
+    let pe_headers = (format == Format::Pe).then(|| pe::PeHeaders::parse(data));
+    let headers = pe_headers.as_ref().map(|r| r.as_ref());
     // The file hash, the facts, the signature and (for the risk estimate) the content each read
     // the whole file: run them side by side so a large file costs about one pass of wall time.
-    let want_signature = signing;
-    let want_facts = facts;
-    let want_risk = risk.filter(|_| facts && signing.is_some() && format == Format::Pe);
     let ((sha256, content), (facts, signature)) = rayon::join(
-        || match (want_sha256, want_risk) {
+        || match (want_sha256, want_risk, headers) {
             // One pass: the entropy's byte counts ride along with the file hash.
-            (true, Some(_)) => {
-                let (content, digest) = pe::content_resources_and_sha256(data);
-                (Some(hex(&digest)), Some(content))
+            (true, Some(_), Some(Ok(h))) => {
+                let (content, digest) = pe::content_resources_of(data, h, true);
+                let digest = digest.unwrap_or_else(|| crate::hash::sha256(data));
+                (Some(hex(&digest)), Some(Ok(content)))
             }
             _ => rayon::join(
                 || want_sha256.then(|| hex(&crate::hash::sha256(data))),
-                || want_risk.map(|_| pe::content_and_resources(data)),
+                || {
+                    want_risk.map(|_| match headers {
+                        Some(Ok(h)) => Ok(pe::content_resources_of(data, h, false).0),
+                        Some(Err(e)) => Err(e.to_string()),
+                        None => Err("not a PE file".to_owned()),
+                    })
+                },
             ),
         },
         || {
             rayon::join(
                 || {
-                    want_facts.then(|| match format {
-                        Format::Pe => pe::analyze_with(
+                    facts.then(|| match (format, headers) {
+                        (Format::Pe, Some(Ok(h))) => pe::analyze_headers(
                             data,
+                            h,
                             pe::Needs {
                                 checksum: pe_checksum || want_risk.is_some(),
                             },
                         ),
-                        Format::Elf => elf::analyze(data),
+                        (Format::Pe, _) => pe::analyze(data),
+                        (Format::Elf, _) => elf::analyze(data),
                     })
                 },
-                || want_signature.map(|s| verify_signature(data, format, s)),
+                || signing.map(|s| verify_signature(data, format, headers, s)),
             )
         },
     );
@@ -255,7 +265,7 @@ fn estimate_risk(
     path: &std::path::Path,
     facts: &crate::facts::BinaryFacts,
     signature: &crate::cms::verdict::SignatureVerdict,
-    content: &crate::error::Result<(pe::content::Content, Option<pe::resources::Resources>)>,
+    content: &Result<(pe::content::Content, Option<pe::resources::Resources>), String>,
     ctx: &RiskContext<'_>,
     at: u64,
 ) -> Option<crate::risk::RiskEstimate> {
@@ -284,7 +294,7 @@ fn estimate_risk(
         content: content
             .as_ref()
             .map(|(c, r)| (c, r.as_ref()))
-            .map_err(ToString::to_string),
+            .map_err(Clone::clone),
         mark_of_the_web: crate::risk::motw::read(path),
         unsigned_companions: &companions,
         unsigned_companion_count: companion_count,
@@ -296,6 +306,7 @@ fn estimate_risk(
 fn verify_signature(
     data: &[u8],
     format: Format,
+    headers: Option<Result<&pe::PeHeaders, &crate::error::Error>>,
     s: &SigningConfig,
 ) -> crate::cms::verdict::SignatureVerdict {
     let env = crate::cms::verdict::VerifyEnv {
@@ -305,9 +316,13 @@ fn verify_signature(
         require_all: s.require_all,
         revoked: s.revoked.as_ref(),
     };
-    match format {
-        Format::Pe => crate::authenticode::verify::verify(data, &env),
-        Format::Elf => crate::elfsig::verify(data, &env, &s.module_certs),
+    match (format, headers) {
+        (Format::Pe, Some(Ok(h))) => {
+            crate::authenticode::verify::verify_layout(data, &pe::signing_layout_of(h), &env)
+        }
+        (Format::Pe, Some(Err(e))) => crate::authenticode::verify::malformed(e.to_string()),
+        (Format::Pe, None) => crate::authenticode::verify::verify(data, &env),
+        (Format::Elf, _) => crate::elfsig::verify(data, &env, &s.module_certs),
     }
 }
 
