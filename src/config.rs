@@ -19,9 +19,10 @@ pub enum OutputFormat {
 pub type Revoked =
     Box<dyn Fn(&x509_cert::Certificate, &x509_cert::Certificate) -> Option<u64> + Send + Sync>;
 
-/// The trust store, loaded on a background thread while files are read and hashed (decoding the
-/// ~640 embedded roots costs about as much as hashing a 30 MB file); the first verification
-/// waits for it.
+/// The trust store, loaded on a background thread while files are read and hashed; the first
+/// verification waits for it. The embedded Microsoft roots cost nothing to load (they are
+/// indexed at build time and decoded only when a chain needs one); what takes time is reading
+/// `--ctl` (decoding the roots it names), `--system-trust` and `--trust` files.
 pub struct TrustHandle {
     cell: std::sync::OnceLock<Result<crate::pki::trust::TrustStore, String>>,
     pending: std::sync::Mutex<
