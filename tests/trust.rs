@@ -650,3 +650,76 @@ fn vcruntime_chains_to_the_default_code_signing_store() {
         );
     }
 }
+
+// ---- what loading and verifying decode -------------------------------------------------------
+
+/// The signing settings `bingate verify` builds from these options (at a fixed time).
+fn signing(trust: &[&str], no_default_trust: bool) -> bingate::config::SigningConfig {
+    bingate::cli::TrustArgs {
+        trust: trust.iter().map(paths::repo).collect(),
+        no_default_trust,
+        system_trust: false,
+        ctl: None,
+        crl: Vec::new(),
+        time: Some("2026-11-22T00:00:00Z".into()),
+        strict: false,
+        require: bingate::cli::RequireArg::Primary,
+        cert: Vec::new(),
+    }
+    .resolve()
+    .unwrap()
+}
+
+/// Verifies `rel` as `bingate verify` does; returns the status and the store it used.
+fn verify_with<'a>(
+    signing: &'a bingate::config::SigningConfig,
+    rel: &str,
+) -> (String, &'a TrustStore) {
+    let report = bingate::scan::examine(&paths::read(rel), Path::new(rel), Some(signing), None);
+    let status = report
+        .signature
+        .expect("a verdict")
+        .status
+        .as_str()
+        .to_owned();
+    (status, signing.trust.get().unwrap())
+}
+
+/// `--no-default-trust --trust root.pem`: the embedded bundle is not part of the store, and
+/// verifying a file signed under that root (signature and RFC 3161 timestamp) decodes none of it.
+#[test]
+fn no_default_trust_decodes_no_embedded_certificate() {
+    let s = signing(&["corpus/pki/root.pem"], true);
+    let (status, store) = verify_with(&s, "corpus/signed/valid-rsa.exe");
+    assert_eq!(status, "valid");
+    assert_eq!(store.code_signing.len(), 1);
+    assert_eq!(store.time_stamping.len(), 1);
+    assert!(store.provenance.is_none());
+    assert_eq!(store.embedded_decoded(), 0);
+}
+
+/// `--trust root.pem` with the embedded bundle: the store holds the 309 + 331 embedded anchors,
+/// yet a chain that ends at the user's root looks the embedded ones up by name and decodes none;
+/// so does listing the store. A Microsoft-signed file decodes only the roots its chains reach.
+#[test]
+fn a_chain_to_a_trusted_file_decodes_no_embedded_certificate() {
+    let s = signing(&["corpus/pki/root.pem"], false);
+    let (status, store) = verify_with(&s, "corpus/signed/valid-rsa.exe");
+    assert_eq!(status, "valid");
+    assert_eq!(store.code_signing.len(), 310);
+    assert_eq!(store.time_stamping.len(), 332);
+    let (status, _) = verify_with(&s, "corpus/signed/self-signed.exe");
+    assert_eq!(status, "untrusted");
+    list(store, &mut Vec::new()).unwrap();
+    assert_eq!(store.entries().len(), 381);
+    assert_eq!(store.embedded_decoded(), 0);
+    let rel = "corpus/public/msvc-runtime/vcruntime140.dll";
+    if !interop::public(rel) {
+        return;
+    }
+    let (status, store) = verify_with(&s, rel);
+    assert_eq!(status, "valid");
+    // Microsoft Root Certificate Authority 2011 (both signatures' chains) and 2010 (their
+    // timestamps' TSA chains, through Microsoft Time-Stamp PCA 2010), of 380.
+    assert_eq!(store.embedded_decoded(), 2);
+}
