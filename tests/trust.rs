@@ -682,7 +682,7 @@ fn verify_with<'a>(
         .status
         .as_str()
         .to_owned();
-    (status, signing.trust.get().unwrap())
+    (status, &signing.trust)
 }
 
 /// `--no-default-trust --trust root.pem`: the embedded bundle is not part of the store, and
