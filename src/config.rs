@@ -19,59 +19,11 @@ pub enum OutputFormat {
 pub type Revoked =
     Box<dyn Fn(&x509_cert::Certificate, &x509_cert::Certificate) -> Option<u64> + Send + Sync>;
 
-/// The trust store, loaded on a background thread while files are read and hashed (decoding the
-/// ~640 embedded roots costs about as much as hashing a 30 MB file); the first verification
-/// waits for it.
-pub struct TrustHandle {
-    cell: std::sync::OnceLock<Result<crate::pki::trust::TrustStore, String>>,
-    pending: std::sync::Mutex<
-        Option<std::thread::JoinHandle<Result<crate::pki::trust::TrustStore, String>>>,
-    >,
-}
-
-impl TrustHandle {
-    pub fn spawn(opts: crate::pki::trust::TrustOptions) -> Self {
-        let handle =
-            std::thread::spawn(move || crate::pki::trust::load(&opts).map_err(|e| e.to_string()));
-        TrustHandle {
-            cell: std::sync::OnceLock::new(),
-            pending: std::sync::Mutex::new(Some(handle)),
-        }
-    }
-
-    pub fn get(&self) -> Result<&crate::pki::trust::TrustStore, &str> {
-        self.cell
-            .get_or_init(|| {
-                let handle = self.pending.lock().ok().and_then(|mut p| p.take());
-                match handle {
-                    Some(h) => h
-                        .join()
-                        .unwrap_or_else(|_| Err("the trust store loader failed".into())),
-                    None => Err("the trust store was not loaded".into()),
-                }
-            })
-            .as_ref()
-            .map_err(String::as_str)
-    }
-}
-
-/// Anchors of a store that failed to load: nothing is trusted. (User-named trust files are read
-/// before the run starts, so only the embedded bundle could fail here, and it is tested.)
-static NO_ANCHORS: std::sync::LazyLock<crate::pki::chain::Anchors> =
-    std::sync::LazyLock::new(crate::pki::chain::Anchors::default);
-
-impl crate::cms::verdict::AnchorSource for TrustHandle {
-    fn code_signing(&self) -> &crate::pki::chain::Anchors {
-        self.get().map_or(&NO_ANCHORS, |s| &s.code_signing)
-    }
-    fn time_stamping(&self) -> &crate::pki::chain::Anchors {
-        self.get().map_or(&NO_ANCHORS, |s| &s.time_stamping)
-    }
-}
-
 /// Authenticode verification settings (`verify`, and `check` on PE files).
 pub struct SigningConfig {
-    pub trust: TrustHandle,
+    /// The trust anchors, loaded before any file is read. The embedded Microsoft roots cost
+    /// nothing until a chain needs one (they are indexed at build time and decoded on demand).
+    pub trust: crate::pki::trust::TrustStore,
     /// Verification time (Unix seconds) when no valid timestamp decides it.
     pub at: u64,
     pub strict: bool,
@@ -85,7 +37,7 @@ pub struct SigningConfig {
 impl std::fmt::Debug for SigningConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningConfig")
-            .field("trust", &"(loading in the background)")
+            .field("code_signing_anchors", &self.trust.code_signing.len())
             .field("at", &self.at)
             .field("strict", &self.strict)
             .field("require_all", &self.require_all)

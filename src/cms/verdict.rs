@@ -101,10 +101,19 @@ impl AnchorSource for FixedAnchors<'_> {
     }
 }
 
+/// A run's trust store: its anchors for each purpose.
+impl AnchorSource for crate::pki::trust::TrustStore {
+    fn code_signing(&self) -> &Anchors {
+        &self.code_signing
+    }
+    fn time_stamping(&self) -> &Anchors {
+        &self.time_stamping
+    }
+}
+
 /// What the caller decides: trust, time, strictness, revocation.
 pub struct VerifyEnv<'a> {
-    /// Trust anchors, asked for only when a chain is built (after the file has been hashed), so
-    /// a store still loading in the background does not hold up hashing.
+    /// Trust anchors, asked for only when a chain is built.
     pub anchors: &'a dyn AnchorSource,
     /// Verification time (Unix seconds) when no valid timestamp decides it.
     pub at: u64,

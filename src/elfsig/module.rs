@@ -9,7 +9,6 @@
 //! attributes, and names its signer by issuer and serial number: the kernel finds the key in
 //! its keyring. Verification here does the same with the certificates it is given.
 
-use der::Decode;
 use x509_cert::Certificate;
 
 use super::{SignError, SignOptions, Signed};
@@ -20,6 +19,7 @@ use crate::cms::verdict::{
     PageHashReport, SignatureReport, SignatureVerdict, SignerId, Status, VerifyEnv,
 };
 use crate::hash::DigestAlg;
+use crate::pki::ext::subject_key_id;
 
 pub const MAGIC: &[u8] = b"~Module signature appended~\n";
 /// `struct module_signature`.
@@ -196,18 +196,31 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
             serial: hex_colon(skid.0.as_bytes()),
         }),
     };
-    // Candidates: the given certificates, then the anchors' own certificates.
+    // Candidates: the given certificates, then the anchors' own certificates (looked up by the
+    // signer's identifier, so only a matching embedded root is decoded).
     let anchors = env.anchors.code_signing();
-    let candidates: Vec<&Certificate> = certs.iter().chain(anchors.certs.iter()).collect();
-    let matching = candidates.into_iter().find(|c| match &si.sid {
-        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
-            c.tbs_certificate.serial_number == ias.serial_number
-                && c.tbs_certificate.issuer == ias.issuer
-        }
-        cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(skid) => {
-            subject_key_id(c).as_deref() == Some(skid.0.as_bytes())
-        }
-    });
+    let matching = certs
+        .iter()
+        .find(|c| match &si.sid {
+            cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                c.tbs_certificate.serial_number == ias.serial_number
+                    && c.tbs_certificate.issuer == ias.issuer
+            }
+            cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(skid) => {
+                subject_key_id(c).as_deref() == Some(skid.0.as_bytes())
+            }
+        })
+        .or_else(|| {
+            match &si.sid {
+                cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                    anchors.by_issuer_serial(&ias.issuer, &ias.serial_number)
+                }
+                cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(skid) => {
+                    anchors.by_key_id(skid.0.as_bytes())
+                }
+            }
+            .map(|a| &a.cert)
+        });
     let mut j = Judgement::default();
     let mut computed = None;
     match (alg, matching) {
@@ -300,10 +313,4 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> Signat
         anomalies: Vec::new(),
         error: None,
     }
-}
-
-fn subject_key_id(c: &Certificate) -> Option<Vec<u8>> {
-    let ext = crate::pki::ext::extension(c, "2.5.29.14")?;
-    let skid = x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(ext).ok()?;
-    Some(skid.0.as_bytes().to_vec())
 }

@@ -175,12 +175,13 @@ pub struct Anchor {
     pub disallowed_after: Option<u64>,
 }
 
-/// Trust anchors for one purpose.
+/// Trust anchors for one purpose: the embedded Microsoft roots, looked up through their build-time
+/// index and decoded only when a chain needs one, then the anchors held in memory (`--trust`
+/// files, the system bundle, a `--ctl`'s roots). Lookups try them in that order.
 #[derive(Debug, Clone, Default)]
 pub struct Anchors {
-    pub anchors: Vec<Anchor>,
-    /// All anchor certificates, for issuer lookup.
-    pub certs: Vec<Certificate>,
+    embedded: Option<super::embedded::EmbeddedAnchors>,
+    listed: Vec<Anchor>,
 }
 
 impl Anchors {
@@ -200,25 +201,97 @@ impl Anchors {
         Ok(a)
     }
 
-    pub fn push(&mut self, anchor: Anchor) {
-        self.certs.push(anchor.cert.clone());
-        self.anchors.push(anchor);
+    /// The embedded roots for one purpose, before any other anchor.
+    pub(crate) fn embedded(embedded: super::embedded::EmbeddedAnchors) -> Anchors {
+        Anchors {
+            embedded: Some(embedded),
+            listed: Vec::new(),
+        }
     }
 
-    pub fn extend(&mut self, other: Anchors) {
-        for a in other.anchors {
-            self.push(a);
-        }
+    /// Adds an anchor after the others.
+    pub fn push(&mut self, anchor: Anchor) {
+        self.listed.push(anchor);
+    }
+
+    /// How many anchors there are (nothing is decoded).
+    pub fn len(&self) -> usize {
+        self.embedded
+            .as_ref()
+            .map_or(0, |e| e.len())
+            .saturating_add(self.listed.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every anchor, in lookup order. This decodes every embedded root: for listing and tests;
+    /// path building looks anchors up by name instead.
+    pub fn iter(&self) -> impl Iterator<Item = &Anchor> {
+        self.embedded
+            .iter()
+            .flat_map(|e| e.iter())
+            .chain(self.listed.iter())
+    }
+
+    /// The anchors whose subject is `name`, in lookup order (the issuer candidates of a
+    /// certificate issued by `name`).
+    pub fn with_subject(&self, name: &x509_cert::name::Name) -> Vec<&Anchor> {
+        let mut out = self
+            .embedded
+            .as_ref()
+            .map(|e| e.with_subject(name))
+            .unwrap_or_default();
+        out.extend(
+            self.listed
+                .iter()
+                .filter(|a| &a.cert.tbs_certificate.subject == name),
+        );
+        out
     }
 
     /// The stored anchor with `c`'s subject and public key (a signature's bag copy of a root,
     /// or the root itself).
     pub fn find(&self, c: &Certificate) -> Option<&Anchor> {
-        self.anchors.iter().find(|a| {
-            a.cert.tbs_certificate.subject == c.tbs_certificate.subject
-                && a.cert.tbs_certificate.subject_public_key_info
-                    == c.tbs_certificate.subject_public_key_info
+        self.embedded.as_ref().and_then(|e| e.find(c)).or_else(|| {
+            self.listed.iter().find(|a| {
+                a.cert.tbs_certificate.subject == c.tbs_certificate.subject
+                    && a.cert.tbs_certificate.subject_public_key_info
+                        == c.tbs_certificate.subject_public_key_info
+            })
         })
+    }
+
+    /// The first anchor whose certificate has this issuer and serial number (a CMS signer
+    /// identified by IssuerAndSerialNumber).
+    pub fn by_issuer_serial(
+        &self,
+        issuer: &x509_cert::name::Name,
+        serial: &x509_cert::serial_number::SerialNumber,
+    ) -> Option<&Anchor> {
+        self.embedded
+            .as_ref()
+            .and_then(|e| e.by_issuer_serial(issuer, serial))
+            .or_else(|| {
+                self.listed.iter().find(|a| {
+                    &a.cert.tbs_certificate.serial_number == serial
+                        && &a.cert.tbs_certificate.issuer == issuer
+                })
+            })
+    }
+
+    /// The first anchor whose subjectKeyIdentifier is `key_id` (a CMS signer identified by
+    /// SubjectKeyIdentifier).
+    pub fn by_key_id(&self, key_id: &[u8]) -> Option<&Anchor> {
+        self.embedded
+            .as_ref()
+            .and_then(|e| e.by_key_id(key_id))
+            .or_else(|| {
+                self.listed
+                    .iter()
+                    .find(|a| super::ext::subject_key_id(&a.cert).as_deref() == Some(key_id))
+            })
     }
 }
 
@@ -454,7 +527,12 @@ impl Search<'_> {
         // Anchors first; a bag certificate with an anchor's subject and key is that anchor (it
         // is already a candidate), so it is not tried as an intermediate of its own.
         let mut candidates: Vec<Certificate> = Vec::new();
-        for c in self.anchors.certs.iter().chain(self.pool.iter().copied()) {
+        let anchors = self.anchors.with_subject(issuer_name);
+        for c in anchors
+            .iter()
+            .map(|a| &a.cert)
+            .chain(self.pool.iter().copied())
+        {
             if &c.tbs_certificate.subject == issuer_name
                 && !path.iter().any(|p| p == c)
                 && !candidates.contains(c)

@@ -23,6 +23,13 @@ pub fn extension<'a>(c: &'a Certificate, oid: &str) -> Option<&'a [u8]> {
         .map(|e| e.extn_value.as_bytes())
 }
 
+/// The key identifier of `c`'s subjectKeyIdentifier extension, if it has a readable one.
+pub fn subject_key_id(c: &Certificate) -> Option<Vec<u8>> {
+    let ext = extension(c, "2.5.29.14")?;
+    let skid = x509_cert::ext::pkix::SubjectKeyIdentifier::from_der(ext).ok()?;
+    Some(skid.0.as_bytes().to_vec())
+}
+
 /// The extended key usage of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Eku {

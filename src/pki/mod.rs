@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod crl;
+mod embedded;
 pub mod ext;
 pub mod keys;
 pub mod trust;

@@ -4,7 +4,8 @@
 //! Sources, combined by [`load`]:
 //! - the embedded Microsoft Trusted Root Program bundle (`policies/trust/`, generated from
 //!   `authroot.stl` by `scripts/update-trust.sh`): two PEM bundles and per-root dates in
-//!   `microsoft-roots.toml`;
+//!   `microsoft-roots.toml`, indexed at build time (`build.rs`, `super::embedded`): loading it
+//!   decodes nothing, and a chain decodes only the roots it needs;
 //! - a newer `authroot.stl` given at run time (`--ctl`), whose EKUs and dates replace the embedded
 //!   ones for every root whose certificate is embedded. **Its CMS signature is not verified**: the
 //!   file is trusted the way a `--trust` file is, because the user named it;
@@ -21,6 +22,7 @@
 use crate::read::hex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
 use der::{AnyRef, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
@@ -29,20 +31,12 @@ use sha1::Digest as _;
 use x509_cert::Certificate;
 
 use super::chain::{Anchor, Anchors};
+use super::embedded::{self, Decoded, EmbeddedAnchors};
 pub use super::trust_error::{CtlError, PemBundleError, TrustError};
 pub use crate::budget::MAX_CTL_ATTRIBUTES;
 pub use crate::budget::MAX_CTL_ENTRIES;
 pub use crate::budget::MAX_TRUST_CERTS;
 pub use crate::budget::MAX_TRUST_FILE_SIZE;
-
-/// The embedded bundle (see policies/trust/README.md for provenance and licence).
-const EMBEDDED_CODE_SIGNING: &str = include_str!("../../policies/trust/microsoft-codesigning.pem");
-const EMBEDDED_TIME_STAMPING: &str =
-    include_str!("../../policies/trust/microsoft-timestamping.pem");
-const EMBEDDED_ROOTS_TOML: &str = include_str!("../../policies/trust/microsoft-roots.toml");
-/// Windows' required built-in roots (KB293781): anchored without the CTL's dates.
-const EMBEDDED_REQUIRED_ROOTS: &str =
-    include_str!("../../policies/trust/windows-required-roots.toml");
 
 /// Where the system bundle lives (Debian/Ubuntu `ca-certificates`; Fedora and Arch link it too).
 pub const SYSTEM_CERTS_DIR: &str = "/etc/ssl/certs";
@@ -149,25 +143,51 @@ pub struct Provenance {
 pub struct TrustStore {
     pub code_signing: Anchors,
     pub time_stamping: Anchors,
-    pub entries: Vec<TrustEntry>,
     /// Set when Microsoft roots are loaded (embedded bundle or `--ctl`).
     pub provenance: Option<Provenance>,
+    /// The embedded bundle's roots are listed first (it was loaded without `--ctl`).
+    embedded_entries: bool,
+    /// The roots of every other source, in load order.
+    listed: Vec<TrustEntry>,
+    /// `embedded_entries` and `listed` together, made when first asked for.
+    entries: OnceLock<Vec<TrustEntry>>,
+    /// The embedded certificates decoded so far (embedded bundle or `--ctl`).
+    decoded: Option<Arc<Decoded>>,
+}
+
+impl TrustStore {
+    /// Every root, as `bingate trust list` shows them: the embedded bundle's (read from its
+    /// index, nothing decoded), then each other source's in load order.
+    pub fn entries(&self) -> &[TrustEntry] {
+        self.entries.get_or_init(|| {
+            let mut out = Vec::new();
+            if self.embedded_entries {
+                out.extend((0..embedded::len()).filter_map(embedded_entry));
+            }
+            out.extend(self.listed.iter().cloned());
+            out
+        })
+    }
+
+    /// How many embedded certificates this store has decoded so far: none until a chain needs an
+    /// embedded root (or `--ctl` matches one), then only those. For tests and measurements.
+    pub fn embedded_decoded(&self) -> usize {
+        self.decoded.as_ref().map_or(0, |d| d.count())
+    }
 }
 
 /// Loads every source `opts` names. Errors name the file.
 pub fn load(opts: &TrustOptions) -> Result<TrustStore, TrustError> {
     let mut store = TrustStore::default();
     if let Some(ctl_path) = &opts.ctl {
-        let bundle = Embedded::parse()?;
         let der = read_bounded(ctl_path)?;
         let ctl = parse_ctl(&der).map_err(|error| TrustError::Ctl {
             path: ctl_path.clone(),
             error,
         })?;
-        apply_ctl(&mut store, &bundle, &ctl, ctl_path)?;
+        apply_ctl(&mut store, &ctl, ctl_path)?;
     } else if opts.default_store {
-        let bundle = Embedded::parse()?;
-        apply_embedded(&mut store, &bundle)?;
+        apply_embedded(&mut store);
     }
     if opts.system {
         load_system(&mut store, Path::new(SYSTEM_CERTS_DIR))?;
@@ -183,14 +203,14 @@ pub fn load(opts: &TrustOptions) -> Result<TrustStore, TrustError> {
 // ---- the embedded bundle ---------------------------------------------------------------------
 
 /// One parsed certificate with its thumbprints.
-struct Parsed {
-    cert: Certificate,
-    sha1: [u8; 20],
-    sha256: [u8; 32],
+pub(super) struct Parsed {
+    pub(super) cert: Certificate,
+    pub(super) sha1: [u8; 20],
+    pub(super) sha256: [u8; 32],
 }
 
 impl Parsed {
-    fn from_der(der: &[u8]) -> Result<Parsed, der::Error> {
+    pub(super) fn from_der(der: &[u8]) -> Result<Parsed, der::Error> {
         let cert = Certificate::from_der(der)?;
         Ok(Parsed {
             cert,
@@ -200,133 +220,34 @@ impl Parsed {
     }
 }
 
-/// Per-root metadata from microsoft-roots.toml.
-struct TomlRoot {
-    sha1: String,
-    subject: String,
-    code_signing: Window,
-    time_stamping: Window,
-}
-
-/// The embedded certificates (each once), which bundle holds each, and the TOML metadata.
-struct Embedded {
-    certs: Vec<Parsed>,
-    in_code_signing: Vec<bool>,
-    in_time_stamping: Vec<bool>,
-    by_sha256: HashMap<[u8; 32], usize>,
-    roots: HashMap<String, TomlRoot>,
-    provenance: Provenance,
-}
-
-impl Embedded {
-    fn parse() -> Result<Embedded, TrustError> {
-        let mut e = Embedded {
-            certs: Vec::new(),
-            in_code_signing: Vec::new(),
-            in_time_stamping: Vec::new(),
-            by_sha256: HashMap::new(),
-            roots: HashMap::new(),
-            provenance: Provenance::default(),
-        };
-        for (text, code_signing, name) in [
-            (EMBEDDED_CODE_SIGNING, true, "microsoft-codesigning.pem"),
-            (EMBEDDED_TIME_STAMPING, false, "microsoft-timestamping.pem"),
-        ] {
-            let embedded = |message: String| TrustError::Embedded {
-                file: name,
-                message,
-            };
-            for der in pem_blocks(text.as_bytes()).map_err(|e| embedded(e.to_string()))? {
-                // Hash first: a root in both bundles is parsed once.
-                let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
-                let i = match e.by_sha256.get(&sha256) {
-                    Some(&i) => i,
-                    None => {
-                        let p = Parsed::from_der(&der)
-                            .map_err(|e| embedded(format!("certificate: {e}")))?;
-                        e.certs.push(p);
-                        e.in_code_signing.push(false);
-                        e.in_time_stamping.push(false);
-                        let i = e.certs.len().saturating_sub(1);
-                        e.by_sha256.insert(sha256, i);
-                        i
-                    }
-                };
-                let flags = if code_signing {
-                    &mut e.in_code_signing
-                } else {
-                    &mut e.in_time_stamping
-                };
-                if let Some(f) = flags.get_mut(i) {
-                    *f = true;
-                }
-            }
-        }
-        e.parse_toml()?;
-        Ok(e)
-    }
-
-    fn parse_toml(&mut self) -> Result<(), TrustError> {
-        let err = |message: String| TrustError::Embedded {
-            file: "microsoft-roots.toml",
-            message,
-        };
-        let doc = toml_span::parse(EMBEDDED_ROOTS_TOML).map_err(|e| err(e.to_string()))?;
-        let s = |path: &str| {
-            doc.pointer(path)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        self.provenance = Provenance {
-            source: "microsoft-ctl".to_owned(),
-            package: format!("{} {}", s("/source/package"), s("/source/version")),
-            ctl_this_update: s("/source/ctl_this_update"),
-            ctl_sequence_number: s("/source/ctl_sequence_number"),
-            note: None,
-        };
-        let roots = doc
-            .pointer("/root")
-            .and_then(|v| v.as_array())
-            .ok_or_else(|| err("no [[root]] entries".to_owned()))?;
-        for r in roots {
-            let get = |k: &str| r.as_table().and_then(|t| t.get(k)).and_then(|v| v.as_str());
-            let date = |k: &str| -> Result<Option<u64>, TrustError> {
-                get(k)
-                    .map(|d| parse_iso(d).ok_or_else(|| err(format!("{k} = {d:?} is not a date"))))
-                    .transpose()
-            };
-            let sha256 =
-                get("sha256").ok_or_else(|| err("a [[root]] without sha256".to_owned()))?;
-            self.roots.insert(
-                sha256.to_ascii_lowercase(),
-                TomlRoot {
-                    sha1: get("sha1").unwrap_or_default().to_ascii_lowercase(),
-                    subject: get("subject").unwrap_or_default().to_owned(),
-                    code_signing: Window {
-                        not_before: date("code_signing_not_before")?,
-                        disallowed_after: date("code_signing_disallowed_after")?,
-                    },
-                    time_stamping: Window {
-                        not_before: date("time_stamping_not_before")?,
-                        disallowed_after: date("time_stamping_disallowed_after")?,
-                    },
-                },
-            );
-        }
-        Ok(())
-    }
-
-    fn subject(&self, p: &Parsed) -> String {
-        self.roots
-            .get(&hex(&p.sha256))
-            .map(|r| r.subject.clone())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| p.cert.tbs_certificate.subject.to_string())
+/// The embedded bundle's provenance (microsoft-roots.toml's `[source]`).
+fn embedded_provenance() -> Provenance {
+    let (package, ctl_this_update, ctl_sequence_number) = embedded::provenance();
+    Provenance {
+        source: "microsoft-ctl".to_owned(),
+        package: package.to_owned(),
+        ctl_this_update: ctl_this_update.to_owned(),
+        ctl_sequence_number: ctl_sequence_number.to_owned(),
+        note: None,
     }
 }
 
-fn anchor(cert: &Certificate, w: Window, program: bool) -> Anchor {
+/// Embedded certificate `i` as `trust list` shows it (from the index: nothing is decoded).
+fn embedded_entry(i: usize) -> Option<TrustEntry> {
+    let f = embedded::facts(i)?;
+    Some(TrustEntry {
+        subject: f.subject.to_owned(),
+        sha1: hex(f.sha1),
+        sha256: hex(f.sha256),
+        source: "microsoft-ctl".to_owned(),
+        purposes: purposes(&f.code_signing, &f.time_stamping),
+        code_signing: f.code_signing,
+        time_stamping: f.time_stamping,
+        note: f.required.then(|| REQUIRED_NOTE.to_owned()),
+    })
+}
+
+pub(super) fn anchor(cert: &Certificate, w: Window, program: bool) -> Anchor {
     Anchor {
         cert: cert.clone(),
         program,
@@ -346,54 +267,23 @@ pub struct RequiredRoot {
     pub embedded: bool,
 }
 
-/// The required roots, by lowercase SHA-1 thumbprint.
-pub fn required_roots() -> Result<HashMap<String, RequiredRoot>, TrustError> {
-    let err = |message: String| TrustError::Embedded {
-        file: "windows-required-roots.toml",
-        message,
-    };
-    let doc = toml_span::parse(EMBEDDED_REQUIRED_ROOTS).map_err(|e| err(e.to_string()))?;
-    let roots = doc
-        .pointer("/root")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| err("no [[root]] entries".to_owned()))?;
-    let mut out = HashMap::new();
-    for r in roots {
-        let t = r
-            .as_table()
-            .ok_or_else(|| err("[[root]] is not a table".to_owned()))?;
-        let get = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-        let sha1 = get("sha1")
-            .ok_or_else(|| err("a [[root]] without sha1".to_owned()))?
-            .to_ascii_lowercase();
-        let purposes: Vec<String> = t
-            .get("purposes")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(bad) = purposes
-            .iter()
-            .find(|p| *p != "code-signing" && *p != "time-stamping")
-        {
-            return Err(err(format!("unknown purpose {bad:?} for {sha1}")));
-        }
-        let embedded = t.get("embedded").and_then(|v| v.as_bool()).unwrap_or(true);
-        out.insert(
-            sha1.clone(),
-            RequiredRoot {
-                name: get("name").unwrap_or_default(),
-                code_signing: purposes.iter().any(|p| p == "code-signing"),
-                time_stamping: purposes.iter().any(|p| p == "time-stamping"),
-                embedded,
-                sha1,
-            },
-        );
-    }
-    Ok(out)
+/// The required roots (policies/trust/windows-required-roots.toml, read at build time), by
+/// lowercase SHA-1 thumbprint.
+pub fn required_roots() -> HashMap<String, RequiredRoot> {
+    embedded::required_roots()
+        .map(|(sha1, name, code_signing, time_stamping, embedded)| {
+            (
+                sha1.to_owned(),
+                RequiredRoot {
+                    sha1: sha1.to_owned(),
+                    name: name.to_owned(),
+                    code_signing,
+                    time_stamping,
+                    embedded,
+                },
+            )
+        })
+        .collect()
 }
 
 const REQUIRED_NOTE: &str = "one of Windows' required built-in roots (KB293781): \
@@ -401,7 +291,7 @@ const REQUIRED_NOTE: &str = "one of Windows' required built-in roots (KB293781):
 
 /// Applies the required-root rule to one root's windows: a purpose the root is required for
 /// is anchored with no dates, whatever the CTL says.
-fn with_required(
+pub(super) fn with_required(
     req: Option<&RequiredRoot>,
     cs: Option<Window>,
     ts: Option<Window>,
@@ -424,7 +314,7 @@ fn with_required(
     }
 }
 
-fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
+pub(super) fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
     let mut v = Vec::new();
     if cs.is_some() {
         v.push("code-signing".to_owned());
@@ -435,44 +325,21 @@ fn purposes(cs: &Option<Window>, ts: &Option<Window>) -> Vec<String> {
     v
 }
 
-fn apply_embedded(store: &mut TrustStore, b: &Embedded) -> Result<(), TrustError> {
-    let required = required_roots()?;
-    for (i, p) in b.certs.iter().enumerate() {
-        let sha256 = hex(&p.sha256);
-        let meta = b.roots.get(&sha256).ok_or_else(|| TrustError::Embedded {
-            file: "microsoft-roots.toml",
-            message: format!("no [[root]] for the certificate sha256 {sha256}"),
-        })?;
-        let cs = b.in_code_signing.get(i).copied().unwrap_or(false);
-        let ts = b.in_time_stamping.get(i).copied().unwrap_or(false);
-        let (cs, ts, note) = with_required(
-            required.get(&hex(&p.sha1)),
-            cs.then_some(meta.code_signing),
-            ts.then_some(meta.time_stamping),
-        );
-        if let Some(w) = cs {
-            store.code_signing.push(anchor(&p.cert, w, true));
-        }
-        if let Some(w) = ts {
-            store.time_stamping.push(anchor(&p.cert, w, true));
-        }
-        store.entries.push(TrustEntry {
-            subject: meta.subject.clone(),
-            sha1: if meta.sha1.is_empty() {
-                hex(&p.sha1)
-            } else {
-                meta.sha1.clone()
-            },
-            sha256,
-            source: "microsoft-ctl".to_owned(),
-            purposes: purposes(&cs, &ts),
-            code_signing: cs,
-            time_stamping: ts,
-            note,
-        });
-    }
-    store.provenance = Some(b.provenance.clone());
-    Ok(())
+/// The embedded bundle: its anchors and entries come from the build-time index, and nothing is
+/// decoded until a chain looks up one of its roots.
+fn apply_embedded(store: &mut TrustStore) {
+    let decoded = Decoded::new();
+    store.code_signing = Anchors::embedded(EmbeddedAnchors::new(
+        Arc::clone(&decoded),
+        embedded::Use::CodeSigning,
+    ));
+    store.time_stamping = Anchors::embedded(EmbeddedAnchors::new(
+        Arc::clone(&decoded),
+        embedded::Use::TimeStamping,
+    ));
+    store.embedded_entries = true;
+    store.decoded = Some(decoded);
+    store.provenance = Some(embedded_provenance());
 }
 
 // ---- a CTL given at run time -----------------------------------------------------------------
@@ -580,19 +447,15 @@ fn cert_allows(c: &Certificate, eku: &str) -> bool {
     }
 }
 
-fn apply_ctl(
-    store: &mut TrustStore,
-    b: &Embedded,
-    ctl: &Ctl,
-    path: &Path,
-) -> Result<(), TrustError> {
-    let required = required_roots()?;
+/// The roots a CTL enables, with its dates. Their certificates come from the embedded bundle:
+/// each one the CTL names is decoded (a root the CTL does not name is not).
+fn apply_ctl(store: &mut TrustStore, ctl: &Ctl, path: &Path) -> Result<(), TrustError> {
+    let required = required_roots();
     let source = format!("ctl:{}", path.display());
-    let by_sha1: HashMap<[u8; 20], usize> = b
-        .certs
-        .iter()
+    let decoded = Decoded::new();
+    let by_sha1: HashMap<[u8; 20], usize> = embedded::sha1s()
         .enumerate()
-        .map(|(i, p)| (p.sha1, i))
+        .map(|(i, sha1)| (*sha1, i))
         .collect();
     let mut seen: HashSet<&[u8]> = HashSet::new();
     for e in &ctl.entries {
@@ -600,11 +463,26 @@ fn apply_ctl(
         if !seen.insert(&e.sha1) {
             continue;
         }
-        let parsed = <[u8; 20]>::try_from(e.sha1.as_slice())
+        let index = <[u8; 20]>::try_from(e.sha1.as_slice())
             .ok()
-            .and_then(|k| by_sha1.get(&k))
-            .and_then(|&i| b.certs.get(i));
-        let cert = parsed.map(|p| &p.cert);
+            .and_then(|k| by_sha1.get(&k).copied());
+        let found = match index {
+            Some(i) => {
+                let facts = embedded::facts(i);
+                let cert = decoded.cert(i);
+                match (facts, cert) {
+                    (Some(f), Some(c)) => Some((f, c)),
+                    _ => {
+                        return Err(TrustError::Embedded {
+                            file: "microsoft-codesigning.pem, microsoft-timestamping.pem",
+                            message: format!("certificate {i} does not decode"),
+                        });
+                    }
+                }
+            }
+            None => None,
+        };
+        let cert = found.map(|(_, c)| c);
         let (cs, ts, note) = with_required(
             required.get(&hex(&e.sha1)),
             ctl_window(e, cert, EKU_CODE_SIGNING),
@@ -614,18 +492,18 @@ fn apply_ctl(
             // Enabled for neither purpose (server-auth roots and the like): not ours to list.
             continue;
         }
-        match parsed {
-            Some(p) => {
+        match found {
+            Some((f, cert)) => {
                 if let Some(w) = cs {
-                    store.code_signing.push(anchor(&p.cert, w, true));
+                    store.code_signing.push(anchor(cert, w, true));
                 }
                 if let Some(w) = ts {
-                    store.time_stamping.push(anchor(&p.cert, w, true));
+                    store.time_stamping.push(anchor(cert, w, true));
                 }
-                store.entries.push(TrustEntry {
-                    subject: b.subject(p),
-                    sha1: hex(&p.sha1),
-                    sha256: hex(&p.sha256),
+                store.listed.push(TrustEntry {
+                    subject: f.subject.to_owned(),
+                    sha1: hex(f.sha1),
+                    sha256: hex(f.sha256),
                     source: source.clone(),
                     purposes: purposes(&cs, &ts),
                     code_signing: cs,
@@ -633,7 +511,7 @@ fn apply_ctl(
                     note,
                 });
             }
-            None => store.entries.push(TrustEntry {
+            None => store.listed.push(TrustEntry {
                 subject: e
                     .friendly_name
                     .clone()
@@ -653,21 +531,22 @@ fn apply_ctl(
             }),
         }
     }
-    let embedded_update = parse_iso(&b.provenance.ctl_this_update);
-    let note = match embedded_update {
+    let embedded = embedded_provenance();
+    let note = match parse_iso(&embedded.ctl_this_update) {
         Some(t) if ctl.this_update < t => Some(format!(
             "older than the embedded bundle's CTL ({})",
-            b.provenance.ctl_this_update
+            embedded.ctl_this_update
         )),
         _ => None,
     };
     store.provenance = Some(Provenance {
         source,
-        package: format!("certificates from {}", b.provenance.package),
+        package: format!("certificates from {}", embedded.package),
         ctl_this_update: crate::time::show(ctl.this_update),
         ctl_sequence_number: ctl.sequence_number.clone().unwrap_or_default(),
         note,
     });
+    store.decoded = Some(decoded);
     Ok(())
 }
 
@@ -928,21 +807,40 @@ fn oid_list_any(seq: AnyRef<'_>) -> Result<Vec<String>, CtlError> {
 fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
     // A root already anchored by an earlier source (the Microsoft bundle, the system bundle)
     // is not anchored twice: the chain builder uses the first anchor it finds, so the earlier
-    // source's window applies, and a duplicate would only cost signature checks.
+    // source's window applies, and a duplicate would only cost signature checks. Per SHA-256:
+    // the purposes earlier entries anchor and the first entry's source. The embedded bundle's
+    // entries come first; they are looked up in its index, not listed.
     let mut have: HashMap<String, (bool, bool, String)> = HashMap::new();
-    for e in &store.entries {
+    for e in &store.listed {
         let h = have
             .entry(e.sha256.clone())
             .or_insert((false, false, e.source.clone()));
         h.0 |= e.code_signing.is_some();
         h.1 |= e.time_stamping.is_some();
     }
+    let embedded = |sha256: &[u8; 32]| {
+        store
+            .embedded_entries
+            .then(|| embedded::by_sha256(sha256).and_then(embedded::facts))
+            .flatten()
+            .map(|f| (f.code_signing.is_some(), f.time_stamping.is_some()))
+    };
+    // This source's own roots (each once: the readers drop duplicates, but say so anyway).
+    let mut added: HashMap<String, String> = HashMap::new();
+    let mut entries = Vec::new();
     for p in certs {
         let sha256 = hex(&p.sha256);
-        let (had_cs, had_ts, first) =
-            have.get(&sha256)
+        let (had_cs, had_ts, first) = match (added.get(&sha256), embedded(&p.sha256)) {
+            (Some(src), _) => (true, true, src.clone()),
+            (None, Some((cs, ts))) => {
+                let (lcs, lts) = have.get(&sha256).map_or((false, false), |h| (h.0, h.1));
+                (cs || lcs, ts || lts, "microsoft-ctl".to_owned())
+            }
+            (None, None) => have
+                .get(&sha256)
                 .cloned()
-                .unwrap_or((false, false, String::new()));
+                .unwrap_or((false, false, String::new())),
+        };
         let cs = (!had_cs).then_some(Window::default());
         let ts = (!had_ts).then_some(Window::default());
         if cs.is_some() {
@@ -960,8 +858,8 @@ fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
                 "already anchored by {first} for the purposes not listed here; its window applies"
             )
         });
-        have.insert(sha256.clone(), (true, true, source.to_owned()));
-        store.entries.push(TrustEntry {
+        added.insert(sha256.clone(), source.to_owned());
+        entries.push(TrustEntry {
             subject: p.cert.tbs_certificate.subject.to_string(),
             sha1: hex(&p.sha1),
             sha256,
@@ -972,6 +870,7 @@ fn add_both(store: &mut TrustStore, certs: Vec<Parsed>, source: &str) {
             note,
         });
     }
+    store.listed.extend(entries);
 }
 
 /// The system bundle `dir/ca-certificates.crt`, or every `*.pem`/`*.crt` in `dir` without it.
@@ -1069,7 +968,7 @@ fn read_cert_file(path: &Path) -> Result<Vec<Parsed>, TrustError> {
 }
 
 /// The DER of every `CERTIFICATE` block in a PEM text; other blocks and text are skipped.
-fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, PemBundleError> {
+pub(super) fn pem_blocks(data: &[u8]) -> Result<Vec<Vec<u8>>, PemBundleError> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut out = Vec::new();
@@ -1121,9 +1020,9 @@ pub fn list(store: &TrustStore, out: &mut dyn std::io::Write) -> std::io::Result
     writeln!(
         out,
         "# {} roots: {} code-signing anchors, {} time-stamping anchors",
-        store.entries.len(),
-        store.code_signing.anchors.len(),
-        store.time_stamping.anchors.len()
+        store.entries().len(),
+        store.code_signing.len(),
+        store.time_stamping.len()
     )?;
     if let Some(p) = &store.provenance {
         write!(
@@ -1139,7 +1038,7 @@ pub fn list(store: &TrustStore, out: &mut dyn std::io::Write) -> std::io::Result
             writeln!(out, "# note: {n}")?;
         }
     }
-    let mut rows: Vec<&TrustEntry> = store.entries.iter().collect();
+    let mut rows: Vec<&TrustEntry> = store.entries().iter().collect();
     rows.sort_by(|a, b| {
         a.subject
             .to_lowercase()
@@ -1186,7 +1085,7 @@ pub fn list(store: &TrustStore, out: &mut dyn std::io::Write) -> std::io::Result
 // ---- small helpers ---------------------------------------------------------------------------
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (the TOML's dates) to Unix seconds.
-fn parse_iso(s: &str) -> Option<u64> {
+pub(super) fn parse_iso(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     if b.len() != 20
         || b.get(4) != Some(&b'-')
@@ -1469,9 +1368,9 @@ mod tests {
         let mut store = TrustStore::default();
         load_system(&mut store, dir.path()).unwrap();
         // The same root twice is anchored once.
-        assert_eq!(store.code_signing.anchors.len(), 1);
-        assert_eq!(store.time_stamping.anchors.len(), 1);
-        assert_eq!(store.entries[0].source, "system");
+        assert_eq!(store.code_signing.len(), 1);
+        assert_eq!(store.time_stamping.len(), 1);
+        assert_eq!(store.entries()[0].source, "system");
         let empty = tempfile::tempdir().unwrap();
         let e = load_system(&mut store, empty.path()).unwrap_err();
         assert_eq!(e.path(), Some(empty.path()));

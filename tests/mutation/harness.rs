@@ -2826,8 +2826,8 @@ impl Pipeline {
             policies,
             today,
         };
-        // Load the trust store now (it loads on a background thread) and take every first-use
-        // allocation outside any measurement.
+        // Take every first-use allocation (and the anchors the chains decode on first use)
+        // outside any measurement.
         if let Ok(signed) = std::fs::read(corpus().join("signed/valid-rsa.exe")) {
             let _ = p.run(&signed);
         }
