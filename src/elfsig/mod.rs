@@ -11,6 +11,8 @@ pub mod manifest;
 pub mod module;
 pub mod section;
 
+use std::collections::HashMap;
+
 use x509_cert::Certificate;
 
 use crate::cms::Signer;
@@ -34,6 +36,48 @@ pub struct SignOptions<'a> {
     pub replace: bool,
     /// The signing-time attribute (Unix seconds).
     pub signed_at: u64,
+}
+
+/// One stretch of the first part of a signed file, in order. Signing copies these from the input
+/// into the output in one pass while it hashes them, so what is written is what was hashed; the
+/// rest of the file (the tail: for the section format the section header table and the
+/// signature, for the module format the appended signature) is made afterwards from the digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// `len` bytes of the input from `offset`.
+    Input { offset: u64, len: u64 },
+    /// Bytes made by the signer (the patched ELF header, the name appended to the name table).
+    Bytes(Vec<u8>),
+}
+
+impl Piece {
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Input { len, .. } => *len,
+            Piece::Bytes(b) => b.len() as u64,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the one pass over the [`Piece`]s computed.
+pub struct Hashed {
+    /// The digest of every byte streamed, not finished: the tail is hashed into a copy of it
+    /// (again, if a timestamp outgrows its room), so the streamed bytes are hashed once.
+    pub state: Box<dyn digest::DynDigest + Send>,
+    /// The digest of each requested range (offset, length) of the output.
+    pub ranges: HashMap<(u64, u64), Vec<u8>>,
+}
+
+impl std::fmt::Debug for Hashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hashed")
+            .field("ranges", &self.ranges.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A signed file, described against its input: the input's first `keep` bytes, with its first
