@@ -78,6 +78,17 @@ fn changes(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The length of the DER element at the start of `b` (header and contents).
+fn der_len(b: &[u8]) -> usize {
+    match b[1] {
+        l if l < 0x80 => 2 + l as usize,
+        l => {
+            let n = (l & 0x7f) as usize;
+            2 + n + b[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize)
+        }
+    }
+}
+
 /// (section name, offset, size, flags) from our own layout reader.
 fn section(file: &Path, name: &str) -> bingate::elfsig::layout::Shdr {
     let data = std::fs::read(file).unwrap();
@@ -278,16 +289,21 @@ fn tampering_is_named() {
     std::fs::write(&f, &tr).unwrap();
     assert_eq!(status(&verify_json(&f, &[])), "malformed");
 
-    // Non-zero bytes in the padding after the CMS (not covered by the signature).
+    // An RSA signature is sized exactly: the section holds the CMS and nothing else, and is the
+    // last thing in the file. (Padding is tested with a timestamped signature, whose section
+    // keeps room for the token.)
     let sig = section(&signed, ".bingate.sig");
-    let mut p = data.clone();
-    let last = (sig.offset + sig.size - 1) as usize;
-    p[last] = 0x41;
-    let f = dir.path().join("padding");
-    std::fs::write(&f, &p).unwrap();
-    let v = verify_json(&f, &[]);
-    assert_eq!(status(&v), "invalid");
-    assert!(v.to_string().contains("signature-padding"), "{v}");
+    let contents = &data[sig.offset as usize..(sig.offset + sig.size) as usize];
+    assert_eq!(
+        der_len(contents),
+        contents.len(),
+        "no padding after the CMS"
+    );
+    assert_eq!(
+        sig.offset + sig.size,
+        data.len() as u64,
+        "the signature comes last"
+    );
 
     // strip after signing.
     if interop::require("strip") {
@@ -946,6 +962,24 @@ fn timestamped_signatures_outlive_the_certificate() {
         // After the signer expired (2035-12-31), the stamped time decides: still valid.
         let later = verify_json(&signed, &["--time", "2038-01-01T00:00:00Z"]);
         assert_eq!(status(&later), "valid", "{later}");
+        // The section keeps room for the token: zeros after the CMS. A non-zero byte there is
+        // not covered by the signature: invalid.
+        let sig = section(&signed, ".bingate.sig");
+        let mut p = std::fs::read(&signed).unwrap();
+        let contents = &p[sig.offset as usize..(sig.offset + sig.size) as usize];
+        let cms_len = der_len(contents);
+        assert!(
+            cms_len < contents.len(),
+            "{fixture}: room left for the token"
+        );
+        assert!(contents[cms_len..].iter().all(|b| *b == 0));
+        let last = (sig.offset + sig.size - 1) as usize;
+        p[last] = 0x41;
+        let f = dir.path().join("padding");
+        std::fs::write(&f, &p).unwrap();
+        let v = verify_json(&f, &[]);
+        assert_eq!(status(&v), "invalid", "{fixture}");
+        assert!(v.to_string().contains("signature-padding"), "{v}");
         // OpenSSL accepts the CMS with the timestamp token as an unsigned attribute.
         if interop::require("openssl") {
             let o = Command::new("openssl")

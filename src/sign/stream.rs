@@ -1,6 +1,6 @@
-//! The one pass of signing: copy the streamed part of the output (the [`Piece`]s of a signing
-//! plan) from the input into the destination's temporary file, and hash it on the way, in
-//! fixed-size chunks.
+//! The one pass of signing: copy the streamed part of the output (the [`Piece`]s of a
+//! [`crate::elfsig::Plan`]) from the input into the destination's temporary file, and hash it on
+//! the way, in fixed-size chunks.
 //!
 //! Each chunk is read once into a buffer of a fixed pool, then handed to two hashing threads
 //! (the digest of everything; the digests of the requested ranges, for the section format's
@@ -324,6 +324,31 @@ fn pump<S: Source + ?Sized, W: Write + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// Signs `data` in memory with the same plan, pass and finish as `bingate sign elf` (`module`:
+/// the appended module format, else the section format): the signed file and how many times its
+/// tail was laid out again ([`crate::elfsig::Finished::replans`]). For tests and callers that
+/// already hold the file; the command streams from the file instead.
+pub fn sign_in_memory(
+    data: &[u8],
+    module: bool,
+    opts: &crate::elfsig::SignOptions<'_>,
+) -> Result<(Vec<u8>, u32), String> {
+    let plan = crate::elfsig::Plan::new(data, module, opts).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let hashed = copy_and_hash(
+        data,
+        plan.pieces(),
+        &mut out,
+        opts.digest,
+        plan.ranges(),
+        CHUNK,
+    )
+    .map_err(|e| e.to_string())?;
+    let finished = plan.finish(hashed, opts).map_err(|e| e.to_string())?;
+    out.extend_from_slice(&finished.tail);
+    Ok((out, finished.replans))
 }
 
 #[cfg(test)]
