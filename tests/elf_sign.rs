@@ -78,6 +78,17 @@ fn changes(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The length of the DER element at the start of `b` (header and contents).
+fn der_len(b: &[u8]) -> usize {
+    match b[1] {
+        l if l < 0x80 => 2 + l as usize,
+        l => {
+            let n = (l & 0x7f) as usize;
+            2 + n + b[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize)
+        }
+    }
+}
+
 /// (section name, offset, size, flags) from our own layout reader.
 fn section(file: &Path, name: &str) -> bingate::elfsig::layout::Shdr {
     let data = std::fs::read(file).unwrap();
@@ -278,16 +289,21 @@ fn tampering_is_named() {
     std::fs::write(&f, &tr).unwrap();
     assert_eq!(status(&verify_json(&f, &[])), "malformed");
 
-    // Non-zero bytes in the padding after the CMS (not covered by the signature).
+    // An RSA signature is sized exactly: the section holds the CMS and nothing else, and is the
+    // last thing in the file. (Padding is tested with a timestamped signature, whose section
+    // keeps room for the token.)
     let sig = section(&signed, ".bingate.sig");
-    let mut p = data.clone();
-    let last = (sig.offset + sig.size - 1) as usize;
-    p[last] = 0x41;
-    let f = dir.path().join("padding");
-    std::fs::write(&f, &p).unwrap();
-    let v = verify_json(&f, &[]);
-    assert_eq!(status(&v), "invalid");
-    assert!(v.to_string().contains("signature-padding"), "{v}");
+    let contents = &data[sig.offset as usize..(sig.offset + sig.size) as usize];
+    assert_eq!(
+        der_len(contents),
+        contents.len(),
+        "no padding after the CMS"
+    );
+    assert_eq!(
+        sig.offset + sig.size,
+        data.len() as u64,
+        "the signature comes last"
+    );
 
     // strip after signing.
     if interop::require("strip") {
@@ -680,6 +696,175 @@ fn elf_signature_recipe_in_docs() {
     }
 }
 
+/// An ELF file of a few MiB, larger than the signing pass's chunk (1 MiB): `corpus/elf/static`
+/// with two added sections of patterned bytes whose sizes are not multiples of anything, so that
+/// sections begin and end inside chunks and span chunk boundaries. `None` without objcopy.
+fn large_elf(dir: &Path) -> Option<PathBuf> {
+    if !interop::require("objcopy") {
+        return None;
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    let (a, b) = (dir.join("a.bin"), dir.join("b.bin"));
+    std::fs::write(&a, bytes(1_500_007)).unwrap();
+    std::fs::write(&b, bytes(2_222_223)).unwrap();
+    let out = dir.join("large.elf");
+    let o = Command::new("objcopy")
+        .arg("--add-section")
+        .arg(format!(".big.a={}", a.display()))
+        .arg("--add-section")
+        .arg(format!(".big.b={}", b.display()))
+        .arg(elf("static"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(out)
+}
+
+#[test]
+fn inputs_larger_than_a_chunk_are_streamed_and_verify() {
+    let dir = paths::tempdir();
+    let Some(big) = large_elf(dir.path()) else {
+        return;
+    };
+    assert!(std::fs::metadata(&big).unwrap().len() > 3 << 20);
+    for (key, cert) in [
+        ("leaf-rsa.key", "leaf-rsa.pem"),
+        ("leaf-ecdsa384.key", "leaf-ecdsa384.pem"),
+    ] {
+        let out = dir.path().join(format!("{key}.signed"));
+        sign_ok(
+            &big,
+            &out,
+            key,
+            cert,
+            &["--chain", pki("intermediate.pem").to_str().unwrap()],
+        );
+        let v = verify_json(&out, &[]);
+        assert_eq!(status(&v), "valid", "{v}");
+        // The input's bytes are in the output unchanged, at their place.
+        let (before, after) = (std::fs::read(&big).unwrap(), std::fs::read(&out).unwrap());
+        for name in [".big.a", ".big.b"] {
+            let s = section(&big, name);
+            let t = section(&out, name);
+            assert_eq!((s.offset, s.size), (t.offset, t.size));
+            let r = s.offset as usize..(s.offset + s.size) as usize;
+            assert!(before[r.clone()] == after[r], "{name} copied as it was");
+        }
+        // A flipped byte in the second MiB is named.
+        let mut d = after.clone();
+        let a = section(&out, ".big.a");
+        d[(a.offset + a.size - 3) as usize] ^= 1;
+        let f = dir.path().join("flipped");
+        std::fs::write(&f, &d).unwrap();
+        let v = verify_json(&f, &[]);
+        assert_eq!(changes(&v), vec![".big.a".to_owned()], "{v}");
+    }
+    // The module format over several chunks: byte for byte what sign-file writes.
+    if interop::require(SIGN_FILE) {
+        let theirs = dir.path().join("theirs");
+        let o = Command::new(SIGN_FILE)
+            .arg("sha256")
+            .arg(pki("leaf-rsa.key"))
+            .arg(pki("leaf-rsa.pem"))
+            .arg(&big)
+            .arg(&theirs)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let ours = dir.path().join("ours");
+        sign_ok(
+            &big,
+            &ours,
+            "leaf-rsa.key",
+            "leaf-rsa.pem",
+            &["--format", "module"],
+        );
+        assert!(
+            std::fs::read(&theirs).unwrap() == std::fs::read(&ours).unwrap(),
+            "a multi-chunk module signature differs from sign-file's"
+        );
+    }
+}
+
+/// No file named `name` and no `.bingate-sign-*` temporary file in `dir`.
+fn nothing_left(dir: &Path, name: &str) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".bingate-sign-") || n == name)
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_destination_that_fails_mid_stream_leaves_nothing_behind() {
+    let dir = paths::tempdir();
+    // A destination whose directory does not exist: refused before anything is read.
+    let missing = dir.path().join("no-such-dir").join("out");
+    let o = sign(
+        &elf("static"),
+        &missing,
+        "leaf-rsa.key",
+        "leaf-rsa.pem",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("no-such-dir/out: cannot create a file in"),
+        "{e}"
+    );
+    assert!(!dir.path().join("no-such-dir").exists());
+    // A write that fails after the first MiB (the file-size limit, with SIGXFSZ ignored so
+    // that write(2) returns EFBIG instead of killing the process): an error naming the
+    // destination, and neither the output nor the temporary file remains.
+    let Some(big) = large_elf(dir.path()) else {
+        return;
+    };
+    if !interop::require("sh") {
+        return;
+    }
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("signed");
+    for format in ["section", "module"] {
+        let o = Command::new("sh")
+            .env_remove("BINGATE_KEY_PASSPHRASE")
+            .arg("-c")
+            .arg(r#"trap '' XFSZ; ulimit -f 2048; exec "$@""#)
+            .arg("sh")
+            .arg(common::run::EXE)
+            .args(["sign", "elf", "--format", format, "--key"])
+            .arg(pki("leaf-rsa.key"))
+            .arg("--cert")
+            .arg(pki("leaf-rsa.pem"))
+            .arg("--output")
+            .arg(&out)
+            .arg(&big)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{format}: {e}");
+        assert!(
+            e.contains(&format!("{}: File too large", out.display())),
+            "{format}: {e}"
+        );
+        nothing_left(&out_dir, "signed");
+    }
+}
+
 fn module_fixture(dir: &Path) -> PathBuf {
     // A relocatable object with a .modinfo section, as modinfo expects of a .ko.
     let ko = dir.join("fixture.ko");
@@ -949,6 +1134,24 @@ fn timestamped_signatures_outlive_the_certificate() {
         // After the signer expired (2035-12-31), the stamped time decides: still valid.
         let later = verify_json(&signed, &["--time", "2038-01-01T00:00:00Z"]);
         assert_eq!(status(&later), "valid", "{later}");
+        // The section keeps room for the token: zeros after the CMS. A non-zero byte there is
+        // not covered by the signature: invalid.
+        let sig = section(&signed, ".bingate.sig");
+        let mut p = std::fs::read(&signed).unwrap();
+        let contents = &p[sig.offset as usize..(sig.offset + sig.size) as usize];
+        let cms_len = der_len(contents);
+        assert!(
+            cms_len < contents.len(),
+            "{fixture}: room left for the token"
+        );
+        assert!(contents[cms_len..].iter().all(|b| *b == 0));
+        let last = (sig.offset + sig.size - 1) as usize;
+        p[last] = 0x41;
+        let f = dir.path().join("padding");
+        std::fs::write(&f, &p).unwrap();
+        let v = verify_json(&f, &[]);
+        assert_eq!(status(&v), "invalid", "{fixture}");
+        assert!(v.to_string().contains("signature-padding"), "{v}");
         // OpenSSL accepts the CMS with the timestamp token as an unsigned attribute.
         if interop::require("openssl") {
             let o = Command::new("openssl")

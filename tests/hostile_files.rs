@@ -923,6 +923,10 @@ fn damaged_optional_pe_structures_are_warnings_and_the_facts_stay() {
     }
 }
 
+/// A 64-bit ELF file whose section header table is gone, three ways: `zeroed` (e_shoff,
+/// e_shnum and e_shstrndx 0), `past-end` (e_shoff past the end of the file), `cut` (the table's
+/// bytes cut out of the file, whatever follows it moving up: the file ends where the table was,
+/// unless something followed it, as a `.bingate.sig` signature does).
 fn elf_without_section_table(src: &[u8], how: &str) -> Vec<u8> {
     let shoff = get64(src, 0x28);
     let mut d = src.to_vec();
@@ -933,7 +937,10 @@ fn elf_without_section_table(src: &[u8], how: &str) -> Vec<u8> {
             put16(&mut d, 0x3e, 0);
         }
         "past-end" => put64(&mut d, 0x28, (src.len() + 4096) as u64),
-        _ => d.truncate(shoff),
+        _ => {
+            let table = get16(src, 0x3a) * get16(src, 0x3c);
+            d.drain(shoff..(shoff + table).min(src.len()));
+        }
     }
     d
 }

@@ -186,6 +186,51 @@ fn signing_time(unix: u64) -> Result<Any, CmsError> {
     Any::encode_from(&time).map_err(enc)
 }
 
+/// Stands in for a signer when sizing: the same key kind and public key, and a signature of zeros
+/// as long as the longest one the key makes ([`KeyKind::max_signature_len`]).
+struct Sizing<'a>(&'a dyn Signer);
+
+impl Signer for Sizing<'_> {
+    fn kind(&self) -> KeyKind {
+        self.0.kind()
+    }
+    fn public_key(&self) -> &spki::SubjectPublicKeyInfoOwned {
+        self.0.public_key()
+    }
+    fn sign_digest(&self, _alg: DigestAlg, _digest: &[u8]) -> Result<Vec<u8>, SignDigestError> {
+        Ok(vec![0; self.0.kind().max_signature_len()])
+    }
+}
+
+/// The length of the DER that [`attached_signature`] builds, without a timestamp, for
+/// `content_len` bytes of content: computed before the content exists (nothing is hashed or
+/// signed). Every field's length is fixed by the arguments (the certificates, the digest
+/// algorithm, the signing time, the content's length) except the signature value, taken at its
+/// longest. So the result is exact for RSA keys, whose signatures are as long as the modulus, and
+/// an upper bound for ECDSA keys, whose DER signatures are a few bytes shorter in most runs
+/// (the CMS then shrinks by those bytes, and by one more for each enclosing DER length that
+/// drops below a length-of-length boundary).
+pub fn attached_signature_len(
+    signer: &dyn Signer,
+    cert: &Certificate,
+    chain: &[Certificate],
+    alg: DigestAlg,
+    content_len: usize,
+    signed_at: u64,
+) -> Result<usize, CmsError> {
+    let placeholder = vec![0u8; content_len];
+    attached_signature(
+        &Sizing(signer),
+        cert,
+        chain,
+        alg,
+        &placeholder,
+        signed_at,
+        None,
+    )
+    .map(|der| der.len())
+}
+
 /// A CMS SignedData carrying `content` (id-data), signed by `signer` whose certificate is
 /// `cert` (included with `chain`), with signed attributes content type, message digest and
 /// signing time (`signed_at`, Unix seconds), and a timestamp token when `timestamp` is given.

@@ -65,6 +65,21 @@ impl KeyKind {
         }
     }
 
+    /// The length of the longest signature this key makes, in bytes. An RSA PKCS#1 v1.5
+    /// signature is exactly as long as the modulus (RFC 8017 §8.2.1; [`Signer::sign_digest`]
+    /// promises it). An ECDSA `Ecdsa-Sig-Value` is a DER SEQUENCE of two INTEGERs, each at most
+    /// the group order's length plus a leading zero byte: 2 + 2 × (2 + 33) = 72 bytes for P-256,
+    /// 2 + 2 × (2 + 49) = 104 for P-384; one byte shorter for each of r and s whose top bit is
+    /// clear (one chance in two each), and shorter still for leading zero bytes (one chance in
+    /// 256 each).
+    pub fn max_signature_len(&self) -> usize {
+        match self {
+            KeyKind::Rsa { bits } => usize::try_from(bits.div_ceil(8)).unwrap_or(usize::MAX),
+            KeyKind::EcdsaP256 => 72,
+            KeyKind::EcdsaP384 => 104,
+        }
+    }
+
     /// The X.509/CMS signature algorithm for a signature this key makes over an `alg` digest:
     /// `sha256WithRSAEncryption` (NULL parameters) or `ecdsa-with-SHA256` (no parameters) and
     /// their SHA-1/384/512 siblings. `None` for MD5. The inverse of

@@ -52,6 +52,44 @@ pub fn name_is_writable(name: &str) -> bool {
             .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
 }
 
+/// The number of decimal digits of `n` (as [`Manifest::render`] writes it: no leading zeros).
+fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10()
+        .map_or(1, |l| usize::try_from(l).unwrap_or(0).saturating_add(1))
+}
+
+/// The length of the text [`Manifest::render`] writes for a manifest of `alg` digests over
+/// `sections` (name, offset, size): known before any digest is, since every digest of one
+/// algorithm is as long. `None` for MD5, which a manifest never uses.
+pub fn rendered_len<'a>(
+    alg: DigestAlg,
+    sections: impl IntoIterator<Item = (&'a str, u64, u64)>,
+) -> Option<usize> {
+    let hex_len = crate::hash::digest(alg, b"")?.len().checked_mul(2)?;
+    // "{HEADER}\n" "digest {name}\n" "file {hex}\n"
+    let mut len = HEADER
+        .len()
+        .checked_add("\ndigest ".len())?
+        .checked_add(alg.name().len())?
+        .checked_add("\nfile ".len())?
+        .checked_add(hex_len)?
+        .checked_add(1)?;
+    for (name, offset, size) in sections {
+        // "section {name} {offset} {size} {hex}\n"
+        len = len
+            .checked_add("section ".len())?
+            .checked_add(name.len())?
+            .checked_add(1)?
+            .checked_add(decimal_len(offset))?
+            .checked_add(1)?
+            .checked_add(decimal_len(size))?
+            .checked_add(1)?
+            .checked_add(hex_len)?
+            .checked_add(1)?;
+    }
+    Some(len)
+}
+
 impl Manifest {
     pub fn render(&self) -> String {
         let mut s = format!(
@@ -149,6 +187,37 @@ impl Manifest {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_len_is_the_length_of_the_rendered_text() {
+        let numbers = [0, 1, 9, 10, 99, 100, 4095, 4096, 1 << 32, u64::MAX];
+        for alg in [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512] {
+            let zero = crate::hash::digest(alg, b"").unwrap();
+            for count in [0usize, 1, 3, 10] {
+                let m = Manifest {
+                    digest: alg,
+                    file: zero.clone(),
+                    sections: (0..count)
+                        .map(|i| Entry {
+                            name: format!(".s{i}"),
+                            offset: numbers[i % numbers.len()],
+                            size: numbers[(i * 7 + 3) % numbers.len()],
+                            digest: zero.clone(),
+                        })
+                        .collect(),
+                };
+                let want = m.render().len();
+                let got = rendered_len(
+                    alg,
+                    m.sections
+                        .iter()
+                        .map(|e| (e.name.as_str(), e.offset, e.size)),
+                );
+                assert_eq!(got, Some(want), "{alg:?} with {count} sections");
+            }
+        }
+        assert_eq!(rendered_len(DigestAlg::Md5, []), None);
+    }
 
     #[test]
     fn manifest_round_trips_and_rejects_variants() {

@@ -2,14 +2,18 @@
 //! of the whole file, see `docs/elf-signature.md`) and the Linux kernel's appended module
 //! signature (`sign-file`'s format).
 //!
-//! Signing produces a [`Signed`] plan (what to keep of the input, the new ELF header, the bytes
-//! to append) that `crate::sign::output` writes atomically; verifying returns the same
-//! [`SignatureVerdict`] as Authenticode, with the same status vocabulary.
+//! Signing is planned from the input's headers ([`Plan`]: the pieces of the output to stream from
+//! the input, the ranges to hash), streamed and hashed in one pass by `crate::sign::stream` into
+//! the temporary file of `crate::sign::output`, and finished from the digests ([`Finished`]: the
+//! tail holding the signature). Verifying returns the same [`SignatureVerdict`] as Authenticode,
+//! with the same status vocabulary.
 
 pub mod layout;
 pub mod manifest;
 pub mod module;
 pub mod section;
+
+use std::collections::HashMap;
 
 use x509_cert::Certificate;
 
@@ -36,33 +40,110 @@ pub struct SignOptions<'a> {
     pub signed_at: u64,
 }
 
-/// A signed file, described against its input: the input's first `keep` bytes, with its first
-/// `header.len()` bytes replaced by `header` (empty: unchanged), followed by `tail`.
-#[derive(Debug, Clone)]
-pub struct Signed {
-    pub header: Vec<u8>,
-    pub keep: u64,
-    pub tail: Vec<u8>,
+/// One stretch of the first part of a signed file, in order. Signing copies these from the input
+/// into the output in one pass while it hashes them, so what is written is what was hashed; the
+/// rest of the file (the tail: for the section format the section header table and the
+/// signature, for the module format the appended signature) is made afterwards from the digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// `len` bytes of the input from `offset`.
+    Input { offset: u64, len: u64 },
+    /// Bytes made by the signer (the patched ELF header, the name appended to the name table).
+    Bytes(Vec<u8>),
 }
 
-impl Signed {
+impl Piece {
     pub fn len(&self) -> u64 {
-        self.keep.saturating_add(self.tail.len() as u64)
+        match self {
+            Piece::Input { len, .. } => *len,
+            Piece::Bytes(b) => b.len() as u64,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
 
-    /// The whole output in memory (tests, small files).
-    pub fn to_vec(&self, input: &[u8]) -> Vec<u8> {
-        let keep = usize::try_from(self.keep).unwrap_or(usize::MAX);
-        let mut out = input.get(..keep).unwrap_or(input).to_vec();
-        for (o, h) in out.iter_mut().zip(&self.header) {
-            *o = *h;
+/// What the one pass over the [`Piece`]s computed.
+pub struct Hashed {
+    /// The digest of every byte streamed, not finished: the tail is hashed into a copy of it
+    /// (again, if a timestamp outgrows its room), so the streamed bytes are hashed once.
+    pub state: Box<dyn digest::DynDigest + Send>,
+    /// The digest of each requested range (offset, length) of the output.
+    pub ranges: HashMap<(u64, u64), Vec<u8>>,
+}
+
+impl std::fmt::Debug for Hashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hashed")
+            .field("ranges", &self.ranges.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a file is to be signed, decided from its headers before any byte is hashed: the pieces to
+/// stream and hash, the ranges whose digests the signature needs, and (with
+/// [`Plan::finish`]) the tail once they are known.
+pub enum Plan {
+    Section(section::Plan),
+    Module(module::Plan),
+}
+
+/// The end of a signed file, made from the digests of its streamed part.
+#[derive(Debug)]
+pub struct Finished {
+    /// The bytes that follow the streamed part.
+    pub tail: Vec<u8>,
+    /// How many times the tail was laid out again because a timestamp token outgrew the room
+    /// reserved for it (only the tail is hashed again; without a timestamp always 0).
+    pub replans: u32,
+}
+
+impl Plan {
+    /// Plans signing `data` (the input, mapped or read: only its headers, tables and trailer are
+    /// read here) in the given format.
+    pub fn new(data: &[u8], module: bool, opts: &SignOptions<'_>) -> Result<Plan, SignError> {
+        if module {
+            module::prepare(data, opts).map(Plan::Module)
+        } else {
+            section::prepare(data, opts).map(Plan::Section)
         }
-        out.extend_from_slice(&self.tail);
-        out
+    }
+
+    /// What to stream, in order.
+    pub fn pieces(&self) -> &[Piece] {
+        match self {
+            Plan::Section(p) => p.pieces(),
+            Plan::Module(p) => p.pieces(),
+        }
+    }
+
+    /// The ranges of the output (offset, length), inside the streamed part, whose digests the
+    /// signature needs besides the digest of everything.
+    pub fn ranges(&self) -> &[(u64, u64)] {
+        match self {
+            Plan::Section(p) => p.ranges(),
+            Plan::Module(_) => &[],
+        }
+    }
+
+    /// How many bytes of the input the signed file keeps.
+    pub fn kept(&self) -> u64 {
+        match self {
+            Plan::Section(p) => p.kept(),
+            Plan::Module(p) => p.kept(),
+        }
+    }
+
+    /// Signs: the tail of the output, from the digests of the streamed part.
+    pub fn finish(&self, hashed: Hashed, opts: &SignOptions<'_>) -> Result<Finished, SignError> {
+        match self {
+            Plan::Section(p) => p.finish(hashed, opts),
+            Plan::Module(p) => p
+                .finish(hashed, opts)
+                .map(|tail| Finished { tail, replans: 0 }),
+        }
     }
 }
 

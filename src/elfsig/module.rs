@@ -11,7 +11,7 @@
 
 use x509_cert::Certificate;
 
-use super::{SignError, SignOptions, Signed};
+use super::{Hashed, Piece, SignError, SignOptions};
 use crate::budget::MAX_ELF_SIGNATURE_LEN;
 use crate::cms::open::OpenError;
 use crate::cms::verdict::{Judgement, ReasonCode, reason};
@@ -101,8 +101,16 @@ fn trailer(cms: &[u8]) -> Result<Vec<u8>, SignError> {
     Ok(out)
 }
 
-/// Signs `data` (an ELF file, normally a `.ko`) with an appended module signature.
-pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
+/// How to sign one module: its bytes (the input without any signature being replaced) are
+/// streamed and hashed; the signature is appended after them.
+#[derive(Debug)]
+pub struct Plan {
+    module_len: u64,
+    pieces: Vec<Piece>,
+}
+
+/// Plans signing `data` (an ELF file, normally a `.ko`) with an appended module signature.
+pub fn prepare(data: &[u8], opts: &SignOptions<'_>) -> Result<Plan, SignError> {
     let module = match split(data) {
         None => data,
         Some(_) if !opts.replace => {
@@ -119,14 +127,34 @@ pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
     };
     // Only ELF files are modules; the layout must at least read.
     super::layout::Layout::parse(module)?;
-    let digest = crate::hash::digest(opts.digest, module)
-        .ok_or_else(|| SignError::Unsupported(format!("{} cannot be used", opts.digest.name())))?;
-    let cms = crate::cms::build::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
-    Ok(Signed {
-        header: Vec::new(),
-        keep: module.len() as u64,
-        tail: trailer(&cms)?,
+    let module_len = module.len() as u64;
+    Ok(Plan {
+        module_len,
+        pieces: vec![Piece::Input {
+            offset: 0,
+            len: module_len,
+        }],
     })
+}
+
+impl Plan {
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// The module's length: the input bytes the signed file keeps.
+    pub fn kept(&self) -> u64 {
+        self.module_len
+    }
+
+    /// The appended signature (CMS, `struct module_signature`, magic) for the module whose
+    /// digest `hashed` holds.
+    pub fn finish(&self, hashed: Hashed, opts: &SignOptions<'_>) -> Result<Vec<u8>, SignError> {
+        let digest = hashed.state.finalize();
+        let cms =
+            crate::cms::build::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
+        trailer(&cms)
+    }
 }
 
 fn malformed(e: impl Into<String>) -> SignatureVerdict {

@@ -3,29 +3,47 @@
 //!
 //! Layout after signing: the input up to the end of the last structure that stays (headers,
 //! segments, sections, and any trailing data), then — when `.shstrtab` does not already hold the
-//! name — a copy of the section name table with `.bingate.sig` added, the signature contents
-//! (8-aligned), and a new section header table. An old section header table, name table or
+//! name — a copy of the section name table with `.bingate.sig` added, a new section header table,
+//! and last the signature contents (8-aligned). An old section header table, name table or
 //! signature at the very end of the input is dropped; anywhere else it stays as covered, unused
 //! bytes. Nothing allocated moves, so the loaded image is unchanged.
+//!
+//! Signing is planned before anything is hashed ([`prepare`]): the layout, and the signature
+//! section's exact size, computed from lengths alone (`crate::cms::build::attached_signature_len`).
+//! The signature comes last so that everything before it — the ELF header with `e_shoff`, the
+//! input's bytes, the name table — is the same whatever its size: if a timestamp token outgrows
+//! the room reserved for it, only the section header table and the signature's place are laid
+//! out and hashed again ([`Plan::finish`]), never the input's bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::layout::{Layout, SHF_ALLOC, SHT_STRTAB, Shdr};
 use super::manifest::{self, Entry, Manifest};
-use super::{SECTION_NAME, SignError, SignOptions, Signed, hasher};
+use super::{Finished, Hashed, Piece, SECTION_NAME, SignError, SignOptions, hasher};
 use crate::cms::open::OpenError;
 use crate::cms::signer::{signer_from_cert, verify_signer_info};
 use crate::cms::verdict::{Judgement, ReasonCode, judge_identity, reason};
 use crate::cms::verdict::{PageHashReport, SignatureReport, SignatureVerdict, Status, VerifyEnv};
-use crate::cms::{KeyKind, Signer};
 use crate::hash::DigestAlg;
 
 use crate::budget::MAX_ELF_SIGNATURE_LEN as MAX_SIGNATURE_SECTION;
 use crate::budget::MAX_SECTION_DIGEST_FACTOR;
 
-/// Room left for the RFC 3161 token when sizing the section before the TSA has answered.
-/// Tokens with a TSA chain are 2–7 KiB; a larger one makes signing re-plan once.
-const TIMESTAMP_RESERVE: usize = 8192;
+/// Room left for the RFC 3161 token when sizing the section before the TSA has answered, on top
+/// of the exact size of the signature without it. Tokens with a TSA chain are 2–7 KiB; the
+/// unused room stays as zero padding after the CMS.
+const TIMESTAMP_RESERVE: u64 = 8192;
+
+/// Room added when a token outgrew its reserve and the tail is laid out again: one TSA's tokens
+/// differ by a few bytes from one request to the next (serial number, time, nonce).
+const REPLAN_MARGIN: u64 = 512;
+
+/// Layouts of the tail tried with a timestamp (the first, then re-plans) before giving up.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Rounds of the size computation. Each round can only add the digits that the size itself adds
+/// to the manifest, so it settles in two or three; more means a bug.
+const MAX_SIZING_ROUNDS: u32 = 8;
 
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
 
@@ -42,33 +60,8 @@ fn end(off: u64, len: u64) -> u64 {
     off.saturating_add(len)
 }
 
-/// A signer that produces a zero signature of the largest size the key can make: used to size
-/// the section before anything is hashed.
-struct Sizing<'a>(&'a dyn Signer);
-
-impl Signer for Sizing<'_> {
-    fn kind(&self) -> KeyKind {
-        self.0.kind()
-    }
-    fn public_key(&self) -> &spki::SubjectPublicKeyInfoOwned {
-        self.0.public_key()
-    }
-    fn sign_digest(
-        &self,
-        _alg: DigestAlg,
-        _digest: &[u8],
-    ) -> Result<Vec<u8>, crate::cms::SignDigestError> {
-        let len = match self.0.kind() {
-            KeyKind::Rsa { bits } => usize::try_from(bits.div_ceil(8)).unwrap_or(1024),
-            // DER SEQUENCE of two INTEGERs, each with a possible leading zero.
-            KeyKind::EcdsaP256 => 72,
-            KeyKind::EcdsaP384 => 104,
-        };
-        Ok(vec![0; len])
-    }
-}
-
-/// The output as contiguous parts, for hashing ranges of a file that is not written yet.
+/// A file as contiguous parts, for hashing ranges of it with some bytes replaced (verification
+/// reads the signature section's contents as zeros).
 struct Parts<'a>(Vec<(u64, &'a [u8])>);
 
 impl Parts<'_> {
@@ -109,8 +102,9 @@ fn digest_range(parts: &Parts<'_>, alg: DigestAlg, off: u64, len: u64) -> Option
         .then(|| h.finalize().to_vec())
 }
 
-/// Per-section digests for one file: each distinct (offset, size) hashed once, and the bytes
-/// hashed for distinct ranges capped at [`MAX_SECTION_DIGEST_FACTOR`] times the file's size.
+/// Per-section digests for one file, when verifying says which sections changed: each distinct
+/// (offset, size) hashed once, and the bytes hashed for distinct ranges capped at
+/// [`MAX_SECTION_DIGEST_FACTOR`] times the file's size.
 struct SectionDigests<'p, 'd> {
     parts: &'p Parts<'d>,
     alg: DigestAlg,
@@ -120,9 +114,7 @@ struct SectionDigests<'p, 'd> {
 }
 
 /// The per-section digests would read more than the budget allows.
-struct OverBudget {
-    limit: u64,
-}
+struct OverBudget;
 
 impl<'p, 'd> SectionDigests<'p, 'd> {
     fn new(parts: &'p Parts<'d>, alg: DigestAlg, file_len: u64) -> Self {
@@ -141,7 +133,7 @@ impl<'p, 'd> SectionDigests<'p, 'd> {
         }
         let spent = self.spent.saturating_add(len);
         if spent > self.limit {
-            return Err(OverBudget { limit: self.limit });
+            return Err(OverBudget);
         }
         self.spent = spent;
         let d = digest_range(self.parts, self.alg, off, len);
@@ -155,56 +147,62 @@ fn content_sections(sections: &[Shdr]) -> impl Iterator<Item = &Shdr> {
     sections.iter().filter(|s| s.file_range().is_some())
 }
 
-/// The manifest of a file described by `parts` and its `sections` (file digest over all of
-/// `total` bytes). The file digest and the per-section digests are computed in parallel.
-fn build_manifest(
-    parts: &Parts<'_>,
-    total: u64,
-    sections: &[Shdr],
-    alg: DigestAlg,
-) -> Result<Manifest, SignError> {
-    let (file, entries) = rayon::join(
-        || digest_range(parts, alg, 0, total),
-        || {
-            let mut digests = SectionDigests::new(parts, alg, total);
-            let mut entries = Vec::new();
-            for s in content_sections(sections) {
-                let Some(digest) = digests.digest(s.offset, s.size)? else {
-                    return Ok(None);
-                };
-                entries.push(Entry {
-                    name: s.name.clone(),
-                    offset: s.offset,
-                    size: s.size,
-                    digest,
-                });
-            }
-            Ok(Some(entries))
-        },
-    );
-    let unsupported = || SignError::Unsupported(format!("{} cannot be used", alg.name()));
-    let entries = entries.map_err(|OverBudget { limit }| {
-        SignError::Unsupported(format!(
-            "the sections overlap: their digests would read more than {limit} bytes, {MAX_SECTION_DIGEST_FACTOR} times the file (budget::MAX_SECTION_DIGEST_FACTOR)"
-        ))
-    })?;
-    Ok(Manifest {
-        digest: alg,
-        file: file.ok_or_else(unsupported)?,
-        sections: entries.ok_or_else(unsupported)?,
-    })
-}
-
-struct Plan {
-    header: Vec<u8>,
+/// How to sign one file with a `.bingate.sig` section, decided from its headers before any byte
+/// is hashed.
+#[derive(Debug)]
+pub struct Plan {
+    /// The input's layout (class and byte order, to encode section headers).
+    layout: Layout,
+    /// Input bytes the signed file keeps.
     keep: u64,
-    tail: Vec<u8>,
-    sig_off: u64,
+    /// The streamed part: the patched ELF header, the kept input, the name table copy.
+    pieces: Vec<Piece>,
+    /// Its length.
+    streamed: u64,
+    /// The signed file's section headers; the signature's (`sig_index`) gets its size when the
+    /// tail is made.
     sections: Vec<Shdr>,
+    sig_index: usize,
+    /// Where the new section header table starts (after padding the streamed part).
+    sht_off: u64,
+    /// Where the signature contents start (after the section header table, 8-aligned).
+    sig_off: u64,
+    /// The signature section's size: the signature's exact length (for ECDSA its longest), plus
+    /// [`TIMESTAMP_RESERVE`] with a timestamp.
+    size: u64,
+    /// Every distinct (offset, size) of a section whose digest the manifest lists, but the
+    /// signature's (the digest of zeros).
+    ranges: Vec<(u64, u64)>,
 }
 
-/// Lays out the signed file for a signature section of `sig_size` bytes.
-fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Plan, SignError> {
+/// Plans signing `data` (an ELF file: only its headers, tables and trailer are read) with a
+/// `.bingate.sig` section: the layout, and the section's size before anything is hashed.
+pub fn prepare(data: &[u8], opts: &SignOptions<'_>) -> Result<Plan, SignError> {
+    if data.ends_with(super::module::MAGIC) {
+        return Err(SignError::Unsupported(
+            "the file carries an appended kernel module signature; a section added after it would break it (sign with --format section first, then --format module)".into(),
+        ));
+    }
+    let layout = Layout::parse(data)?;
+    if layout.shoff == 0 || layout.sections.is_empty() {
+        return Err(SignError::NoSectionTable);
+    }
+    let mut plan = lay_out(data, layout, opts.replace)?;
+    let exact = plan.exact_size(opts)?;
+    plan.size = if opts.timestamper.is_some() {
+        exact.saturating_add(TIMESTAMP_RESERVE)
+    } else {
+        exact
+    };
+    plan.check_budget()?;
+    // The section header table and the signature's place must be encodable at this size.
+    plan.tail(plan.size)?;
+    Ok(plan)
+}
+
+/// Lays out the signed file: what is kept of the input, the name table copy, where the section
+/// header table and the signature go (the signature's size left open: it comes last).
+fn lay_out(data: &[u8], layout: Layout, replace: bool) -> Result<Plan, SignError> {
     let existing = layout.section_index(SECTION_NAME);
     if existing.len() > 1 {
         return Err(SignError::Unsupported(format!(
@@ -231,26 +229,21 @@ fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Pl
     }
     let b = crate::read::Bytes::new(data, layout.le);
     let names = b.get("ELF section name table", strtab.offset, strtab.size)?;
-    // Reuse the name if the table already holds it (a re-signed file), else append it.
+    // Reuse the name if the table already holds it (a re-signed file), else append it to a
+    // copy of the table (streamed from the input, like the rest).
     let wanted: Vec<u8> = [SECTION_NAME.as_bytes(), &[0]].concat();
     let reuse = memchr::memmem::find(names, &wanted);
-    let new_names: Option<Vec<u8>> = match reuse {
-        Some(_) => None,
-        None => Some([names, &wanted].concat()),
-    };
-    let name_off = match (reuse, &new_names) {
-        (Some(i), _) => u32::try_from(i),
-        (None, _) => u32::try_from(names.len()),
-    }
-    .map_err(|_| SignError::Unsupported("section name table too large".into()))?;
+    let copy_names = reuse.is_none();
+    let name_off = u32::try_from(reuse.unwrap_or(names.len()))
+        .map_err(|_| SignError::Unsupported("section name table too large".into()))?;
 
-    let sig_index = existing.first().copied();
+    let existing_sig = existing.first().copied();
     // Regions that may be dropped when they sit at the end of the file.
     let mut droppable: Vec<(u64, u64)> = vec![(layout.shoff, layout.sht_len())];
-    if new_names.is_some() {
+    if copy_names {
         droppable.push((strtab.offset, strtab.size));
     }
-    if let Some(s) = sig_index.and_then(|i| layout.sections.get(i)) {
+    if let Some(s) = existing_sig.and_then(|i| layout.sections.get(i)) {
         if let Some(r) = s.file_range() {
             droppable.push(r);
         }
@@ -264,8 +257,8 @@ fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Pl
         kept_end = kept_end.max(end(*off, *len));
     }
     for (i, s) in layout.sections.iter().enumerate() {
-        let dropped_strtab = i == strndx && new_names.is_some();
-        if Some(i) == sig_index || dropped_strtab {
+        let dropped_strtab = i == strndx && copy_names;
+        if Some(i) == existing_sig || dropped_strtab {
             continue;
         }
         if let Some((off, len)) = s.file_range() {
@@ -295,21 +288,22 @@ fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Pl
         kept_end.min(layout.file_len)
     };
 
-    let mut sections = layout.sections.clone();
-    let mut pos = keep;
-    let mut tail_pieces: Vec<(u64, Vec<u8>)> = Vec::new();
-    if let Some(n) = &new_names {
-        if let Some(s) = sections.get_mut(strndx) {
-            s.offset = pos;
-            s.size = n.len() as u64;
-        }
-        tail_pieces.push((pos, n.clone()));
-        pos = end(pos, n.len() as u64);
-    }
     let overflow =
         || SignError::Unsupported("the signed file would exceed the format's offsets".into());
-    let sig_off = align(pos, 8).ok_or_else(overflow)?;
-    pos = sig_off.checked_add(sig_size).ok_or_else(overflow)?;
+    let mut sections = layout.sections.clone();
+    let mut streamed = keep;
+    if copy_names {
+        let len = strtab
+            .size
+            .checked_add(wanted.len() as u64)
+            .ok_or_else(overflow)?;
+        if let Some(s) = sections.get_mut(strndx) {
+            s.offset = streamed;
+            s.size = len;
+        }
+        streamed = streamed.checked_add(len).ok_or_else(overflow)?;
+    }
+    let sht_off = align(streamed, if layout.is_64 { 8 } else { 4 }).ok_or_else(overflow)?;
     let sig_hdr = Shdr {
         name_off,
         name: SECTION_NAME.to_owned(),
@@ -317,21 +311,39 @@ fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Pl
         sh_type: 1,
         flags: 0,
         addr: 0,
-        offset: sig_off,
-        size: sig_size,
+        // Set below, once the table's length is known; the size is set per attempt.
+        offset: 0,
+        size: 0,
         link: 0,
         info: 0,
         addralign: 1,
         entsize: 0,
     };
-    match sig_index.and_then(|i| sections.get_mut(i)) {
-        Some(s) => *s = sig_hdr,
-        None => sections.push(sig_hdr),
-    }
+    let sig_index = match existing_sig {
+        Some(i) => {
+            let s = sections.get_mut(i).ok_or(SignError::NoSectionTable)?;
+            *s = sig_hdr;
+            i
+        }
+        None => {
+            sections.push(sig_hdr);
+            sections.len().saturating_sub(1)
+        }
+    };
     let shnum = u16::try_from(sections.len())
         .ok()
         .filter(|n| *n < 0xff00)
         .ok_or_else(|| SignError::Unsupported("too many sections to add one".into()))?;
+    let sht_len = (sections.len() as u64)
+        .checked_mul(layout.shentsize)
+        .ok_or_else(overflow)?;
+    let sig_off = sht_off
+        .checked_add(sht_len)
+        .and_then(|e| align(e, 8))
+        .ok_or_else(overflow)?;
+    if let Some(s) = sections.get_mut(sig_index) {
+        s.offset = sig_off;
+    }
     for s in content_sections(&sections) {
         if !manifest::name_is_writable(&s.name) {
             return Err(SignError::Unsupported(format!(
@@ -340,125 +352,227 @@ fn plan(data: &[u8], layout: &Layout, replace: bool, sig_size: u64) -> Result<Pl
             )));
         }
     }
-    let sht_off = align(pos, if layout.is_64 { 8 } else { 4 }).ok_or_else(overflow)?;
-    let mut sht = Vec::new();
-    for s in &sections {
-        layout.encode_shdr(s, &mut sht)?;
-    }
-    if !layout.is_64 && u32::try_from(end(sht_off, sht.len() as u64)).is_err() {
-        return Err(overflow());
-    }
-    tail_pieces.push((sht_off, sht));
-    let total = tail_pieces
-        .iter()
-        .map(|(o, b)| end(*o, b.len() as u64))
-        .max()
-        .unwrap_or(keep);
-    let tail_len = usize::try_from(total.saturating_sub(keep)).map_err(|_| overflow())?;
-    let mut tail = vec![0u8; tail_len];
-    for (off, bytes) in tail_pieces {
-        let from = usize::try_from(off.saturating_sub(keep)).map_err(|_| overflow())?;
-        let to = from.checked_add(bytes.len()).ok_or_else(overflow)?;
-        tail.get_mut(from..to)
-            .ok_or_else(overflow)?
-            .copy_from_slice(&bytes);
-    }
     let header = layout.patched_header(data, sht_off, shnum, layout.shstrndx)?;
+    // The streamed part: the patched header, the kept input after it, the name table copy.
+    let mut pieces = vec![
+        Piece::Bytes(header),
+        Piece::Input {
+            offset: layout.ehsize,
+            len: keep.saturating_sub(layout.ehsize),
+        },
+    ];
+    if copy_names {
+        pieces.push(Piece::Input {
+            offset: strtab.offset,
+            len: strtab.size,
+        });
+        pieces.push(Piece::Bytes(wanted));
+    }
+    pieces.retain(|p| !p.is_empty());
+    let mut seen = HashSet::new();
+    let ranges = sections
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != sig_index)
+        .filter_map(|(_, s)| s.file_range())
+        .filter(|r| seen.insert(*r))
+        .collect();
     Ok(Plan {
-        header,
+        layout,
         keep,
-        tail,
-        sig_off,
+        pieces,
+        streamed,
         sections,
+        sig_index,
+        sht_off,
+        sig_off,
+        size: 0,
+        ranges,
     })
 }
 
-/// Signs `data` (an ELF file) with a `.bingate.sig` section.
-pub fn sign(data: &[u8], opts: &SignOptions<'_>) -> Result<Signed, SignError> {
-    if data.ends_with(super::module::MAGIC) {
-        return Err(SignError::Unsupported(
-            "the file carries an appended kernel module signature; a section added after it would break it (sign with --format section first, then --format module)".into(),
-        ));
+impl Plan {
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
     }
-    let layout = Layout::parse(data)?;
-    if layout.shoff == 0 || layout.sections.is_empty() {
-        return Err(SignError::NoSectionTable);
+
+    pub fn ranges(&self) -> &[(u64, u64)] {
+        &self.ranges
     }
-    // Size the section: the CMS with a placeholder manifest of the right length and the
-    // largest signature the key makes, plus room for a timestamp.
-    let probe = plan(data, &layout, opts.replace, 0)?;
-    let placeholder = Manifest {
-        digest: opts.digest,
-        file: crate::hash::digest(opts.digest, b"").unwrap_or_default(),
-        sections: content_sections(&probe.sections)
-            .map(|s| Entry {
-                name: s.name.clone(),
-                offset: s.offset,
-                size: s.size,
-                digest: crate::hash::digest(opts.digest, b"").unwrap_or_default(),
-            })
-            .collect(),
-    };
-    let placeholder_text = placeholder.render();
-    let sized = crate::cms::build::attached_signature(
-        &Sizing(opts.signer),
-        opts.cert,
-        opts.chain,
-        opts.digest,
-        placeholder_text.as_bytes(),
-        opts.signed_at,
-        None,
-    )?;
-    // Offsets in the manifest grow by at most a few digits once the section has a size.
-    let mut size = sized
-        .len()
-        .saturating_add(64)
-        .saturating_add(if opts.timestamper.is_some() {
-            TIMESTAMP_RESERVE
-        } else {
-            0
-        });
-    for _attempt in 0..3 {
-        let mut p = plan(data, &layout, opts.replace, size as u64)?;
-        let keep = usize::try_from(p.keep).unwrap_or(usize::MAX);
-        let ehsize = p.header.len();
-        let middle = data.get(ehsize..keep).unwrap_or_default();
-        let parts = Parts(vec![
-            (0, p.header.as_slice()),
-            (ehsize as u64, middle),
-            (p.keep, p.tail.as_slice()),
-        ]);
-        let total = end(p.keep, p.tail.len() as u64);
-        let m = build_manifest(&parts, total, &p.sections, opts.digest)?;
-        let cms = crate::cms::build::attached_signature(
-            opts.signer,
-            opts.cert,
-            opts.chain,
-            opts.digest,
-            m.render().as_bytes(),
-            opts.signed_at,
-            opts.timestamper,
-        )?;
-        if cms.len() > size {
-            // The token (or signature) was larger than reserved: lay out again with room.
-            size = cms.len().saturating_add(512);
-            continue;
+
+    pub fn kept(&self) -> u64 {
+        self.keep
+    }
+
+    /// The signed file's section headers with a signature section of `size` bytes.
+    fn sections_with(&self, size: u64) -> Vec<Shdr> {
+        let mut sections = self.sections.clone();
+        if let Some(s) = sections.get_mut(self.sig_index) {
+            s.size = size;
         }
-        let from = usize::try_from(p.sig_off.saturating_sub(p.keep)).unwrap_or(usize::MAX);
-        let to = from.saturating_add(cms.len());
-        p.tail
-            .get_mut(from..to)
-            .ok_or_else(|| SignError::Unsupported("signature does not fit its section".into()))?
-            .copy_from_slice(&cms);
-        return Ok(Signed {
-            header: p.header,
-            keep: p.keep,
-            tail: p.tail,
-        });
+        sections
     }
-    Err(SignError::Unsupported(
-        "the signature kept outgrowing its section (the TSA's tokens vary in size)".into(),
-    ))
+
+    /// The exact size of the signature section without a timestamp: the length of the CMS over
+    /// a manifest that lists the section at that size. The size's own digits are in the
+    /// manifest, so this is a fixed point, reached from below: the CMS length only grows with
+    /// the manifest's, which only grows with the size's digits.
+    fn exact_size(&self, opts: &SignOptions<'_>) -> Result<u64, SignError> {
+        let mut size = 1u64;
+        for _ in 0..MAX_SIZING_ROUNDS {
+            let sections = self.sections_with(size);
+            let manifest_len = manifest::rendered_len(
+                opts.digest,
+                content_sections(&sections).map(|s| (s.name.as_str(), s.offset, s.size)),
+            )
+            .ok_or_else(|| {
+                SignError::Unsupported(format!("{} cannot be used", opts.digest.name()))
+            })?;
+            let need = crate::cms::build::attached_signature_len(
+                opts.signer,
+                opts.cert,
+                opts.chain,
+                opts.digest,
+                manifest_len,
+                opts.signed_at,
+            )? as u64;
+            if need <= size {
+                return Ok(size);
+            }
+            size = need;
+        }
+        Err(SignError::Unsupported(format!(
+            "the signature's size did not settle in {MAX_SIZING_ROUNDS} rounds"
+        )))
+    }
+
+    /// The per-section digests may read at most [`MAX_SECTION_DIGEST_FACTOR`] times the signed
+    /// file (each distinct range once).
+    fn check_budget(&self) -> Result<(), SignError> {
+        let total = end(self.sig_off, self.size);
+        let limit = total.saturating_mul(MAX_SECTION_DIGEST_FACTOR);
+        let spent = self
+            .ranges
+            .iter()
+            .fold(self.size, |acc, (_, len)| acc.saturating_add(*len));
+        if spent > limit {
+            return Err(SignError::Unsupported(format!(
+                "the sections overlap: their digests would read more than {limit} bytes, {MAX_SECTION_DIGEST_FACTOR} times the file (budget::MAX_SECTION_DIGEST_FACTOR)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The signed file after the streamed part for a signature section of `size` bytes:
+    /// padding, the section header table, padding, and the signature's place (zeros).
+    fn tail(&self, size: u64) -> Result<(Vec<Shdr>, Vec<u8>), SignError> {
+        let overflow =
+            || SignError::Unsupported("the signed file would exceed the format's offsets".into());
+        if size > MAX_SIGNATURE_SECTION {
+            return Err(SignError::Unsupported(format!(
+                "the signature would be {size} bytes (budget {MAX_SIGNATURE_SECTION})"
+            )));
+        }
+        let sections = self.sections_with(size);
+        let mut sht = Vec::new();
+        for s in &sections {
+            self.layout.encode_shdr(s, &mut sht)?;
+        }
+        let total = self.sig_off.checked_add(size).ok_or_else(overflow)?;
+        if !self.layout.is_64 && u32::try_from(total).is_err() {
+            return Err(overflow());
+        }
+        let len = usize::try_from(total.saturating_sub(self.streamed)).map_err(|_| overflow())?;
+        let mut tail = vec![0u8; len];
+        let from =
+            usize::try_from(self.sht_off.saturating_sub(self.streamed)).map_err(|_| overflow())?;
+        from.checked_add(sht.len())
+            .and_then(|to| tail.get_mut(from..to))
+            .ok_or_else(overflow)?
+            .copy_from_slice(&sht);
+        Ok((sections, tail))
+    }
+
+    /// Signs: builds the tail (section header table and signature), from the digests of the
+    /// streamed part. Without a timestamp this succeeds at the first attempt, the section being
+    /// exactly as large as the signature (an ECDSA signature shorter than its longest leaves
+    /// zero padding). With one, a token larger than its reserve makes the tail be laid out again
+    /// with room for it: the section header table and the zeros are hashed again from a copy of
+    /// the streamed part's digest state, the signature is made again and stamped again.
+    pub fn finish(&self, hashed: Hashed, opts: &SignOptions<'_>) -> Result<Finished, SignError> {
+        let mut size = self.size;
+        let sig_at = usize::try_from(self.sig_off.saturating_sub(self.streamed))
+            .map_err(|_| SignError::Unsupported("signature offset out of range".into()))?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let (sections, mut tail) = self.tail(size)?;
+            let mut file = hashed.state.box_clone();
+            file.update(&tail);
+            let zeros = crate::hash::digest(opts.digest, tail.get(sig_at..).unwrap_or_default())
+                .ok_or_else(|| {
+                    SignError::Unsupported(format!("{} cannot be used", opts.digest.name()))
+                })?;
+            let mut entries = Vec::new();
+            for (i, s) in sections.iter().enumerate() {
+                let Some((offset, len)) = s.file_range() else {
+                    continue;
+                };
+                let digest = if i == self.sig_index {
+                    zeros.clone()
+                } else {
+                    hashed.ranges.get(&(offset, len)).cloned().ok_or_else(|| {
+                        SignError::Unsupported(format!(
+                            "section {} ({offset:#x}+{len:#x}) was not hashed",
+                            s.name
+                        ))
+                    })?
+                };
+                entries.push(Entry {
+                    name: s.name.clone(),
+                    offset,
+                    size: len,
+                    digest,
+                });
+            }
+            let m = Manifest {
+                digest: opts.digest,
+                file: file.finalize().to_vec(),
+                sections: entries,
+            };
+            let cms = crate::cms::build::attached_signature(
+                opts.signer,
+                opts.cert,
+                opts.chain,
+                opts.digest,
+                m.render().as_bytes(),
+                opts.signed_at,
+                opts.timestamper,
+            )?;
+            if (cms.len() as u64) <= size {
+                sig_at
+                    .checked_add(cms.len())
+                    .and_then(|to| tail.get_mut(sig_at..to))
+                    .ok_or_else(|| {
+                        SignError::Unsupported("signature does not fit its section".into())
+                    })?
+                    .copy_from_slice(&cms);
+                return Ok(Finished {
+                    tail,
+                    replans: attempt,
+                });
+            }
+            if opts.timestamper.is_none() {
+                return Err(SignError::Unsupported(format!(
+                    "the signature is {} bytes, more than the {size} bytes computed for it (a signer whose signatures are longer than its key allows)",
+                    cms.len()
+                )));
+            }
+            // The token outgrew its reserve: lay the tail out again with room for it.
+            size = (cms.len() as u64).saturating_add(REPLAN_MARGIN);
+        }
+        Err(SignError::Unsupported(
+            "the signature kept outgrowing its section (the TSA's tokens vary in size)".into(),
+        ))
+    }
 }
 
 /// A `malformed` verdict for a `.bingate.sig` signature, with why.

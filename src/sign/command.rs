@@ -1,6 +1,7 @@
 //! `bingate sign elf`: what the user typed, resolved (keys read, the key matched against the
-//! certificate) before the input is touched, then one pass: copy the input to a temporary file
-//! next to the destination while hashing and signing, patch the copy, rename it into place.
+//! certificate) before the input is touched; then the plan from the input's headers, one pass
+//! that copies the input to a temporary file next to the destination while hashing it, the
+//! signature appended, the file renamed into place.
 
 use std::fs;
 use std::io::Write;
@@ -100,10 +101,9 @@ pub struct Resolved {
     pub dest: PathBuf,
 }
 
-/// Reads the file to sign (a regular file, at most DEFAULT_MAX_FILE_SIZE) and its metadata from
-/// the same descriptor.
-fn read_input(path: &Path) -> std::io::Result<(Vec<u8>, fs::Metadata)> {
-    use std::io::Read as _;
+/// Opens the file to sign (a regular file, at most DEFAULT_MAX_FILE_SIZE) and takes its
+/// metadata from the same descriptor.
+fn open_input(path: &Path) -> std::io::Result<(fs::File, fs::Metadata)> {
     let file = crate::input::open_regular(path)?;
     let meta = file.metadata()?;
     let max = crate::budget::DEFAULT_MAX_FILE_SIZE;
@@ -113,9 +113,38 @@ fn read_input(path: &Path) -> std::io::Result<(Vec<u8>, fs::Metadata)> {
             meta.len()
         )));
     }
-    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max).read_to_end(&mut data)?;
-    Ok((data, meta))
+    Ok((file, meta))
+}
+
+/// The input's bytes as the plan reads them (headers, tables, trailer): mapped, so only the pages
+/// read cost memory, under the SIGBUS guard of `crate::mapped`. Where no guarded map can be had
+/// (not Linux, or every guard slot taken) the file is read into memory instead.
+enum View {
+    Mapped(crate::mapped::Mapped),
+    Read(Vec<u8>),
+}
+
+impl View {
+    fn new(file: &fs::File, meta: &fs::Metadata) -> std::io::Result<View> {
+        if meta.len() > 0 {
+            if let Some(m) = crate::mapped::Mapped::new(file) {
+                return m.map(View::Mapped);
+            }
+        }
+        crate::input::read_snapshot(file, meta).map(View::Read)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            View::Mapped(m) => m.bytes(),
+            View::Read(v) => v,
+        }
+    }
+
+    /// Whether a mapped page was read past the file's end (it shrank while being planned).
+    fn faulted(&self) -> bool {
+        matches!(self, View::Mapped(m) if m.faulted())
+    }
 }
 
 /// Reads a key, certificate or passphrase file (regular files only, bounded).
@@ -192,13 +221,21 @@ fn now() -> u64 {
 }
 
 /// Signs the input and writes the destination; a one-line summary goes to `out`.
+///
+/// The plan is made from the input's headers (mapped, not read: `View`); then one pass copies
+/// the input into a temporary file beside the destination while hashing it
+/// (`super::stream`), so the output is exactly the bytes that were hashed and signed; then the
+/// tail holding the signature is appended and the file renamed into place. An input that
+/// changes meanwhile (size, modification or change time) is refused: the plan was made from its
+/// old headers. Memory does not grow with the input.
 pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     let input_name = r.input.display().to_string();
-    // The input is read once, into memory: the signed file is written from these bytes, so a
-    // concurrent rewrite of the input cannot end up in the output (docs/elf-signature.md).
-    let (data, meta) = read_input(&r.input).map_err(|e| format!("{input_name}: {e}"))?;
+    let in_err = |e: &dyn std::fmt::Display| format!("{input_name}: {e}");
+    let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", r.dest.display());
+    let (file, meta) = open_input(&r.input).map_err(|e| in_err(&e))?;
+    let view = View::new(&file, &meta).map_err(|e| in_err(&e))?;
     if matches!(
-        crate::detect::sniff_bytes(&data),
+        crate::detect::sniff_bytes(view.bytes()),
         crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
     ) {
         return Err(format!(
@@ -232,23 +269,43 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         replace: r.replace,
         signed_at: now(),
     };
-    // Write the input's bytes next to the destination while they are hashed and signed.
-    let (pending, signed) = rayon::join(
-        || super::output::begin(&r.dest, &data),
-        || match r.format {
-            ElfFormatArg::Section => elfsig::section::sign(&data, &opts),
-            ElfFormatArg::Module => elfsig::module::sign(&data, &opts),
-        },
-    );
-    let signed = signed.map_err(|e| format!("{input_name}: {e}"))?;
-    let pending = pending.map_err(|e| format!("{}: {e}", r.dest.display()))?;
-    let added = signed.len().saturating_sub(signed.keep);
+    let plan = elfsig::Plan::new(view.bytes(), r.format == ElfFormatArg::Module, &opts)
+        .map_err(|e| in_err(&e))?;
+    let shrank = view.faulted();
+    drop(view);
+    if shrank {
+        return Err(in_err(&"the file shrank while being read"));
+    }
+    let mut pending = super::output::begin(&r.dest).map_err(|e| dest_err(&e))?;
+    let hashed = super::stream::copy_and_hash(
+        &file,
+        plan.pieces(),
+        pending.file(),
+        r.digest,
+        plan.ranges(),
+        super::stream::CHUNK,
+    )
+    .map_err(|e| match e {
+        super::stream::StreamError::Write(e) => dest_err(&e),
+        e => in_err(&e),
+    })?;
+    file.metadata()
+        .and_then(|after| crate::input::unchanged(&meta, &after))
+        .map_err(|e| in_err(&format!("{e}; nothing was written")))?;
+    let finished = plan.finish(hashed, &opts).map_err(|e| in_err(&e))?;
+    let streamed = plan
+        .pieces()
+        .iter()
+        .fold(0u64, |a, p| a.saturating_add(p.len()));
+    let added = streamed
+        .saturating_add(finished.tail.len() as u64)
+        .saturating_sub(plan.kept());
     pending
         .finish(
-            &signed,
+            &finished.tail,
             Some(super::output::without_privileges(meta.permissions())),
         )
-        .map_err(|e| format!("{}: {e}", r.dest.display()))?;
+        .map_err(|e| dest_err(&e))?;
     let what = match r.format {
         ElfFormatArg::Section => elfsig::SECTION_NAME,
         ElfFormatArg::Module => "appended module signature",

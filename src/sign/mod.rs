@@ -1,5 +1,6 @@
 //! Signing: key backends (`key`: key files; each implements [`crate::cms::Signer`]), the RFC 3161
-//! client (`tsp`), atomic output (`output`) and the `sign` commands (`command`). SignedData is
+//! client (`tsp`), atomic output (`output`), the one copy-and-hash pass over the input
+//! (`stream`) and the `sign` commands (`command`). SignedData is
 //! built by `crate::cms::build`; the formats (`crate::elfsig`) only ever ask a
 //! [`crate::cms::Signer`] to sign a digest, so a hardware token or a remote signer slots in
 //! without touching them.
@@ -7,4 +8,5 @@
 pub mod command;
 pub mod key;
 pub mod output;
+pub mod stream;
 pub mod tsp;

@@ -3,12 +3,10 @@
 //! the destination as it was and no temporary file behind.
 
 use std::fs;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::elfsig::Signed;
-
-/// A temporary copy of the input, being turned into the signed file.
+/// The signed file being written: a temporary file beside the destination.
 pub struct Pending {
     /// Unregisters the temporary file from the signal handler when the output is done with,
     /// renamed into place or removed.
@@ -29,15 +27,13 @@ fn check_dest(dest: &Path) -> io::Result<()> {
     }
 }
 
-/// Starts the output: a temporary file next to `dest` holding `data`, the bytes of the input that
-/// are being hashed and signed (written while the caller signs; the signed file keeps a prefix of
-/// them). Writing from memory, not copying the input file again, means the output is exactly
-/// what was signed even if the input changes meanwhile.
-pub fn begin(dest: &Path, data: &[u8]) -> io::Result<Pending> {
+/// Starts the output: an empty temporary file next to `dest`, removed if the run fails or is
+/// interrupted. The caller streams the signed file into it ([`Pending::file`]) and then
+/// [`Pending::finish`]es it.
+pub fn begin(dest: &Path) -> io::Result<Pending> {
     check_dest(dest)?;
-    let mut tmp = crate::outfile::temporary_beside(dest, ".bingate-sign-", None)?;
+    let tmp = crate::outfile::temporary_beside(dest, ".bingate-sign-", None)?;
     let registered = crate::cleanup::Registered::new(tmp.path());
-    tmp.as_file_mut().write_all(data)?;
     Ok(Pending {
         _registered: registered,
         tmp,
@@ -61,21 +57,16 @@ pub fn without_privileges(p: fs::Permissions) -> fs::Permissions {
 }
 
 impl Pending {
-    /// Makes the copy the signed file (prefix, header patch, tail), gives it `permissions`,
-    /// and renames it over the destination.
-    pub fn finish(
-        mut self,
-        signed: &Signed,
-        permissions: Option<fs::Permissions>,
-    ) -> io::Result<()> {
+    /// The temporary file, positioned where the next bytes go.
+    pub fn file(&mut self) -> &mut fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    /// Appends `tail` to what was streamed, gives the file `permissions`, and renames it over
+    /// the destination.
+    pub fn finish(mut self, tail: &[u8], permissions: Option<fs::Permissions>) -> io::Result<()> {
         let f = self.tmp.as_file_mut();
-        f.set_len(signed.keep)?;
-        if !signed.header.is_empty() {
-            f.seek(SeekFrom::Start(0))?;
-            f.write_all(&signed.header)?;
-        }
-        f.seek(SeekFrom::Start(signed.keep))?;
-        f.write_all(&signed.tail)?;
+        f.write_all(tail)?;
         f.flush()?;
         if let Some(p) = permissions {
             f.set_permissions(p)?;

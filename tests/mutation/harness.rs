@@ -334,7 +334,7 @@ const SIGNED_AT: u64 = 1_767_225_600;
 /// be mutated: corpus/ carries no signed ELF file. Made with bingate's own signer; the harness
 /// finds their structures with its own readers.
 pub fn signed_elf_fixtures() -> Vec<Fixture> {
-    use bingate::elfsig::{SignOptions, module, section};
+    use bingate::elfsig::SignOptions;
     use bingate::hash::DigestAlg;
     use bingate::sign::key;
 
@@ -365,15 +365,11 @@ pub fn signed_elf_fixtures() -> Vec<Fixture> {
             replace: false,
             signed_at: SIGNED_AT,
         };
-        let signed = if format == "module" {
-            module::sign(&input, &opts)
-        } else {
-            section::sign(&input, &opts)
-        }
-        .unwrap_or_else(|e| panic!("signing {elf}: {e:?}"));
+        let (signed, _) = bingate::sign::stream::sign_in_memory(&input, format == "module", &opts)
+            .unwrap_or_else(|e| panic!("signing {elf}: {e}"));
         out.push(Fixture {
             name: format!("signed-elf/{elf}.{leaf}.{format}"),
-            bytes: signed.to_vec(&input),
+            bytes: signed,
         });
     }
     out
@@ -1568,8 +1564,12 @@ fn elf_model(b: &mut Builder<'_>) {
                     be: b.be,
                 });
                 der_blob(b, o, end, Container::ElfSection { end });
-                // The manifest's file digest covers all but the signature's contents.
-                b.m.covered = vec![(0, o), (end, d.len())];
+                // The manifest's file digest covers all but the signature's contents (which
+                // bingate puts last: then nothing follows them).
+                b.m.covered = [(0, o), (end, d.len())]
+                    .into_iter()
+                    .filter(|(s, e)| s < e)
+                    .collect();
                 manifest_digits(b, o, end);
             }
         }
