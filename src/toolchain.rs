@@ -170,6 +170,9 @@ pub enum Markers {
     Go,
     Rust,
     Both,
+    /// The Go markers that can sit in code: the build ID string (at the start of `.text`) and
+    /// the PC-line table (in `.text` in older Go); the searches of executable sections.
+    GoCode,
 }
 
 impl<'a> Prescan<'a> {
@@ -183,10 +186,11 @@ impl<'a> Prescan<'a> {
         // A needle never matches a slot that is not searched.
         const NOWHERE: &[u8] = &[];
         let go = which != Markers::Rust;
-        let rust = which != Markers::Go;
+        let rust = matches!(which, Markers::Rust | Markers::Both);
+        let data = which != Markers::GoCode;
         let pick = |on: bool, needle: &'static [u8]| if on { needle } else { NOWHERE };
         let mut probes = vec![
-            Probe::any(pick(go, GO_BUILDINFO_MAGIC)),
+            Probe::any(pick(go && data, GO_BUILDINFO_MAGIC)),
             Probe {
                 needle: pick(go, PCLNTAB_SHARED),
                 accept: |region, at| {
@@ -220,6 +224,26 @@ impl<'a> Prescan<'a> {
             rust_path,
             rust_backtrace,
             extra: found.collect(),
+        }
+    }
+
+    /// Each marker at the earlier of its places in `self` and `other` (two searches of
+    /// different parts of one file); `extra` is `self`'s.
+    pub fn earliest(self, other: Prescan<'a>) -> Prescan<'a> {
+        type Hit<'h> = Option<(u64, &'h [u8])>;
+        fn first<'h>(a: Hit<'h>, b: Hit<'h>) -> Hit<'h> {
+            match (a, b) {
+                (Some(x), Some(y)) => Some(if y.0 < x.0 { y } else { x }),
+                (x, y) => x.or(y),
+            }
+        }
+        Prescan {
+            buildinfo: first(self.buildinfo, other.buildinfo),
+            pclntab: first(self.pclntab, other.pclntab),
+            build_id: first(self.build_id, other.build_id),
+            rust_path: first(self.rust_path, other.rust_path),
+            rust_backtrace: first(self.rust_backtrace, other.rust_backtrace),
+            extra: self.extra,
         }
     }
 }

@@ -4,11 +4,11 @@
 //! image (its linker and entry point); code from another toolchain linked into it (a Rust static
 //! library in a C++ program) is recorded in `components`.
 
-use super::headers::{IMAGE_FILE_DLL, PeHeaders};
+use super::headers::{IMAGE_FILE_DLL, IMAGE_SCN_MEM_EXECUTE, PeHeaders, Section};
 use crate::facts::{Toolchain, ToolchainName};
 use crate::read::Bytes;
 use crate::toolchain::{
-    Haystack, Prescan, go_evidence_with, rust_evidence_with, rust_program_evidence,
+    Haystack, Markers, Prescan, go_evidence_with, rust_evidence_with, rust_program_evidence,
 };
 
 /// The mingw-w64 CRT's own diagnostic, linked into every mingw-w64 program that uses its CRT.
@@ -50,10 +50,19 @@ const ELF_ONLY_SECTIONS: &[&str] = &[
 /// Wine's DLLs) and without the overlay (data appended after the image, such as an installer's
 /// payload, is not this image's code). The headers hold none either.
 fn searched<'a>(data: &'a [u8], headers: &PeHeaders) -> Haystack<'a> {
+    searched_where(data, headers, |_| true)
+}
+
+/// [`searched`], of the sections `keep` takes.
+fn searched_where<'a>(
+    data: &'a [u8],
+    headers: &PeHeaders,
+    keep: impl Fn(&Section) -> bool,
+) -> Haystack<'a> {
     let ranges = headers
         .sections
         .iter()
-        .filter(|s| !s.name.starts_with(".debug"))
+        .filter(|s| !s.name.starts_with(".debug") && keep(s))
         .map(|s| {
             let start = u64::from(s.raw_offset);
             (start, start.saturating_add(u64::from(s.raw_size)))
@@ -71,8 +80,19 @@ pub fn detect(data: &[u8], headers: &PeHeaders, dotnet: bool) -> Toolchain {
         );
     }
     let hay = searched(data, headers);
-    // Every marker an image is searched for, in one pass; the mingw-w64 CRT string with them.
-    let pre = Prescan::run(&hay, &[MINGW_CRT_STRING]);
+    // Every marker an image is searched for, in one pass over its data sections (the mingw-w64
+    // CRT string with them), and in its code only the Go markers that the Go linker puts there:
+    // Rust's and the C runtime's strings are read-only data, never in an executable section.
+    let code = |s: &Section| s.has(IMAGE_SCN_MEM_EXECUTE);
+    let pre = Prescan::run(
+        &searched_where(data, headers, |s| !code(s)),
+        &[MINGW_CRT_STRING],
+    )
+    .earliest(Prescan::of(
+        &searched_where(data, headers, code),
+        Markers::GoCode,
+        &[],
+    ));
     let mingw_crt = pre.extra.first().copied().flatten().map(|(at, _)| at);
     if let Some(ev) = go_evidence_with(&hay, &pre) {
         return Toolchain::new(ToolchainName::Go, format!("{ev}; {linker}"));
@@ -297,6 +317,26 @@ mod tests {
             detect(&data, &headers, false).components,
             [ToolchainName::Rust]
         );
+    }
+
+    #[test]
+    fn code_sections_are_searched_for_the_go_markers_only() {
+        let (mut data, mut headers) = msvc_image(&[]);
+        add_section(&mut data, &mut headers, ".text2", &[RUST_PATH, LANG_START]);
+        headers.sections.last_mut().unwrap().characteristics = 0x6000_0020;
+        let tc = detect(&data, &headers, false);
+        assert_eq!(tc.name, ToolchainName::Msvc, "{}", tc.evidence);
+        assert!(tc.components.is_empty(), "{:?}", tc.components);
+        // The Go linker's build ID string opens .text.
+        add_section(
+            &mut data,
+            &mut headers,
+            ".text3",
+            &[b"\xff Go build ID: \"abc/def\"\n"],
+        );
+        headers.sections.last_mut().unwrap().characteristics = 0x6000_0020;
+        let tc = detect(&data, &headers, false);
+        assert_eq!(tc.name, ToolchainName::Go, "{}", tc.evidence);
     }
 
     #[test]
