@@ -10,6 +10,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::der::der_len;
 use common::interop;
 use common::paths::{self, pki};
 use common::run::{bingate, bingate_mixed};
@@ -76,17 +77,6 @@ fn changes(v: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The length of the DER element at the start of `b` (header and contents).
-fn der_len(b: &[u8]) -> usize {
-    match b[1] {
-        l if l < 0x80 => 2 + l as usize,
-        l => {
-            let n = (l & 0x7f) as usize;
-            2 + n + b[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize)
-        }
-    }
 }
 
 /// (section name, offset, size, flags) from our own layout reader.

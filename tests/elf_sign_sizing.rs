@@ -17,6 +17,7 @@ use bingate::hash::DigestAlg;
 use bingate::pki::chain::Anchors;
 use bingate::sign::key::{LocalSigner, load_certificates, load_private_key};
 use bingate::sign::stream::sign_in_memory;
+use common::der::der_len;
 use common::interop;
 use common::paths::{self, pki};
 use der::{Decode, Encode};
@@ -66,17 +67,6 @@ fn signature_len(der: &[u8]) -> usize {
     let ci = cms::content_info::ContentInfo::from_der(der).unwrap();
     let sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
     sd.signer_infos.0.get(0).unwrap().signature.as_bytes().len()
-}
-
-/// The DER length of the element at the start of `b` (header and contents).
-fn der_len(b: &[u8]) -> usize {
-    match b[1] {
-        l if l < 0x80 => 2 + l as usize,
-        l => {
-            let n = (l & 0x7f) as usize;
-            2 + n + b[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize)
-        }
-    }
 }
 
 #[test]

@@ -334,19 +334,7 @@ fn signature_budgets_are_findings() {
         put_u32(&mut d, dir + 4, size);
         d
     }
-    let signing = bingate::cli::TrustArgs {
-        trust: Vec::new(),
-        no_default_trust: true,
-        system_trust: false,
-        ctl: None,
-        crl: Vec::new(),
-        time: Some("2026-11-22T00:00:00Z".into()),
-        strict: false,
-        require: bingate::cli::RequireArg::Primary,
-        cert: Vec::new(),
-    }
-    .resolve()
-    .unwrap();
+    let signing = common::trust::signing(&[], true);
     // 200 nested SEQUENCEs with long-form lengths.
     let mut deep: Vec<u8> = Vec::new();
     for _ in 0..200 {

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use bingate::pki::chain::{Anchors, Purpose, build};
 use bingate::pki::trust::{TrustEntry, TrustError, TrustOptions, TrustStore, Window, list, load};
+use common::trust::signing;
 use common::{interop, paths};
 use der::Encode;
 use sha2::Digest;
@@ -652,23 +653,6 @@ fn vcruntime_chains_to_the_default_code_signing_store() {
 }
 
 // ---- what loading and verifying decode -------------------------------------------------------
-
-/// The signing settings `bingate verify` builds from these options (at a fixed time).
-fn signing(trust: &[&str], no_default_trust: bool) -> bingate::config::SigningConfig {
-    bingate::cli::TrustArgs {
-        trust: trust.iter().map(paths::repo).collect(),
-        no_default_trust,
-        system_trust: false,
-        ctl: None,
-        crl: Vec::new(),
-        time: Some("2026-11-22T00:00:00Z".into()),
-        strict: false,
-        require: bingate::cli::RequireArg::Primary,
-        cert: Vec::new(),
-    }
-    .resolve()
-    .unwrap()
-}
 
 /// Verifies `rel` as `bingate verify` does; returns the status and the store it used.
 fn verify_with<'a>(
