@@ -59,8 +59,10 @@ pub fn run_check(config: &CheckConfig) -> io::Result<u8> {
 }
 
 fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
-    let stderr = io::stderr();
-    let mut progress_sink = stderr.lock();
+    // Locked per write, never for the run: a worker thread that writes to stderr (the panic
+    // hook, for a panic no guard contains) would otherwise wait forever on the main thread,
+    // which waits for the worker — a hang instead of a crash report.
+    let mut progress_sink = io::stderr();
     let progress: Option<&mut dyn Write> = if config.progress {
         Some(&mut progress_sink)
     } else {
