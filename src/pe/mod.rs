@@ -48,18 +48,10 @@ pub fn signing_layout_of(h: &PeHeaders) -> SigningLayout {
     }
 }
 
-/// What the SmartScreen-risk estimate reads beyond the hardening facts, from one parse of the
-/// headers: the content facts and the resources (`None`: no resource directory).
-pub fn content_and_resources(
-    data: &[u8],
-) -> Result<(content::Content, Option<resources::Resources>)> {
-    let h = PeHeaders::parse(data)?;
-    Ok(content_resources_of(data, &h, false).0)
-}
-
-/// [`content_and_resources`] from headers already parsed; with `sha256`, also the file's
-/// SHA-256 from the same pass over the bytes (the entropy's byte counts ride along with the
-/// hash: [`crate::hash::sha256_visiting`]).
+/// What the SmartScreen-risk estimate reads beyond the hardening facts, from headers already
+/// parsed: the content facts and the resources (`None`: no resource directory); with `sha256`,
+/// also the file's SHA-256 from the same pass over the bytes (the entropy's byte counts ride
+/// along with the hash: [`crate::hash::sha256_visiting`]).
 pub fn content_resources_of(
     data: &[u8],
     h: &PeHeaders,
