@@ -142,7 +142,7 @@ pub fn image_digest(
         let mut d = D::new();
         for r in ranges {
             if let Some(bytes) = data.get(r.clone()) {
-                d.update(bytes);
+                crate::hash::feed(bytes, |step| d.update(step));
             }
         }
         d.finalize().to_vec()
