@@ -17,6 +17,56 @@ pub fn compute(data: &[u8], checksum_offset: u64) -> u32 {
     (fold16(sum) as u32).wrapping_add(data.len() as u32)
 }
 
+/// The checksum accumulated piece by piece, in file order, from pieces that start at multiples
+/// of 4 (the last may end anywhere): how the content pass computes it in the same read as the
+/// file hash and the byte counts (`pe::content`). Equal to [`compute`] over the same bytes.
+pub struct Sum {
+    checksum_offset: u64,
+    at: u64,
+    sum: u64,
+}
+
+impl Sum {
+    pub fn new(checksum_offset: u64) -> Sum {
+        Sum {
+            checksum_offset,
+            at: 0,
+            sum: 0,
+        }
+    }
+
+    /// Adds the next `piece` of the file (it starts where the previous one ended).
+    pub fn add(&mut self, piece: &[u8]) {
+        let start = self.at;
+        let len = piece.len() as u64;
+        self.at = start.saturating_add(len);
+        let field = self.checksum_offset;
+        let part = if field % 4 == 0 && field < self.at && field.saturating_add(4) > start {
+            // The CheckSum field is inside: add around it (it counts as zero).
+            let k = usize::try_from(field.saturating_sub(start)).unwrap_or(usize::MAX);
+            let (head, rest) = piece.split_at(k.min(piece.len()));
+            sum32(head).wrapping_add(sum32(rest.get(4..).unwrap_or_default()))
+        } else {
+            sum32(piece)
+        };
+        // Folding keeps the ones'-complement value (RFC 1071 §2), so the u64 never overflows
+        // however large the file.
+        self.sum = self
+            .sum
+            .checked_add(part)
+            .unwrap_or_else(|| fold16(self.sum).wrapping_add(fold16(part)));
+    }
+
+    /// The checksum of `data`, the bytes given to [`Sum::add`] in order.
+    pub fn finish(self, data: &[u8]) -> u32 {
+        let off = usize::try_from(self.checksum_offset).unwrap_or(usize::MAX);
+        if self.at != data.len() as u64 || (off % 4 != 0 && off < data.len()) {
+            return compute(data, self.checksum_offset);
+        }
+        (fold16(self.sum) as u32).wrapping_add(data.len() as u32)
+    }
+}
+
 /// Adds little-endian 32-bit words (the last one zero-padded) into a u64. Files up to 2^34 bytes
 /// cannot overflow it.
 fn sum32(data: &[u8]) -> u64 {
@@ -103,6 +153,29 @@ mod tests {
                         compute(&data, off),
                         reference(&data, off),
                         "len {len} off {off} fill {fill:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The piecewise sum equals the one-pass checksum for pieces of any size that keep word
+    /// alignment, wherever the CheckSum field falls (inside a piece, across none, past the end).
+    #[test]
+    fn sum_in_pieces_matches_the_whole_computation() {
+        let mut seed = 7;
+        for len in [0usize, 3, 64, 1000, 1027, 5000] {
+            let data: Vec<u8> = (0..len).map(|_| lcg(&mut seed)).collect();
+            for piece in [4usize, 64, 1024, 4096] {
+                for off in [0u64, 0x58, 0x3fc, 0x400, 1024, 1 << 40, 0x59] {
+                    let mut sum = Sum::new(off);
+                    for p in data.chunks(piece) {
+                        sum.add(p);
+                    }
+                    assert_eq!(
+                        sum.finish(&data),
+                        reference(&data, off),
+                        "len {len} piece {piece} off {off:#x}"
                     );
                 }
             }

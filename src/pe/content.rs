@@ -176,6 +176,51 @@ fn entropy_of_counts(counts: &[u64; 256]) -> f64 {
         .sum()
 }
 
+/// The counting of [`Frequencies::new`]: bytes in file order, with a snapshot at every cut.
+struct Cutter {
+    cuts: Vec<u64>,
+    /// The first cut not yet reached.
+    next: usize,
+    before: Vec<[u64; 256]>,
+    counter: Counter,
+}
+
+impl Cutter {
+    /// Counts `block` (at file offset `at`). Small enough to be inlined into the hashing loop:
+    /// a whole block with no cut inside, the common case, is counted here; the rest goes to
+    /// [`Cutter::cut`].
+    #[inline(always)]
+    fn visit(&mut self, at: u64, block: &[u8]) {
+        let end = at.saturating_add(block.len() as u64);
+        if self.cuts.get(self.next).is_none_or(|&cut| cut > end) {
+            if let Ok(whole) = <&[u8; 64]>::try_from(block) {
+                self.counter.add_block(whole);
+                return;
+            }
+        }
+        self.cut(at, block);
+    }
+
+    /// Counts `block`, taking a snapshot at every cut inside it (or at its end).
+    #[inline(never)]
+    fn cut(&mut self, mut at: u64, mut block: &[u8]) {
+        while let Some(&cut) = self.cuts.get(self.next) {
+            let end = at.saturating_add(block.len() as u64);
+            if cut > end {
+                break;
+            }
+            let k = usize::try_from(cut.saturating_sub(at)).unwrap_or(usize::MAX);
+            let (head, tail) = block.split_at(k.min(block.len()));
+            self.counter.add(head);
+            self.before.push(self.counter.snapshot());
+            self.next = self.next.saturating_add(1);
+            block = tail;
+            at = cut;
+        }
+        self.counter.add(block);
+    }
+}
+
 /// Byte frequencies of any range between two boundaries of a file, from one pass over it.
 ///
 /// Sections may overlap (a hostile file can declare 4,096 sections over the same megabytes), so
@@ -191,56 +236,43 @@ struct Frequencies {
 }
 
 impl Frequencies {
-    /// Counts `data` once, cut at `cuts`; with `sha256`, the file's SHA-256 is computed in the
-    /// same loop (see [`crate::hash::sha256_visiting`]: the counting then costs almost nothing).
-    fn new(data: &[u8], mut cuts: Vec<u64>, sha256: bool) -> (Frequencies, Option<[u8; 32]>) {
+    /// Counts `data` once, cut at `cuts`; in the same loop, the file's SHA-256 with `sha256`
+    /// and its PE checksum with `checksum` (the CheckSum field's offset; see
+    /// [`crate::hash::sha256_visiting`]: the counting and the sum then cost little).
+    fn new(
+        data: &[u8],
+        mut cuts: Vec<u64>,
+        sha256: bool,
+        checksum: Option<u64>,
+    ) -> (Frequencies, Pass) {
         let len = data.len() as u64;
         cuts.push(0);
         cuts.push(len);
         cuts.retain(|&c| c <= len);
         cuts.sort_unstable();
         cuts.dedup();
-        let mut before = Vec::with_capacity(cuts.len());
-        let mut counter = Counter::new();
-        let mut next = 0usize;
-        // Counts `block` (at file offset `at`), taking a snapshot at every cut inside it.
-        let mut visit = |mut at: u64, mut block: &[u8]| {
-            // The common case: a whole block with no cut inside.
-            let end = at.saturating_add(block.len() as u64);
-            if cuts.get(next).is_none_or(|&cut| cut > end) {
-                if let Ok(whole) = <&[u8; 64]>::try_from(block) {
-                    counter.add_block(whole);
-                    return;
-                }
-            }
-            while let Some(&cut) = cuts.get(next) {
-                let end = at.saturating_add(block.len() as u64);
-                if cut > end {
-                    break;
-                }
-                let k = usize::try_from(cut.saturating_sub(at)).unwrap_or(usize::MAX);
-                let (head, tail) = block.split_at(k.min(block.len()));
-                counter.add(head);
-                before.push(counter.snapshot());
-                next = next.saturating_add(1);
-                block = tail;
-                at = cut;
-            }
-            counter.add(block);
+        let mut cutter = Cutter {
+            before: Vec::with_capacity(cuts.len()),
+            cuts,
+            next: 0,
+            counter: Counter::new(),
         };
-        let digest = if sha256 {
-            Some(crate::hash::sha256_visiting(data, &mut visit))
-        } else {
-            let mut at = 0u64;
-            for piece in data.chunks(1 << 16) {
-                visit(at, piece);
-                at = at.saturating_add(piece.len() as u64);
-            }
-            None
-        };
+        let mut sum = checksum.map(super::checksum::Sum::new);
+        let digest = crate::hash::sha256_visiting(
+            data,
+            sha256,
+            |at, block| cutter.visit(at, block),
+            |step| {
+                if let Some(s) = sum.as_mut() {
+                    s.add(step);
+                }
+            },
+        );
         // An empty file has no block: its cuts (0) are taken here.
-        visit(len, &[]);
-        (Frequencies { cuts, before }, digest)
+        cutter.cut(len, &[]);
+        let checksum = sum.map(|s| s.finish(data));
+        let Cutter { cuts, before, .. } = cutter;
+        (Frequencies { cuts, before }, Pass { digest, checksum })
     }
 
     /// Frequencies of `[a, b)`; both must be cuts given to [`Frequencies::new`] (or 0 / the
@@ -262,15 +294,31 @@ impl Frequencies {
     }
 }
 
+/// What the content pass computed besides the content facts, when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pass {
+    /// The file's SHA-256.
+    pub digest: Option<[u8; 32]>,
+    /// The PE checksum of the file (`pe::compute_checksum`).
+    pub checksum: Option<u32>,
+}
+
+/// What else to compute in the content pass (each rides in the same read of every block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Also {
+    pub sha256: bool,
+    pub checksum: bool,
+}
+
 /// Reads the content facts of a PE image.
 pub fn read(data: &[u8]) -> Result<Content> {
     let h = PeHeaders::parse(data)?;
-    Ok(derive(data, &h, false).0)
+    Ok(derive(data, &h, Also::default()).0)
 }
 
-/// [`read`] with the headers already parsed; with `sha256`, also the file's SHA-256, from the
-/// same pass over the bytes.
-pub(super) fn derive(data: &[u8], h: &PeHeaders, sha256: bool) -> (Content, Option<[u8; 32]>) {
+/// [`read`] with the headers already parsed; with `also`, the file's SHA-256 and PE checksum
+/// from the same pass over the bytes.
+pub(super) fn derive(data: &[u8], h: &PeHeaders, also: Also) -> (Content, Pass) {
     let len = data.len() as u64;
     // Each section's file data, [start, end) inside the file (None when it has none there).
     let ranges: Vec<Option<(u64, u64)>> = h
@@ -291,7 +339,8 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders, sha256: bool) -> (Content, Opti
     let cert_in_file = cert_range.filter(|&(a, b)| a <= b && b <= len);
     let mut cuts: Vec<u64> = ranges.iter().flatten().flat_map(|&(a, b)| [a, b]).collect();
     cuts.extend(cert_in_file.iter().flat_map(|&(a, b)| [a, b]));
-    let (freq, digest) = Frequencies::new(data, cuts, sha256);
+    let checksum = also.checksum.then_some(h.checksum_offset);
+    let (freq, pass) = Frequencies::new(data, cuts, also.sha256, checksum);
 
     let mut packer_markers = Vec::new();
     let mut sections = Vec::with_capacity(h.sections.len());
@@ -338,7 +387,7 @@ pub(super) fn derive(data: &[u8], h: &PeHeaders, sha256: bool) -> (Content, Opti
         packer_markers,
         overlay,
     };
-    (content, digest)
+    (content, pass)
 }
 
 /// Bytes in `[last_end, len)` outside `cert`: the first such run and the total outside.
@@ -417,10 +466,17 @@ mod tests {
         use sha2::Digest as _;
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         let cuts = vec![0, 1, 63, 64, 65, 127, 128, 1000, 1000, 4999, 5000, 7000];
-        let (plain, none) = Frequencies::new(&data, cuts.clone(), false);
-        let (hashed, digest) = Frequencies::new(&data, cuts, true);
-        assert_eq!(none, None);
-        assert_eq!(digest, Some(<[u8; 32]>::from(sha2::Sha256::digest(&data))));
+        let (plain, none) = Frequencies::new(&data, cuts.clone(), false, None);
+        let (hashed, pass) = Frequencies::new(&data, cuts, true, Some(0x58));
+        assert_eq!(none, Pass::default());
+        assert_eq!(
+            pass.digest,
+            Some(<[u8; 32]>::from(sha2::Sha256::digest(&data)))
+        );
+        assert_eq!(
+            pass.checksum,
+            Some(crate::pe::reference_checksum(&data, 0x58))
+        );
         for (a, b) in [
             (0, 5000),
             (1, 63),
@@ -436,8 +492,12 @@ mod tests {
             assert_eq!(hashed.between(a, b), direct, "[{a}, {b}) hashed");
         }
         // An empty file: one cut, no bytes, the empty string's hash.
-        let (empty, digest) = Frequencies::new(&[], vec![], true);
+        let (empty, pass) = Frequencies::new(&[], vec![], true, Some(0x58));
         assert_eq!(empty.between(0, 0), [0; 256]);
-        assert_eq!(digest, Some(<[u8; 32]>::from(sha2::Sha256::digest(b""))));
+        assert_eq!(
+            pass.digest,
+            Some(<[u8; 32]>::from(sha2::Sha256::digest(b"")))
+        );
+        assert_eq!(pass.checksum, Some(0));
     }
 }

@@ -1,6 +1,6 @@
 //! PE/COFF images: headers through goblin, then the hardening facts bingate owns.
 
-mod checksum;
+pub(crate) mod checksum;
 pub mod content;
 mod debug;
 mod hardening;
@@ -49,19 +49,19 @@ pub fn signing_layout_of(h: &PeHeaders) -> SigningLayout {
 }
 
 /// What the SmartScreen-risk estimate reads beyond the hardening facts, from headers already
-/// parsed: the content facts and the resources (`None`: no resource directory); with `sha256`,
-/// also the file's SHA-256 from the same pass over the bytes (the entropy's byte counts ride
-/// along with the hash: [`crate::hash::sha256_visiting`]).
+/// parsed: the content facts and the resources (`None`: no resource directory); with `also`,
+/// the file's SHA-256 and PE checksum from the same pass over the bytes (the entropy's byte
+/// counts and the checksum's sum ride along with the hash: [`crate::hash::sha256_visiting`]).
 pub fn content_resources_of(
     data: &[u8],
     h: &PeHeaders,
-    sha256: bool,
+    also: content::Also,
 ) -> (
     (content::Content, Option<resources::Resources>),
-    Option<[u8; 32]>,
+    content::Pass,
 ) {
-    let (content, digest) = content::derive(data, h, sha256);
-    ((content, resources::from_headers(data, h)), digest)
+    let (content, pass) = content::derive(data, h, also);
+    ((content, resources::from_headers(data, h)), pass)
 }
 
 /// Whether the headers at the start of a file declare a certificate table (a non-empty security

@@ -194,24 +194,30 @@ pub(super) fn examine_bytes(
     let headers = pe_headers.as_ref().map(|r| r.as_ref());
     // The file hash, the facts, the signature and (for the risk estimate) the content each read
     // the whole file: run them side by side so a large file costs about one pass of wall time.
-    let ((sha256, content), (facts, signature)) = rayon::join(
+    // With the risk estimate, the content pass also computes the file hash and the PE checksum
+    // when they are wanted (one read of every block for all three); the facts then skip theirs.
+    let checksum_in_content = want_risk.is_some() && matches!(headers, Some(Ok(_)));
+    let ((sha256, content, content_checksum), (facts, signature)) = rayon::join(
         || match (want_sha256, want_risk, headers) {
-            // One pass: the entropy's byte counts ride along with the file hash.
-            (true, Some(_), Some(Ok(h))) => {
-                let (content, digest) = pe::content_resources_of(data, h, true);
-                let digest = digest.unwrap_or_else(|| crate::hash::sha256(data));
-                (Some(hex(&digest)), Some(Ok(content)))
+            (_, Some(_), Some(Ok(h))) => {
+                let also = pe::content::Also {
+                    sha256: want_sha256,
+                    checksum: true,
+                };
+                let (content, pass) = pe::content_resources_of(data, h, also);
+                let digest =
+                    want_sha256.then(|| pass.digest.unwrap_or_else(|| crate::hash::sha256(data)));
+                (digest.map(|d| hex(&d)), Some(Ok(content)), pass.checksum)
             }
-            _ => rayon::join(
-                || want_sha256.then(|| hex(&crate::hash::sha256(data))),
-                || {
-                    want_risk.map(|_| match headers {
-                        Some(Ok(h)) => Ok(pe::content_resources_of(data, h, false).0),
-                        Some(Err(e)) => Err(e.to_string()),
-                        None => Err("not a PE file".to_owned()),
-                    })
-                },
-            ),
+            // No content pass (or the headers cannot be read, which the estimate reports).
+            _ => {
+                let content = want_risk.map(|_| match headers {
+                    Some(Err(e)) => Err(e.to_string()),
+                    _ => Err("not a PE file".to_owned()),
+                });
+                let sha256 = want_sha256.then(|| hex(&crate::hash::sha256(data)));
+                (sha256, content, None)
+            }
         },
         || {
             rayon::join(
@@ -221,7 +227,7 @@ pub(super) fn examine_bytes(
                             data,
                             h,
                             pe::Needs {
-                                checksum: pe_checksum || want_risk.is_some(),
+                                checksum: pe_checksum && !checksum_in_content,
                             },
                         ),
                         (Format::Pe, _) => pe::analyze(data),
@@ -232,6 +238,16 @@ pub(super) fn examine_bytes(
             )
         },
     );
+    // The checksum the content pass computed goes where the facts keep it.
+    let facts = facts.map(|f| {
+        f.map(|mut f| {
+            if let (crate::facts::Hardening::Pe(p), Some(c)) = (&mut f.hardening, content_checksum)
+            {
+                p.checksum.computed = Some(c);
+            }
+            f
+        })
+    });
     let Some(facts) = facts else {
         let mut r = FileReport::identity(display, sha256, size, format);
         r.signature = signature;

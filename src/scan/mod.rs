@@ -13,7 +13,6 @@ pub use walk::walk;
 
 use std::io::{self, Write};
 
-use rayon::prelude::*;
 
 use crate::config::{CheckConfig, Mode};
 use crate::policy::{Evaluator, PolicySummary};
@@ -21,8 +20,12 @@ use crate::report::{FileReport, Renderer, Severity, Summary};
 use check::{Outcome, RiskContext, Work, check};
 use companions::Companions;
 
-/// Files examined per parallel batch.
-const CHUNK: usize = 256;
+/// Files examined ahead of the report, per worker thread: results that finish before an earlier
+/// file wait in memory (a report each) until it is done.
+const WINDOW_PER_JOB: usize = 64;
+
+/// Files between two updates of the progress bar.
+const PROGRESS_EVERY: usize = 64;
 
 /// Candidates in a run from which a progress bar is drawn (when one is asked for).
 const PROGRESS_MIN_FILES: usize = 300;
@@ -106,28 +109,61 @@ pub fn run(
         pe_checksum: config.wants_pe_checksum() || risk.is_some(),
         risk: risk.as_ref(),
     };
-    let mut done = 0usize;
-    for chunk in walked.candidates.chunks(CHUNK) {
-        let results: Vec<Outcome> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|c| check(c, config.max_file_size, work))
-                .collect()
-        });
-        for (c, r) in chunk.iter().zip(results) {
-            match r {
-                Outcome::File(mut f) => {
-                    f.root_relative = Some(c.rel.clone());
-                    emit(*f, &mut outcome, renderer)?;
+    // Files are examined on the pool in walk order, up to `window` ahead of the report, and
+    // emitted here in walk order as their results come in: no barrier where a large file keeps
+    // one core busy while the other waits, and rendering overlaps the work.
+    let window = config.jobs.max(1).saturating_mul(WINDOW_PER_JOB);
+    let max_file_size = config.max_file_size;
+    let candidates = &walked.candidates;
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Outcome>)>();
+    pool.in_place_scope(|scope| -> io::Result<()> {
+        let mut spawned = 0usize;
+        let mut done = 0usize;
+        let mut waiting: std::collections::BTreeMap<usize, Outcome> = Default::default();
+        while done < total {
+            while spawned < total && spawned < done.saturating_add(window) {
+                let (i, tx) = (spawned, tx.clone());
+                if let Some(c) = candidates.get(i) {
+                    scope.spawn(move |_| {
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            check(c, max_file_size, work)
+                        }));
+                        match r {
+                            Ok(o) => {
+                                let _ = tx.send((i, Some(o)));
+                            }
+                            // A panic is a bug: the report stops here, and the scope raises
+                            // the panic again once the files in flight are done.
+                            Err(p) => {
+                                let _ = tx.send((i, None));
+                                std::panic::resume_unwind(p)
+                            }
+                        }
+                    });
                 }
-                Outcome::Skipped(s) => skipped.push(s),
+                spawned = spawned.saturating_add(1);
+            }
+            let Ok((i, Some(r))) = rx.recv() else { break };
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&done) {
+                let c = candidates.get(done);
+                match r {
+                    Outcome::File(mut f) => {
+                        f.root_relative = c.map(|c| c.rel.clone());
+                        emit(*f, &mut outcome, renderer)?;
+                    }
+                    Outcome::Skipped(s) => skipped.push(s),
+                }
+                done = done.saturating_add(1);
+                if let Some(p) = progress.as_deref_mut() {
+                    if done % PROGRESS_EVERY == 0 || done == total {
+                        draw_progress(p, done, total)?;
+                    }
+                }
             }
         }
-        done = done.saturating_add(chunk.len());
-        if let Some(p) = progress.as_deref_mut() {
-            draw_progress(p, done, total)?;
-        }
-    }
+        Ok(())
+    })?;
     if let Some(p) = progress {
         write!(p, "\r\x1b[2K")?;
         p.flush()?;
