@@ -264,6 +264,35 @@ fn unsigned_companions_in_a_directory_scan() {
         .find(|f| f["path"].as_str().unwrap().ends_with("/updater.exe"))
         .unwrap();
     assert!(evidence(&updater["risk"], "unsigned-companions").is_none());
+    // Companions are the files the walk examines: an excluded file and a symlink (not followed
+    // unless asked) are not among them. `check --format json` carries the estimate.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("helper.dll"), dir.path().join("link.dll")).unwrap();
+    let companions_of_app = |extra: &[&str]| {
+        let mut args = vec!["check", "--no-policy", "--format", "json", "--time", TIME];
+        args.extend_from_slice(TRUST_TEST_ROOT);
+        args.extend_from_slice(extra);
+        args.push(d);
+        let out = bingate(&args);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let app = doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with("/app.exe"))
+            .cloned()
+            .unwrap();
+        evidence(&app["risk"], "unsigned-companions").expect("companions")["detail"].clone()
+    };
+    assert_eq!(
+        companions_of_app(&["--exclude", "updater.exe"]),
+        "1 unsigned PE file beside it: helper.dll"
+    );
+    #[cfg(unix)]
+    assert_eq!(
+        companions_of_app(&["--follow-symlinks"]),
+        "3 unsigned PE files beside it: helper.dll, link.dll, updater.exe"
+    );
     // Naming files one by one scans no directory: no companions, even for named neighbours.
     let one = dir.path().join("app.exe");
     let two = dir.path().join("updater.exe");

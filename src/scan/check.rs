@@ -27,7 +27,7 @@ impl Outcome {
 /// What the SmartScreen-risk estimate needs beyond the file itself.
 pub struct RiskContext<'a> {
     pub weights: &'a crate::risk::Weights,
-    pub companions: &'a super::companions::Companions,
+    pub companions: &'a super::companions::Companions<'a>,
 }
 
 /// What a run computes for each file: only what its output and its policy use.
@@ -123,7 +123,7 @@ pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return io_error(&e),
     };
-    let report = examine_bytes(display.clone(), &c.path, contents.bytes(), format, work);
+    let report = examine_bytes(display.clone(), c, contents.bytes(), format, work);
     // A file that shrank or was rewritten while mapped: the report was made from bytes that are
     // not the file's, so it is replaced by an error for this file (src/mapped.rs).
     if let Contents::Mapped(m) = &contents {
@@ -175,7 +175,7 @@ fn load(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Contents> {
 /// side by side. Public through [`examine`] for the mutation harness and fuzzers.
 pub(super) fn examine_bytes(
     display: String,
-    path: &std::path::Path,
+    candidate: &Candidate,
     data: &[u8],
     format: Format,
     work: Work<'_>,
@@ -257,7 +257,7 @@ pub(super) fn examine_bytes(
         Ok(f) => {
             let estimate = match (want_risk, content, &signature, signing) {
                 (Some(ctx), Some(content), Some(sig), Some(s)) => {
-                    estimate_risk(path, &f, sig, &content, ctx, s.at)
+                    estimate_risk(candidate, &f, sig, &content, ctx, s.at)
                 }
                 _ => None,
             };
@@ -278,7 +278,7 @@ pub(super) fn examine_bytes(
 }
 
 fn estimate_risk(
-    path: &std::path::Path,
+    candidate: &Candidate,
     facts: &crate::facts::BinaryFacts,
     signature: &crate::cms::verdict::SignatureVerdict,
     content: &Result<(pe::content::Content, Option<pe::resources::Resources>), String>,
@@ -292,10 +292,11 @@ fn estimate_risk(
     let (companion_count, companions) =
         if facts.kind == crate::facts::Kind::Executable && signature.status != Status::Unsigned {
             ctx.companions
-                .unsigned_beside(path, crate::risk::COMPANIONS_SHOWN)
+                .unsigned_beside(candidate, crate::risk::COMPANIONS_SHOWN)
         } else {
             (0, Vec::new())
         };
+    let path = candidate.path.as_path();
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -1,73 +1,87 @@
 //! Unsigned companions: the PE files found, while walking a directory, in the same directory as a
-//! signed executable that carry no certificate table. Each directory is looked at once, on first demand, by reading just
-//! enough of every sibling to find its security directory.
+//! signed executable that carry no certificate table. A directory is listed on first demand,
+//! with the walk's own rules (regular files, symlinks only when followed, `--exclude`), and
+//! each sibling read just far enough to find its security directory.
+//!
+//! The walk is streamed (`walk`), so the siblings are not known from a list of every file:
+//! the directory is read again here, once, when one of its files is a signed executable. The
+//! listings of the directories met most recently are kept ([`KEPT_DIRS`]); the walk is
+//! depth-first, so a directory's files are examined close together.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::walk::Candidate;
+use super::walk::{Candidate, relative};
+use crate::glob::RootGlobs;
 
 /// Bytes read from each sibling: the DOS header, the PE headers and the data directories of any
 /// image whose `e_lfanew` is below 60 KiB (every linker writes it within the first KiB).
 const HEAD_LEN: u64 = 64 * 1024;
 
+/// Directory listings kept at once (a listing is dropped, oldest first, beyond this; listing a
+/// directory again gives the same answer).
+const KEPT_DIRS: usize = 64;
+
 type Listing = Arc<OnceLock<Vec<(PathBuf, String)>>>;
 
-/// The candidates of a run grouped by directory, with the unsigned PE files of each directory
-/// computed once.
-pub struct Companions {
-    by_dir: HashMap<PathBuf, Vec<PathBuf>>,
-    unsigned: Mutex<HashMap<PathBuf, Listing>>,
+/// The unsigned PE files of each directory that holds a signed executable, computed once.
+pub struct Companions<'a> {
+    excludes: &'a RootGlobs,
+    follow_symlinks: bool,
+    unsigned: Mutex<(HashMap<PathBuf, Listing>, VecDeque<PathBuf>)>,
 }
 
-impl Companions {
-    pub fn new(candidates: &[Candidate]) -> Self {
-        let mut by_dir: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-        // Only files met while walking a directory: files named one by one are not a release
-        // folder, and comparing them with each other would invent companions.
-        for c in candidates.iter().filter(|c| !c.explicit) {
-            let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
-            by_dir.entry(dir).or_default().push(c.path.clone());
-        }
+impl<'a> Companions<'a> {
+    pub fn new(excludes: &'a RootGlobs, follow_symlinks: bool) -> Self {
         Companions {
-            by_dir,
-            unsigned: Mutex::new(HashMap::new()),
+            excludes,
+            follow_symlinks,
+            unsigned: Mutex::new((HashMap::new(), VecDeque::new())),
         }
     }
 
-    /// The unsigned PE files examined in `path`'s directory, other than `path`: how many, and
-    /// the names of the first `shown` (in path order). The work per call is O(log n + shown)
-    /// once the directory's listing exists (built once per directory, in path order), so a
-    /// directory of n signed and unsigned files costs O(n log n), not O(n²) (40,000 files took
-    /// 204 s when every call copied the whole list).
-    pub fn unsigned_beside(&self, path: &Path, shown: usize) -> (usize, Vec<String>) {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let Some(siblings) = self.by_dir.get(&dir) else {
+    /// The unsigned PE files the walk finds in `c`'s directory, other than `c`: how many, and
+    /// the names of the first `shown` (in path order). Only files met while walking a directory
+    /// have companions: files named one by one are not a release folder, and comparing them
+    /// with each other would invent companions. A directory of n files costs one listing and
+    /// n header reads, once; each call is then O(log n + shown).
+    pub fn unsigned_beside(&self, c: &Candidate, shown: usize) -> (usize, Vec<String>) {
+        let (Some(root), false) = (c.root.as_deref(), c.explicit) else {
             return (0, Vec::new());
         };
-        if siblings.len() < 2 {
-            return (0, Vec::new());
-        }
+        let path = c.path.as_path();
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let cell = match self.unsigned.lock() {
-            Ok(mut m) => Arc::clone(m.entry(dir).or_default()),
+            Ok(mut guard) => {
+                let (map, order) = &mut *guard;
+                if !map.contains_key(&dir) {
+                    if order.len() >= KEPT_DIRS {
+                        if let Some(old) = order.pop_front() {
+                            map.remove(&old);
+                        }
+                    }
+                    order.push_back(dir.clone());
+                }
+                Arc::clone(map.entry(dir.clone()).or_default())
+            }
             Err(_) => return (0, Vec::new()),
         };
         let listing = cell.get_or_init(|| {
-            siblings
-                .iter()
+            self.files_in(root, &dir)
+                .into_iter()
                 .filter(|p| unsigned_pe(p))
                 .map(|p| {
                     let name = p.file_name().map_or_else(
                         || p.display().to_string(),
                         |n| n.to_string_lossy().into_owned(),
                     );
-                    (p.clone(), name)
+                    (p, name)
                 })
                 .collect()
         });
-        // Sorted by path (candidates are), so membership is a binary search.
+        // Sorted by path, so membership is a binary search.
         let is_listed = listing
             .binary_search_by(|(p, _)| p.as_path().cmp(path))
             .is_ok();
@@ -79,6 +93,28 @@ impl Companions {
             .map(|(_, n)| n.clone())
             .collect();
         (count, names)
+    }
+
+    /// The files the walk of `root` finds directly in `dir`, sorted: regular files, and
+    /// symlinks to regular files when symlinks are followed, not excluded.
+    fn files_in(&self, root: &Path, dir: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| match e.file_type() {
+                Ok(t) if t.is_file() => true,
+                Ok(t) if t.is_symlink() && self.follow_symlinks => {
+                    std::fs::metadata(e.path()).is_ok_and(|m| m.is_file())
+                }
+                _ => false,
+            })
+            .map(|e| dir.join(e.file_name()))
+            .filter(|p| self.excludes.is_empty() || !self.excludes.is_match(&relative(root, p)))
+            .collect();
+        out.sort();
+        out
     }
 }
 

@@ -1,9 +1,10 @@
 //! A `check` run: walk, examine in parallel, report in path order with bounded memory.
 //!
-//! Candidates are sorted first; they are then examined a chunk at a time on the thread pool
-//! and each chunk is rendered, in order, before the next starts. Memory therefore grows with
-//! the chunk size, not with the number of files, and the report order never depends on the
-//! parallelism.
+//! The walk streams its entries in path order (`walk`); each file is examined on the thread
+//! pool as soon as it is met, at most a window of files ahead of the report, and the report is
+//! written in walk order as results come in. Memory therefore grows with the window and the
+//! tree's depth and width, not with the number of files, and the report order never depends on
+//! the parallelism.
 
 mod check;
 mod companions;
@@ -13,16 +14,20 @@ pub use walk::walk;
 
 use std::io::{self, Write};
 
-
 use crate::config::{CheckConfig, Mode};
 use crate::policy::{Evaluator, PolicySummary};
-use crate::report::{FileReport, Renderer, Severity, Summary};
+use crate::report::{FileReport, Renderer, Severity, Skipped, Summary};
 use check::{Outcome, RiskContext, Work, check};
 use companions::Companions;
 
 /// Files examined ahead of the report, per worker thread: results that finish before an earlier
 /// file wait in memory (a report each) until it is done.
-const WINDOW_PER_JOB: usize = 64;
+const WINDOW_PER_JOB: usize = 256;
+
+/// Files examined by one task on the pool: one wake-up of the report's thread per batch, not
+/// per file (per file, 50,000 small files took 0.5 s of system time, mostly context switches,
+/// against 0.4 s in batches of 16).
+const BATCH: usize = 16;
 
 /// Files between two updates of the progress bar.
 const PROGRESS_EVERY: usize = 64;
@@ -44,19 +49,20 @@ impl RunOutcome {
     }
 }
 
-/// Runs `check` and streams the report into `renderer`. `progress` gets (done, total) updates.
+/// Runs `check` and streams the report into `renderer`. `progress` gets a count of the files
+/// done, from [`PROGRESS_MIN_FILES`] on (the walk is streamed: the total is not known ahead).
 pub fn run(
     config: &CheckConfig,
     renderer: &mut dyn Renderer,
     mut progress: Option<&mut dyn Write>,
 ) -> io::Result<RunOutcome> {
-    let walked = walk(&config.paths, &config.excludes, config.follow_symlinks);
+    let mut entries = walk(&config.paths, &config.excludes, config.follow_symlinks);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
         .map_err(io::Error::other)?;
     let mut outcome = RunOutcome::default();
-    let mut skipped = walked.skipped;
+    let mut skipped: Vec<Skipped> = Vec::new();
     let mut evaluator = match &config.mode {
         Mode::Check {
             policy: Some(p),
@@ -77,24 +83,8 @@ pub fn run(
         renderer.file(&f)
     };
     renderer.begin()?;
-    for e in &walked.errors {
-        let mut f = FileReport::error(
-            e.path.clone(),
-            None,
-            None,
-            None,
-            e.error.clone(),
-            Severity::ToolError,
-        );
-        f.root_relative = Some(e.rel.clone());
-        emit(f, &mut outcome, renderer)?;
-    }
-    let total = walked.candidates.len();
-    if total < PROGRESS_MIN_FILES {
-        progress = None;
-    }
     let weights = config.wants_risk();
-    let companions = weights.map(|_| Companions::new(&walked.candidates));
+    let companions = weights.map(|_| Companions::new(&config.excludes, config.follow_symlinks));
     let risk = weights
         .zip(companions.as_ref())
         .map(|(weights, companions)| RiskContext {
@@ -111,64 +101,88 @@ pub fn run(
     };
     // Files are examined on the pool in walk order, up to `window` ahead of the report, and
     // emitted here in walk order as their results come in: no barrier where a large file keeps
-    // one core busy while the other waits, and rendering overlaps the work.
+    // one core busy while the other waits, and rendering overlaps the work. Walk errors take
+    // their place in the same order.
     let window = config.jobs.max(1).saturating_mul(WINDOW_PER_JOB);
     let max_file_size = config.max_file_size;
-    let candidates = &walked.candidates;
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Outcome>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<Option<Vec<(usize, Ready)>>>();
+    let mut drawn = false;
     pool.in_place_scope(|scope| -> io::Result<()> {
-        let mut spawned = 0usize;
-        let mut done = 0usize;
-        let mut waiting: std::collections::BTreeMap<usize, Outcome> = Default::default();
-        while done < total {
-            while spawned < total && spawned < done.saturating_add(window) {
-                let (i, tx) = (spawned, tx.clone());
-                if let Some(c) = candidates.get(i) {
-                    scope.spawn(move |_| {
-                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            check(c, max_file_size, work)
-                        }));
-                        match r {
-                            Ok(o) => {
-                                let _ = tx.send((i, Some(o)));
-                            }
-                            // A panic is a bug: the report stops here, and the scope raises
-                            // the panic again once the files in flight are done.
-                            Err(p) => {
-                                let _ = tx.send((i, None));
-                                std::panic::resume_unwind(p)
-                            }
-                        }
-                    });
+        // Entries taken from the walk, and entries emitted (every index below is done).
+        let (mut taken, mut done) = (0usize, 0usize);
+        let mut walk_ended = false;
+        let mut waiting: std::collections::BTreeMap<usize, Ready> = Default::default();
+        loop {
+            // Take entries from the walk up to the window; files go to the pool in batches.
+            let mut batch: Vec<(usize, walk::Candidate)> = Vec::new();
+            while !walk_ended && taken < done.saturating_add(window) {
+                let Some(entry) = entries.next() else {
+                    walk_ended = true;
+                    break;
+                };
+                match entry {
+                    walk::Entry::File(c) => batch.push((taken, c)),
+                    walk::Entry::Error(e) => {
+                        waiting.insert(taken, Ready::WalkError(e));
+                    }
+                    walk::Entry::Skipped(s) => {
+                        waiting.insert(taken, Ready::Skipped(s));
+                    }
                 }
-                spawned = spawned.saturating_add(1);
+                taken = taken.saturating_add(1);
+                if batch.len() >= BATCH {
+                    spawn_batch(scope, std::mem::take(&mut batch), &tx, max_file_size, work);
+                }
             }
-            let Ok((i, Some(r))) = rx.recv() else { break };
-            waiting.insert(i, r);
+            if !batch.is_empty() {
+                spawn_batch(scope, batch, &tx, max_file_size, work);
+            }
+            // Emit what is ready in order; wait for the pool when the next one is not.
             while let Some(r) = waiting.remove(&done) {
-                let c = candidates.get(done);
                 match r {
-                    Outcome::File(mut f) => {
-                        f.root_relative = c.map(|c| c.rel.clone());
+                    Ready::Checked(rel, Outcome::File(mut f)) => {
+                        f.root_relative = Some(rel);
                         emit(*f, &mut outcome, renderer)?;
                     }
-                    Outcome::Skipped(s) => skipped.push(s),
+                    Ready::Checked(_, Outcome::Skipped(s)) | Ready::Skipped(s) => skipped.push(s),
+                    Ready::WalkError(e) => {
+                        let mut f = FileReport::error(
+                            e.path,
+                            None,
+                            None,
+                            None,
+                            e.error,
+                            Severity::ToolError,
+                        );
+                        f.root_relative = Some(e.rel);
+                        emit(f, &mut outcome, renderer)?;
+                    }
                 }
                 done = done.saturating_add(1);
                 if let Some(p) = progress.as_deref_mut() {
-                    if done % PROGRESS_EVERY == 0 || done == total {
-                        draw_progress(p, done, total)?;
+                    if done >= PROGRESS_MIN_FILES && done % PROGRESS_EVERY == 0 {
+                        draw_progress(p, done)?;
+                        drawn = true;
                     }
                 }
             }
+            if done >= taken {
+                if walk_ended {
+                    break;
+                }
+                continue;
+            }
+            let Ok(Some(results)) = rx.recv() else { break };
+            waiting.extend(results);
         }
         Ok(())
     })?;
-    if let Some(p) = progress {
+    if let (Some(p), true) = (progress, drawn) {
         write!(p, "\r\x1b[2K")?;
         p.flush()?;
     }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
     for s in &skipped {
         outcome.summary.add_skipped(s);
     }
@@ -177,20 +191,51 @@ pub fn run(
     Ok(outcome)
 }
 
-fn draw_progress(out: &mut dyn Write, done: usize, total: usize) -> io::Result<()> {
-    const WIDTH: usize = 30;
-    let filled = done
-        .saturating_mul(WIDTH)
-        .checked_div(total)
-        .unwrap_or(WIDTH)
-        .min(WIDTH);
-    write!(
-        out,
-        "\r[{}{}] {done}/{total} files",
-        "#".repeat(filled),
-        " ".repeat(WIDTH.saturating_sub(filled))
-    )?;
+fn draw_progress(out: &mut dyn Write, done: usize) -> io::Result<()> {
+    write!(out, "\r{done} files checked so far")?;
     out.flush()
+}
+
+/// Examines a batch of files on the pool and sends their outcomes, or `None` (and the panic
+/// goes on) when examining one panicked.
+fn spawn_batch<'s>(
+    scope: &rayon::Scope<'s>,
+    batch: Vec<(usize, walk::Candidate)>,
+    tx: &std::sync::mpsc::Sender<Option<Vec<(usize, Ready)>>>,
+    max_file_size: u64,
+    work: Work<'s>,
+) {
+    let tx = tx.clone();
+    scope.spawn(move |_| {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch
+                .into_iter()
+                .map(|(i, c)| {
+                    let o = check(&c, max_file_size, work);
+                    (i, Ready::Checked(c.rel, o))
+                })
+                .collect::<Vec<_>>()
+        }));
+        match r {
+            Ok(results) => {
+                let _ = tx.send(Some(results));
+            }
+            // A panic is a bug: the report stops here, and the scope raises the panic again
+            // once the files in flight are done.
+            Err(p) => {
+                let _ = tx.send(None);
+                std::panic::resume_unwind(p)
+            }
+        }
+    });
+}
+
+/// An entry of the walk, ready to be reported.
+enum Ready {
+    /// A file examined (its path relative to its root, for waivers, and the outcome).
+    Checked(String, Outcome),
+    WalkError(walk::WalkError),
+    Skipped(Skipped),
 }
 
 /// Examines bytes already in memory exactly as `check` examines a file: SHA-256, facts,
@@ -213,7 +258,8 @@ pub fn examine(
             return FileReport::error(display, None, None, None, e.into(), Severity::ToolError);
         }
     };
-    let companions = Companions::new(&[]);
+    let no_excludes = crate::glob::RootGlobs::default();
+    let companions = Companions::new(&no_excludes, false);
     let risk = weights.map(|weights| RiskContext {
         weights,
         companions: &companions,
@@ -225,5 +271,11 @@ pub fn examine(
         pe_checksum: true,
         risk: risk.as_ref(),
     };
-    check::examine_bytes(display, path, data, format, work)
+    let candidate = walk::Candidate {
+        path: path.to_path_buf(),
+        explicit: true,
+        rel: walk::relative(path, path),
+        root: None,
+    };
+    check::examine_bytes(display, &candidate, data, format, work)
 }
