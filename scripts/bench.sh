@@ -301,6 +301,21 @@ fmt_time() { awk -v s="$1" 'BEGIN { if (s < 0.01) printf "%.2f ms", s*1000; else
 fmt_rss() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k/1024 }'; }
 ratio() { awk -v p="$1" -v b="$2" 'BEGIN { r = p/b; if (r >= 10) printf "%.0f×", r; else printf "%.2f×", r }'; }
 
+# Peak anonymous and file-backed resident memory of one run of a command, sampled from
+# /proc/PID/status every 5 ms (RssAnon: the heap and stacks; RssFile: pages of mapped files, which
+# for bingate are the files being examined). Prints "ANON_KB FILE_KB".
+mem_peaks() {
+  "$@" > /dev/null 2>&1 & local pid=$! pa=0 pf=0 a f
+  while kill -0 "$pid" 2>/dev/null; do
+    read -r a f < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+    (( a > pa )) && pa=$a; (( f > pf )) && pf=$f
+    sleep 0.005
+  done
+  wait "$pid" || true
+  echo "$pa $pf"
+}
+declare -A ANON FILEMEM
+
 ROWS=()
 # row TASK TOOL CMD FILES ID [REF_ID]: a measured row; speed-up = MED[ID] / MED[REF_ID]
 row() {
@@ -590,6 +605,7 @@ for n in $SCALE_SIZES; do
   measure "$RUNS" "scale$n=$(q "$BG") check --no-policy --format json $(q "$tree")"
   if (( n % 1000 == 0 )); then label="scale $((n / 1000))k"; else label="scale $n"; fi
   row "$label" "bingate check" "bingate check --no-policy --format json TREE" "$(bg_files "$TMP/bg-scale.report")" "scale$n"
+  read -r ANON[scale$n] FILEMEM[scale$n] < <(mem_peaks "$BG" check --no-policy --format json "$tree")
   rm -f "$TMP/bg-scale.report"
 done
 
@@ -618,13 +634,14 @@ target "\`sign elf\` of the ${BIG_ELF_MB} MB ELF against one \`openssl dgst -sha
 SIGN_RSS="$(awk -v k="${RSS[sign-sec]:-0}" 'BEGIN { printf "%.1f MiB", k/1024 }')"
 SIGN_RSS_OK="$(awk -v k="${RSS[sign-sec]:-0}" 'BEGIN { print (k > 0 && k < 65536) ? "met" : "missed" }')"
 TARGETS+=("| \`sign elf\` peak RSS | $SIGN_RSS | < 64 MiB | $SIGN_RSS_OK |")
-scale_rss=""; for n in $SCALE_SIZES; do scale_rss+="${scale_rss:+, }$n files $(fmt_rss "${RSS[scale$n]}")"; done
-# "Flat": the largest tree's peak RSS within 10 % of the smallest's (both include the mapped
-# pages of the files in flight, which do not depend on the tree's size).
+scale_rss=""; for n in $SCALE_SIZES; do scale_rss+="${scale_rss:+, }$n files $(fmt_rss "${ANON[scale$n]:-0}") anonymous ($(fmt_rss "${RSS[scale$n]}") RSS)"; done
+# "Flat": the largest tree's peak anonymous memory (heap and stacks, sampled) within 1 MiB or
+# 10 % of the smallest's. Peak RSS also counts the pages of the files being examined, which
+# depend on which large files happen to be in flight together, not on the number of files.
 first_n="${SCALE_SIZES%% *}"; last_n="${SCALE_SIZES##* }"
-scale_ok="$(awk -v a="${RSS[scale$first_n]:-0}" -v b="${RSS[scale$last_n]:-0}" \
-  'BEGIN { print (a > 0 && b > 0 && b <= a * 1.10) ? "met" : "missed" }')"
-TARGETS+=("| memory of a large \`check\` stays flat | $scale_rss | flat (largest within 10 % of smallest) | $scale_ok |")
+scale_ok="$(awk -v a="${ANON[scale$first_n]:-0}" -v b="${ANON[scale$last_n]:-0}" \
+  'BEGIN { print (a > 0 && b > 0 && (b <= a * 1.10 || b <= a + 1024)) ? "met" : "missed" }')"
+TARGETS+=("| memory of a large \`check\` stays flat | $scale_rss | flat: peak anonymous memory of the largest tree within 1 MiB or 10 % of the smallest's | $scale_ok |")
 
 {
 echo "### Machine"
@@ -655,7 +672,7 @@ echo "- files: entries in each tool's report (bingate \`summary.files\`, checkse
 echo "- hardening-check takes files, not a directory: it is given ELF_LIST, the $N_ELF_LIST ELF files found under the directory (\`find -type f\`, ELF magic), with \`xargs -0\`; its exit status (1 when a binary lacks a feature) is ignored. checksec.sh and hardening-check read ELF only."
 echo "- Authenticode: osslsigncode verifies one file per process, so the DLL row is a shell loop; both tools get Microsoft's roots (bingate embeds them; osslsigncode \`-CAfile policies/trust/microsoft-codesigning.pem -TSA-CAfile policies/trust/microsoft-timestamping.pem -ignore-crl\`)."
 echo "- sign: the ELF is \`corpus/elf/static\` plus a ${ELF_MB} MB section of random bytes; RSA-2048 test key (\`corpus/pki\`), SHA-256, output on the same disk ($(df -T "$TMP" 2>/dev/null | awk 'NR==2{print $2}')). Every signer writes a new output file each run (the old one is removed first, untimed), except the \"OUT exists\" row: bingate writes a temporary file and renames it over the old output, and on ext4 (\`auto_da_alloc\`) a rename that replaces a file first allocates the new file's delayed blocks, inside \`rename(2)\`; sign-file truncates with \`O_TRUNC\`, which does the same."
-echo "- scale: $SCALE_INFO (the ${SCALE_SIZES// / and } trees are the first files of it, hard-linked); bingate's RSS includes the mapped pages of the files being read."
+echo "- scale: $SCALE_INFO (the ${SCALE_SIZES// / and } trees are the first files of it, hard-linked); bingate's RSS includes the mapped pages of the files being read; the targets table gives the peak anonymous memory (RssAnon, sampled every 5 ms in one more run) beside it."
 echo "- Peak RSS of a shell loop, \`xargs\` or checksec.sh is that of the largest single process in the tree, not a sum."
 for n in "${NOTES[@]}"; do echo "- $n"; done
 } > "$TMP/output.md"
