@@ -5,8 +5,9 @@
 //! `signature` parses each SignedData, compares the signed digest and checks the signer's CMS
 //! signature; `timestamp` reads RFC 3161 tokens and legacy countersignatures; `pagehash` checks
 //! page hashes; `verify` puts them together with the chain and trust decisions of `crate::pki`
-//! into the verdict.
+//! into the verdict. `build` is the signing side: the SignedData bingate writes.
 
+pub mod build;
 pub mod image;
 pub mod pagehash;
 pub mod signature;

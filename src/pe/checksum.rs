@@ -57,6 +57,16 @@ impl Sum {
             .unwrap_or_else(|| fold16(self.sum).wrapping_add(fold16(part)));
     }
 
+    /// The checksum of the bytes given to [`Sum::add`] in order, when the CheckSum field is
+    /// word-aligned or outside them (`None` otherwise: use [`compute`] on the whole file).
+    pub fn value(&self) -> Option<u32> {
+        let off = self.checksum_offset;
+        if off % 4 != 0 && off < self.at {
+            return None;
+        }
+        Some((fold16(self.sum) as u32).wrapping_add(self.at as u32))
+    }
+
     /// The checksum of `data`, the bytes given to [`Sum::add`] in order.
     pub fn finish(self, data: &[u8]) -> u32 {
         let off = usize::try_from(self.checksum_offset).unwrap_or(usize::MAX);

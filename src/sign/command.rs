@@ -103,7 +103,7 @@ pub struct Resolved {
 
 /// Opens the file to sign (a regular file, at most DEFAULT_MAX_FILE_SIZE) and takes its
 /// metadata from the same descriptor.
-fn open_input(path: &Path) -> std::io::Result<(fs::File, fs::Metadata)> {
+pub(crate) fn open_input(path: &Path) -> std::io::Result<(fs::File, fs::Metadata)> {
     let file = crate::input::open_regular(path)?;
     let meta = file.metadata()?;
     let max = crate::budget::DEFAULT_MAX_FILE_SIZE;
@@ -119,13 +119,13 @@ fn open_input(path: &Path) -> std::io::Result<(fs::File, fs::Metadata)> {
 /// The input's bytes as the plan reads them (headers, tables, trailer): mapped, so only the pages
 /// read cost memory, under the SIGBUS guard of `crate::mapped`. Where no guarded map can be had
 /// (not Linux, or every guard slot taken) the file is read into memory instead.
-enum View {
+pub(crate) enum View {
     Mapped(crate::mapped::Mapped),
     Read(Vec<u8>),
 }
 
 impl View {
-    fn new(file: &fs::File, meta: &fs::Metadata) -> std::io::Result<View> {
+    pub(crate) fn new(file: &fs::File, meta: &fs::Metadata) -> std::io::Result<View> {
         if meta.len() > 0 {
             if let Some(m) = crate::mapped::Mapped::new(file) {
                 return m.map(View::Mapped);
@@ -134,7 +134,7 @@ impl View {
         crate::input::read_snapshot(file, meta).map(View::Read)
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             View::Mapped(m) => m.bytes(),
             View::Read(v) => v,
@@ -142,13 +142,13 @@ impl View {
     }
 
     /// Whether a mapped page was read past the file's end (it shrank while being planned).
-    fn faulted(&self) -> bool {
+    pub(crate) fn faulted(&self) -> bool {
         matches!(self, View::Mapped(m) if m.faulted())
     }
 }
 
 /// Reads a key, certificate or passphrase file (regular files only, bounded).
-fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     crate::input::read_limited(path, crate::budget::MAX_SMALL_INPUT_SIZE)
         .map_err(|e| format!("{what} {}: {e}", path.display()))
 }
@@ -157,33 +157,12 @@ impl SignElfArgs {
     /// Reads the key and certificates and checks that they belong together, before the input
     /// file is opened.
     pub fn resolve(self) -> Result<Resolved, String> {
-        let passphrase = match &self.passphrase_file {
-            Some(p) => {
-                let text = read(p, "--passphrase-file")?;
-                let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-                Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
-            }
-            None => std::env::var_os(PASSPHRASE_ENV).map(|v| v.into_encoded_bytes()),
-        };
-        let key_bytes = read(&self.key, "--key")?;
-        let origin = self.key.display().to_string();
-        let signer: LocalSigner = key::load_private_key(&key_bytes, passphrase.as_deref(), &origin)
-            .map_err(|e| e.to_string())?;
-        let cert_bytes = read(&self.cert, "--cert")?;
-        let mut certs = key::load_certificates(&cert_bytes, &self.cert.display().to_string())
-            .map_err(|e| e.to_string())?;
-        if certs.is_empty() {
-            return Err(format!("--cert {}: no certificate", self.cert.display()));
-        }
-        let cert = certs.remove(0);
-        key::check_key_matches(&signer, &cert).map_err(|e| e.to_string())?;
-        let mut chain = certs;
-        if let Some(c) = &self.chain {
-            chain.extend(
-                key::load_certificates(&read(c, "--chain")?, &c.display().to_string())
-                    .map_err(|e| e.to_string())?,
-            );
-        }
+        let (signer, cert, chain) = resolve_key(
+            &self.key,
+            &self.cert,
+            self.chain.as_deref(),
+            self.passphrase_file.as_deref(),
+        )?;
         if self.format == ElfFormatArg::Module && self.timestamp_url.is_some() {
             return Err("--timestamp-url: module signatures carry no timestamp (the kernel format has no place for one)".into());
         }
@@ -200,7 +179,7 @@ impl SignElfArgs {
             (None, false) => return Err("one of --output or --in-place is required".into()),
         };
         Ok(Resolved {
-            signer: Box::new(signer),
+            signer,
             cert,
             chain,
             digest: self.digest.alg(),
@@ -214,7 +193,49 @@ impl SignElfArgs {
     }
 }
 
-fn now() -> u64 {
+/// A signer, its certificate and the chain to embed.
+pub(crate) type KeyAndCerts = (Box<dyn Signer>, Certificate, Vec<Certificate>);
+
+/// The signer, its certificate and the chain to embed, from `--key`, `--cert`, `--chain` and the
+/// passphrase (`--passphrase-file`, else `BINGATE_KEY_PASSPHRASE`), checked to belong together
+/// before any input is opened. Shared by every `sign` command.
+pub(crate) fn resolve_key(
+    key_path: &Path,
+    cert_path: &Path,
+    chain_path: Option<&Path>,
+    passphrase_file: Option<&Path>,
+) -> Result<KeyAndCerts, String> {
+    let passphrase = match passphrase_file {
+        Some(p) => {
+            let text = read(p, "--passphrase-file")?;
+            let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+            Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+        }
+        None => std::env::var_os(PASSPHRASE_ENV).map(|v| v.into_encoded_bytes()),
+    };
+    let key_bytes = read(key_path, "--key")?;
+    let origin = key_path.display().to_string();
+    let signer: LocalSigner = key::load_private_key(&key_bytes, passphrase.as_deref(), &origin)
+        .map_err(|e| e.to_string())?;
+    let cert_bytes = read(cert_path, "--cert")?;
+    let mut certs = key::load_certificates(&cert_bytes, &cert_path.display().to_string())
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err(format!("--cert {}: no certificate", cert_path.display()));
+    }
+    let cert = certs.remove(0);
+    key::check_key_matches(&signer, &cert).map_err(|e| e.to_string())?;
+    let mut chain = certs;
+    if let Some(c) = chain_path {
+        chain.extend(
+            key::load_certificates(&read(c, "--chain")?, &c.display().to_string())
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok((Box::new(signer), cert, chain))
+}
+
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -239,8 +260,8 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
     ) {
         return Err(format!(
-            "{input_name} is a PE file: `sign elf` signs ELF files (Authenticode signing of PE \
-             files is not implemented yet)"
+            "{input_name} is a PE file: `sign elf` signs ELF files (use `sign pe` for \
+             Authenticode)"
         ));
     }
     let url = r.timestamp_url.clone();

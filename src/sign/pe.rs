@@ -1,0 +1,745 @@
+//! Authenticode signing of PE files (`bingate sign pe`) and the pieces of two-step signing
+//! (`bingate signature remove|extract|attach`).
+//!
+//! Where the signature goes: the certificate table is written last, at the end of the file
+//! rounded up to 8 bytes, and the zero bytes of that rounding are hashed as part of the image, as
+//! signtool, osslsigncode, jsign and relic do and as every verifier expects (the image hash
+//! covers every byte but the CheckSum field, the security directory entry and the table). Data
+//! after the image (an installer's payload, an overlay) stays where it is, before the table, and
+//! is covered by the image hash: Windows hashes it too, so a changed payload invalidates the
+//! signature. A file whose existing table is not last (data after it) is refused: moving that
+//! data would change what an earlier signer signed.
+//!
+//! How the output is written: the input is mapped; the image hash and the copy into a temporary
+//! file beside the destination run side by side; the copy also sums the PE checksum's words.
+//! Then the signature is made, the table appended, the CheckSum and the security directory
+//! written into the header, and the result verified as `bingate verify` would (image digest,
+//! signature, page hashes, timestamp) before it is renamed into place. Memory does not grow with
+//! the input; a failure at any point leaves the destination as it was.
+
+use std::fs;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::command::{DigestArg, View, now, open_input, read, resolve_key};
+use crate::authenticode::build::{Opus, Signing, indirect_data, nest, signed_data};
+use crate::authenticode::table::{self, WIN_CERT_TYPE_PKCS_SIGNED_DATA};
+use crate::cms::Signer;
+use crate::cms::verdict::Status;
+use crate::hash::DigestAlg;
+use crate::pe::{PeHeaders, SigningLayout};
+
+/// WIN_CERTIFICATE wRevision: WIN_CERT_REVISION_2_0.
+const WIN_CERT_REVISION_2_0: u16 = 0x0200;
+
+/// Bytes copied per write.
+const CHUNK: usize = 1 << 20;
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
+pub struct SignPeArgs {
+    /// Private key: RSA (PKCS#1 or PKCS#8) or EC P-256/P-384 (SEC1 or PKCS#8), PEM or DER;
+    /// encrypted PKCS#8 with --passphrase-file or BINGATE_KEY_PASSPHRASE.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The signer's certificate (PEM or DER); further certificates in a PEM file are embedded
+    /// as the chain (self-signed roots are left out).
+    #[arg(long, value_name = "CERT")]
+    pub cert: PathBuf,
+    /// Intermediate certificates to embed (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub chain: Option<PathBuf>,
+    /// Digest algorithm of the image hash and the signature.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub digest: DigestArg,
+    /// RFC 3161 time-stamping authority (http://…); repeat for fail-over, tried in order.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Vec<String>,
+    /// Seconds to wait for each time-stamping authority.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timestamp_timeout: u64,
+    /// Attempts per time-stamping authority before the next one is tried.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub timestamp_retries: u32,
+    /// File holding the passphrase of an encrypted key (first line).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Program name shown by Windows (SpcSpOpusInfo; signtool /d).
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// URL with more information (SpcSpOpusInfo; signtool /du).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Add the signature as a nested signature of the existing one (signtool /as,
+    /// osslsigncode -nest) instead of replacing it.
+    #[arg(long)]
+    pub nest: bool,
+    /// Include page hashes (SHA-1 pages with --digest sha1, SHA-256 pages otherwise).
+    #[arg(long)]
+    pub page_hashes: bool,
+    /// Time at which the output's own verification judges certificates (RFC 3339; for tests
+    /// with certificates that have expired).
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub time: Option<String>,
+    /// Write the signed file here (atomically).
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE with the signed file (atomically).
+    #[arg(long)]
+    pub in_place: bool,
+    /// The PE file to sign.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Where a signed file's bytes come from: the input up to `base_len`, `pad` zero bytes, then
+/// the certificate table.
+struct Plan {
+    layout: SigningLayout,
+    /// The input's bytes kept: everything before an existing certificate table.
+    base_len: usize,
+    /// Zero bytes before the table, so that it starts 8-aligned.
+    pad: usize,
+    /// The existing table's first PKCS#7 signature (`--nest` adds to it) and the raw bytes of
+    /// its other entries (kept after it).
+    existing: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+fn align8(v: usize) -> Option<usize> {
+    v.checked_add(7).map(|x| x & !7)
+}
+
+impl Plan {
+    fn new(data: &[u8], keep_existing: bool) -> Result<Plan, String> {
+        let h = PeHeaders::parse(data).map_err(|e| e.to_string())?;
+        let layout = crate::pe::signing_layout_of(&h);
+        let table = table::read(data, &layout).map_err(|e| e.to_string())?;
+        let (base_len, existing) = match table {
+            None => (data.len(), None),
+            Some(t) => {
+                let end = t.offset.saturating_add(t.size);
+                if end != data.len() as u64 {
+                    return Err(format!(
+                        "the certificate table ({} bytes at {:#x}) is not at the end of the file \
+                         ({} bytes follow it); bingate does not move data an earlier signature \
+                         covers",
+                        t.size,
+                        t.offset,
+                        (data.len() as u64).saturating_sub(end)
+                    ));
+                }
+                let base = usize::try_from(t.offset).map_err(|e| e.to_string())?;
+                let existing = if keep_existing {
+                    let mut pkcs = t
+                        .entries
+                        .iter()
+                        .filter(|e| e.cert_type == WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+                    let first = pkcs.next().ok_or(
+                        "--nest: the certificate table holds no PKCS#7 signature to nest into",
+                    )?;
+                    let mut others = Vec::new();
+                    for e in t.entries.iter().filter(|e| e.index != first.index) {
+                        others.extend(win_certificate(e.der, e.revision, e.cert_type)?);
+                    }
+                    Some((first.der.to_vec(), others))
+                } else {
+                    None
+                };
+                (base, existing)
+            }
+        };
+        if keep_existing && existing.is_none() {
+            return Err(
+                "--nest: the file is not signed; there is no signature to nest into".into(),
+            );
+        }
+        let pad = align8(base_len)
+            .and_then(|a| a.checked_sub(base_len))
+            .ok_or("file too large")?;
+        if existing.is_some() && pad != 0 {
+            return Err(format!(
+                "--nest: the existing certificate table starts at {base_len:#x}, not on an 8-byte boundary"
+            ));
+        }
+        if layout.checksum_offset % 4 != 0 {
+            return Err(format!(
+                "the CheckSum field at {:#x} is not 4-byte aligned (e_lfanew is not a multiple of 4); \
+                 bingate does not sign such images",
+                layout.checksum_offset
+            ));
+        }
+        let mut layout = layout;
+        layout.certificate_table = None;
+        Ok(Plan {
+            layout,
+            base_len,
+            pad,
+            existing,
+        })
+    }
+
+    /// The image hash the new signature names: what a verifier hashes once the table is
+    /// written, i.e. the kept bytes without the two fields, and the padding.
+    fn image_digest(&self, data: &[u8], alg: DigestAlg) -> Result<Vec<u8>, String> {
+        let kept = data.get(..self.base_len).unwrap_or_default();
+        let ranges = crate::authenticode::image::covered_ranges(kept, &self.layout)
+            .map_err(|e| e.to_string())?;
+        let pieces: Vec<&[u8]> = ranges.iter().filter_map(|r| kept.get(r.clone())).collect();
+        crate::hash::digest_pieces(alg, &pieces, self.pad)
+            .ok_or_else(|| "MD5 is not accepted".into())
+    }
+
+    /// The page hash table (offset as a little-endian u32, then the digest, per page) and its
+    /// algorithm.
+    fn page_hashes(&self, data: &[u8], alg: DigestAlg) -> Result<(DigestAlg, Vec<u8>), String> {
+        let page_alg = if alg == DigestAlg::Sha1 {
+            DigestAlg::Sha1
+        } else {
+            DigestAlg::Sha256
+        };
+        let kept = data.get(..self.base_len).unwrap_or_default();
+        let entries = crate::authenticode::pagehash::computed_table(kept, &self.layout, page_alg)
+            .map_err(|e| e.to_string())?;
+        let mut table = Vec::new();
+        for (offset, digest) in entries {
+            let offset = u32::try_from(offset).map_err(|_| "page offset beyond 4 GiB")?;
+            table.extend_from_slice(&offset.to_le_bytes());
+            table.extend_from_slice(&digest);
+        }
+        Ok((page_alg, table))
+    }
+}
+
+/// One WIN_CERTIFICATE: dwLength (header and padding included), wRevision, wCertificateType,
+/// the DER, zero bytes to an 8-byte boundary.
+fn win_certificate(der: &[u8], revision: u16, cert_type: u16) -> Result<Vec<u8>, String> {
+    let len = der.len().checked_add(8).ok_or("signature too large")?;
+    let padded = align8(len).ok_or("signature too large")?;
+    let length = u32::try_from(padded).map_err(|_| "signature larger than 4 GiB")?;
+    let mut out = Vec::with_capacity(padded);
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(&revision.to_le_bytes());
+    out.extend_from_slice(&cert_type.to_le_bytes());
+    out.extend_from_slice(der);
+    out.resize(padded, 0);
+    Ok(out)
+}
+
+/// Whether the input is still what was read: not shrunk under the map, same size and times.
+fn input_unchanged(view: &View, file: &fs::File, meta: &fs::Metadata) -> Result<(), String> {
+    if view.faulted() {
+        return Err("the file shrank while being read; nothing was written".into());
+    }
+    file.metadata()
+        .and_then(|after| crate::input::unchanged(meta, &after))
+        .map_err(|e| format!("{e}; nothing was written"))
+}
+
+/// What was written.
+pub struct Written {
+    pub table_len: usize,
+    pub status: Status,
+}
+
+/// Writes `data[..plan.base_len]`, the padding and `table` to `dest` atomically, with the
+/// security directory pointing at the table and the CheckSum recomputed; verifies the result
+/// (at `at`) before renaming it into place. `copy_done` lets the caller hash while the copy
+/// runs: the copy is started by [`write_signed`] and `make_table` is called once it is done.
+fn write_signed(
+    data: &[u8],
+    plan: &Plan,
+    dest: &Path,
+    permissions: fs::Permissions,
+    at: u64,
+    make_table: impl FnOnce() -> Result<Vec<u8>, String> + Send,
+    unchanged: &dyn Fn() -> Result<(), String>,
+) -> Result<Written, String> {
+    let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
+    let layout = &plan.layout;
+    let base = plan.base_len;
+    let base4 = base & !3;
+    let field_end = |off: u64, len: u64| usize::try_from(off.saturating_add(len)).ok();
+    let head_len = field_end(layout.security_dir_offset, 8)
+        .zip(field_end(layout.checksum_offset, 4))
+        .map(|(a, b)| a.max(b))
+        .and_then(|e| e.checked_add(3))
+        .map(|e| (e & !3).min(base4))
+        .ok_or("header fields out of range")?;
+    let mut pending = super::output::begin(dest).map_err(|e| dest_err(&e))?;
+    let mut sum = crate::pe::checksum::Sum::new(layout.checksum_offset);
+    // The copy of everything but the header and the last few bytes, beside the hash.
+    let (table, copied) = rayon::join(make_table, || -> std::io::Result<()> {
+        let f = pending.file();
+        f.write_all(data.get(..head_len).unwrap_or_default())?;
+        for chunk in data.get(head_len..base4).unwrap_or_default().chunks(CHUNK) {
+            f.write_all(chunk)?;
+        }
+        Ok(())
+    });
+    copied.map_err(|e| dest_err(&e))?;
+    let table = table?;
+    let table_at = base.checked_add(plan.pad).ok_or("file too large")?;
+    let dir_address = u32::try_from(table_at).map_err(|_| "the file is larger than 4 GiB")?;
+    let dir_size = u32::try_from(table.len()).map_err(|_| "certificate table larger than 4 GiB")?;
+    // The header as written: the security directory set, the CheckSum taken as zero.
+    let mut head = data.get(..head_len).unwrap_or_default().to_vec();
+    let put = |buf: &mut Vec<u8>, off: u64, bytes: &[u8]| -> Result<(), String> {
+        let at = usize::try_from(off).map_err(|e| e.to_string())?;
+        buf.get_mut(at..at.saturating_add(bytes.len()))
+            .ok_or("header field outside the header")?
+            .copy_from_slice(bytes);
+        Ok(())
+    };
+    let mut dir = [0u8; 8];
+    dir[..4].copy_from_slice(&dir_address.to_le_bytes());
+    dir[4..].copy_from_slice(&dir_size.to_le_bytes());
+    put(&mut head, layout.security_dir_offset, &dir)?;
+    put(&mut head, layout.checksum_offset, &[0; 4])?;
+    let mut tail = data.get(base4..base).unwrap_or_default().to_vec();
+    tail.resize(tail.len().saturating_add(plan.pad), 0);
+    tail.extend_from_slice(&table);
+    sum.add(&head);
+    for chunk in data.get(head_len..base4).unwrap_or_default().chunks(CHUNK) {
+        sum.add(chunk);
+    }
+    sum.add(&tail);
+    let checksum = sum.value().ok_or("CheckSum field not word-aligned")?;
+    put(&mut head, layout.checksum_offset, &checksum.to_le_bytes())?;
+    let f = pending.file();
+    let io = (|| -> std::io::Result<()> {
+        f.write_all(&tail)?;
+        f.seek(SeekFrom::Start(0))?;
+        f.write_all(&head)?;
+        f.seek(SeekFrom::End(0))?;
+        f.flush()
+    })();
+    io.map_err(|e| dest_err(&e))?;
+    // The input must not have changed while it was read (the plan came from its old bytes).
+    unchanged()?;
+    let status = verify_written(pending.file(), at).map_err(|e| dest_err(&e))?;
+    pending
+        .finish(&[], Some(super::output::without_privileges(permissions)))
+        .map_err(|e| dest_err(&e))?;
+    Ok(Written {
+        table_len: table.len(),
+        status,
+    })
+}
+
+/// Verifies the written file as `bingate verify --require all` would with no trust anchors:
+/// the image digest, every signature and timestamp must verify (the chain is not judged here,
+/// so a valid signature reads "untrusted"). Anything else is an error: the file is not kept.
+fn verify_written(file: &fs::File, at: u64) -> Result<Status, String> {
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    let view = View::new(file, &meta).map_err(|e| e.to_string())?;
+    let trust = crate::pki::trust::TrustStore::default();
+    let env = crate::cms::verdict::VerifyEnv {
+        anchors: &trust,
+        at,
+        strict: false,
+        require_all: true,
+        revoked: &|_, _| None,
+    };
+    let v = crate::authenticode::verify::verify(view.bytes(), &env);
+    match v.status {
+        Status::Valid | Status::Untrusted => Ok(v.status),
+        other => Err(format!(
+            "the signed output does not verify ({}: {}); nothing was written",
+            other.as_str(),
+            v.signatures
+                .iter()
+                .flat_map(|s| s.reasons.iter().map(|r| r.message.clone()))
+                .chain(v.error.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    }
+}
+
+/// A timestamper over `urls` in order, each tried `retries` times with `timeout`.
+fn timestamper(
+    urls: Vec<String>,
+    digest: DigestAlg,
+    timeout: Duration,
+    retries: u32,
+) -> impl Fn(&[u8]) -> Result<Vec<u8>, String> + Sync {
+    move |signature: &[u8]| {
+        let imprint = crate::hash::digest(digest, signature).ok_or("unsupported digest")?;
+        let mut errors = Vec::new();
+        for url in &urls {
+            for _ in 0..retries.max(1) {
+                match super::tsp::request(&super::tsp::TsaRequest {
+                    url,
+                    digest,
+                    imprint: &imprint,
+                    timeout,
+                }) {
+                    Ok(t) => return Ok(t.der),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+        Err(errors.join("; "))
+    }
+}
+
+fn parse_time(t: Option<&str>) -> Result<u64, String> {
+    match t {
+        None => Ok(now()),
+        Some(s) => crate::time::parse_rfc3339(s)
+            .ok_or_else(|| format!("--time {s}: not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)")),
+    }
+}
+
+/// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
+/// `out`.
+pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
+    let (signer, cert, chain) = resolve_key(
+        &args.key,
+        &args.cert,
+        args.chain.as_deref(),
+        args.passphrase_file.as_deref(),
+    )?;
+    for u in &args.timestamp_url {
+        if !u.starts_with("http://") {
+            return Err(format!(
+                "--timestamp-url {u}: only http:// is supported (RFC 3161 tokens are signed by the TSA, so its http:// endpoint is as safe)"
+            ));
+        }
+    }
+    let at = parse_time(args.time.as_deref())?;
+    let dest = match (&args.output, args.in_place) {
+        (Some(o), _) => o.clone(),
+        (None, true) => args.file.clone(),
+        (None, false) => return Err("one of --output or --in-place is required".into()),
+    };
+    let input_name = args.file.display().to_string();
+    let in_err = |e: &dyn std::fmt::Display| format!("{input_name}: {e}");
+    let (file, meta) = open_input(&args.file).map_err(|e| in_err(&e))?;
+    let view = View::new(&file, &meta).map_err(|e| in_err(&e))?;
+    let data = view.bytes();
+    if !matches!(
+        crate::detect::sniff_bytes(data),
+        crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
+    ) {
+        return Err(in_err(&"not a PE file (`sign elf` signs ELF files)"));
+    }
+    let plan = Plan::new(data, args.nest).map_err(|e| in_err(&e))?;
+    let replaced = !args.nest && plan.base_len < data.len();
+    let digest = args.digest.alg();
+    let opus = Opus {
+        description: args.description.clone(),
+        url: args.url.clone(),
+    };
+    let stamp = timestamper(
+        args.timestamp_url.clone(),
+        digest,
+        Duration::from_secs(args.timestamp_timeout),
+        args.timestamp_retries,
+    );
+    let signing = Signing {
+        signer: signer.as_ref() as &dyn Signer,
+        cert: &cert,
+        chain: &chain,
+        digest,
+        opus: &opus,
+        timestamp: (!args.timestamp_url.is_empty()).then_some(&stamp as _),
+    };
+    let make_table = || -> Result<Vec<u8>, String> {
+        let image = plan.image_digest(data, digest)?;
+        let pages = if args.page_hashes {
+            Some(plan.page_hashes(data, digest)?)
+        } else {
+            None
+        };
+        let indirect = indirect_data(
+            digest,
+            &image,
+            pages.as_ref().map(|(a, t)| (*a, t.as_slice())),
+        )
+        .map_err(|e| e.to_string())?;
+        let new = signed_data(&signing, &indirect).map_err(|e| e.to_string())?;
+        match &plan.existing {
+            None => win_certificate(&new, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA),
+            Some((primary, others)) => {
+                let nested = nest(primary, &new).map_err(|e| e.to_string())?;
+                let mut t = win_certificate(
+                    &nested,
+                    WIN_CERT_REVISION_2_0,
+                    WIN_CERT_TYPE_PKCS_SIGNED_DATA,
+                )?;
+                t.extend_from_slice(others);
+                Ok(t)
+            }
+        }
+    };
+    let unchanged = || input_unchanged(&view, &file, &meta);
+    let written = write_signed(
+        data,
+        &plan,
+        &dest,
+        meta.permissions(),
+        at,
+        make_table,
+        &unchanged,
+    )
+    .map_err(|e| in_err(&e))?;
+    let mut notes = Vec::new();
+    if !args.timestamp_url.is_empty() {
+        notes.push("timestamped".to_owned());
+    }
+    if args.page_hashes {
+        notes.push("page hashes".to_owned());
+    }
+    if args.nest {
+        notes.push("nested into the existing signature".to_owned());
+    }
+    if replaced {
+        notes.push("replaced the existing signature".to_owned());
+    }
+    writeln!(
+        out,
+        "signed {input_name} -> {} (Authenticode, {}, {} bytes of certificate table, signer {}{}{}; verifies: {})",
+        dest.display(),
+        digest.name(),
+        written.table_len,
+        cert.tbs_certificate.subject,
+        if notes.is_empty() { "" } else { ", " },
+        notes.join(", "),
+        written.status.as_str(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// `bingate signature` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum SignatureCommand {
+    /// Remove the Authenticode signature: the output's image hash is the one the signature
+    /// signed (osslsigncode remove-signature).
+    Remove(RemoveArgs),
+    /// Write a PE file's PKCS#7 signature (DER) to a file (osslsigncode extract-signature).
+    Extract(ExtractArgs),
+    /// Embed a detached PKCS#7 signature after checking that it signs this file's image hash
+    /// (osslsigncode attach-signature).
+    Attach(AttachArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
+pub struct RemoveArgs {
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub in_place: bool,
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExtractArgs {
+    /// Where to write the DER.
+    #[arg(long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Which certificate table entry (0: the first).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub index: usize,
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
+pub struct AttachArgs {
+    /// The detached PKCS#7 signature (DER).
+    #[arg(long, value_name = "P7")]
+    pub signature: PathBuf,
+    /// Time at which the output's own verification judges certificates (RFC 3339).
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub time: Option<String>,
+    #[arg(long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub in_place: bool,
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+fn destination(output: &Option<PathBuf>, in_place: bool, file: &Path) -> PathBuf {
+    output.clone().unwrap_or_else(|| {
+        debug_assert!(in_place);
+        file.to_path_buf()
+    })
+}
+
+/// Runs a `bingate signature` subcommand.
+pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), String> {
+    match cmd {
+        SignatureCommand::Extract(a) => {
+            let name = a.file.display().to_string();
+            let (file, meta) = open_input(&a.file).map_err(|e| format!("{name}: {e}"))?;
+            let view = View::new(&file, &meta).map_err(|e| format!("{name}: {e}"))?;
+            let data = view.bytes();
+            let layout = crate::pe::signing_layout(data).map_err(|e| format!("{name}: {e}"))?;
+            let t = table::read(data, &layout)
+                .map_err(|e| format!("{name}: {e}"))?
+                .ok_or_else(|| format!("{name}: not signed (no certificate table)"))?;
+            let e = t.entries.get(a.index).ok_or_else(|| {
+                format!(
+                    "{name}: the certificate table has {} entries; there is no entry {}",
+                    t.entries.len(),
+                    a.index
+                )
+            })?;
+            let pending = super::output::begin(&a.output)
+                .map_err(|e| format!("{}: {e}", a.output.display()))?;
+            pending
+                .finish(e.der, None)
+                .map_err(|e| format!("{}: {e}", a.output.display()))?;
+            writeln!(
+                out,
+                "extracted entry {} of {name} -> {} ({} bytes of DER)",
+                a.index,
+                a.output.display(),
+                e.der.len()
+            )
+            .map_err(|e| e.to_string())
+        }
+        SignatureCommand::Remove(a) => {
+            let name = a.file.display().to_string();
+            let dest = destination(&a.output, a.in_place, &a.file);
+            let (file, meta) = open_input(&a.file).map_err(|e| format!("{name}: {e}"))?;
+            let view = View::new(&file, &meta).map_err(|e| format!("{name}: {e}"))?;
+            let data = view.bytes();
+            let plan = Plan::new(data, false).map_err(|e| format!("{name}: {e}"))?;
+            if plan.base_len == data.len() {
+                return Err(format!("{name}: not signed (no certificate table)"));
+            }
+            let removed = data.len().saturating_sub(plan.base_len);
+            let unchanged = || input_unchanged(&view, &file, &meta);
+            write_unsigned(data, &plan, &dest, meta.permissions(), &unchanged)
+                .map_err(|e| format!("{name}: {e}"))?;
+            writeln!(
+                out,
+                "removed the signature of {name} -> {} ({removed} bytes of certificate table)",
+                dest.display()
+            )
+            .map_err(|e| e.to_string())
+        }
+        SignatureCommand::Attach(a) => {
+            let name = a.file.display().to_string();
+            let dest = destination(&a.output, a.in_place, &a.file);
+            let at = parse_time(a.time.as_deref())?;
+            let der = read(&a.signature, "--signature")?;
+            let (alg, signed) = crate::authenticode::build::signed_image_digest(&der)
+                .map_err(|e| format!("--signature {}: {e}", a.signature.display()))?;
+            let (file, meta) = open_input(&a.file).map_err(|e| format!("{name}: {e}"))?;
+            let view = View::new(&file, &meta).map_err(|e| format!("{name}: {e}"))?;
+            let data = view.bytes();
+            let plan = Plan::new(data, false).map_err(|e| format!("{name}: {e}"))?;
+            if plan.base_len != data.len() {
+                return Err(format!(
+                    "{name}: already signed; remove the signature first (`bingate signature remove`)"
+                ));
+            }
+            let image = plan.image_digest(data, alg)?;
+            if image != signed {
+                return Err(format!(
+                    "--signature {}: it signs the image hash {}, but {name}'s is {} ({}); nothing was written",
+                    a.signature.display(),
+                    crate::read::hex(&signed),
+                    crate::read::hex(&image),
+                    alg.name()
+                ));
+            }
+            let table =
+                win_certificate(&der, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA)?;
+            let unchanged = || input_unchanged(&view, &file, &meta);
+            let written = write_signed(
+                data,
+                &plan,
+                &dest,
+                meta.permissions(),
+                at,
+                || Ok(table),
+                &unchanged,
+            )
+            .map_err(|e| format!("{name}: {e}"))?;
+            writeln!(
+                out,
+                "attached {} to {name} -> {} ({} bytes of certificate table; verifies: {})",
+                a.signature.display(),
+                dest.display(),
+                written.table_len,
+                written.status.as_str()
+            )
+            .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Writes `data` without its certificate table: the kept bytes, the security directory
+/// cleared and the CheckSum recomputed (when the input had one).
+fn write_unsigned(
+    data: &[u8],
+    plan: &Plan,
+    dest: &Path,
+    permissions: fs::Permissions,
+    unchanged: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
+    let kept = data.get(..plan.base_len).unwrap_or_default();
+    let layout = &plan.layout;
+    let mut head_end =
+        usize::try_from(layout.security_dir_offset.saturating_add(8)).map_err(|e| e.to_string())?;
+    head_end = head_end
+        .max(usize::try_from(layout.checksum_offset.saturating_add(4)).map_err(|e| e.to_string())?);
+    let mut head = kept
+        .get(..head_end)
+        .ok_or("header fields outside the file")?
+        .to_vec();
+    let sd = usize::try_from(layout.security_dir_offset).map_err(|e| e.to_string())?;
+    let ck = usize::try_from(layout.checksum_offset).map_err(|e| e.to_string())?;
+    head.get_mut(sd..sd.saturating_add(8))
+        .ok_or("security directory outside the file")?
+        .fill(0);
+    let stored = head
+        .get(ck..ck.saturating_add(4))
+        .map(|b| b.iter().any(|x| *x != 0))
+        .unwrap_or(false);
+    head.get_mut(ck..ck.saturating_add(4))
+        .ok_or("CheckSum outside the file")?
+        .fill(0);
+    let rest = kept.get(head_end..).unwrap_or_default();
+    if stored {
+        let mut sum = crate::pe::checksum::Sum::new(layout.checksum_offset);
+        // `head_end` may not be a multiple of 4: sum the whole file in word-aligned pieces.
+        let split = head_end & !3;
+        sum.add(head.get(..split).unwrap_or_default());
+        let mut joint = head.get(split..).unwrap_or_default().to_vec();
+        let lead = (4usize.wrapping_sub(joint.len() % 4)) % 4;
+        let lead = lead.min(rest.len());
+        joint.extend_from_slice(rest.get(..lead).unwrap_or_default());
+        sum.add(&joint);
+        let body = rest.get(lead..).unwrap_or_default();
+        sum.add(body);
+        let c = sum.value().ok_or("CheckSum field not word-aligned")?;
+        head.get_mut(ck..ck.saturating_add(4))
+            .ok_or("CheckSum outside the file")?
+            .copy_from_slice(&c.to_le_bytes());
+    }
+    let mut pending = super::output::begin(dest).map_err(|e| dest_err(&e))?;
+    let f = pending.file();
+    (|| -> std::io::Result<()> {
+        f.write_all(&head)?;
+        for chunk in rest.chunks(CHUNK) {
+            f.write_all(chunk)?;
+        }
+        f.flush()
+    })()
+    .map_err(|e| dest_err(&e))?;
+    unchanged()?;
+    pending
+        .finish(&[], Some(super::output::without_privileges(permissions)))
+        .map_err(|e| dest_err(&e))
+}
