@@ -14,7 +14,7 @@
 //!   is the digest of the `SpcIndirectDataContent`'s value bytes (its tag and length excluded).
 //!   No signingTime, so the same input, key and options give the same bytes.
 //! - Digest algorithm identifiers carry NULL parameters and the RSA signature algorithm is
-//!   `rsaEncryption`, as signtool writes them.
+//!   `rsaEncryption` (`crate::cms::build::signature_algorithm`), as signtool writes them.
 //! - A timestamp token goes into the unsigned attribute 1.3.6.1.4.1.311.3.3.1; a nested
 //!   signature into 1.3.6.1.4.1.311.2.4.1 of the primary signature's SignerInfo.
 
@@ -29,8 +29,8 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
-use crate::cms::build::{CmsError, Timestamper, digest_oid};
-use crate::cms::signing::{KeyKind, Signer};
+use crate::cms::build::{CmsError, Timestamper, digest_oid, signature_algorithm};
+use crate::cms::signing::Signer;
 use crate::hash::DigestAlg;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -53,7 +53,6 @@ pub const RFC3161_TIMESTAMP: ObjectIdentifier =
 /// szOID_NESTED_SIGNATURE.
 pub const NESTED_SIGNATURE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.4.1");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 /// SPC_PE_IMAGE_PAGE_HASHES_V1 (SHA-1 pages) and V2 (SHA-256 pages).
 const PAGE_HASHES_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.3.1");
 const PAGE_HASHES_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.3.2");
@@ -109,28 +108,6 @@ fn digest_algorithm(alg: DigestAlg) -> Result<AlgorithmIdentifierOwned, CmsError
     Ok(AlgorithmIdentifierOwned {
         oid: digest_oid(alg)?,
         parameters: Some(Any::null()),
-    })
-}
-
-fn signature_algorithm(
-    kind: KeyKind,
-    alg: DigestAlg,
-) -> Result<AlgorithmIdentifierOwned, CmsError> {
-    Ok(match kind {
-        KeyKind::Rsa { .. } => AlgorithmIdentifierOwned {
-            oid: RSA_ENCRYPTION,
-            parameters: Some(Any::null()),
-        },
-        KeyKind::EcdsaP256 | KeyKind::EcdsaP384 => AlgorithmIdentifierOwned {
-            oid: ObjectIdentifier::new_unwrap(match alg {
-                DigestAlg::Sha1 => "1.2.840.10045.4.1",
-                DigestAlg::Sha256 => "1.2.840.10045.4.3.2",
-                DigestAlg::Sha384 => "1.2.840.10045.4.3.3",
-                DigestAlg::Sha512 => "1.2.840.10045.4.3.4",
-                DigestAlg::Md5 => return Err(CmsError::Digest("md5")),
-            }),
-            parameters: None,
-        },
     })
 }
 

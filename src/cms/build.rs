@@ -88,7 +88,7 @@ fn digest_algorithm(alg: DigestAlg) -> Result<AlgorithmIdentifierOwned, CmsError
 
 /// The SignerInfo signatureAlgorithm as OpenSSL writes it: `rsaEncryption` with NULL
 /// parameters for RSA PKCS#1 v1.5, `ecdsa-with-SHA*` without parameters for ECDSA.
-fn signature_algorithm(
+pub(crate) fn signature_algorithm(
     kind: KeyKind,
     alg: DigestAlg,
 ) -> Result<AlgorithmIdentifierOwned, CmsError> {

@@ -167,11 +167,7 @@ impl SignElfArgs {
             return Err("--timestamp-url: module signatures carry no timestamp (the kernel format has no place for one)".into());
         }
         if let Some(u) = &self.timestamp_url {
-            if !u.starts_with("http://") {
-                return Err(format!(
-                    "--timestamp-url {u}: only http:// is supported (RFC 3161 tokens are signed by the TSA, so its http:// endpoint is as safe)"
-                ));
-            }
+            check_timestamp_url(u)?;
         }
         let dest = match (&self.output, self.in_place) {
             (Some(o), _) => o.clone(),
@@ -191,6 +187,16 @@ impl SignElfArgs {
             dest,
         })
     }
+}
+
+/// Refuses a TSA URL bingate cannot use.
+pub(crate) fn check_timestamp_url(u: &str) -> Result<(), String> {
+    if u.starts_with("http://") {
+        return Ok(());
+    }
+    Err(format!(
+        "--timestamp-url {u}: only http:// is supported (RFC 3161 tokens are signed by the TSA, so its http:// endpoint is as safe)"
+    ))
 }
 
 /// A signer, its certificate and the chain to embed.

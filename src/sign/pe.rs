@@ -402,11 +402,7 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
         args.passphrase_file.as_deref(),
     )?;
     for u in &args.timestamp_url {
-        if !u.starts_with("http://") {
-            return Err(format!(
-                "--timestamp-url {u}: only http:// is supported (RFC 3161 tokens are signed by the TSA, so its http:// endpoint is as safe)"
-            ));
-        }
+        super::command::check_timestamp_url(u)?;
     }
     let at = parse_time(args.time.as_deref())?;
     let dest = match (&args.output, args.in_place) {
