@@ -500,3 +500,76 @@ fn in_place_signing_clears_setuid() {
     assert_eq!(mode, 0o755);
     assert_eq!(status(&f), "valid");
 }
+
+/// The gate: a deny rule of the policy refuses before anything is signed (exit 1, findings on
+/// stdout); a risk estimate above the ceiling refuses after (the output is judged, then not
+/// written); `--trust` makes the self-check require a valid chain.
+#[test]
+fn the_gate_refuses_with_exit_1_and_writes_nothing() {
+    let dir = paths::tempdir();
+    let out = dir.path().join("out.exe");
+    let o = sign(
+        &pe("x64-no-nxcompat.exe"),
+        &out,
+        "rsa",
+        &["--policy", "default"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("deny   pe-nx-compat"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 deny rule of policy default failed"));
+    assert!(!out.exists());
+    // Warnings do not refuse.
+    sign_ok(
+        &pe("x64-default.exe"),
+        &out,
+        "rsa",
+        &["--policy", "default"],
+    );
+    std::fs::remove_file(&out).unwrap();
+    // Under the embedded Microsoft roots the test PKI is untrusted: high risk.
+    let o = sign(
+        &pe("x64-default.exe"),
+        &out,
+        "rsa",
+        &["--risk-at-most", "medium"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("untrusted-root"), "{err}");
+    assert!(!out.exists());
+    // Trusting the test root: the estimate drops below high, and the self-check says valid.
+    let root = pki("root.pem");
+    let o = sign(
+        &pe("x64-default.exe"),
+        &out,
+        "rsa",
+        &["--trust", root.to_str().unwrap(), "--risk-at-most", "high"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verifies: valid"));
+    // An anchor the chain does not reach: the self-check fails (exit 2), nothing written.
+    let other = dir.path().join("other.exe");
+    let o = sign(
+        &pe("x64-default.exe"),
+        &other,
+        "rsa",
+        &["--trust", pki("selfsigned.pem").to_str().unwrap()],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!other.exists());
+}

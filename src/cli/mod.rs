@@ -308,6 +308,14 @@ fn error(context: &str, message: &str) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// Says on stderr why the gate refused and gives exit 1 (`sign pe --policy/--risk-at-most`).
+// The CLI layer is where bingate prints.
+#[allow(clippy::print_stderr, clippy::disallowed_macros)]
+fn refused(context: &str, message: &str) -> ExitCode {
+    eprintln!("bingate: {context}refused: {}", for_terminal(message));
+    ExitCode::from(1)
+}
+
 /// Parses the command line, runs, and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -335,7 +343,8 @@ pub fn main() -> ExitCode {
             crate::cleanup::install();
             match crate::sign::pe::sign(args, &mut io::stdout().lock()) {
                 Ok(()) => Ok(EXIT_OK),
-                Err(e) => return error("sign: ", &e),
+                Err(crate::sign::pe::Failure::Refused(e)) => return refused("sign: ", &e),
+                Err(crate::sign::pe::Failure::Error(e)) => return error("sign: ", &e),
             }
         }
         Command::Signature(cmd) => {

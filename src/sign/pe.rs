@@ -78,6 +78,19 @@ pub struct SignPeArgs {
     /// Include page hashes (SHA-1 pages with --digest sha1, SHA-256 pages otherwise).
     #[arg(long)]
     pub page_hashes: bool,
+    /// Check the input against this policy first (a built-in name or a file) and refuse to
+    /// sign, exit 1, when a deny rule fails. Signature rules are not judged: the input is
+    /// about to be signed.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Option<String>,
+    /// Refuse to write the signed file, exit 1, when its SmartScreen-risk estimate is above
+    /// this level (judged on the output, with the embedded Microsoft roots and --trust).
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high"])]
+    pub risk_at_most: Option<String>,
+    /// Trust anchors (PEM/DER file or directory) for the output's own verification: with
+    /// them the output must verify as valid, chain included.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub trust: Vec<PathBuf>,
     /// Time at which the output's own verification judges certificates (RFC 3339; for tests
     /// with certificates that have expired).
     #[arg(long, value_name = "RFC3339", hide = true)]
@@ -236,6 +249,47 @@ fn input_unchanged(view: &View, file: &fs::File, meta: &fs::Metadata) -> Result<
         .map_err(|e| format!("{e}; nothing was written"))
 }
 
+/// Why nothing was written: an error (exit 2), or a refusal by the gate (exit 1).
+#[derive(Debug)]
+pub enum Failure {
+    Error(String),
+    Refused(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(e: &str) -> Failure {
+        Failure::Error(e.to_owned())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Error(e) | Failure::Refused(e) => f.write_str(e),
+        }
+    }
+}
+
+/// What the output must pass before it is renamed into place.
+pub struct OutputCheck {
+    /// Verification time.
+    pub at: u64,
+    /// Anchors: with `Some`, the output must verify as valid (chain included).
+    pub trust: Option<crate::pki::trust::TrustStore>,
+    /// The SmartScreen-risk ceiling, with the weights and the anchors it is judged with.
+    pub risk: Option<(
+        crate::risk::RiskLevel,
+        crate::risk::Weights,
+        crate::pki::trust::TrustStore,
+    )>,
+}
+
 /// What was written.
 pub struct Written {
     pub table_len: usize,
@@ -251,10 +305,10 @@ fn write_signed(
     plan: &Plan,
     dest: &Path,
     permissions: fs::Permissions,
-    at: u64,
+    check: &OutputCheck,
     make_table: impl FnOnce() -> Result<Vec<u8>, String> + Send,
     unchanged: &dyn Fn() -> Result<(), String>,
-) -> Result<Written, String> {
+) -> Result<Written, Failure> {
     let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
     let layout = &plan.layout;
     let base = plan.base_len;
@@ -317,7 +371,7 @@ fn write_signed(
     io.map_err(|e| dest_err(&e))?;
     // The input must not have changed while it was read (the plan came from its old bytes).
     unchanged()?;
-    let status = verify_written(pending.file(), at).map_err(|e| dest_err(&e))?;
+    let status = verify_written(pending.file(), dest, check)?;
     pending
         .finish(&[], Some(super::output::without_privileges(permissions)))
         .map_err(|e| dest_err(&e))?;
@@ -327,34 +381,70 @@ fn write_signed(
     })
 }
 
-/// Verifies the written file as `bingate verify --require all` would with no trust anchors:
-/// the image digest, every signature and timestamp must verify (the chain is not judged here,
-/// so a valid signature reads "untrusted"). Anything else is an error: the file is not kept.
-fn verify_written(file: &fs::File, at: u64) -> Result<Status, String> {
+/// Verifies the written file as `bingate verify --require all` would: the image digest, every
+/// signature and timestamp must verify. Without anchors the chain is not judged (a valid
+/// signature reads "untrusted"); with them it must be valid. Then the SmartScreen-risk estimate
+/// of the output, when a ceiling is set. An error or a refusal: the file is not kept.
+fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<Status, Failure> {
     let meta = file.metadata().map_err(|e| e.to_string())?;
     let view = View::new(file, &meta).map_err(|e| e.to_string())?;
-    let trust = crate::pki::trust::TrustStore::default();
+    let none = crate::pki::trust::TrustStore::default();
     let env = crate::cms::verdict::VerifyEnv {
-        anchors: &trust,
-        at,
+        anchors: check.trust.as_ref().unwrap_or(&none),
+        at: check.at,
         strict: false,
         require_all: true,
         revoked: &|_, _| None,
     };
     let v = crate::authenticode::verify::verify(view.bytes(), &env);
-    match v.status {
-        Status::Valid | Status::Untrusted => Ok(v.status),
-        other => Err(format!(
+    let accepted = match v.status {
+        Status::Valid => true,
+        Status::Untrusted => check.trust.is_none(),
+        _ => false,
+    };
+    if !accepted {
+        return Err(Failure::Error(format!(
             "the signed output does not verify ({}: {}); nothing was written",
-            other.as_str(),
+            v.status.as_str(),
             v.signatures
                 .iter()
                 .flat_map(|s| s.reasons.iter().map(|r| r.message.clone()))
                 .chain(v.error.clone())
                 .collect::<Vec<_>>()
                 .join("; ")
-        )),
+        )));
     }
+    if let Some((ceiling, weights, anchors)) = &check.risk {
+        let signing = crate::config::SigningConfig {
+            trust: anchors.clone(),
+            at: check.at,
+            strict: false,
+            require_all: false,
+            revoked: Box::new(|_, _| None),
+            module_certs: Vec::new(),
+        };
+        let report = crate::scan::examine(view.bytes(), dest, Some(&signing), Some(weights));
+        let Some(estimate) = report.risk else {
+            return Err(Failure::Error(
+                "--risk-at-most: no SmartScreen-risk estimate for the output".into(),
+            ));
+        };
+        if estimate.level > *ceiling {
+            let evidence: Vec<String> = estimate
+                .evidence
+                .iter()
+                .map(|e| format!("{} (+{}): {}", e.id, e.weight, e.detail))
+                .collect();
+            return Err(Failure::Refused(format!(
+                "the signed output's SmartScreen-risk estimate is {} (score {}), above --risk-at-most {}: {}; nothing was written",
+                estimate.level.as_str(),
+                estimate.score,
+                ceiling.as_str(),
+                evidence.join("; ")
+            )));
+        }
+    }
+    Ok(v.status)
 }
 
 /// A timestamper over `urls` in order, each tried `retries` times with `timeout`.
@@ -394,7 +484,7 @@ fn parse_time(t: Option<&str>) -> Result<u64, String> {
 
 /// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
 /// `out`.
-pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
+pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let (signer, cert, chain) = resolve_key(
         &args.key,
         &args.cert,
@@ -405,6 +495,38 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
         super::command::check_timestamp_url(u)?;
     }
     let at = parse_time(args.time.as_deref())?;
+    let policy = match &args.policy {
+        Some(spec) => Some(crate::policy::load(spec, &[]).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let anchors = |default_store: bool| {
+        crate::pki::trust::load(&crate::pki::trust::TrustOptions {
+            default_store,
+            ctl: None,
+            system: false,
+            extra: args.trust.clone(),
+        })
+        .map_err(|e| e.to_string())
+    };
+    let check = OutputCheck {
+        at,
+        trust: if args.trust.is_empty() {
+            None
+        } else {
+            Some(anchors(false)?)
+        },
+        risk: match &args.risk_at_most {
+            None => None,
+            Some(level) => Some((
+                crate::risk::RiskLevel::parse(level)
+                    .ok_or("--risk-at-most: low, medium or high")?,
+                policy
+                    .as_ref()
+                    .map_or_else(crate::risk::Weights::default, |p| p.risk.clone()),
+                anchors(true)?,
+            )),
+        },
+    };
     let dest = match (&args.output, args.in_place) {
         (Some(o), _) => o.clone(),
         (None, true) => args.file.clone(),
@@ -419,7 +541,10 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
         crate::detect::sniff_bytes(data),
         crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
     ) {
-        return Err(in_err(&"not a PE file (`sign elf` signs ELF files)"));
+        return Err(in_err(&"not a PE file (`sign elf` signs ELF files)").into());
+    }
+    if let Some(p) = &policy {
+        gate(p, data, &args.file, at, out)?;
     }
     let plan = Plan::new(data, args.nest).map_err(|e| in_err(&e))?;
     let replaced = !args.nest && plan.base_len < data.len();
@@ -476,11 +601,14 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
         &plan,
         &dest,
         meta.permissions(),
-        at,
+        &check,
         make_table,
         &unchanged,
     )
-    .map_err(|e| in_err(&e))?;
+    .map_err(|e| match e {
+        Failure::Error(e) => Failure::Error(in_err(&e)),
+        Failure::Refused(e) => Failure::Refused(in_err(&e)),
+    })?;
     let mut notes = Vec::new();
     if !args.timestamp_url.is_empty() {
         notes.push("timestamped".to_owned());
@@ -505,7 +633,44 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), String> {
         notes.join(", "),
         written.status.as_str(),
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| Failure::Error(e.to_string()))
+}
+
+/// The policy gate before signing: the input's facts judged by `policy` (signature rules are
+/// not judged: nothing is verified); a failing deny rule refuses, with every failing finding
+/// written to `out`.
+fn gate(
+    policy: &crate::policy::Policy,
+    data: &[u8],
+    path: &Path,
+    at: u64,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use crate::policy::{Level, Status as Verdict};
+    let report = crate::scan::examine(data, path, None, None);
+    let mut ev = crate::policy::Evaluator::new(policy, crate::policy::Date::from_unix(at));
+    let findings = ev.evaluate(&report.subject());
+    let failing: Vec<_> = findings
+        .iter()
+        .filter(|f| f.status == Verdict::Fail)
+        .collect();
+    let denied = failing.iter().filter(|f| f.level == Level::Deny).count();
+    if denied == 0 {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| Failure::Error(e.to_string());
+    for f in &failing {
+        writeln!(out, "{:<6} {}: {}", f.level.as_str(), f.rule, f.message).map_err(io)?;
+        if let Some(fix) = &f.remediation {
+            writeln!(out, "       fix: {fix}").map_err(io)?;
+        }
+    }
+    Err(Failure::Refused(format!(
+        "{}: {denied} deny rule{} of policy {} failed; not signed",
+        path.display(),
+        if denied == 1 { "" } else { "s" },
+        policy.name
+    )))
 }
 
 /// `bingate signature` subcommands.
@@ -651,12 +816,17 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
             let table =
                 win_certificate(&der, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA)?;
             let unchanged = || input_unchanged(&view, &file, &meta);
+            let check = OutputCheck {
+                at,
+                trust: None,
+                risk: None,
+            };
             let written = write_signed(
                 data,
                 &plan,
                 &dest,
                 meta.permissions(),
-                at,
+                &check,
                 || Ok(table),
                 &unchanged,
             )
