@@ -573,3 +573,51 @@ fn the_gate_refuses_with_exit_1_and_writes_nothing() {
     );
     assert!(!other.exists());
 }
+
+/// Files users actually sign, from the public corpus (corpus/fetch-public.sh): a Go executable
+/// (esbuild), ARM64 images (7-Zip), an MSVC DLL, a Microsoft-signed tool (its signature is
+/// replaced), GRUB's signed EFI image (a nested signature is added to its Canonical one), and
+/// node.exe (100 MB, signed by the OpenJS Foundation with an expired certificate: nested too).
+/// Our signature verifies with bingate (through the test root) whatever the publisher's says,
+/// and osslsigncode accepts the files where ours is the only one.
+#[test]
+fn public_inputs_users_sign() {
+    let dir = paths::tempdir();
+    let cases: [(&str, &[&str], usize); 7] = [
+        ("corpus/public/esbuild.exe", &[], 1),
+        ("corpus/public/electron-winstaller/7z-arm64.exe", &[], 1),
+        (
+            "corpus/public/electron-winstaller/7z-arm64.dll",
+            &["--page-hashes"],
+            1,
+        ),
+        ("corpus/public/pyqt5-qt5/msvcp140.dll", &[], 1),
+        ("corpus/public/electron-winstaller/signtool.exe", &[], 1),
+        ("corpus/public/grub/grubx64.efi.signed", &["--nest"], 2),
+        ("corpus/public/node/node.exe", &["--nest"], 2),
+    ];
+    for (rel, extra, signatures) in cases {
+        if !interop::public(rel) {
+            continue;
+        }
+        let name = Path::new(rel).file_name().unwrap().to_string_lossy();
+        let out = dir.path().join(format!("{name}.signed"));
+        sign_ok(&paths::repo(rel), &out, "rsa", extra);
+        let v = verify_json(&out, &[]);
+        let sigs = v["signatures"].as_array().unwrap();
+        assert_eq!(sigs.len(), signatures, "{rel}: {v}");
+        // Ours is the last one; it verifies whatever the publisher's chain says.
+        assert_eq!(sigs[signatures - 1]["status"], "valid", "{rel}: {v}");
+        if signatures == 1 {
+            assert_eq!(v["status"], "valid", "{rel}: {v}");
+        }
+        if let Some(ok) = osslsigncode_accepts(&out) {
+            // osslsigncode knows only the test root: it accepts the file when our signature
+            // is the only one.
+            if signatures == 1 {
+                assert!(ok, "{rel}: osslsigncode verify failed");
+            }
+        }
+        std::fs::remove_file(&out).unwrap();
+    }
+}

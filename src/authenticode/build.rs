@@ -278,45 +278,134 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
     .map_err(enc)
 }
 
-/// `primary` (a ContentInfo SignedData) with `nested` added as a nested signature of its first
-/// SignerInfo (unsigned attribute 1.3.6.1.4.1.311.2.4.1; an existing one gains a value).
-pub fn nest(primary: &[u8], nested: &[u8]) -> Result<Vec<u8>, CmsError> {
-    let ci = ContentInfo::from_der(primary).map_err(enc)?;
-    if ci.content_type != ID_SIGNED_DATA {
-        return Err(CmsError::Encode(
-            "the existing signature is not a SignedData".into(),
-        ));
-    }
-    let mut sd: SignedData = ci.content.decode_as().map_err(enc)?;
-    let mut infos: Vec<SignerInfo> = sd.signer_infos.0.into_vec();
-    let first = infos
-        .first_mut()
-        .ok_or_else(|| CmsError::Encode("the existing signature has no SignerInfo".into()))?;
-    let value = Any::from_der(nested).map_err(enc)?;
-    let mut attrs: Vec<Attribute> = first
-        .unsigned_attrs
-        .take()
-        .map(|a| a.into_vec())
-        .unwrap_or_default();
-    match attrs.iter_mut().find(|a| a.oid == NESTED_SIGNATURE) {
-        Some(a) => {
-            let mut values = std::mem::take(&mut a.values).into_vec();
-            values.push(value);
-            a.values = SetOfVec::try_from(values).map_err(enc)?;
+/// One TLV of a DER (or BER with definite lengths) buffer: its tag byte, and where its header
+/// and value are.
+struct Tlv {
+    tag: u8,
+    start: usize,
+    value: std::ops::Range<usize>,
+}
+
+/// The TLVs one after another in `buf[range]`. Only one-byte tags and definite lengths of up to
+/// four bytes: everything in a SignedData down to its SignerInfos.
+fn children(buf: &[u8], range: std::ops::Range<usize>) -> Result<Vec<Tlv>, CmsError> {
+    let bad = |what: &str, at: usize| {
+        CmsError::Encode(format!("{what} at byte {at} of the existing signature"))
+    };
+    let mut out = Vec::new();
+    let mut at = range.start;
+    while at < range.end {
+        let start = at;
+        let tag = *buf.get(at).ok_or_else(|| bad("truncated TLV", at))?;
+        if tag & 0x1f == 0x1f {
+            return Err(bad("multi-byte tag", at));
         }
-        None => attrs.push(Attribute {
-            oid: NESTED_SIGNATURE,
-            values: SetOfVec::try_from(vec![value]).map_err(enc)?,
-        }),
+        let first = *buf
+            .get(at.saturating_add(1))
+            .ok_or_else(|| bad("truncated length", at))?;
+        at = at.saturating_add(2);
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return Err(bad("indefinite or oversized length", start));
+            }
+            let bytes = buf
+                .get(at..at.saturating_add(n))
+                .ok_or_else(|| bad("truncated length", start))?;
+            at = at.saturating_add(n);
+            bytes.iter().fold(0usize, |l, b| (l << 8) | usize::from(*b))
+        };
+        let end = at
+            .checked_add(len)
+            .filter(|e| *e <= range.end)
+            .ok_or_else(|| bad("TLV past its parent's end", start))?;
+        out.push(Tlv {
+            tag,
+            start,
+            value: at..end,
+        });
+        at = end;
     }
-    first.unsigned_attrs = Some(SetOfVec::try_from(attrs).map_err(enc)?);
-    sd.signer_infos = cms::signed_data::SignerInfos(SetOfVec::try_from(infos).map_err(enc)?);
-    ContentInfo {
-        content_type: ID_SIGNED_DATA,
-        content: Any::encode_from(&sd).map_err(enc)?,
+    Ok(out)
+}
+
+/// `primary` (a ContentInfo SignedData) with `nested` added as a nested signature of its first
+/// SignerInfo (unsigned attribute 1.3.6.1.4.1.311.2.4.1; an existing one gains a value, after
+/// the ones it has, as signtool and osslsigncode append).
+///
+/// The existing signature is edited in place, not decoded and re-encoded: signatures in the
+/// field carry BER, certificate sets with duplicates and other things a strict DER decoder
+/// rejects, and every byte but the lengths on the path to the new attribute stays as it was.
+pub fn nest(primary: &[u8], nested: &[u8]) -> Result<Vec<u8>, CmsError> {
+    let bad = |what: &str| CmsError::Encode(format!("the existing signature: {what}"));
+    let top = children(primary, 0..primary.len())?;
+    let [ci] = top.as_slice() else {
+        return Err(bad("not one ContentInfo"));
+    };
+    let ci_parts = children(primary, ci.value.clone())?;
+    let [oid, explicit] = ci_parts.as_slice() else {
+        return Err(bad("ContentInfo is not { contentType, [0] content }"));
+    };
+    if primary.get(oid.start..oid.value.end) != Some(oid_der(&ID_SIGNED_DATA)?.as_slice()) {
+        return Err(bad("not a SignedData"));
     }
-    .to_der()
-    .map_err(enc)
+    let sd_tlv = children(primary, explicit.value.clone())?;
+    let [sd] = sd_tlv.as_slice() else {
+        return Err(bad("[0] does not hold one SignedData"));
+    };
+    let sd_parts = children(primary, sd.value.clone())?;
+    let infos = sd_parts
+        .last()
+        .filter(|t| t.tag == 0x31)
+        .ok_or_else(|| bad("no SignerInfos"))?;
+    let info_list = children(primary, infos.value.clone())?;
+    let first = info_list.first().ok_or_else(|| bad("no SignerInfo"))?;
+    let si_parts = children(primary, first.value.clone())?;
+    let nested_attr_oid = oid_der(&NESTED_SIGNATURE)?;
+    let get = |r: std::ops::Range<usize>| primary.get(r).unwrap_or_default();
+    // The new unsigned attributes' content.
+    let unsigned = si_parts.iter().find(|t| t.tag == 0xa1);
+    let mut attrs = Vec::new();
+    let mut added = false;
+    if let Some(u) = unsigned {
+        for attr in children(primary, u.value.clone())? {
+            let parts = children(primary, attr.value.clone())?;
+            match parts.as_slice() {
+                [o, values] if get(o.start..o.value.end) == nested_attr_oid.as_slice() => {
+                    let mut content = get(values.value.clone()).to_vec();
+                    content.extend_from_slice(nested);
+                    attrs.extend(tlv(0x30, &cat(&[&nested_attr_oid, &tlv(0x31, &content)])));
+                    added = true;
+                }
+                _ => attrs.extend_from_slice(get(attr.start..attr.value.end)),
+            }
+        }
+    }
+    if !added {
+        attrs.extend(tlv(0x30, &cat(&[&nested_attr_oid, &tlv(0x31, nested)])));
+    }
+    // The SignerInfo: its fields, the unsigned attributes replaced or appended.
+    let mut si = Vec::new();
+    for part in si_parts.iter().filter(|t| t.tag != 0xa1) {
+        si.extend_from_slice(get(part.start..part.value.end));
+    }
+    si.extend(tlv(0xa1, &attrs));
+    let mut infos_content = tlv(0x30, &si);
+    for other in info_list.iter().skip(1) {
+        infos_content.extend_from_slice(get(other.start..other.value.end));
+    }
+    let mut sd_content = Vec::new();
+    for part in sd_parts.iter().take(sd_parts.len().saturating_sub(1)) {
+        sd_content.extend_from_slice(get(part.start..part.value.end));
+    }
+    sd_content.extend(tlv(0x31, &infos_content));
+    let ci_content = cat(&[
+        get(oid.start..oid.value.end),
+        &tlv(explicit.tag, &tlv(sd.tag, &sd_content)),
+    ]);
+    Ok(tlv(ci.tag, &ci_content))
 }
 
 /// The image digest a SignedData's `SpcIndirectDataContent` names: (algorithm, digest).

@@ -280,6 +280,8 @@ impl std::fmt::Display for Failure {
 pub struct OutputCheck {
     /// Verification time.
     pub at: u64,
+    /// The new signature is nested (the last one) rather than the primary one.
+    pub nested: bool,
     /// Anchors: with `Some`, the output must verify as valid (chain included).
     pub trust: Option<crate::pki::trust::TrustStore>,
     /// The SmartScreen-risk ceiling, with the weights and the anchors it is judged with.
@@ -397,7 +399,15 @@ fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<S
         revoked: &|_, _| None,
     };
     let v = crate::authenticode::verify::verify(view.bytes(), &env);
-    let accepted = match v.status {
+    // The signature bingate made: the primary one, or, nested, the last one (signatures
+    // already in the file are what they are: an expired publisher's is not ours to judge).
+    let ours = if check.nested {
+        v.signatures.last()
+    } else {
+        v.signatures.first()
+    };
+    let status = ours.map_or(v.status, |s| s.status);
+    let accepted = match status {
         Status::Valid => true,
         Status::Untrusted => check.trust.is_none(),
         _ => false,
@@ -405,10 +415,14 @@ fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<S
     if !accepted {
         return Err(Failure::Error(format!(
             "the signed output does not verify ({}: {}); nothing was written",
-            v.status.as_str(),
-            v.signatures
+            status.as_str(),
+            ours.map(|s| s
+                .reasons
                 .iter()
-                .flat_map(|s| s.reasons.iter().map(|r| r.message.clone()))
+                .map(|r| r.message.clone())
+                .collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
                 .chain(v.error.clone())
                 .collect::<Vec<_>>()
                 .join("; ")
@@ -444,7 +458,7 @@ fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<S
             )));
         }
     }
-    Ok(v.status)
+    Ok(status)
 }
 
 /// A timestamper over `urls` in order, each tried `retries` times with `timeout`.
@@ -510,6 +524,7 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let check = OutputCheck {
         at,
+        nested: args.nest,
         trust: if args.trust.is_empty() {
             None
         } else {
@@ -818,6 +833,7 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
             let unchanged = || input_unchanged(&view, &file, &meta);
             let check = OutputCheck {
                 at,
+                nested: false,
                 trust: None,
                 risk: None,
             };
