@@ -57,8 +57,7 @@ const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840
 
 const PBE_SHA1_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
 const PBE_SHA1_2DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.4");
-const PBE_SHA1_RC2_128: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");
+const PBE_SHA1_RC2_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");
 const PBE_SHA1_RC2_40: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.6");
 const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
 
@@ -150,7 +149,10 @@ impl fmt::Display for Pkcs12Error {
                  it with `openssl pkcs12 -export` (AES-256) or `-legacy`"
             ),
             Pkcs12Error::UnsupportedBag { origin, bag } => {
-                write!(f, "{origin}: the PKCS#12 file holds a {bag} bingate cannot read")
+                write!(
+                    f,
+                    "{origin}: the PKCS#12 file holds a {bag} bingate cannot read"
+                )
             }
             Pkcs12Error::NoKey {
                 origin,
@@ -644,7 +646,11 @@ impl Context<'_> {
                     .map_err(|e| self.contents_error("pkcs8ShroudedKeyBag", e))?;
                 let alg = AlgorithmIdentifierRef {
                     oid: info.encryption_algorithm.oid,
-                    parameters: info.encryption_algorithm.parameters.as_ref().map(AnyRef::from),
+                    parameters: info
+                        .encryption_algorithm
+                        .parameters
+                        .as_ref()
+                        .map(AnyRef::from),
                 };
                 self.decrypt(&alg, info.encrypted_data.as_bytes())?
             }
@@ -714,8 +720,12 @@ impl Context<'_> {
             Legacy::Tdes2 => des::TdesEde2::new_from_slice(&key)
                 .map_err(|_| ())
                 .and_then(|c| cbc_decrypt(c, &iv, ciphertext)),
-            Legacy::Rc2_128 => cbc_decrypt(rc2::Rc2::new_with_eff_key_len(&key, 128), &iv, ciphertext),
-            Legacy::Rc2_40 => cbc_decrypt(rc2::Rc2::new_with_eff_key_len(&key, 40), &iv, ciphertext),
+            Legacy::Rc2_128 => {
+                cbc_decrypt(rc2::Rc2::new_with_eff_key_len(&key, 128), &iv, ciphertext)
+            }
+            Legacy::Rc2_40 => {
+                cbc_decrypt(rc2::Rc2::new_with_eff_key_len(&key, 40), &iv, ciphertext)
+            }
         };
         result.map_err(|()| self.wrong_password())
     }
@@ -848,7 +858,9 @@ where
 {
     // `rounds` is at most MAX_PKCS12_ITERATIONS, well inside i32.
     let rounds = i32::try_from(rounds).unwrap_or(i32::MAX);
-    Zeroizing::new(pkcs12::kdf::derive_key::<D>(password, salt, id, rounds, len))
+    Zeroizing::new(pkcs12::kdf::derive_key::<D>(
+        password, salt, id, rounds, len,
+    ))
 }
 
 /// The password as the PKCS#12 KDF takes it (RFC 7292 appendix B.1: a BMPString, big-endian
@@ -900,4 +912,239 @@ fn describe_pbes2_params(params: &pkcs5::pbes2::Parameters<'_>) -> String {
         params.kdf.oid(),
         params.encryption.oid()
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::cms::{KeyKind, Signer};
+
+    const RSA_AES256: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-aes256.p12");
+    const RSA_LEGACY: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-legacy.p12");
+    const RSA_WINDOWS: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-windows.p12");
+    const RSA_RC2_128: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-rc2-128.p12");
+    const RSA_CHAIN: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-chain.p12");
+    const RSA_NOMAC: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-nomac.p12");
+    const RSA_EMPTY: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-empty-password.p12");
+    const RSA_OVER: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-over-budget.p12");
+    const ECDSA_P256: &[u8] = include_bytes!("../../corpus/pki/p12/ecdsa-p256.p12");
+    const ECDSA_P384: &[u8] = include_bytes!("../../corpus/pki/p12/ecdsa-p384-legacy.p12");
+    const CERT_ONLY: &[u8] = include_bytes!("../../corpus/pki/p12/cert-only.p12");
+    const PBES2_SHA1_P8: &[u8] = include_bytes!("../../corpus/pki/p12/rsa-pbes2-sha1.p8");
+    const LEAF_RSA_KEY: &[u8] = include_bytes!("../../corpus/pki/leaf-rsa.key");
+
+    fn cn(cert: &Certificate) -> String {
+        cert.tbs_certificate.subject.to_string()
+    }
+
+    #[test]
+    fn every_protection_scheme_loads_key_and_certificate() {
+        let cases: [(&str, &[u8], KeyKind); 7] = [
+            ("aes256", RSA_AES256, KeyKind::Rsa { bits: 2048 }),
+            ("legacy", RSA_LEGACY, KeyKind::Rsa { bits: 2048 }),
+            ("windows", RSA_WINDOWS, KeyKind::Rsa { bits: 2048 }),
+            ("rc2-128", RSA_RC2_128, KeyKind::Rsa { bits: 2048 }),
+            ("nomac", RSA_NOMAC, KeyKind::Rsa { bits: 2048 }),
+            ("p256", ECDSA_P256, KeyKind::EcdsaP256),
+            ("p384", ECDSA_P384, KeyKind::EcdsaP384),
+        ];
+        for (name, bytes, kind) in cases {
+            let got = load(bytes, b"test", name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got.signer.kind(), kind, "{name}");
+            let cert = got.cert.expect(name);
+            key::check_key_matches(&got.signer, &cert).unwrap();
+            assert!(got.chain.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_key_is_the_pem_key() {
+        let pem = key::load_private_key(LEAF_RSA_KEY, None, "leaf-rsa.key").unwrap();
+        let p12 = load(RSA_LEGACY, b"test", "legacy").unwrap();
+        assert_eq!(pem.public_key(), p12.signer.public_key());
+    }
+
+    #[test]
+    fn chain_comes_issuer_first() {
+        // make.sh puts root before intermediate in the file.
+        let got = load(RSA_CHAIN, b"test", "chain").unwrap();
+        let cert = got.cert.unwrap();
+        assert_eq!(got.chain.len(), 2);
+        assert_eq!(
+            got.chain[0].tbs_certificate.subject,
+            cert.tbs_certificate.issuer
+        );
+        assert_eq!(
+            got.chain[1].tbs_certificate.subject,
+            got.chain[0].tbs_certificate.issuer
+        );
+        assert!(
+            cn(&got.chain[1]).contains("root CA"),
+            "{}",
+            cn(&got.chain[1])
+        );
+    }
+
+    #[test]
+    fn wrong_password_is_reported_as_such() {
+        for (name, bytes) in [("aes256", RSA_AES256), ("legacy", RSA_LEGACY)] {
+            let err = load(bytes, b"nope", name).unwrap_err();
+            assert_eq!(
+                err,
+                Pkcs12Error::WrongPassword {
+                    origin: name.to_owned(),
+                    mac: true
+                }
+            );
+            assert!(err.to_string().contains("wrong password or corrupted file"));
+        }
+        let err = load(RSA_NOMAC, b"nope", "nomac").unwrap_err();
+        assert_eq!(
+            err,
+            Pkcs12Error::WrongPassword {
+                origin: "nomac".to_owned(),
+                mac: false
+            }
+        );
+    }
+
+    #[test]
+    fn empty_password() {
+        let got = load(RSA_EMPTY, b"", "empty").unwrap();
+        assert!(got.cert.is_some());
+        assert!(matches!(
+            load(RSA_EMPTY, b"test", "empty"),
+            Err(Pkcs12Error::WrongPassword { mac: true, .. })
+        ));
+    }
+
+    #[test]
+    fn no_key_is_an_error_that_says_so() {
+        let err = load(CERT_ONLY, b"test", "certs").unwrap_err();
+        assert_eq!(
+            err,
+            Pkcs12Error::NoKey {
+                origin: "certs".to_owned(),
+                certificates: 1
+            }
+        );
+        assert!(err.to_string().contains("no private key"));
+    }
+
+    #[test]
+    fn iterations_over_budget_are_refused_before_any_work() {
+        let start = std::time::Instant::now();
+        let err = load(RSA_OVER, b"test", "big").unwrap_err();
+        assert_eq!(
+            err,
+            Pkcs12Error::Budget {
+                origin: "big".to_owned(),
+                what: "the PKCS#12 iteration count",
+                value: 10_000_001,
+                limit: u64::from(MAX_PKCS12_ITERATIONS),
+            }
+        );
+        // Refused from the parameters: no derivation ran (10M iterations take seconds).
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn work_budget_is_consumed_across_derivations() {
+        let mut cx = Context {
+            origin: "x",
+            password: b"",
+            bmp: None,
+            mac_verified: false,
+            work: MAX_PKCS12_WORK,
+            bags: 0,
+        };
+        for _ in 0..4 {
+            cx.spend(u64::from(MAX_PKCS12_ITERATIONS), 1).unwrap();
+        }
+        assert!(matches!(
+            cx.spend(1, 1),
+            Err(Pkcs12Error::Budget {
+                what: "the PKCS#12 iterations of the whole file",
+                ..
+            })
+        ));
+        assert!(cx.spend(0, 1).is_err());
+    }
+
+    #[test]
+    fn pbes2_with_hmac_sha1_prf_decrypts() {
+        // OpenSSL 1.1's `pkcs12 -keypbe AES-128-CBC` key bags: PBKDF2's default PRF.
+        let info = ::pkcs12::pbe_params::EncryptedPrivateKeyInfo::from_der(PBES2_SHA1_P8).unwrap();
+        let mut cx = Context {
+            origin: "p8",
+            password: b"test",
+            bmp: None,
+            mac_verified: true,
+            work: MAX_PKCS12_WORK,
+            bags: 0,
+        };
+        let alg = AlgorithmIdentifierRef {
+            oid: info.encryption_algorithm.oid,
+            parameters: info
+                .encryption_algorithm
+                .parameters
+                .as_ref()
+                .map(AnyRef::from),
+        };
+        let plain = cx.decrypt(&alg, info.encrypted_data.as_bytes()).unwrap();
+        let signer = key::load_private_key(&plain, None, "p8").unwrap();
+        let pem = key::load_private_key(LEAF_RSA_KEY, None, "pem").unwrap();
+        assert_eq!(signer.public_key(), pem.public_key());
+        cx.password = b"nope";
+        assert!(matches!(
+            cx.decrypt(&alg, info.encrypted_data.as_bytes()),
+            Err(Pkcs12Error::WrongPassword { .. })
+        ));
+    }
+
+    #[test]
+    fn sniff() {
+        for bytes in [RSA_AES256, RSA_LEGACY, RSA_NOMAC, ECDSA_P256, CERT_ONLY] {
+            assert!(looks_like_pkcs12(bytes));
+            assert!(looks_like_pkcs12(&bytes[..24]));
+        }
+        assert!(!looks_like_pkcs12(LEAF_RSA_KEY));
+        assert!(!looks_like_pkcs12(PBES2_SHA1_P8));
+        assert!(!looks_like_pkcs12(b""));
+        assert!(!looks_like_pkcs12(&[0x30]));
+        assert!(!looks_like_pkcs12(&[0x30, 0x80, 0x02, 0x01, 0x03]));
+    }
+
+    #[test]
+    fn password_encodings() {
+        let c = bmp_candidates(b"ab");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].as_slice(), &[0, b'a', 0, b'b', 0, 0]);
+        // "é" (U+00E9): UTF-16 and Latin-1 of its UTF-8 bytes.
+        let c = bmp_candidates("é".as_bytes());
+        assert_eq!(c[0].as_slice(), &[0, 0xe9, 0, 0]);
+        assert_eq!(c[1].as_slice(), &[0, 0xc3, 0, 0xa9, 0, 0]);
+        // U+1F600 as a surrogate pair.
+        let c = bmp_candidates("😀".as_bytes());
+        assert_eq!(c[0].as_slice(), &[0xd8, 0x3d, 0xde, 0x00, 0, 0]);
+        let c = bmp_candidates(b"");
+        assert_eq!(c[0].as_slice(), &[0, 0]);
+        assert!(c[1].is_empty());
+        let c = bmp_candidates(&[0xff]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].as_slice(), &[0, 0xff, 0, 0]);
+    }
+
+    #[test]
+    fn errors_never_show_the_password() {
+        let secret = b"hunter2-secret";
+        for bytes in [RSA_AES256, RSA_NOMAC, RSA_LEGACY] {
+            let err = load(bytes, secret, "f").unwrap_err();
+            assert!(!err.to_string().contains("hunter2"));
+            assert!(!format!("{err:?}").contains("hunter2"));
+        }
+        let got = load(RSA_AES256, b"test", "f").unwrap();
+        assert!(!format!("{got:?}").contains("test\""));
+    }
 }
