@@ -38,7 +38,12 @@ const FIXTURES: [(&str, &str, &str, &str); 9] = [
     ("rsa-nomac.p12", "leaf-rsa.key", "leaf-rsa.pem", "test"),
     ("rsa-empty-password.p12", "leaf-rsa.key", "leaf-rsa.pem", ""),
     ("ecdsa-p256.p12", "leaf-ecdsa.key", "leaf-ecdsa.pem", "test"),
-    ("ecdsa-p384-legacy.p12", "leaf-ecdsa384.key", "leaf-ecdsa384.pem", "test"),
+    (
+        "ecdsa-p384-legacy.p12",
+        "leaf-ecdsa384.key",
+        "leaf-ecdsa384.pem",
+        "test",
+    ),
 ];
 
 fn p12(name: &str) -> Vec<u8> {
@@ -115,8 +120,7 @@ fn wrong_password_is_the_specific_error() {
             "{file}"
         );
         assert!(
-            err.to_string()
-                .contains("wrong password or corrupted file"),
+            err.to_string().contains("wrong password or corrupted file"),
             "{err}"
         );
     }
@@ -126,7 +130,13 @@ fn wrong_password_is_the_specific_error() {
 fn a_file_without_a_key_says_so() {
     let err = load(&p12("cert-only.p12"), PASSWORD, "cert-only.p12").unwrap_err();
     assert!(
-        matches!(err, Pkcs12Error::NoKey { certificates: 1, .. }),
+        matches!(
+            err,
+            Pkcs12Error::NoKey {
+                certificates: 1,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
