@@ -100,6 +100,10 @@ pub enum Pkcs12Error {
         /// Whether a MAC was checked (otherwise: a decryption failed, no MAC in the file).
         mac: bool,
     },
+    /// The MAC verified, but a container or the key does not decrypt with the same password:
+    /// a file with separate integrity and privacy passwords (`openssl pkcs12 -twopass`), or
+    /// damage the MAC cannot see (it covers the AuthenticatedSafe, so this is rare).
+    DoesNotDecrypt { origin: String },
     /// The bytes do not decode as a PKCS#12 PFX, or a part of it (`part`) does not.
     Malformed { origin: String, part: String },
     /// Protection bingate does not implement (`what`: the scheme or mode, named).
@@ -139,6 +143,11 @@ impl fmt::Display for Pkcs12Error {
                 f,
                 "{origin}: wrong password or corrupted file (the file has no integrity MAC and \
                  its contents do not decrypt)"
+            ),
+            Pkcs12Error::DoesNotDecrypt { origin } => write!(
+                f,
+                "{origin}: the password verifies the PKCS#12 MAC but does not decrypt the \
+                 contents (a file with a separate encryption password?)"
             ),
             Pkcs12Error::Malformed { origin, part } => {
                 write!(f, "{origin}: malformed PKCS#12 file: {part}")
@@ -405,10 +414,18 @@ impl Context<'_> {
         }
     }
 
+    /// A decryption failed (bad padding): without a MAC, the password is wrong; with a
+    /// verified one, the contents use another password.
     fn wrong_password(&self) -> Pkcs12Error {
-        Pkcs12Error::WrongPassword {
-            origin: self.origin.to_owned(),
-            mac: self.mac_verified,
+        if self.mac_verified {
+            Pkcs12Error::DoesNotDecrypt {
+                origin: self.origin.to_owned(),
+            }
+        } else {
+            Pkcs12Error::WrongPassword {
+                origin: self.origin.to_owned(),
+                mac: false,
+            }
         }
     }
 
@@ -1099,7 +1116,12 @@ mod tests {
         cx.password = b"nope";
         assert!(matches!(
             cx.decrypt(&alg, info.encrypted_data.as_bytes()),
-            Err(Pkcs12Error::WrongPassword { .. })
+            Err(Pkcs12Error::DoesNotDecrypt { .. })
+        ));
+        cx.mac_verified = false;
+        assert!(matches!(
+            cx.decrypt(&alg, info.encrypted_data.as_bytes()),
+            Err(Pkcs12Error::WrongPassword { mac: false, .. })
         ));
     }
 
