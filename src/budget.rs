@@ -190,6 +190,27 @@ pub const MAX_SCRYPT_MEMORY: u64 = 32 << 20;
 /// does not bound it (p multiplies the work but barely the memory).
 pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
 
+/// Most iterations of one PKCS#12 key derivation (the RFC 7292 appendix B KDF of the MAC and the
+/// legacy `pbeWithSHAAnd…` schemes, or PBES2's PBKDF2) in a .pfx/.p12 file. OpenSSL writes 2,048
+/// (`PKCS12_DEFAULT_ITER`), Windows 2,000, Java's keytool 10,000; RFC 8018 §4.2 calls 10,000,000
+/// appropriate "for especially critical keys", so that is the cap: about two seconds of SHA-1 or
+/// SHA-256 chains here, and a file asking for more is refused before any is run.
+pub const MAX_PKCS12_ITERATIONS: u32 = 10_000_000;
+
+/// Most hash-chain iterations spent on one PKCS#12 file, all derivations together: the MAC's,
+/// each encrypted certificate container's and the key's (a derivation longer than one digest,
+/// such as 3DES's 24-byte key from SHA-1, or a key and its IV, counts once per chain). Bounds a
+/// file with many encrypted containers; four maximal derivations (MAC, certificates, key: what an
+/// OpenSSL 3 or Java export with a huge iteration count needs) fit: four times
+/// [`MAX_PKCS12_ITERATIONS`], about eight seconds.
+pub const MAX_PKCS12_WORK: u64 = 40_000_000;
+
+/// Most SafeBags (key, certificate, CRL, secret bags) read from one PKCS#12 file, and most
+/// ContentInfos in its AuthenticatedSafe. An export holds one key and its chain (two to five
+/// bags, in two ContentInfos); a browser's whole certificate store exported as one file has a
+/// few hundred.
+pub const MAX_PKCS12_BAGS: usize = 1024;
+
 /// Most PEM blocks read from one file. A signer's chain has two to four; the whole Mozilla root
 /// store as one bundle (`ca-certificates.crt`) has about 150.
 pub const MAX_PEM_BLOCKS: usize = 1024;

@@ -9,5 +9,6 @@ pub mod command;
 pub mod key;
 pub mod output;
 pub mod pe;
+pub mod pkcs12;
 pub mod stream;
 pub mod tsp;
