@@ -8,5 +8,6 @@
 pub mod command;
 pub mod key;
 pub mod output;
+pub mod pkcs11;
 pub mod stream;
 pub mod tsp;
