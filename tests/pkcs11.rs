@@ -296,6 +296,30 @@ fn softhsm_cases_in_child() {
     let debug = format!("{rsa:?}");
     assert!(debug.contains("rsa") && !debug.contains(PIN), "{debug}");
 
+    // The module is finalised under the signer (every session and login gone, as when an HSM
+    // drops idle sessions): the signer reconnects, reading the PIN from its file again.
+    let dir = PathBuf::from(std::env::var_os(DIR_VAR).unwrap());
+    let d = digest(DigestAlg::Sha256, MESSAGE).unwrap();
+    let expected = file.sign_digest(DigestAlg::Sha256, &d).unwrap();
+    cryptoki::context::Pkcs11::new(MODULE)
+        .unwrap()
+        .finalize()
+        .unwrap();
+    std::fs::write(dir.join("pin"), "000000\n").unwrap();
+    assert_eq!(
+        rsa.sign_digest_typed(DigestAlg::Sha256, &d),
+        Err(Pkcs11Error::WrongPin {
+            token: TOKEN.into()
+        }),
+        "the PIN is read again when reconnecting"
+    );
+    std::fs::write(dir.join("pin"), format!("{PIN}\n")).unwrap();
+    assert_eq!(
+        rsa.sign_digest(DigestAlg::Sha256, &d).unwrap(),
+        expected,
+        "after reconnecting"
+    );
+
     // The same key by id alone, and by label alone.
     let by_id = open("id=%01").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(by_id.public_key(), file.public_key());

@@ -647,15 +647,24 @@ fn cryptoki_error_text(e: &CkError) -> &'static str {
 
 /// A private key in a PKCS#11 token, logged in, ready to sign. The session is behind a mutex
 /// (a PKCS#11 session runs one operation at a time, and `cryptoki::Session` is not `Sync`), so
-/// one signer serves a parallel run, one signature at a time. Holds no PIN.
+/// one signer serves a parallel run, one signature at a time. Holds no PIN: when the token
+/// forgets the login or the session (CloudHSM after idle time, a module finalised by someone
+/// else; autograph #132), the signer opens a new session, reads the PIN from `pin-source`
+/// again, finds the same key and retries once.
 pub struct Pkcs11Signer {
-    session: Mutex<Session>,
-    key: ObjectHandle,
+    live: Mutex<Live>,
+    uri: Pkcs11Uri,
     key_label: Vec<u8>,
     key_id: Vec<u8>,
     kind: KeyKind,
     spki: SubjectPublicKeyInfoOwned,
     token: String,
+}
+
+/// The session and the key's handle in it (handles are per session on some tokens).
+struct Live {
+    session: Session,
+    key: ObjectHandle,
 }
 
 impl fmt::Debug for Pkcs11Signer {
@@ -1048,17 +1057,13 @@ impl Pkcs11Signer {
     /// Loads the URI's module, finds its token and key, logs in and reads the public key.
     pub fn open(uri: &Pkcs11Uri) -> Result<Pkcs11Signer, Pkcs11Error> {
         let ctx = load_module(&uri.module_path)?;
-        let (slot, token) = find_slot(&ctx, uri)?;
-        let session = ctx
-            .open_ro_session(slot)
-            .map_err(|e| device(&token, "C_OpenSession", e))?;
-        login(&ctx, slot, &session, uri, &token)?;
+        let (session, token) = connect(&ctx, uri)?;
         let key = find_key(&session, uri, &token)?;
         let (key_label, key_id) = label_and_id(&session, key, &token)?;
         let (kind, spki) = public_key(&session, key, &key_label, &key_id, &token)?;
         Ok(Pkcs11Signer {
-            session: Mutex::new(session),
-            key,
+            live: Mutex::new(Live { session, key }),
+            uri: uri.clone(),
             key_label,
             key_id,
             kind,
@@ -1075,9 +1080,9 @@ impl Pkcs11Signer {
     /// The token's certificate for the key: a CKO_CERTIFICATE with the key's CKA_ID (or, for a
     /// key without one, its label) whose public key is the key's. `None` when there is none.
     pub fn certificate(&self) -> Result<Option<Certificate>, Pkcs11Error> {
-        let session = self.lock()?;
+        let live = self.lock()?;
         certificate(
-            &session,
+            &live.session,
             &self.key_label,
             &self.key_id,
             &self.token,
@@ -1085,66 +1090,114 @@ impl Pkcs11Signer {
         )
     }
 
-    /// [`Signer::sign_digest`] with the typed error.
+    /// [`Signer::sign_digest`] with the typed error (the digest is checked as there).
     pub fn sign_digest_typed(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
-        let session = self.lock()?;
-        match self.kind {
-            KeyKind::Rsa { bits } => {
-                let info = digest_info(alg, digest).ok_or_else(|| Pkcs11Error::BadSignature {
+        let (mechanism, input) = match self.kind {
+            KeyKind::Rsa { .. } => (
+                Mechanism::RsaPkcs,
+                digest_info(alg, digest).ok_or_else(|| Pkcs11Error::BadSignature {
                     token: self.token.clone(),
                     detail: format!("no DigestInfo for {}", alg.name()),
-                })?;
-                let sig = session
-                    .sign(&Mechanism::RsaPkcs, self.key, &info)
-                    .map_err(|e| device(&self.token, "C_Sign", e))?;
+                })?,
+            ),
+            KeyKind::EcdsaP256 => (Mechanism::Ecdsa, ecdsa_input(digest, 32)),
+            KeyKind::EcdsaP384 => (Mechanism::Ecdsa, ecdsa_input(digest, 48)),
+        };
+        let mut live = self.lock()?;
+        let raw = match live.session.sign(&mechanism, live.key, &input) {
+            Ok(raw) => raw,
+            Err(CkError::Pkcs11(rv, _)) if reconnect_cures(rv) => {
+                *live = self.reconnect()?;
+                live.session
+                    .sign(&mechanism, live.key, &input)
+                    .map_err(|e| device(&self.token, "C_Sign", e))?
+            }
+            Err(e) => return Err(device(&self.token, "C_Sign", e)),
+        };
+        drop(live);
+        self.shape(raw)
+    }
+
+    /// The token's raw signature as [`Signer::sign_digest`] promises it: an RSA signature as
+    /// long as the modulus; ECDSA r||s as a DER `Ecdsa-Sig-Value`.
+    fn shape(&self, raw: Vec<u8>) -> Result<Vec<u8>, Pkcs11Error> {
+        let bad = |detail: String| Pkcs11Error::BadSignature {
+            token: self.token.clone(),
+            detail,
+        };
+        match self.kind {
+            KeyKind::Rsa { bits } => {
                 let expected = usize::try_from(bits.div_ceil(8)).unwrap_or(usize::MAX);
-                if sig.len() != expected {
-                    return Err(Pkcs11Error::BadSignature {
-                        token: self.token.clone(),
-                        detail: format!(
-                            "RSA signature of {} bytes for a {expected}-byte modulus",
-                            sig.len()
-                        ),
-                    });
+                if raw.len() != expected {
+                    return Err(bad(format!(
+                        "RSA signature of {} bytes for a {expected}-byte modulus",
+                        raw.len()
+                    )));
                 }
-                Ok(sig)
+                Ok(raw)
             }
-            KeyKind::EcdsaP256 => {
-                let rs = session
-                    .sign(&Mechanism::Ecdsa, self.key, &ecdsa_input(digest, 32))
-                    .map_err(|e| device(&self.token, "C_Sign", e))?;
-                let sig = p256::ecdsa::Signature::from_slice(&rs).map_err(|e| {
-                    Pkcs11Error::BadSignature {
-                        token: self.token.clone(),
-                        detail: format!("ECDSA r||s of {} bytes: {e}", rs.len()),
-                    }
-                })?;
-                Ok(sig.to_der().as_bytes().to_vec())
-            }
-            KeyKind::EcdsaP384 => {
-                let rs = session
-                    .sign(&Mechanism::Ecdsa, self.key, &ecdsa_input(digest, 48))
-                    .map_err(|e| device(&self.token, "C_Sign", e))?;
-                let sig = p384::ecdsa::Signature::from_slice(&rs).map_err(|e| {
-                    Pkcs11Error::BadSignature {
-                        token: self.token.clone(),
-                        detail: format!("ECDSA r||s of {} bytes: {e}", rs.len()),
-                    }
-                })?;
-                Ok(sig.to_der().as_bytes().to_vec())
-            }
+            KeyKind::EcdsaP256 => p256::ecdsa::Signature::from_slice(&raw)
+                .map(|s| s.to_der().as_bytes().to_vec())
+                .map_err(|e| bad(format!("ECDSA r||s of {} bytes: {e}", raw.len()))),
+            KeyKind::EcdsaP384 => p384::ecdsa::Signature::from_slice(&raw)
+                .map(|s| s.to_der().as_bytes().to_vec())
+                .map_err(|e| bad(format!("ECDSA r||s of {} bytes: {e}", raw.len()))),
         }
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Session>, Pkcs11Error> {
+    /// A new session, logged in, with the same key: it must still be the one the signer was
+    /// opened with (same public key), or nothing is signed.
+    fn reconnect(&self) -> Result<Live, Pkcs11Error> {
+        // A finalised module (CKR_CRYPTOKI_NOT_INITIALIZED) is initialised again.
+        let ctx = load_module(&self.uri.module_path)?;
+        let (session, token) = connect(&ctx, &self.uri)?;
+        let key = find_key(&session, &self.uri, &token)?;
+        let (label, id) = label_and_id(&session, key, &token)?;
+        let (kind, spki) = public_key(&session, key, &label, &id, &token)?;
+        if kind != self.kind || spki != self.spki {
+            return Err(Pkcs11Error::PublicKey {
+                token,
+                detail: "after reconnecting, the URI names a different key than before: \
+                         refusing to sign"
+                    .to_owned(),
+            });
+        }
+        Ok(Live { session, key })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Live>, Pkcs11Error> {
         // A panic while signing leaves the session in an unknown operation state: refuse.
-        self.session.lock().map_err(|_| Pkcs11Error::Device {
+        self.live.lock().map_err(|_| Pkcs11Error::Device {
             token: self.token.clone(),
             operation: "lock the session",
             ckr: "none".to_owned(),
             text: "a previous signing operation panicked",
         })
     }
+}
+
+/// The return values after which a new session and login may succeed where the old one failed:
+/// a forgotten login, a lost session or key handle, a finalised module.
+fn reconnect_cures(rv: RvError) -> bool {
+    matches!(
+        rv,
+        RvError::UserNotLoggedIn
+            | RvError::ObjectHandleInvalid
+            | RvError::KeyHandleInvalid
+            | RvError::SessionHandleInvalid
+            | RvError::SessionClosed
+            | RvError::CryptokiNotInitialized
+    )
+}
+
+/// Finds the URI's token in `ctx`, opens a read-only session and logs in.
+fn connect(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<(Session, String), Pkcs11Error> {
+    let (slot, token) = find_slot(ctx, uri)?;
+    let session = ctx
+        .open_ro_session(slot)
+        .map_err(|e| device(&token, "C_OpenSession", e))?;
+    login(ctx, slot, &session, uri, &token)?;
+    Ok((session, token))
 }
 
 /// The key's kind and public key: RSA from the public key object or the private key itself
