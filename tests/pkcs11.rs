@@ -18,7 +18,7 @@
 //! | `rsa` | 01 | leaf-rsa.key (RSA-2048) | yes | leaf-rsa.pem |
 //! | `ec256` | 02 | leaf-ecdsa.key (P-256) | deleted: read from the certificate | leaf-ecdsa.pem |
 //! | `ec384` | 03 | leaf-ecdsa384.key (P-384) | yes | leaf-ecdsa384.pem |
-//! | `twin` | 10 | leaf-expired.key | yes | none |
+//! | `twin` | 10 | leaf-expired.key | yes | leaf-rsa.pem (another key's: an error) |
 //! | `twin` | 11 | leaf-revoked.key | yes | none |
 
 mod common;
@@ -159,6 +159,7 @@ fn softhsm_token() {
     import_cert(&conf, dir.path(), "leaf-rsa.pem", "rsa", "01");
     import_cert(&conf, dir.path(), "leaf-ecdsa.pem", "ec256", "02");
     import_cert(&conf, dir.path(), "leaf-ecdsa384.pem", "ec384", "03");
+    import_cert(&conf, dir.path(), "leaf-rsa.pem", "twin", "10");
     // The P-256 key's public key object goes, so that its public key must come from the
     // certificate.
     run(pkcs11_tool(&conf).args(["--delete-object", "--type", "pubkey", "--id", "02"]));
@@ -377,6 +378,16 @@ fn softhsm_cases_in_child() {
         "twin id 11"
     );
     assert_eq!(twin.certificate().unwrap(), None);
+    drop(twin);
+    // The certificate stored with id 10 is another key's: an error, not "no certificate".
+    let twin10 = open("object=twin;id=%10").unwrap_or_else(|e| panic!("{e}"));
+    let e = twin10.certificate().unwrap_err();
+    assert!(matches!(e, Pkcs11Error::Certificate { .. }), "{e}");
+    assert!(
+        e.to_string().contains("CN=Bingate Test signer RSA")
+            && e.to_string().contains("holds another public key"),
+        "{e}"
+    );
 
     // No such key: the error lists the token's private keys.
     let e = open("object=nope").unwrap_err();

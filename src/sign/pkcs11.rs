@@ -410,7 +410,7 @@ pub enum Pkcs11Error {
     UnsupportedKey { token: String, key: String },
     /// The public key cannot be read or decoded.
     PublicKey { token: String, detail: String },
-    /// The token's certificate does not decode.
+    /// The token's certificate for the key does not decode or holds another key.
     Certificate { token: String, detail: String },
     /// The token or module answered an operation with an error (`ckr` is the `CKR_*` name).
     Device {
@@ -523,7 +523,7 @@ impl fmt::Display for Pkcs11Error {
                 write!(f, "token {token}: cannot read the public key: {detail}")
             }
             Pkcs11Error::Certificate { token, detail } => {
-                write!(f, "token {token}: the certificate is malformed: {detail}")
+                write!(f, "token {token}: bad certificate for the key: {detail}")
             }
             Pkcs11Error::Device {
                 token,
@@ -1293,8 +1293,10 @@ fn public_key(
     }
 }
 
-/// The certificate object that goes with the key (see [`Pkcs11Signer::certificate`]); with
-/// `spki`, only one carrying that public key.
+/// The certificate object that goes with the key (see [`Pkcs11Signer::certificate`]). With
+/// `spki`, the first one carrying that public key (a token may keep a renewed certificate next
+/// to the old one); certificates with the key's id or label but another public key are an
+/// error, not a silent "no certificate", since the token's owner meant them for this key.
 fn certificate(
     session: &Session,
     label: &[u8],
@@ -1303,6 +1305,7 @@ fn certificate(
     spki: Option<&SubjectPublicKeyInfoOwned>,
 ) -> Result<Option<Certificate>, Pkcs11Error> {
     let candidates = companions(session, ObjectClass::CERTIFICATE, label, id, token)?;
+    let mut other_key = None;
     for object in candidates.into_iter().take(MAX_LISTED) {
         let v = byte_attributes(session, object, &[AttributeType::Value], token)?;
         let Some(value) = v.first().filter(|v| !v.is_empty()) else {
@@ -1319,8 +1322,18 @@ fn certificate(
         if matches {
             return Ok(Some(cert));
         }
+        other_key.get_or_insert_with(|| cert.tbs_certificate.subject.to_string());
     }
-    Ok(None)
+    match other_key {
+        None => Ok(None),
+        Some(subject) => Err(Pkcs11Error::Certificate {
+            token: token.to_owned(),
+            detail: format!(
+                "the certificate {subject} stored with the key's {} holds another public key",
+                if id.is_empty() { "label" } else { "id" }
+            ),
+        }),
+    }
 }
 
 /// The DER DigestInfo (RFC 8017 §9.2, note 1: AlgorithmIdentifier with NULL parameters, then the
