@@ -9,6 +9,7 @@ pub mod command;
 pub mod key;
 pub mod output;
 pub mod pe;
+pub mod pkcs11;
 pub mod pkcs12;
 pub mod stream;
 pub mod tsp;
