@@ -139,7 +139,7 @@ const FEED_STEP: usize = 1024;
 /// Bytes between the reads [`feed`] makes ahead of the hashing: one per cache line.
 const CACHE_LINE: usize = 64;
 
-/// Calls `update` on `data` in steps of [`FEED_STEP`] bytes, reading one byte of every cache
+/// Calls `update` on `data` in steps of 1 KiB (`FEED_STEP`), reading one byte of every cache
 /// line of the next step first, so those lines are on their way from memory while this step is
 /// hashed.
 ///
