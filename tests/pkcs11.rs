@@ -22,6 +22,7 @@
 //! | `twin` | 11 | leaf-revoked.key | yes | none |
 
 mod common;
+use common::paths;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -186,6 +187,90 @@ fn softhsm_token() {
     assert!(out.status.success(), "the PKCS#11 cases failed:\n{text}");
     // The child ran the cases, not zero tests.
     assert!(text.contains("1 passed"), "{text}");
+    sign_commands_with_the_token(&conf, dir.path());
+}
+
+/// `bingate sign pe` and `sign elf` with a token key (its certificate read from the token)
+/// give output byte-identical to the same RSA key from a file; an ECDSA token key signs a PE
+/// file that verifies.
+fn sign_commands_with_the_token(conf: &Path, dir: &Path) {
+    let uri = |object: &str| {
+        format!(
+            "pkcs11:token={TOKEN};object={object}?module-path={MODULE}&pin-source=file:{}/pin",
+            dir.display()
+        )
+    };
+    let bingate = |args: &[&str]| {
+        let o = common::run::command()
+            .args(args)
+            .env("SOFTHSM2_CONF", conf)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "bingate {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let chain = s(&paths::pki("intermediate.pem"));
+    let pe_in = s(&paths::corpus("pe").join("x64-default.exe"));
+    let elf_in = s(&paths::corpus("elf").join("static"));
+    let out = |n: &str| s(&dir.join(n));
+    for (kind, input) in [("pe", &pe_in), ("elf", &elf_in)] {
+        let token_out = out(&format!("token.{kind}"));
+        let file_out = out(&format!("file.{kind}"));
+        bingate(&[
+            "sign",
+            kind,
+            "--key",
+            &uri("rsa"),
+            "--chain",
+            &chain,
+            "--output",
+            &token_out,
+            input,
+        ]);
+        bingate(&[
+            "sign",
+            kind,
+            "--key",
+            &s(&paths::pki("leaf-rsa.key")),
+            "--cert",
+            &s(&paths::pki("leaf-rsa.pem")),
+            "--chain",
+            &chain,
+            "--output",
+            &file_out,
+            input,
+        ]);
+        if kind == "pe" {
+            assert_eq!(
+                std::fs::read(&token_out).unwrap(),
+                std::fs::read(&file_out).unwrap(),
+                "sign {kind}: token and file key differ"
+            );
+        }
+        let o =
+            common::run::bingate(&["verify", "--trust", &s(&paths::pki("root.pem")), &token_out]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+    let ec_out = out("token-ec.exe");
+    bingate(&[
+        "sign",
+        "pe",
+        "--key",
+        &uri("ec384"),
+        "--chain",
+        &chain,
+        "--digest",
+        "sha384",
+        "--output",
+        &ec_out,
+        &pe_in,
+    ]);
+    let o = common::run::bingate(&["verify", "--trust", &s(&paths::pki("root.pem")), &ec_out]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 fn uri(extra: &str, pin_file: &str) -> String {

@@ -50,7 +50,7 @@ impl RunOutcome {
 }
 
 /// Runs `check` and streams the report into `renderer`. `progress` gets a count of the files
-/// done, from 300 files on (`PROGRESS_MIN_FILES`) (the walk is streamed: the total is not known ahead).
+/// done, from 300 files on (`PROGRESS_MIN_FILES`; the walk is streamed: there is no total).
 pub fn run(
     config: &CheckConfig,
     renderer: &mut dyn Renderer,

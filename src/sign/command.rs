@@ -47,17 +47,8 @@ pub const PASSPHRASE_ENV: &str = "BINGATE_KEY_PASSPHRASE";
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
 pub struct SignElfArgs {
-    /// Private key: RSA (PKCS#1 or PKCS#8) or EC P-256/P-384 (SEC1 or PKCS#8), PEM or DER;
-    /// encrypted PKCS#8 with --passphrase-file or BINGATE_KEY_PASSPHRASE.
-    #[arg(long, value_name = "KEY")]
-    pub key: PathBuf,
-    /// The signer's certificate (PEM or DER); further certificates in a PEM file are included
-    /// as the chain.
-    #[arg(long, value_name = "CERT")]
-    pub cert: PathBuf,
-    /// Intermediate certificates to include (PEM; section format only).
-    #[arg(long, value_name = "PEM")]
-    pub chain: Option<PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Digest algorithm.
     #[arg(long, value_enum, default_value = "sha256")]
     pub digest: DigestArg,
@@ -70,9 +61,6 @@ pub struct SignElfArgs {
     /// Seconds to wait for the time-stamping authority.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timestamp_timeout: u64,
-    /// File holding the passphrase of an encrypted key (first line).
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
     /// Replace an existing signature instead of refusing.
     #[arg(long)]
     pub replace: bool,
@@ -157,12 +145,7 @@ impl SignElfArgs {
     /// Reads the key and certificates and checks that they belong together, before the input
     /// file is opened.
     pub fn resolve(self) -> Result<Resolved, String> {
-        let (signer, cert, chain) = resolve_key(
-            &self.key,
-            &self.cert,
-            self.chain.as_deref(),
-            self.passphrase_file.as_deref(),
-        )?;
+        let (signer, cert, chain) = self.keys.resolve()?;
         if self.format == ElfFormatArg::Module && self.timestamp_url.is_some() {
             return Err("--timestamp-url: module signatures carry no timestamp (the kernel format has no place for one)".into());
         }
@@ -202,43 +185,136 @@ pub(crate) fn check_timestamp_url(u: &str) -> Result<(), String> {
 /// A signer, its certificate and the chain to embed.
 pub(crate) type KeyAndCerts = (Box<dyn Signer>, Certificate, Vec<Certificate>);
 
-/// The signer, its certificate and the chain to embed, from `--key`, `--cert`, `--chain` and the
-/// passphrase (`--passphrase-file`, else `BINGATE_KEY_PASSPHRASE`), checked to belong together
-/// before any input is opened. Shared by every `sign` command.
-pub(crate) fn resolve_key(
-    key_path: &Path,
-    cert_path: &Path,
-    chain_path: Option<&Path>,
-    passphrase_file: Option<&Path>,
-) -> Result<KeyAndCerts, String> {
-    let passphrase = match passphrase_file {
-        Some(p) => {
-            let text = read(p, "--passphrase-file")?;
-            let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-            Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+/// The key and certificates of every `sign` command.
+#[derive(clap::Args, Debug)]
+pub struct KeyArgs {
+    /// The private key: a key file (RSA PKCS#1/PKCS#8 or EC P-256/P-384 SEC1/PKCS#8, PEM or
+    /// DER, encrypted PKCS#8 too), a PKCS#12 file (.pfx/.p12), or a PKCS#11 URI (RFC 7512,
+    /// e.g. `pkcs11:token=release;object=signer?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin`).
+    #[arg(long, value_name = "KEY|PFX|URI")]
+    pub key: String,
+    /// The signer's certificate (PEM or DER); further certificates in a PEM file are embedded
+    /// as the chain. Optional with a PKCS#12 file or a PKCS#11 token that holds it.
+    #[arg(long, value_name = "CERT")]
+    pub cert: Option<PathBuf>,
+    /// Intermediate certificates to embed (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub chain: Option<PathBuf>,
+    /// Where the passphrase of an encrypted key or a PKCS#12 file comes from: `env:VAR` or
+    /// `file:PATH` (first line); never the command line. Default: BINGATE_KEY_PASSPHRASE.
+    #[arg(long, value_name = "env:VAR|file:PATH")]
+    pub pass: Option<String>,
+    /// File holding the passphrase (first line); the same as `--pass file:FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with = "pass")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// The first line of a passphrase file, without its line ending.
+fn first_line(text: &[u8]) -> Vec<u8> {
+    let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+}
+
+impl KeyArgs {
+    /// The passphrase, from `--pass`, `--passphrase-file` or BINGATE_KEY_PASSPHRASE.
+    fn passphrase(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, String> {
+        let from_file = |p: &Path| read(p, "--pass file").map(|t| first_line(&t));
+        let pass = match (&self.pass, &self.passphrase_file) {
+            (Some(spec), _) => {
+                if let Some(var) = spec.strip_prefix("env:") {
+                    let v = std::env::var_os(var)
+                        .ok_or_else(|| format!("--pass env:{var}: the variable is not set"))?;
+                    Some(v.into_encoded_bytes())
+                } else if let Some(path) = spec.strip_prefix("file:") {
+                    Some(from_file(Path::new(path))?)
+                } else {
+                    return Err(
+                        "--pass: expected env:VAR or file:PATH (a passphrase on the \
+                                command line is visible to other users)"
+                            .into(),
+                    );
+                }
+            }
+            (None, Some(p)) => Some(from_file(p)?),
+            (None, None) => std::env::var_os(PASSPHRASE_ENV).map(|v| v.into_encoded_bytes()),
+        };
+        Ok(pass.map(zeroize::Zeroizing::new))
+    }
+
+    /// The signer, its certificate and the chain to embed, checked to belong together before
+    /// any input is opened.
+    pub fn resolve(&self) -> Result<KeyAndCerts, String> {
+        let mut chain = Vec::new();
+        // The --cert file: the signer's certificate first, the rest is chain.
+        let mut cert = match &self.cert {
+            Some(p) => {
+                let mut certs =
+                    key::load_certificates(&read(p, "--cert")?, &p.display().to_string())
+                        .map_err(|e| e.to_string())?;
+                if certs.is_empty() {
+                    return Err(format!("--cert {}: no certificate", p.display()));
+                }
+                let c = certs.remove(0);
+                chain.extend(certs);
+                Some(c)
+            }
+            None => None,
+        };
+        let signer: Box<dyn Signer> = if self.key.starts_with("pkcs11:") {
+            let uri = super::pkcs11::parse_uri(&self.key).map_err(|e| format!("--key: {e}"))?;
+            let token =
+                super::pkcs11::Pkcs11Signer::open(&uri).map_err(|e| format!("--key: {e}"))?;
+            if cert.is_none() {
+                cert = token.certificate().map_err(|e| format!("--key: {e}"))?;
+            }
+            Box::new(token)
+        } else {
+            let path = Path::new(&self.key);
+            let bytes = zeroize::Zeroizing::new(read(path, "--key")?);
+            let origin = path.display().to_string();
+            let pass = self.passphrase()?;
+            if super::pkcs12::looks_like_pkcs12(&bytes) {
+                let password = pass.as_deref().map_or(&b""[..], |p| p.as_slice());
+                let contents =
+                    super::pkcs12::load(&bytes, password, &origin).map_err(|e| e.to_string())?;
+                if cert.is_none() {
+                    cert = contents.cert;
+                }
+                chain.extend(contents.chain);
+                Box::new(contents.signer)
+            } else {
+                let signer: LocalSigner =
+                    key::load_private_key(&bytes, pass.as_deref().map(|p| p.as_slice()), &origin)
+                        .map_err(|e| e.to_string())?;
+                Box::new(signer)
+            }
+        };
+        let cert = cert.ok_or_else(|| {
+            format!(
+                "no certificate for the key {}: give --cert (the key file, PKCS#12 file or token holds none)",
+                self.key_for_messages()
+            )
+        })?;
+        key::check_key_matches(signer.as_ref(), &cert).map_err(|e| e.to_string())?;
+        if let Some(c) = &self.chain {
+            chain.extend(
+                key::load_certificates(&read(c, "--chain")?, &c.display().to_string())
+                    .map_err(|e| e.to_string())?,
+            );
         }
-        None => std::env::var_os(PASSPHRASE_ENV).map(|v| v.into_encoded_bytes()),
-    };
-    let key_bytes = read(key_path, "--key")?;
-    let origin = key_path.display().to_string();
-    let signer: LocalSigner = key::load_private_key(&key_bytes, passphrase.as_deref(), &origin)
-        .map_err(|e| e.to_string())?;
-    let cert_bytes = read(cert_path, "--cert")?;
-    let mut certs = key::load_certificates(&cert_bytes, &cert_path.display().to_string())
-        .map_err(|e| e.to_string())?;
-    if certs.is_empty() {
-        return Err(format!("--cert {}: no certificate", cert_path.display()));
+        // The signer's own certificate is not repeated in the chain.
+        chain.retain(|c| c != &cert);
+        Ok((signer, cert, chain))
     }
-    let cert = certs.remove(0);
-    key::check_key_matches(&signer, &cert).map_err(|e| e.to_string())?;
-    let mut chain = certs;
-    if let Some(c) = chain_path {
-        chain.extend(
-            key::load_certificates(&read(c, "--chain")?, &c.display().to_string())
-                .map_err(|e| e.to_string())?,
-        );
+
+    /// The key as messages name it: a PKCS#11 URI without its query (module path and PIN
+    /// source), a path as given.
+    fn key_for_messages(&self) -> &str {
+        match self.key.split_once('?') {
+            Some((path, _)) if self.key.starts_with("pkcs11:") => path,
+            _ => &self.key,
+        }
     }
-    Ok((Box::new(signer), cert, chain))
 }
 
 pub(crate) fn now() -> u64 {

@@ -22,7 +22,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::command::{DigestArg, View, now, open_input, read, resolve_key};
+use super::command::{DigestArg, View, now, open_input, read};
 use crate::authenticode::build::{Opus, Signing, indirect_data, nest, signed_data};
 use crate::authenticode::table::{self, WIN_CERT_TYPE_PKCS_SIGNED_DATA};
 use crate::cms::Signer;
@@ -39,17 +39,9 @@ const CHUNK: usize = 1 << 20;
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("destination").required(true).args(["output", "in_place"])))]
 pub struct SignPeArgs {
-    /// Private key: RSA (PKCS#1 or PKCS#8) or EC P-256/P-384 (SEC1 or PKCS#8), PEM or DER;
-    /// encrypted PKCS#8 with --passphrase-file or BINGATE_KEY_PASSPHRASE.
-    #[arg(long, value_name = "KEY")]
-    pub key: PathBuf,
-    /// The signer's certificate (PEM or DER); further certificates in a PEM file are embedded
-    /// as the chain (self-signed roots are left out).
-    #[arg(long, value_name = "CERT")]
-    pub cert: PathBuf,
-    /// Intermediate certificates to embed (PEM).
-    #[arg(long, value_name = "PEM")]
-    pub chain: Option<PathBuf>,
+    /// Key and certificates (self-signed roots are not embedded).
+    #[command(flatten)]
+    pub keys: super::command::KeyArgs,
     /// Digest algorithm of the image hash and the signature.
     #[arg(long, value_enum, default_value = "sha256")]
     pub digest: DigestArg,
@@ -62,9 +54,6 @@ pub struct SignPeArgs {
     /// Attempts per time-stamping authority before the next one is tried.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub timestamp_retries: u32,
-    /// File holding the passphrase of an encrypted key (first line).
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
     /// Program name shown by Windows (SpcSpOpusInfo; signtool /d).
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
@@ -499,12 +488,7 @@ fn parse_time(t: Option<&str>) -> Result<u64, String> {
 /// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
 /// `out`.
 pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let (signer, cert, chain) = resolve_key(
-        &args.key,
-        &args.cert,
-        args.chain.as_deref(),
-        args.passphrase_file.as_deref(),
-    )?;
+    let (signer, cert, chain) = args.keys.resolve()?;
     for u in &args.timestamp_url {
         super::command::check_timestamp_url(u)?;
     }
