@@ -621,3 +621,67 @@ fn public_inputs_users_sign() {
         std::fs::remove_file(&out).unwrap();
     }
 }
+
+/// Dual signing for very old Windows: a SHA-1 signature, a SHA-256 one nested on it, both by
+/// bingate, with SHA-1 page hashes on the first; a .pfx signs the same bytes as its PEM key.
+#[test]
+fn dual_sha1_sha256_signature_and_a_pfx() {
+    let dir = paths::tempdir();
+    let sha1 = dir.path().join("sha1.exe");
+    sign_ok(
+        &pe("x64-default.exe"),
+        &sha1,
+        "rsa",
+        &["--digest", "sha1", "--page-hashes"],
+    );
+    let dual = dir.path().join("dual.exe");
+    sign_ok(&sha1, &dual, "rsa", &["--nest"]);
+    let v = verify_json(&dual, &[]);
+    assert_eq!(v["status"], "valid", "{v}");
+    let algs: Vec<&str> = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["digest_algorithm"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["sha1", "sha256"]);
+    if let Some(ok) = osslsigncode_accepts(&dual) {
+        assert!(ok);
+    }
+    // The .pfx (PBES2, its chain inside) gives the bytes the PEM key and chain give.
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "test\n").unwrap();
+    let from_pfx = dir.path().join("pfx.exe");
+    let o = bingate(&[
+        "sign",
+        "pe",
+        "--key",
+        pki("p12/rsa-chain.p12").to_str().unwrap(),
+        "--pass",
+        &format!("file:{}", pw.display()),
+        "--output",
+        from_pfx.to_str().unwrap(),
+        pe("x64-default.exe").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_pem = dir.path().join("pem.exe");
+    sign_ok(&pe("x64-default.exe"), &from_pem, "rsa", &[]);
+    assert_eq!(
+        std::fs::read(&from_pfx).unwrap(),
+        std::fs::read(&from_pem).unwrap()
+    );
+    // A passphrase on the command line is refused.
+    let o = bingate(&[
+        "sign",
+        "pe",
+        "--key",
+        pki("p12/rsa-chain.p12").to_str().unwrap(),
+        "--pass",
+        "pass:test",
+        "--output",
+        from_pfx.to_str().unwrap(),
+        pe("x64-default.exe").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("pass:test"));
+}

@@ -22,7 +22,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::command::{DigestArg, View, now, open_input, read};
+use super::command::{View, now, open_input, read};
 use crate::authenticode::build::{Opus, Signing, indirect_data, nest, signed_data};
 use crate::authenticode::table::{self, WIN_CERT_TYPE_PKCS_SIGNED_DATA};
 use crate::cms::Signer;
@@ -42,9 +42,10 @@ pub struct SignPeArgs {
     /// Key and certificates (self-signed roots are not embedded).
     #[command(flatten)]
     pub keys: super::command::KeyArgs,
-    /// Digest algorithm of the image hash and the signature.
+    /// Digest algorithm of the image hash and the signature (sha1 only for a signature that
+    /// Windows Vista and 7 without SHA-2 updates can read, with a SHA-256 one nested on it).
     #[arg(long, value_enum, default_value = "sha256")]
-    pub digest: DigestArg,
+    pub digest: PeDigestArg,
     /// RFC 3161 time-stamping authority (http://…); repeat for fail-over, tried in order.
     #[arg(long, value_name = "URL")]
     pub timestamp_url: Vec<String>,
@@ -93,6 +94,26 @@ pub struct SignPeArgs {
     /// The PE file to sign.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+/// `--digest` of `sign pe`: SHA-2, or SHA-1 for the old-Windows half of a dual signature.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeDigestArg {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl PeDigestArg {
+    pub fn alg(self) -> DigestAlg {
+        match self {
+            PeDigestArg::Sha1 => DigestAlg::Sha1,
+            PeDigestArg::Sha256 => DigestAlg::Sha256,
+            PeDigestArg::Sha384 => DigestAlg::Sha384,
+            PeDigestArg::Sha512 => DigestAlg::Sha512,
+        }
+    }
 }
 
 /// Where a signed file's bytes come from: the input up to `base_len`, `pad` zero bytes, then
