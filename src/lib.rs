@@ -12,7 +12,8 @@
 //!
 //! ```text
 //! cli                  arguments and dispatch; the only layer that prints
-//! scan sign            examine files in parallel | sign files (key backends, TSA client)
+//! sign                 sign files (key backends, TSA client; `scan`'s examination as the gate)
+//! scan                 examine files in parallel
 //! config report        a run's settings and Mode | FileReport and its renderers (human, JSON,
 //!                      SARIF)
 //! policy               rules, waivers and findings over a Subject (facts and verdicts)
