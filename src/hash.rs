@@ -112,27 +112,6 @@ pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
-/// `pieces` hashed in order with `alg`, followed by `zeros` zero bytes (`None` for MD5): the
-/// Authenticode image hash of a file about to be signed is its covered ranges and the padding
-/// the certificate table will start after.
-pub fn digest_pieces(alg: DigestAlg, pieces: &[&[u8]], zeros: usize) -> Option<Vec<u8>> {
-    fn run<D: digest::Digest>(pieces: &[&[u8]], zeros: usize) -> Vec<u8> {
-        let mut d = D::new();
-        for p in pieces {
-            feed(p, |step| d.update(step));
-        }
-        d.update(vec![0u8; zeros]);
-        d.finalize().to_vec()
-    }
-    Some(match alg {
-        DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => run::<sha1::Sha1>(pieces, zeros),
-        DigestAlg::Sha256 => run::<sha2::Sha256>(pieces, zeros),
-        DigestAlg::Sha384 => run::<sha2::Sha384>(pieces, zeros),
-        DigestAlg::Sha512 => run::<sha2::Sha512>(pieces, zeros),
-    })
-}
-
 /// Bytes per step of [`feed`], and how far ahead of the step it reads.
 const FEED_STEP: usize = 1024;
 

@@ -317,6 +317,27 @@ pub fn verify_layout(
     layout: &crate::pe::SigningLayout,
     env: &VerifyEnv<'_>,
 ) -> SignatureVerdict {
+    verify_layout_with(data, layout, env, Known::default())
+}
+
+/// What a caller that wrote the file already computed from the bytes it wrote.
+#[derive(Default)]
+pub struct Known {
+    /// Image digests (see [`signature::DigestCache::seeded`]); others are computed.
+    pub digests: signature::DigestCache,
+    /// The PE checksum of the file; computed when `None`.
+    pub checksum: Option<u32>,
+}
+
+/// [`verify_layout`] with image digests and the checksum already known (`known`); the rest is
+/// computed.
+pub fn verify_layout_with(
+    data: &[u8],
+    layout: &crate::pe::SigningLayout,
+    env: &VerifyEnv<'_>,
+    known: Known,
+) -> SignatureVerdict {
+    let Known { digests, checksum } = known;
     let table = match table::read(data, layout) {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -338,7 +359,7 @@ pub fn verify_layout(
         out: Vec::new(),
         nested_seen: 0,
         unauthenticated: Vec::new(),
-        digests: signature::DigestCache::default(),
+        digests,
     };
     // The stored checksum, when set, must be right (zero means "not set": not an anomaly). It
     // is a pass over the file of its own: computed beside the signatures' image hashes.
@@ -355,7 +376,12 @@ pub fn verify_layout(
                 ctx.signature(e.index, 0, e.der);
             }
         },
-        || (stored != 0).then(|| crate::pe::compute_checksum(data, layout.checksum_offset)),
+        || {
+            (stored != 0).then(|| {
+                checksum
+                    .unwrap_or_else(|| crate::pe::compute_checksum(data, layout.checksum_offset))
+            })
+        },
     );
     let signatures = ctx.out;
     let ctx_unauth = ctx.unauthenticated;

@@ -57,6 +57,32 @@ impl Sum {
             .unwrap_or_else(|| fold16(self.sum).wrapping_add(fold16(part)));
     }
 
+    /// A sum of the bytes from file offset `at` on (a multiple of 4): pieces of one file summed
+    /// apart, then put together with [`Sum::value_of`].
+    pub fn starting_at(checksum_offset: u64, at: u64) -> Sum {
+        Sum {
+            checksum_offset,
+            at,
+            sum: 0,
+        }
+    }
+
+    /// The checksum of a file of `len` bytes summed in `parts` that together cover it once
+    /// (the ones'-complement sum does not depend on the order of the words); `None` when the
+    /// CheckSum field is not word-aligned.
+    pub fn value_of(parts: &[&Sum], len: u64) -> Option<u32> {
+        let mut total = 0u64;
+        for p in parts {
+            if p.checksum_offset % 4 != 0 && p.checksum_offset < len {
+                return None;
+            }
+            total = total
+                .checked_add(p.sum)
+                .unwrap_or_else(|| fold16(total).wrapping_add(fold16(p.sum)));
+        }
+        Some((fold16(total) as u32).wrapping_add(len as u32))
+    }
+
     /// The checksum of the bytes given to [`Sum::add`] in order, when the CheckSum field is
     /// word-aligned or outside them (`None` otherwise: use [`compute`] on the whole file).
     pub fn value(&self) -> Option<u32> {

@@ -202,17 +202,6 @@ impl Plan {
         })
     }
 
-    /// The image hash the new signature names: what a verifier hashes once the table is
-    /// written, i.e. the kept bytes without the two fields, and the padding.
-    fn image_digest(&self, data: &[u8], alg: DigestAlg) -> Result<Vec<u8>, String> {
-        let kept = data.get(..self.base_len).unwrap_or_default();
-        let ranges = crate::authenticode::image::covered_ranges(kept, &self.layout)
-            .map_err(|e| e.to_string())?;
-        let pieces: Vec<&[u8]> = ranges.iter().filter_map(|r| kept.get(r.clone())).collect();
-        crate::hash::digest_pieces(alg, &pieces, self.pad)
-            .ok_or_else(|| "MD5 is not accepted".into())
-    }
-
     /// The page hash table (offset as a little-endian u32, then the digest, per page) and its
     /// algorithm.
     fn page_hashes(&self, data: &[u8], alg: DigestAlg) -> Result<(DigestAlg, Vec<u8>), String> {
@@ -308,17 +297,25 @@ pub struct Written {
     pub status: Status,
 }
 
-/// Writes `data[..plan.base_len]`, the padding and `table` to `dest` atomically, with the
-/// security directory pointing at the table and the CheckSum recomputed; verifies the result
-/// (at `at`) before renaming it into place. `copy_done` lets the caller hash while the copy
-/// runs: the copy is started by [`write_signed`] and `make_table` is called once it is done.
+/// Writes the input's kept bytes, the padding and the table `make_table` returns to `dest`
+/// atomically, with the security directory pointing at the table and the CheckSum recomputed;
+/// checks the result (`check`) before renaming it into place.
+///
+/// One pass over the input, read from `input` a chunk at a time (not mapped, so memory does not
+/// grow with the file): each chunk is written to the temporary file and, side by side, its
+/// covered bytes are hashed with `alg`; the PE checksum's words are summed on the way. The image
+/// digest of the bytes written goes to `make_table`, which signs it (or, for `attach`, checks
+/// it). `data` is the input mapped for the plan; only page hashes read all of it.
+#[allow(clippy::too_many_arguments)]
 fn write_signed(
+    input: &fs::File,
     data: &[u8],
     plan: &Plan,
     dest: &Path,
     permissions: fs::Permissions,
+    alg: DigestAlg,
     check: &OutputCheck,
-    make_table: impl FnOnce() -> Result<Vec<u8>, String> + Send,
+    make_table: impl FnOnce(&[u8]) -> Result<Vec<u8>, Failure>,
     unchanged: &dyn Fn() -> Result<(), String>,
 ) -> Result<Written, Failure> {
     let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
@@ -332,24 +329,74 @@ fn write_signed(
         .and_then(|e| e.checked_add(3))
         .map(|e| (e & !3).min(base4))
         .ok_or("header fields out of range")?;
+    // The ranges the image hash covers, in the output: the kept bytes without the two header
+    // fields, then the padding.
+    let kept = data.get(..base).ok_or("the file shrank")?;
+    let ranges =
+        crate::authenticode::image::covered_ranges(kept, layout).map_err(|e| e.to_string())?;
+    let mut hasher = crate::elfsig::hasher(alg).ok_or("MD5 is not accepted")?;
     let mut pending = super::output::begin(dest).map_err(|e| dest_err(&e))?;
-    let mut sum = crate::pe::checksum::Sum::new(layout.checksum_offset);
-    // The copy of everything but the header and the last few bytes, beside the hash.
-    let (table, copied) = rayon::join(make_table, || -> std::io::Result<()> {
+    let mut body = crate::pe::checksum::Sum::starting_at(layout.checksum_offset, head_len as u64);
+    // Two buffers: while one chunk is hashed on one core, the other core writes it and reads
+    // the next chunk into the other buffer.
+    let size = CHUNK.min(base.max(1));
+    let (mut cur, mut next) = (vec![0u8; size], vec![0u8; size]);
+    let read_at = |buf: &mut [u8], at: usize| -> Result<(), String> {
+        crate::input::read_exact_at(input, buf, at as u64)
+            .map_err(|e| format!("reading at {at:#x}: {e}"))
+    };
+    let mut at = 0usize;
+    let first = CHUNK.min(base);
+    read_at(cur.get_mut(..first).ok_or("buffer")?, 0)?;
+    while at < base {
+        let n = CHUNK.min(base.saturating_sub(at));
+        let end = at.saturating_add(n);
+        let n_next = CHUNK.min(base.saturating_sub(end));
+        let chunk = cur.get(..n).ok_or("buffer")?;
+        let ahead = next.get_mut(..n_next).ok_or("buffer")?;
         let f = pending.file();
-        f.write_all(data.get(..head_len).unwrap_or_default())?;
-        for chunk in data.get(head_len..base4).unwrap_or_default().chunks(CHUNK) {
-            f.write_all(chunk)?;
-        }
-        Ok(())
-    });
-    copied.map_err(|e| dest_err(&e))?;
-    let table = table?;
+        let (io, ()) = rayon::join(
+            || -> Result<(), String> {
+                f.write_all(chunk).map_err(|e| dest_err(&e))?;
+                // The body's words: after the header, before the last partial word.
+                let (lo, hi) = (at.max(head_len), end.min(base4));
+                if lo < hi {
+                    body.add(
+                        chunk
+                            .get(lo.saturating_sub(at)..hi.saturating_sub(at))
+                            .unwrap_or_default(),
+                    );
+                }
+                if n_next > 0 {
+                    read_at(ahead, end)?;
+                }
+                Ok(())
+            },
+            || {
+                for r in &ranges {
+                    let (lo, hi) = (r.start.max(at), r.end.min(end));
+                    if lo < hi {
+                        let part = chunk
+                            .get(lo.saturating_sub(at)..hi.saturating_sub(at))
+                            .unwrap_or_default();
+                        crate::hash::feed(part, |step| hasher.update(step));
+                    }
+                }
+            },
+        );
+        io?;
+        std::mem::swap(&mut cur, &mut next);
+        at = end;
+    }
+    hasher.update(&vec![0u8; plan.pad]);
+    let image_digest = hasher.finalize().to_vec();
+    let table = make_table(&image_digest)?;
     let table_at = base.checked_add(plan.pad).ok_or("file too large")?;
     let dir_address = u32::try_from(table_at).map_err(|_| "the file is larger than 4 GiB")?;
     let dir_size = u32::try_from(table.len()).map_err(|_| "certificate table larger than 4 GiB")?;
+    let total_len = table_at.checked_add(table.len()).ok_or("file too large")? as u64;
     // The header as written: the security directory set, the CheckSum taken as zero.
-    let mut head = data.get(..head_len).unwrap_or_default().to_vec();
+    let mut head = kept.get(..head_len).unwrap_or_default().to_vec();
     let put = |buf: &mut Vec<u8>, off: u64, bytes: &[u8]| -> Result<(), String> {
         let at = usize::try_from(off).map_err(|e| e.to_string())?;
         buf.get_mut(at..at.saturating_add(bytes.len()))
@@ -362,19 +409,21 @@ fn write_signed(
     dir[4..].copy_from_slice(&dir_size.to_le_bytes());
     put(&mut head, layout.security_dir_offset, &dir)?;
     put(&mut head, layout.checksum_offset, &[0; 4])?;
-    let mut tail = data.get(base4..base).unwrap_or_default().to_vec();
+    // The tail: the last partial word of the kept bytes (as read: from the map, which the
+    // unchanged check below vouches for), the padding, the table.
+    let mut tail = kept.get(base4..base).unwrap_or_default().to_vec();
     tail.resize(tail.len().saturating_add(plan.pad), 0);
     tail.extend_from_slice(&table);
-    sum.add(&head);
-    for chunk in data.get(head_len..base4).unwrap_or_default().chunks(CHUNK) {
-        sum.add(chunk);
-    }
-    sum.add(&tail);
-    let checksum = sum.value().ok_or("CheckSum field not word-aligned")?;
+    let mut head_sum = crate::pe::checksum::Sum::new(layout.checksum_offset);
+    head_sum.add(&head);
+    let mut tail_sum = crate::pe::checksum::Sum::starting_at(layout.checksum_offset, base4 as u64);
+    tail_sum.add(&tail);
+    let checksum = crate::pe::checksum::Sum::value_of(&[&head_sum, &body, &tail_sum], total_len)
+        .ok_or("CheckSum field not word-aligned")?;
     put(&mut head, layout.checksum_offset, &checksum.to_le_bytes())?;
     let f = pending.file();
     let io = (|| -> std::io::Result<()> {
-        f.write_all(&tail)?;
+        f.write_all(tail.get(base.saturating_sub(base4)..).unwrap_or_default())?;
         f.seek(SeekFrom::Start(0))?;
         f.write_all(&head)?;
         f.seek(SeekFrom::End(0))?;
@@ -383,7 +432,12 @@ fn write_signed(
     io.map_err(|e| dest_err(&e))?;
     // The input must not have changed while it was read (the plan came from its old bytes).
     unchanged()?;
-    let status = verify_written(pending.file(), dest, check)?;
+    let expected: Vec<std::ops::Range<usize>> = merge(&ranges, base..table_at);
+    let known = crate::authenticode::verify::Known {
+        digests: crate::authenticode::signature::DigestCache::seeded(alg, image_digest),
+        checksum: Some(checksum),
+    };
+    let status = verify_written(pending.file(), dest, check, &expected, known)?;
     pending
         .finish(&[], Some(super::output::without_privileges(permissions)))
         .map_err(|e| dest_err(&e))?;
@@ -393,13 +447,52 @@ fn write_signed(
     })
 }
 
+/// `ranges` (sorted, disjoint) with `extra` added, touching ranges merged.
+fn merge(
+    ranges: &[std::ops::Range<usize>],
+    extra: std::ops::Range<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    let mut all: Vec<std::ops::Range<usize>> = ranges.to_vec();
+    if extra.start < extra.end {
+        all.push(extra);
+    }
+    all.sort_by_key(|r| r.start);
+    let mut out: Vec<std::ops::Range<usize>> = Vec::with_capacity(all.len());
+    for r in all {
+        match out.last_mut() {
+            Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
 /// Verifies the written file as `bingate verify --require all` would: the image digest, every
 /// signature and timestamp must verify. Without anchors the chain is not judged (a valid
 /// signature reads "untrusted"); with them it must be valid. Then the SmartScreen-risk estimate
 /// of the output, when a ceiling is set. An error or a refusal: the file is not kept.
-fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<Status, Failure> {
+fn verify_written(
+    file: &fs::File,
+    dest: &Path,
+    check: &OutputCheck,
+    hashed: &[std::ops::Range<usize>],
+    known: crate::authenticode::verify::Known,
+) -> Result<Status, Failure> {
     let meta = file.metadata().map_err(|e| e.to_string())?;
     let view = View::new(file, &meta).map_err(|e| e.to_string())?;
+    // The digest was computed from the bytes written, over `hashed`: it is the file's image
+    // digest when those are exactly the ranges the verifier's own reading of the written
+    // headers gives. Then the file need not be read again (nor for the checksum, summed from
+    // the same bytes).
+    let layout = crate::pe::signing_layout(view.bytes()).map_err(|e| e.to_string())?;
+    let covered = crate::authenticode::image::covered_ranges(view.bytes(), &layout)
+        .map_err(|e| e.to_string())?;
+    if merge(&covered, 0..0) != hashed {
+        return Err(Failure::Error(format!(
+            "internal error: the ranges hashed ({hashed:?}) are not the ranges the written file's \
+             image hash covers ({covered:?}); nothing was written"
+        )));
+    }
     let none = crate::pki::trust::TrustStore::default();
     let env = crate::cms::verdict::VerifyEnv {
         anchors: check.trust.as_ref().unwrap_or(&none),
@@ -408,7 +501,7 @@ fn verify_written(file: &fs::File, dest: &Path, check: &OutputCheck) -> Result<S
         require_all: true,
         revoked: &|_, _| None,
     };
-    let v = crate::authenticode::verify::verify(view.bytes(), &env);
+    let v = crate::authenticode::verify::verify_layout_with(view.bytes(), &layout, &env, known);
     // The signature bingate made: the primary one, or, nested, the last one (signatures
     // already in the file are what they are: an expired publisher's is not ours to judge).
     let ours = if check.nested {
@@ -587,8 +680,7 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         opus: &opus,
         timestamp: (!args.timestamp_url.is_empty()).then_some(&stamp as _),
     };
-    let make_table = || -> Result<Vec<u8>, String> {
-        let image = plan.image_digest(data, digest)?;
+    let make_table = |image: &[u8]| -> Result<Vec<u8>, Failure> {
         let pages = if args.page_hashes {
             Some(plan.page_hashes(data, digest)?)
         } else {
@@ -596,13 +688,17 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         };
         let indirect = indirect_data(
             digest,
-            &image,
+            image,
             pages.as_ref().map(|(a, t)| (*a, t.as_slice())),
         )
         .map_err(|e| e.to_string())?;
         let new = signed_data(&signing, &indirect).map_err(|e| e.to_string())?;
         match &plan.existing {
-            None => win_certificate(&new, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA),
+            None => Ok(win_certificate(
+                &new,
+                WIN_CERT_REVISION_2_0,
+                WIN_CERT_TYPE_PKCS_SIGNED_DATA,
+            )?),
             Some((primary, others)) => {
                 let nested = nest(primary, &new).map_err(|e| e.to_string())?;
                 let mut t = win_certificate(
@@ -617,10 +713,12 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let unchanged = || input_unchanged(&view, &file, &meta);
     let written = write_signed(
+        &file,
         data,
         &plan,
         &dest,
         meta.permissions(),
+        digest,
         &check,
         make_table,
         &unchanged,
@@ -823,18 +921,23 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
                     "{name}: already signed; remove the signature first (`bingate signature remove`)"
                 ));
             }
-            let image = plan.image_digest(data, alg)?;
-            if image != signed {
-                return Err(format!(
-                    "--signature {}: it signs the image hash {}, but {name}'s is {} ({}); nothing was written",
-                    a.signature.display(),
-                    crate::read::hex(&signed),
-                    crate::read::hex(&image),
-                    alg.name()
-                ));
-            }
-            let table =
-                win_certificate(&der, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA)?;
+            // The digest of what is written must be the one the signature signs.
+            let sig_name = a.signature.display().to_string();
+            let make_table = |image: &[u8]| -> Result<Vec<u8>, Failure> {
+                if image != signed.as_slice() {
+                    return Err(Failure::Error(format!(
+                        "--signature {sig_name}: it signs the image hash {}, but this file's is {} ({}); nothing was written",
+                        crate::read::hex(&signed),
+                        crate::read::hex(image),
+                        alg.name()
+                    )));
+                }
+                Ok(win_certificate(
+                    &der,
+                    WIN_CERT_REVISION_2_0,
+                    WIN_CERT_TYPE_PKCS_SIGNED_DATA,
+                )?)
+            };
             let unchanged = || input_unchanged(&view, &file, &meta);
             let check = OutputCheck {
                 at,
@@ -843,12 +946,14 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
                 risk: None,
             };
             let written = write_signed(
+                &file,
                 data,
                 &plan,
                 &dest,
                 meta.permissions(),
+                alg,
                 &check,
-                || Ok(table),
+                make_table,
                 &unchanged,
             )
             .map_err(|e| format!("{name}: {e}"))?;
