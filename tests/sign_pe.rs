@@ -685,3 +685,34 @@ fn dual_sha1_sha256_signature_and_a_pfx() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("pass:test"));
 }
+
+/// A Rust program built for Windows (corpus/sign, with its recipe): signed, it verifies, and
+/// `check` still reads it as Rust-built and signed.
+#[test]
+fn a_rust_built_executable() {
+    let dir = paths::tempdir();
+    let out = dir.path().join("rust-hello.exe");
+    sign_ok(
+        &paths::corpus("sign").join("rust-hello.exe"),
+        &out,
+        "ecdsa",
+        &[],
+    );
+    assert_eq!(status(&out), "valid");
+    if let Some(ok) = osslsigncode_accepts(&out) {
+        assert!(ok);
+    }
+    let root = pki("root.pem");
+    let o = bingate(&[
+        "check",
+        "--no-policy",
+        "--format",
+        "json",
+        "--trust",
+        root.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["toolchain"]["name"], "rust", "{v}");
+    assert_eq!(v["files"][0]["signature"]["status"], "valid", "{v}");
+}

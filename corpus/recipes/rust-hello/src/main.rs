@@ -1,0 +1,3 @@
+fn main() {
+    println!("hello from a Rust-built Windows executable, to be signed by bingate");
+}
