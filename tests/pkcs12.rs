@@ -285,3 +285,37 @@ fn openssl_made_files_load_and_match() {
         ));
     }
 }
+
+/// `sign elf` takes the same .pfx as `sign pe` (one key for the Windows and the Linux builds):
+/// the legacy (3DES/RC2) file signs an ELF file that verifies through the test root.
+#[test]
+fn sign_elf_with_a_pfx() {
+    let dir = common::paths::tempdir();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "test\n").unwrap();
+    let out = dir.path().join("static.signed");
+    let o = common::run::bingate(&[
+        "sign",
+        "elf",
+        "--key",
+        common::paths::pki("p12/rsa-legacy.p12").to_str().unwrap(),
+        "--pass",
+        &format!("file:{}", pw.display()),
+        "--chain",
+        common::paths::pki("intermediate.pem").to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        common::paths::corpus("elf")
+            .join("static")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = common::run::bingate(&[
+        "verify",
+        "--trust",
+        common::paths::pki("root.pem").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
