@@ -205,6 +205,16 @@ pub const MAX_PKCS12_ITERATIONS: u32 = 10_000_000;
 /// [`MAX_PKCS12_ITERATIONS`], about eight seconds.
 pub const MAX_PKCS12_WORK: u64 = 40_000_000;
 
+/// Largest PKCS#11 PIN file read (`pin-source=file:`), in bytes. PKCS#11 PINs are short
+/// (`ulMaxPinLen` is 255 on SoftHSM2 and most cards; CloudHSM's `user:password` form is under
+/// 100): a bigger file is the wrong file, and is not read into memory.
+pub const MAX_PKCS11_PIN_FILE: u64 = 4096;
+
+/// How many token objects an "absent or ambiguous key" error lists (src/sign/pkcs11.rs). A
+/// token can hold thousands of objects; the message only has to show the user what the URI
+/// could have meant.
+pub const MAX_PKCS11_LISTED: usize = 20;
+
 /// Most SafeBags (key, certificate, CRL, secret bags) read from one PKCS#12 file, and most
 /// ContentInfos in its AuthenticatedSafe. An export holds one key and its chain (two to five
 /// bags, in two ContentInfos); a browser's whole certificate store exported as one file has a

@@ -20,22 +20,20 @@
 
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-};
+use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
-use crate::cms::build::{CmsError, Timestamper, digest_oid, signature_algorithm};
+use crate::cms::build::{
+    CONTENT_TYPE, CmsError, ID_SIGNED_DATA, MESSAGE_DIGEST, Timestamper, certificate_set,
+    digest_oid, signature_algorithm,
+};
 use crate::cms::signing::Signer;
 use crate::hash::DigestAlg;
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// SPC_INDIRECT_DATA_OBJID.
 pub const SPC_INDIRECT_DATA: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.1.4");
@@ -252,13 +250,6 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
         signature: OctetString::new(signature).map_err(enc)?,
         unsigned_attrs,
     };
-    let mut certs = Vec::with_capacity(s.chain.len().saturating_add(1));
-    for c in std::iter::once(s.cert).chain(s.chain.iter().filter(|c| !self_signed(c))) {
-        let choice = cms::cert::CertificateChoices::Certificate(c.clone());
-        if !certs.contains(&choice) {
-            certs.push(choice);
-        }
-    }
     let sd = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![digest_algorithm(alg)?]).map_err(enc)?,
@@ -266,7 +257,9 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
             econtent_type: SPC_INDIRECT_DATA,
             econtent: Some(Any::from_der(indirect).map_err(enc)?),
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(enc)?)),
+        certificates: Some(certificate_set(
+            std::iter::once(s.cert).chain(s.chain.iter().filter(|c| !self_signed(c))),
+        )?),
         crls: None,
         signer_infos: cms::signed_data::SignerInfos(SetOfVec::try_from(vec![si]).map_err(enc)?),
     };

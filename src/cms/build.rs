@@ -28,9 +28,12 @@ use super::signing::{KeyKind, SignDigestError, Signer};
 use crate::hash::DigestAlg;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub(crate) const ID_SIGNED_DATA: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+pub(crate) const CONTENT_TYPE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub(crate) const MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-timeStampToken (RFC 3161 appendix A).
 pub const TIMESTAMP_TOKEN: ObjectIdentifier =
@@ -202,6 +205,21 @@ impl Signer for Sizing<'_> {
     }
 }
 
+/// The certificates to embed in a SignedData, each once: a chain file that repeats the signer
+/// (or any certificate) must not make the SET invalid DER.
+pub(crate) fn certificate_set<'c>(
+    certs: impl Iterator<Item = &'c Certificate>,
+) -> Result<CertificateSet, CmsError> {
+    let mut out = Vec::new();
+    for c in certs {
+        let choice = cms::cert::CertificateChoices::Certificate(c.clone());
+        if !out.contains(&choice) {
+            out.push(choice);
+        }
+    }
+    Ok(CertificateSet(SetOfVec::try_from(out).map_err(enc)?))
+}
+
 /// The length of the DER that [`attached_signature`] builds, without a timestamp, for
 /// `content_len` bytes of content: computed before the content exists (nothing is hashed or
 /// signed). Every field's length is fixed by the arguments (the certificates, the digest
@@ -274,15 +292,6 @@ pub fn attached_signature(
         signature: OctetString::new(signature).map_err(enc)?,
         unsigned_attrs,
     };
-    let mut certs = Vec::with_capacity(chain.len().saturating_add(1));
-    for c in std::iter::once(cert).chain(chain) {
-        let choice = cms::cert::CertificateChoices::Certificate(c.clone());
-        // A chain file that repeats the signer (or any certificate) must not make the SET
-        // invalid DER.
-        if !certs.contains(&choice) {
-            certs.push(choice);
-        }
-    }
     let sd = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![digest_algorithm(alg)?]).map_err(enc)?,
@@ -292,7 +301,7 @@ pub fn attached_signature(
                 Any::encode_from(&OctetString::new(content.to_vec()).map_err(enc)?).map_err(enc)?,
             ),
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(enc)?)),
+        certificates: Some(certificate_set(std::iter::once(cert).chain(chain))?),
         crls: None,
         signer_infos: cms::signed_data::SignerInfos(SetOfVec::try_from(vec![si]).map_err(enc)?),
     };

@@ -52,14 +52,7 @@ use crate::hash::DigestAlg;
 // Limits
 // ---------------------------------------------------------------------------------------------
 
-/// Largest PIN file read, in bytes. PKCS#11 PINs are short (`ulMaxPinLen` is 255 on SoftHSM2
-/// and most cards; CloudHSM's `user:password` form is under 100): a bigger file is the wrong
-/// file, and is not read into memory.
-const MAX_PIN_FILE: u64 = 4096;
-
-/// How many objects an "absent or ambiguous key" error lists. A token can hold thousands of
-/// objects; the message only has to show the user what the URI could have meant.
-const MAX_LISTED: usize = 20;
+use crate::budget::{MAX_PKCS11_LISTED as MAX_LISTED, MAX_PKCS11_PIN_FILE as MAX_PIN_FILE};
 
 // ---------------------------------------------------------------------------------------------
 // The URI
