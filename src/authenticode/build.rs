@@ -18,9 +18,8 @@
 //! - A timestamp token goes into the unsigned attribute 1.3.6.1.4.1.311.3.3.1; a nested
 //!   signature into 1.3.6.1.4.1.311.2.4.1 of the primary signature's SignerInfo.
 
-use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo};
+use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerInfo};
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
@@ -29,7 +28,7 @@ use x509_cert::attr::Attribute;
 
 use crate::cms::build::{
     CONTENT_TYPE, CmsError, ID_SIGNED_DATA, MESSAGE_DIGEST, Timestamper, certificate_set,
-    digest_oid, signature_algorithm,
+    digest_oid, enc, issuer_and_serial, sign_attributes, signature_algorithm, wrap,
 };
 use crate::cms::signing::Signer;
 use crate::hash::DigestAlg;
@@ -62,10 +61,6 @@ pub struct Opus {
     pub description: Option<String>,
     /// A URL with more information.
     pub url: Option<String>,
-}
-
-fn enc(e: der::Error) -> CmsError {
-    CmsError::Encode(e.to_string())
 }
 
 /// One DER TLV. Lengths come from our own buffers (at most a few megabytes), so the long form
@@ -169,11 +164,9 @@ fn value_of(der_bytes: &[u8]) -> Result<&[u8], CmsError> {
     Ok(any.value())
 }
 
+/// An attribute with one value, given as DER.
 fn attribute(oid: ObjectIdentifier, value_der: &[u8]) -> Result<Attribute, CmsError> {
-    Ok(Attribute {
-        oid,
-        values: SetOfVec::try_from(vec![Any::from_der(value_der).map_err(enc)?]).map_err(enc)?,
-    })
+    crate::cms::build::attribute(oid, Any::from_der(value_der).map_err(enc)?)
 }
 
 /// SpcSpOpusInfo: `SEQUENCE { [0] EXPLICIT SpcString OPTIONAL, [1] EXPLICIT SpcLink OPTIONAL }`.
@@ -224,13 +217,7 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
         )?,
     ];
     let signed_attrs = SetOfVec::try_from(attrs).map_err(enc)?;
-    // The signature covers the DER SET OF the signed attributes (RFC 5652 §5.4).
-    let to_sign = signed_attrs.to_der().map_err(enc)?;
-    let to_sign_digest = crate::hash::digest(alg, &to_sign).ok_or(CmsError::Digest("md5"))?;
-    let signature = s
-        .signer
-        .sign_digest(alg, &to_sign_digest)
-        .map_err(CmsError::Sign)?;
+    let signature = sign_attributes(s.signer, alg, &signed_attrs)?;
     let unsigned_attrs = match s.timestamp {
         None => None,
         Some(ts) => {
@@ -240,10 +227,7 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
     };
     let si = SignerInfo {
         version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: s.cert.tbs_certificate.issuer.clone(),
-            serial_number: s.cert.tbs_certificate.serial_number.clone(),
-        }),
+        sid: issuer_and_serial(s.cert),
         digest_alg: digest_algorithm(alg)?,
         signed_attrs: Some(signed_attrs),
         signature_algorithm: signature_algorithm(s.signer.kind(), alg)?,
@@ -263,12 +247,7 @@ pub fn signed_data(s: &Signing<'_>, indirect: &[u8]) -> Result<Vec<u8>, CmsError
         crls: None,
         signer_infos: cms::signed_data::SignerInfos(SetOfVec::try_from(vec![si]).map_err(enc)?),
     };
-    ContentInfo {
-        content_type: ID_SIGNED_DATA,
-        content: Any::encode_from(&sd).map_err(enc)?,
-    }
-    .to_der()
-    .map_err(enc)
+    wrap(&sd)
 }
 
 /// One TLV of a DER (or BER with definite lengths) buffer: its tag byte, and where its header

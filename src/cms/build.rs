@@ -67,7 +67,7 @@ impl std::fmt::Display for CmsError {
 
 impl std::error::Error for CmsError {}
 
-fn enc(e: der::Error) -> CmsError {
+pub(crate) fn enc(e: der::Error) -> CmsError {
     CmsError::Encode(e.to_string())
 }
 
@@ -113,14 +113,15 @@ pub(crate) fn signature_algorithm(
     })
 }
 
-fn issuer_and_serial(cert: &Certificate) -> SignerIdentifier {
+pub(crate) fn issuer_and_serial(cert: &Certificate) -> SignerIdentifier {
     SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
         issuer: cert.tbs_certificate.issuer.clone(),
         serial_number: cert.tbs_certificate.serial_number.clone(),
     })
 }
 
-fn wrap(sd: &SignedData) -> Result<Vec<u8>, CmsError> {
+/// `sd` as a ContentInfo, DER.
+pub(crate) fn wrap(sd: &SignedData) -> Result<Vec<u8>, CmsError> {
     ContentInfo {
         content_type: ID_SIGNED_DATA,
         content: Any::encode_from(sd).map_err(enc)?,
@@ -168,11 +169,24 @@ pub fn module_signature(
 /// ContentInfo of the TimeStampToken.
 pub type Timestamper<'a> = &'a (dyn Fn(&[u8]) -> Result<Vec<u8>, String> + Sync);
 
-fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
+pub(crate) fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
     Ok(Attribute {
         oid,
         values: SetOfVec::try_from(vec![value]).map_err(enc)?,
     })
+}
+
+/// `signer`'s signature over `signed_attrs`: the digest with `alg` of their DER SET OF (RFC 5652
+/// §5.4), signed.
+pub(crate) fn sign_attributes(
+    signer: &dyn Signer,
+    alg: DigestAlg,
+    signed_attrs: &SetOfVec<Attribute>,
+) -> Result<Vec<u8>, CmsError> {
+    let to_sign = signed_attrs.to_der().map_err(enc)?;
+    signer
+        .sign_digest(alg, &hash(alg, &to_sign)?)
+        .map_err(CmsError::Sign)
 }
 
 /// The signing time as CMS wants it: UTCTime before 2050, GeneralizedTime after (RFC 5652
@@ -270,11 +284,7 @@ pub fn attached_signature(
         attribute(SIGNING_TIME, signing_time(signed_at)?)?,
     ];
     let signed_attrs = SetOfVec::try_from(attrs).map_err(enc)?;
-    // The signature covers the DER SET OF the signed attributes (RFC 5652 §5.4).
-    let to_sign = signed_attrs.to_der().map_err(enc)?;
-    let signature = signer
-        .sign_digest(alg, &hash(alg, &to_sign)?)
-        .map_err(CmsError::Sign)?;
+    let signature = sign_attributes(signer, alg, &signed_attrs)?;
     let unsigned_attrs = match timestamp {
         None => None,
         Some(ts) => {

@@ -10,12 +10,14 @@
 //! signature. A file whose existing table is not last (data after it) is refused: moving that
 //! data would change what an earlier signer signed.
 //!
-//! How the output is written: the input is mapped; the image hash and the copy into a temporary
-//! file beside the destination run side by side; the copy also sums the PE checksum's words.
-//! Then the signature is made, the table appended, the CheckSum and the security directory
-//! written into the header, and the result verified as `bingate verify` would (image digest,
-//! signature, page hashes, timestamp) before it is renamed into place. Memory does not grow with
-//! the input; a failure at any point leaves the destination as it was.
+//! How the output is written: the input is mapped for the plan (headers, an existing table) and
+//! read a chunk at a time for the one pass: each chunk is hashed on one core while the other
+//! writes it to a temporary file beside the destination, sums its checksum words and reads the
+//! next. Then the signature is made, the table appended, the CheckSum and the security directory
+//! written into the header, and the result verified as `bingate verify` would (the ranges hashed
+//! must be the ones the written headers give; then the signature, page hashes and timestamp)
+//! before it is renamed into place. Memory does not grow with the input (except with page
+//! hashes, which read the mapped input); a failure at any point leaves the destination as it was.
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
@@ -202,6 +204,19 @@ impl Plan {
         })
     }
 
+    /// How much of the header is rewritten after the copy: up to the end of the CheckSum field
+    /// and the security directory entry, rounded up to a word (so what follows keeps the word
+    /// alignment the checksum's sum needs), at most `limit` bytes.
+    fn head_len(&self, limit: usize) -> Result<usize, String> {
+        let field_end = |off: u64, len: u64| usize::try_from(off.saturating_add(len)).ok();
+        field_end(self.layout.security_dir_offset, 8)
+            .zip(field_end(self.layout.checksum_offset, 4))
+            .map(|(a, b)| a.max(b))
+            .and_then(|e| e.checked_add(3))
+            .map(|e| (e & !3).min(limit))
+            .ok_or_else(|| "header fields out of range".to_owned())
+    }
+
     /// The page hash table (offset as a little-endian u32, then the digest, per page) and its
     /// algorithm.
     fn page_hashes(&self, data: &[u8], alg: DigestAlg) -> Result<(DigestAlg, Vec<u8>), String> {
@@ -322,13 +337,7 @@ fn write_signed(
     let layout = &plan.layout;
     let base = plan.base_len;
     let base4 = base & !3;
-    let field_end = |off: u64, len: u64| usize::try_from(off.saturating_add(len)).ok();
-    let head_len = field_end(layout.security_dir_offset, 8)
-        .zip(field_end(layout.checksum_offset, 4))
-        .map(|(a, b)| a.max(b))
-        .and_then(|e| e.checked_add(3))
-        .map(|e| (e & !3).min(base4))
-        .ok_or("header fields out of range")?;
+    let head_len = plan.head_len(base4)?;
     // The ranges the image hash covers, in the output: the kept bytes without the two header
     // fields, then the padding.
     let kept = data.get(..base).ok_or("the file shrank")?;
@@ -982,10 +991,7 @@ fn write_unsigned(
     let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
     let kept = data.get(..plan.base_len).unwrap_or_default();
     let layout = &plan.layout;
-    let mut head_end =
-        usize::try_from(layout.security_dir_offset.saturating_add(8)).map_err(|e| e.to_string())?;
-    head_end = head_end
-        .max(usize::try_from(layout.checksum_offset.saturating_add(4)).map_err(|e| e.to_string())?);
+    let head_end = plan.head_len(kept.len())?;
     let mut head = kept
         .get(..head_end)
         .ok_or("header fields outside the file")?
@@ -1004,17 +1010,10 @@ fn write_unsigned(
         .fill(0);
     let rest = kept.get(head_end..).unwrap_or_default();
     if stored {
+        // `head_end` is a multiple of 4 (or the end): the two pieces keep word alignment.
         let mut sum = crate::pe::checksum::Sum::new(layout.checksum_offset);
-        // `head_end` may not be a multiple of 4: sum the whole file in word-aligned pieces.
-        let split = head_end & !3;
-        sum.add(head.get(..split).unwrap_or_default());
-        let mut joint = head.get(split..).unwrap_or_default().to_vec();
-        let lead = (4usize.wrapping_sub(joint.len() % 4)) % 4;
-        let lead = lead.min(rest.len());
-        joint.extend_from_slice(rest.get(..lead).unwrap_or_default());
-        sum.add(&joint);
-        let body = rest.get(lead..).unwrap_or_default();
-        sum.add(body);
+        sum.add(&head);
+        sum.add(rest);
         let c = sum.value().ok_or("CheckSum field not word-aligned")?;
         head.get_mut(ck..ck.saturating_add(4))
             .ok_or("CheckSum outside the file")?
