@@ -98,18 +98,20 @@ impl serde::Serialize for Algorithm {
 
 /// `data` hashed with `alg` (`None` for MD5, which is never accepted).
 pub fn digest(alg: DigestAlg, data: &[u8]) -> Option<Vec<u8>> {
-    fn run<D: digest::Digest>(data: &[u8]) -> Vec<u8> {
-        let mut d = D::new();
-        feed(data, |step| d.update(step));
-        d.finalize().to_vec()
-    }
     Some(match alg {
         DigestAlg::Md5 => return None,
-        DigestAlg::Sha1 => run::<sha1::Sha1>(data),
-        DigestAlg::Sha256 => run::<sha2::Sha256>(data),
-        DigestAlg::Sha384 => run::<sha2::Sha384>(data),
-        DigestAlg::Sha512 => run::<sha2::Sha512>(data),
+        DigestAlg::Sha1 => fed::<sha1::Sha1>(data).to_vec(),
+        DigestAlg::Sha256 => fed::<sha2::Sha256>(data).to_vec(),
+        DigestAlg::Sha384 => fed::<sha2::Sha384>(data).to_vec(),
+        DigestAlg::Sha512 => fed::<sha2::Sha512>(data).to_vec(),
     })
+}
+
+/// `data` hashed with `D`, fed by [`feed`].
+fn fed<D: digest::Digest>(data: &[u8]) -> digest::Output<D> {
+    let mut d = D::new();
+    feed(data, |step| d.update(step));
+    d.finalize()
 }
 
 /// Bytes per step of [`feed`], and how far ahead of the step it reads.
@@ -182,8 +184,5 @@ pub fn sha256_visiting(
 
 /// The SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    feed(data, |step| h.update(step));
-    h.finalize().into()
+    fed::<sha2::Sha256>(data).into()
 }
