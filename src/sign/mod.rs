@@ -6,10 +6,12 @@
 //! without touching them.
 
 pub mod command;
+pub mod digest;
 pub mod key;
 pub mod output;
 pub mod pe;
 pub mod pkcs11;
 pub mod pkcs12;
+pub mod remote;
 pub mod stream;
 pub mod tsp;
