@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! cli                  arguments and dispatch; the only layer that prints
+//! serve                the signing server (HTTP API, auth, the audit log's writer)
 //! sign                 sign files (key backends, TSA client; `scan`'s examination as the gate)
 //! scan                 examine files in parallel
 //! config report        a run's settings and Mode | FileReport and its renderers (human, JSON,
@@ -67,6 +68,7 @@ pub(crate) mod read;
 pub mod report;
 pub mod risk;
 pub mod scan;
+pub mod serve;
 pub mod sign;
 pub mod time;
 pub(crate) mod toolchain;

@@ -71,6 +71,20 @@ pub enum Command {
     /// Exit 0 on success, 2 on any error (nothing is written then).
     #[command(subcommand)]
     Signature(crate::sign::pe::SignatureCommand),
+    /// Run the signing server: check, sign, and record every signature in a tamper-evident
+    /// audit log (API: docs/openapi.yaml). Stops on SIGTERM/SIGINT after draining requests.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["config", "new_token"])))]
+pub struct ServeArgs {
+    /// The server's configuration (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print a new client token and the [clients.NAME] entry that admits it, then exit.
+    #[arg(long, value_name = "NAME")]
+    pub new_token: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -352,6 +366,17 @@ pub fn main() -> ExitCode {
             match crate::sign::pe::signature(cmd, &mut io::stdout().lock()) {
                 Ok(()) => Ok(EXIT_OK),
                 Err(e) => return error("signature: ", &e),
+            }
+        }
+        Command::Serve(args) => {
+            let r = match (&args.new_token, &args.config) {
+                (Some(name), _) => crate::serve::new_token(name, &mut io::stdout().lock()),
+                (None, Some(config)) => crate::serve::run(config, &mut io::stderr().lock()),
+                (None, None) => Err("--config FILE is required".into()),
+            };
+            match r {
+                Ok(()) => Ok(EXIT_OK),
+                Err(e) => return error("serve: ", &e),
             }
         }
         Command::Trust(TrustCommand::List { trust }) => {

@@ -1,10 +1,10 @@
 //! The ELF hardening facts, one field per mitigation (names are the public contract); `crate::elf`
 //! derives them from the headers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// PIE status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pie {
     /// ET_DYN with an interpreter, or DF_1_PIE.
@@ -17,7 +17,7 @@ pub enum Pie {
     Rel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Relro {
     Full,
@@ -25,7 +25,7 @@ pub enum Relro {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fortify {
     /// Distinct glibc `__*_chk` functions used.
     pub fortified: u64,
@@ -33,7 +33,7 @@ pub struct Fortify {
     pub unfortified: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElfHardening {
     pub pie: Pie,
     pub nx: bool,

@@ -3,7 +3,7 @@
 //! Parsers (`pe`, `elf`) turn goblin's structures into these; nothing outside the parsers sees a
 //! goblin type. The serialised names are a public contract (`docs/report-schema.md`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod elf;
 pub mod pe;
@@ -12,7 +12,7 @@ pub use elf::ElfHardening;
 pub use pe::PeHardening;
 
 /// The container format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Pe,
@@ -29,7 +29,7 @@ impl Format {
 }
 
 /// What the file is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Executable,
@@ -68,7 +68,7 @@ impl Kind {
 }
 
 /// The toolchain that produced a binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ToolchainName {
     Go,
@@ -102,7 +102,7 @@ impl ToolchainName {
 /// whose remediation text a user sees. `components` lists other toolchains whose code was linked
 /// in (a Rust static library inside an MSVC-linked C++ program: name `msvc`, components `[rust]`);
 /// it is empty, never absent, when nothing else was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Toolchain {
     pub name: ToolchainName,
     pub evidence: String,
@@ -128,7 +128,7 @@ impl Toolchain {
 }
 
 /// Format-specific mitigation facts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Hardening {
     Pe(PeHardening),

@@ -1,10 +1,10 @@
 //! The PE hardening facts, one field per mitigation (names are the public contract); `crate::pe`
 //! derives them from the headers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// SafeSEH state (x86 only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SafeSeh {
     /// Load config has an SEHandlerTable with at least one handler.
@@ -17,7 +17,7 @@ pub enum SafeSeh {
     NotApplicable,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checksum {
     pub stored: u32,
     /// The checksum of the file's bytes: one pass over the file, so computed only when the run
@@ -33,7 +33,7 @@ impl Checksum {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeHardening {
     pub dynamic_base: bool,
     pub relocs_stripped: bool,

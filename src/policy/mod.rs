@@ -19,7 +19,7 @@ pub use model::{
     Scalar, Status, Waiver, WaiverRef, WaiverTarget,
 };
 
-pub use diag::{Diagnostic, PolicyErrors, did_you_mean};
+pub use diag::{Diagnostic, PolicyErrors, Sink, did_you_mean};
 pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, Subject, WaiverNote};
 pub use load::{from_text, load};
 
