@@ -4,6 +4,7 @@
 //! `sign.rs` signs, and `policy.rs` lists, shows, validates and explains policies. Only this
 //! layer prints.
 
+mod audit;
 mod check;
 mod policy;
 mod run;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Exit 0 on success, 2 on any error (nothing is written then).
     #[command(subcommand)]
     Signature(crate::sign::pe::SignatureCommand),
+    /// Verify or list the signing server's audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -354,6 +358,10 @@ pub fn main() -> ExitCode {
                 Err(e) => return error("signature: ", &e),
             }
         }
+        Command::Audit(cmd) => match audit::run(cmd, &mut io::stdout().lock()) {
+            Ok(code) => Ok(code),
+            Err(e) => return error("audit: ", &e),
+        },
         Command::Trust(TrustCommand::List { trust }) => {
             match crate::pki::trust::load(&trust.options()) {
                 Ok(store) => {
