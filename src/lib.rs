@@ -13,7 +13,8 @@
 //! ```text
 //! cli                  arguments and dispatch; the only layer that prints
 //! serve                the signing server (HTTP API, auth, the audit log's writer)
-//! sign                 sign files (key backends, TSA client; `scan`'s examination as the gate)
+//! sign audit           sign files (key backends, TSA client; `scan`'s examination as the gate)
+//!                      | the tamper-evident audit log of the signing server
 //! scan                 examine files in parallel
 //! config report        a run's settings and Mode | FileReport and its renderers (human, JSON,
 //!                      SARIF)
@@ -42,6 +43,7 @@
 // print macros elsewhere).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod authenticode;
 pub mod budget;
 pub(crate) mod cleanup;

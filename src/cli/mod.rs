@@ -4,6 +4,7 @@
 //! `sign.rs` signs, and `policy.rs` lists, shows, validates and explains policies. Only this
 //! layer prints.
 
+mod audit;
 mod check;
 mod policy;
 mod run;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Exit 0 on success, 2 on any error (nothing is written then).
     #[command(subcommand)]
     Signature(crate::sign::pe::SignatureCommand),
+    /// Verify or list the signing server's audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Run the signing server: check, sign, and record every signature in a tamper-evident
     /// audit log (API: docs/openapi.yaml). Stops on SIGTERM/SIGINT after draining requests.
     Serve(ServeArgs),
@@ -368,6 +372,10 @@ pub fn main() -> ExitCode {
                 Err(e) => return error("signature: ", &e),
             }
         }
+        Command::Audit(cmd) => match audit::run(cmd, &mut io::stdout().lock()) {
+            Ok(code) => Ok(code),
+            Err(e) => return error("audit: ", &e),
+        },
         Command::Serve(args) => {
             let r = match (&args.new_token, &args.config) {
                 (Some(name), _) => crate::serve::new_token(name, &mut io::stdout().lock()),
