@@ -23,6 +23,12 @@
 //! Every failure is a typed [`Pkcs11Error`]; the ones the device reports carry the `CKR_*` code
 //! ([`Pkcs11Error::ckr`]) so that a signing service can count them apart from user mistakes
 //! ([`Pkcs11Error::is_device_error`]). PINs never appear in errors or `Debug` output.
+//!
+//! A signing service opens the key with [`Pkcs11Signer::open_pool`]: a few sessions signing
+//! at once, a bounded wait for a free one ([`Pkcs11Error::Busy`], [`SignDigestError::Busy`]
+//! through [`Signer`]), sessions that lost their login or key replaced one at a time, and
+//! counters of device errors and reconnects for metrics. The command line's
+//! [`Pkcs11Signer::open`] is the same with one session and no bound on the wait.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
