@@ -26,13 +26,17 @@ use common::paths;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use bingate::cms::{KeyKind, Signer};
+use bingate::cms::{KeyKind, SignDigestError, Signer};
 use bingate::hash::{DigestAlg, digest};
+use bingate::pki::keys::verify_prehashed;
 use bingate::sign::key::{LocalSigner, load_certificates, load_private_key};
 use bingate::sign::pkcs11::{Pkcs11Error, Pkcs11Signer, parse_uri};
 use common::interop;
 use common::paths::{pki, read, tempdir};
+use cryptoki::session::SessionState;
 use der::Encode;
 use p256::pkcs8::DecodePublicKey;
 use x509_cert::Certificate;
@@ -399,12 +403,17 @@ fn softhsm_cases_in_child() {
         }),
         "the PIN is read again when reconnecting"
     );
+    // The lost session counts as a device error (the wrong PIN does not); the session is
+    // closed, to be opened again by the next signature.
+    assert_eq!((rsa.errors(), rsa.reconnects()), (1, 0));
+    assert_eq!((rsa.sessions(), rsa.open_sessions()), (1, 0));
     std::fs::write(dir.join("pin"), format!("{PIN}\n")).unwrap();
     assert_eq!(
         rsa.sign_digest(DigestAlg::Sha256, &d).unwrap(),
         expected,
         "after reconnecting"
     );
+    assert_eq!((rsa.errors(), rsa.open_sessions()), (1, 1));
 
     // The same key by id alone, and by label alone.
     let by_id = open("id=%01").unwrap_or_else(|e| panic!("{e}"));
@@ -502,5 +511,189 @@ fn softhsm_cases_in_child() {
                 );
             });
         }
+    });
+    drop(rsa);
+
+    pool_serves_threads();
+    pool_logs_in_again_after_logout();
+    pool_saturated_is_busy();
+}
+
+fn open_pool(extra: &str, sessions: usize, wait: Duration) -> Pkcs11Signer {
+    Pkcs11Signer::open_pool(&parse_uri(&uri(extra, "pin")).unwrap(), sessions, wait)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `signer`'s signature over `message`'s SHA-256, checked with bingate's verifier and the
+/// token's public key.
+fn sign_and_verify(signer: &Pkcs11Signer, message: &[u8]) {
+    let d = digest(DigestAlg::Sha256, message).unwrap();
+    let sig = signer
+        .sign_digest(DigestAlg::Sha256, &d)
+        .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(message)));
+    verify_prehashed(signer.public_key(), DigestAlg::Sha256, &d, &sig, false)
+        .unwrap_or_else(|e| panic!("{}: {e:?}", String::from_utf8_lossy(message)));
+}
+
+/// The number of sessions this process has open on the token, as the token counts them
+/// (`None` when the module does not say).
+fn token_session_count() -> Option<u64> {
+    let ctx = cryptoki::context::Pkcs11::new(MODULE).unwrap();
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label() == TOKEN)
+        .unwrap();
+    ctx.get_token_info(slot).unwrap().session_count()
+}
+
+/// 8 threads × 25 signatures over 3 sessions: every signature verifies, and no more than 3
+/// sessions are ever open, by the signer's count and (when it says) the token's.
+fn pool_serves_threads() {
+    let before = token_session_count();
+    let pool = open_pool("object=rsa;id=%01", 3, Duration::from_secs(60));
+    assert_eq!(pool.sessions(), 3);
+    assert_eq!(pool.open_sessions(), 3);
+    if let (Some(before), Some(now)) = (before, token_session_count()) {
+        assert_eq!(now, before + 3, "the token counts the pool's sessions");
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let most = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                let open = pool.open_sessions();
+                assert!(open <= 3, "{open} sessions open");
+                if let (Some(before), Some(now)) = (before, token_session_count()) {
+                    most.fetch_max(now - before, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        let workers: Vec<_> = (0..8)
+            .map(|t| {
+                let pool = &pool;
+                s.spawn(move || {
+                    for i in 0..25 {
+                        sign_and_verify(pool, format!("thread {t} signature {i}").as_bytes());
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(
+        most.load(Ordering::Relaxed) <= 3,
+        "the token saw more than 3 sessions"
+    );
+    assert_eq!(pool.open_sessions(), 3);
+    assert_eq!(pool.errors(), 0);
+    assert_eq!(pool.reconnects(), 0);
+}
+
+/// Another session of this application logs the token out (login state is per application
+/// and token, so the pool's sessions lose theirs): the pool logs in again, counts it, and every
+/// session still signs.
+fn pool_logs_in_again_after_logout() {
+    let pool = open_pool("object=ec384", 3, Duration::from_secs(60));
+    sign_and_verify(&pool, b"before the logout");
+    assert_eq!((pool.errors(), pool.reconnects()), (0, 0));
+
+    let ctx = cryptoki::context::Pkcs11::new(MODULE).unwrap();
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label() == TOKEN)
+        .unwrap();
+    let other = ctx.open_ro_session(slot).unwrap();
+    let state = || other.get_session_info().unwrap().session_state();
+    assert_eq!(
+        state(),
+        SessionState::RoUser,
+        "the pool logged the token in"
+    );
+    other.logout().unwrap();
+    assert_eq!(state(), SessionState::RoPublic, "logged out");
+
+    // Three signatures at once, so that every session of the pool meets the logout.
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let pool = &pool;
+            s.spawn(move || {
+                for i in 0..5 {
+                    sign_and_verify(pool, format!("after the logout {t} {i}").as_bytes());
+                }
+            });
+        }
+    });
+    assert!(pool.reconnects() >= 1, "no reconnect counted");
+    assert!(
+        pool.errors() >= pool.reconnects(),
+        "cured errors are counted"
+    );
+    assert!(pool.open_sessions() <= 3);
+    // The session the test opened sees the new login too.
+    assert_eq!(
+        state(),
+        SessionState::RoUser,
+        "the pool did not log in again"
+    );
+}
+
+/// A pool of one whose session is held: a signature waits its 50 ms and is refused as busy,
+/// typed and through `Signer`; a signature waiting while the session comes back gets it.
+fn pool_saturated_is_busy() {
+    let wait = Duration::from_millis(50);
+    let pool = open_pool("object=rsa", 1, wait);
+    let d = digest(DigestAlg::Sha256, MESSAGE).unwrap();
+    let held = pool.hold_session_for_tests().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let started = Instant::now();
+            let e = pool.sign_digest_typed(DigestAlg::Sha256, &d).unwrap_err();
+            let took = started.elapsed();
+            assert_eq!(
+                e,
+                Pkcs11Error::Busy {
+                    token: TOKEN.into(),
+                    sessions: 1,
+                    waited: wait
+                }
+            );
+            assert!(!e.is_device_error());
+            assert!(took >= wait, "gave up after {took:?}");
+            assert!(took < Duration::from_secs(5), "waited {took:?}");
+            match pool.sign_digest(DigestAlg::Sha256, &d).unwrap_err() {
+                SignDigestError::Busy { what, waited } => {
+                    assert_eq!(what, "PKCS#11 token release");
+                    assert_eq!(waited, wait);
+                }
+                other => panic!("not Busy: {other}"),
+            }
+        });
+    });
+    assert_eq!(pool.errors(), 0, "busy is not a device error");
+    drop(held);
+    sign_and_verify(&pool, b"after the session came back");
+
+    // A caller waiting (up to 60 s) gets the session as soon as its holder gives it back.
+    let patient = open_pool("object=rsa", 1, Duration::from_secs(60));
+    let held = patient.hold_session_for_tests().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let started = Instant::now();
+            sign_and_verify(&patient, b"waited for the session");
+            started.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!waiter.is_finished(), "signed while the session was held");
+        drop(held);
+        let took = waiter.join().unwrap();
+        assert!(took < Duration::from_secs(30), "not woken: {took:?}");
     });
 }

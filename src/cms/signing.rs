@@ -23,6 +23,13 @@ pub enum SignDigestError {
     },
     /// The key or the device failed.
     Backend(String),
+    /// Every session of the key's device stayed busy for `waited`: nothing was signed, and the
+    /// same request may succeed later (a signing service answers 503 Service Unavailable).
+    /// `what` names the device, e.g. `PKCS#11 token release`.
+    Busy {
+        what: String,
+        waited: std::time::Duration,
+    },
 }
 
 impl fmt::Display for SignDigestError {
@@ -37,6 +44,11 @@ impl fmt::Display for SignDigestError {
                 got,
             } => write!(f, "a {digest} digest is {expected} bytes, not {got}"),
             SignDigestError::Backend(e) => write!(f, "signing failed: {e}"),
+            SignDigestError::Busy { what, waited } => write!(
+                f,
+                "signing failed: {what} is busy: no session came free within {} ms",
+                waited.as_millis()
+            ),
         }
     }
 }

@@ -23,10 +23,18 @@
 //! Every failure is a typed [`Pkcs11Error`]; the ones the device reports carry the `CKR_*` code
 //! ([`Pkcs11Error::ckr`]) so that a signing service can count them apart from user mistakes
 //! ([`Pkcs11Error::is_device_error`]). PINs never appear in errors or `Debug` output.
+//!
+//! A signing service opens the key with [`Pkcs11Signer::open_pool`]: a few sessions signing
+//! at once, a bounded wait for a free one ([`Pkcs11Error::Busy`], [`SignDigestError::Busy`]
+//! through [`Signer`]), sessions that lost their login or key replaced one at a time, and
+//! counters of device errors and reconnects for metrics. The command line's
+//! [`Pkcs11Signer::open`] is the same with one session and no bound on the wait.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -414,6 +422,15 @@ pub enum Pkcs11Error {
     },
     /// The token returned a signature of the wrong shape.
     BadSignature { token: String, detail: String },
+    /// All `sessions` sessions of the signer stayed in use for `waited` (the signer's bound on
+    /// waiting): nothing was signed; a signing service answers 503 and the client retries.
+    Busy {
+        token: String,
+        sessions: usize,
+        waited: Duration,
+    },
+    /// [`Pkcs11Signer::open_pool`] was asked for a pool of no sessions.
+    PoolSize { sessions: usize },
 }
 
 impl Pkcs11Error {
@@ -530,6 +547,20 @@ impl fmt::Display for Pkcs11Error {
                     "token {token}: the token returned a bad signature: {detail}"
                 )
             }
+            Pkcs11Error::Busy {
+                token,
+                sessions,
+                waited,
+            } => write!(
+                f,
+                "token {token}: all {sessions} session{} stayed busy for {} ms; try again later",
+                if *sessions == 1 { "" } else { "s" },
+                waited.as_millis()
+            ),
+            Pkcs11Error::PoolSize { sessions } => write!(
+                f,
+                "a PKCS#11 signer needs at least one session, not {sessions}"
+            ),
         }
     }
 }
@@ -552,6 +583,10 @@ fn ckr_text(rv: RvError) -> (String, &'static str) {
         RvError::KeyHandleInvalid => ("CKR_KEY_HANDLE_INVALID", "the key is no longer there"),
         RvError::SessionHandleInvalid => ("CKR_SESSION_HANDLE_INVALID", "the session was lost"),
         RvError::SessionClosed => ("CKR_SESSION_CLOSED", "the session was closed"),
+        RvError::SessionCount => (
+            "CKR_SESSION_COUNT",
+            "the token opens no more sessions for this application",
+        ),
         RvError::TokenNotPresent => ("CKR_TOKEN_NOT_PRESENT", "the token is not in its slot"),
         RvError::TokenNotRecognized => ("CKR_TOKEN_NOT_RECOGNIZED", "unrecognised token"),
         RvError::DeviceRemoved => ("CKR_DEVICE_REMOVED", "the token was removed"),
@@ -638,20 +673,35 @@ fn cryptoki_error_text(e: &CkError) -> &'static str {
 // The signer
 // ---------------------------------------------------------------------------------------------
 
-/// A private key in a PKCS#11 token, logged in, ready to sign. The session is behind a mutex
-/// (a PKCS#11 session runs one operation at a time, and `cryptoki::Session` is not `Sync`), so
-/// one signer serves a parallel run, one signature at a time. Holds no PIN: when the token
-/// forgets the login or the session (CloudHSM after idle time, a module finalised by someone
-/// else; autograph #132), the signer opens a new session, reads the PIN from `pin-source`
-/// again, finds the same key and retries once.
+/// A private key in a PKCS#11 token, logged in, ready to sign, over a small pool of sessions.
+///
+/// A PKCS#11 session runs one operation at a time (and `cryptoki::Session` is not `Sync`), so
+/// each signature takes a free session from the pool and gives it back; with `n` sessions, `n`
+/// signatures run at once. A caller that finds none free waits, at most the pool's `wait`
+/// ([`Pkcs11Signer::open_pool`]), then gets [`Pkcs11Error::Busy`] (through [`Signer`],
+/// [`SignDigestError::Busy`]). The pool holds no queue of its own: the waiting callers are
+/// the threads the caller runs, each parked on a condition variable.
+///
+/// Holds no PIN: when the token forgets the login or the session (another application logged
+/// out, CloudHSM after idle time, a module finalised by someone else; autograph #132), the
+/// session that met the error is replaced by a new one (the PIN read again from `pin-source`,
+/// the key found again and checked to be the same public key) and the operation retried once;
+/// the other sessions keep working and cure themselves when they meet the error. A session
+/// whose operation fails otherwise is closed and opened again by the next caller, so a flaky
+/// token does not shrink the pool for good. [`Pkcs11Signer::errors`] and
+/// [`Pkcs11Signer::reconnects`] count what happened, for a service's metrics.
 pub struct Pkcs11Signer {
-    live: Mutex<Live>,
+    pool: Pool,
     uri: Pkcs11Uri,
     key_label: Vec<u8>,
     key_id: Vec<u8>,
     kind: KeyKind,
     spki: SubjectPublicKeyInfoOwned,
     token: String,
+    /// Device errors seen ([`Pkcs11Error::is_device_error`]), cured ones included.
+    errors: AtomicU64,
+    /// Sessions replaced after an error that a new session cures.
+    reconnects: AtomicU64,
 }
 
 /// The session and the key's handle in it (handles are per session on some tokens).
@@ -660,12 +710,158 @@ struct Live {
     key: ObjectHandle,
 }
 
+/// The signer's sessions: at most `capacity` open, each lent to one caller at a time.
+struct Pool {
+    state: Mutex<PoolState>,
+    /// Signalled when a lease ends (a session or a slot came free).
+    freed: Condvar,
+    capacity: usize,
+    /// How long a caller waits for a free session; `None`: as long as it takes.
+    wait: Option<Duration>,
+}
+
+/// Invariant: `idle.len() + leased <= capacity`.
+struct PoolState {
+    /// Open sessions that nobody uses.
+    idle: Vec<Live>,
+    /// Leases handed out; each holds a session, or a slot in which to open one.
+    leased: usize,
+    /// Sessions open: the idle ones and those the leases hold.
+    open: usize,
+}
+
+impl Pool {
+    fn new(capacity: usize, wait: Option<Duration>) -> Pool {
+        Pool {
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                leased: 0,
+                open: 0,
+            }),
+            freed: Condvar::new(),
+            capacity,
+            wait,
+        }
+    }
+
+    /// The state. Nothing panics while holding the lock (only counters and a `Vec` change
+    /// under it), so a poisoned lock still holds a consistent state.
+    fn state(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A session that was opened outside a lease (while opening the pool), made idle.
+    fn add_idle(&self, live: Live) {
+        let mut state = self.state();
+        state.idle.push(live);
+        state.open = state.open.saturating_add(1);
+        drop(state);
+        self.freed.notify_one();
+    }
+
+    /// An idle session, or a free slot, waiting at most `self.wait` for one.
+    fn lease(&self, token: &str) -> Result<Lease<'_>, Pkcs11Error> {
+        // `None`: wait as long as it takes (also for a wait too long to add to the clock).
+        let bound = self
+            .wait
+            .and_then(|w| Instant::now().checked_add(w).map(|deadline| (w, deadline)));
+        let mut state = self.state();
+        loop {
+            if let Some(live) = state.idle.pop() {
+                state.leased = state.leased.saturating_add(1);
+                return Ok(Lease {
+                    pool: self,
+                    live: Some(live),
+                });
+            }
+            if state.leased < self.capacity {
+                state.leased = state.leased.saturating_add(1);
+                return Ok(Lease {
+                    pool: self,
+                    live: None,
+                });
+            }
+            state = match bound {
+                None => self
+                    .freed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some((wait, deadline)) => {
+                    let left = deadline
+                        .checked_duration_since(Instant::now())
+                        .filter(|left| !left.is_zero());
+                    let Some(left) = left else {
+                        return Err(Pkcs11Error::Busy {
+                            token: token.to_owned(),
+                            sessions: self.capacity,
+                            waited: wait,
+                        });
+                    };
+                    self.freed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// One caller's use of the pool: a session (or a slot to open one in), given back when dropped.
+struct Lease<'a> {
+    pool: &'a Pool,
+    live: Option<Live>,
+}
+
+impl Lease<'_> {
+    /// Puts a session opened for this lease into it, replacing (and closing) the one it held.
+    /// The new session is opened before the old one closes: closing an application's last
+    /// session on a token logs it out.
+    fn install(&mut self, live: Live) -> &Live {
+        if self.live.is_none() {
+            let mut state = self.pool.state();
+            state.open = state.open.saturating_add(1);
+        }
+        // The old session, if any, closes here.
+        self.live.insert(live)
+    }
+
+    /// Closes the lease's session: the next caller opens a new one in its slot.
+    fn discard(&mut self) {
+        if let Some(live) = self.live.take() {
+            {
+                let mut state = self.pool.state();
+                state.open = state.open.saturating_sub(1);
+            }
+            // C_CloseSession outside the pool's lock.
+            drop(live);
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // A panic during an operation leaves the session in an unknown state: close it.
+        if std::thread::panicking() {
+            self.discard();
+        }
+        let mut state = self.pool.state();
+        state.leased = state.leased.saturating_sub(1);
+        if let Some(live) = self.live.take() {
+            state.idle.push(live);
+        }
+        drop(state);
+        self.pool.freed.notify_one();
+    }
+}
+
 impl fmt::Debug for Pkcs11Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pkcs11Signer")
             .field("token", &self.token)
             .field("key", &describe_object(&self.key_label, &self.key_id))
             .field("kind", &self.kind)
+            .field("sessions", &self.pool.capacity)
             .finish_non_exhaustive()
     }
 }
@@ -1047,22 +1243,63 @@ fn byte_attributes(
 }
 
 impl Pkcs11Signer {
-    /// Loads the URI's module, finds its token and key, logs in and reads the public key.
+    /// Loads the URI's module, finds its token and key, logs in and reads the public key: a
+    /// signer with one session, whose callers wait for it as long as it takes (the command
+    /// line's signer).
     pub fn open(uri: &Pkcs11Uri) -> Result<Pkcs11Signer, Pkcs11Error> {
+        Pkcs11Signer::open_with(uri, 1, None)
+    }
+
+    /// As [`Pkcs11Signer::open`], with a pool of `sessions` sessions, each logged in (PKCS#11
+    /// login state belongs to the application and token, so the first login covers them all)
+    /// with the key found in each. A signature waits at most `wait` for a free session, then
+    /// fails with [`Pkcs11Error::Busy`]. A token that refuses more sessions
+    /// (CKR_SESSION_COUNT) leaves the pool as large as the token allows; any other failure to
+    /// open a session is the error.
+    pub fn open_pool(
+        uri: &Pkcs11Uri,
+        sessions: usize,
+        wait: Duration,
+    ) -> Result<Pkcs11Signer, Pkcs11Error> {
+        Pkcs11Signer::open_with(uri, sessions, Some(wait))
+    }
+
+    fn open_with(
+        uri: &Pkcs11Uri,
+        sessions: usize,
+        wait: Option<Duration>,
+    ) -> Result<Pkcs11Signer, Pkcs11Error> {
+        if sessions == 0 {
+            return Err(Pkcs11Error::PoolSize { sessions });
+        }
         let ctx = load_module(&uri.module_path)?;
         let (session, token) = connect(&ctx, uri)?;
         let key = find_key(&session, uri, &token)?;
         let (key_label, key_id) = label_and_id(&session, key, &token)?;
         let (kind, spki) = public_key(&session, key, &key_label, &key_id, &token)?;
-        Ok(Pkcs11Signer {
-            live: Mutex::new(Live { session, key }),
+        let mut signer = Pkcs11Signer {
+            pool: Pool::new(sessions, wait),
             uri: uri.clone(),
             key_label,
             key_id,
             kind,
             spki,
             token,
-        })
+            errors: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+        };
+        signer.pool.add_idle(Live { session, key });
+        for opened in 1..sessions {
+            match signer.reconnect() {
+                Ok(live) => signer.pool.add_idle(live),
+                Err(Pkcs11Error::Device { ckr, .. }) if ckr == "CKR_SESSION_COUNT" => {
+                    signer.pool.capacity = opened;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(signer)
     }
 
     /// The token's label.
@@ -1070,17 +1307,61 @@ impl Pkcs11Signer {
         &self.token
     }
 
+    /// How many sessions the pool may hold (what [`Pkcs11Signer::open_pool`] was given, or
+    /// fewer if the token refused more).
+    pub fn sessions(&self) -> usize {
+        self.pool.capacity
+    }
+
+    /// How many sessions are open now (at most [`Pkcs11Signer::sessions`]; fewer after a
+    /// session was closed on an error and before the next caller opens it again).
+    pub fn open_sessions(&self) -> usize {
+        self.pool.state().open
+    }
+
+    /// Device errors seen since the signer was opened ([`Pkcs11Error::is_device_error`]:
+    /// the token or module failed, cured or not), for a service's metrics. Busy pools, wrong
+    /// PINs and wrong digests are not counted.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Sessions replaced by a new, logged-in one after an error that a new session cures
+    /// (CKR_USER_NOT_LOGGED_IN, CKR_OBJECT_HANDLE_INVALID, CKR_SESSION_HANDLE_INVALID, …);
+    /// each such error also counts in [`Pkcs11Signer::errors`].
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    /// For tests of a saturated pool: takes a session (or its slot) out of the pool, as a
+    /// signature does, until the returned value is dropped; fails with [`Pkcs11Error::Busy`]
+    /// as a signature would.
+    #[doc(hidden)]
+    pub fn hold_session_for_tests(&self) -> Result<impl Sized + '_, Pkcs11Error> {
+        self.pool.lease(&self.token)
+    }
+
     /// The token's certificate for the key: a CKO_CERTIFICATE with the key's CKA_ID (or, for a
     /// key without one, its label) whose public key is the key's. `None` when there is none.
+    /// Takes a session from the pool as a signature does.
     pub fn certificate(&self) -> Result<Option<Certificate>, Pkcs11Error> {
-        let live = self.lock()?;
-        certificate(
-            &live.session,
-            &self.key_label,
-            &self.key_id,
-            &self.token,
-            Some(&self.spki),
-        )
+        let mut lease = self.pool.lease(&self.token)?;
+        let result = match self.session(&mut lease) {
+            Ok(live) => certificate(
+                &live.session,
+                &self.key_label,
+                &self.key_id,
+                &self.token,
+                Some(&self.spki),
+            ),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            if e.is_device_error() {
+                lease.discard();
+            }
+        }
+        result.inspect_err(|e| self.count(e))
     }
 
     /// [`Signer::sign_digest`] with the typed error (the digest is checked as there).
@@ -1096,19 +1377,69 @@ impl Pkcs11Signer {
             KeyKind::EcdsaP256 => (Mechanism::Ecdsa, ecdsa_input(digest, 32)),
             KeyKind::EcdsaP384 => (Mechanism::Ecdsa, ecdsa_input(digest, 48)),
         };
-        let mut live = self.lock()?;
-        let raw = match live.session.sign(&mechanism, live.key, &input) {
-            Ok(raw) => raw,
-            Err(CkError::Pkcs11(rv, _)) if reconnect_cures(rv) => {
-                *live = self.reconnect()?;
-                live.session
-                    .sign(&mechanism, live.key, &input)
-                    .map_err(|e| device(&self.token, "C_Sign", e))?
+        let mut lease = self.pool.lease(&self.token)?;
+        let raw = self
+            .run(&mut lease, "C_Sign", |live| {
+                live.session.sign(&mechanism, live.key, &input)
+            })
+            .inspect_err(|e| self.count(e))?;
+        drop(lease);
+        self.shape(raw).inspect_err(|e| self.count(e))
+    }
+
+    /// The lease's session, opened (logged in, key found and checked) if the lease has none.
+    fn session<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l Live, Pkcs11Error> {
+        match lease.live {
+            Some(ref live) => Ok(live),
+            None => Ok(lease.install(self.reconnect()?)),
+        }
+    }
+
+    /// `f` on the lease's session. An error that a new session cures replaces the session and
+    /// `f` runs once more; an error that stays closes the session (the next caller opens a new
+    /// one). Counts the cured error; the caller counts the error returned.
+    fn run<T>(
+        &self,
+        lease: &mut Lease<'_>,
+        operation: &'static str,
+        f: impl Fn(&Live) -> Result<T, CkError>,
+    ) -> Result<T, Pkcs11Error> {
+        let first = match self.session(lease) {
+            Ok(live) => f(live),
+            Err(e) => {
+                lease.discard();
+                return Err(e);
             }
-            Err(e) => return Err(device(&self.token, "C_Sign", e)),
         };
-        drop(live);
-        self.shape(raw)
+        let e = match first {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        if !matches!(e, CkError::Pkcs11(rv, _) if reconnect_cures(rv)) {
+            lease.discard();
+            return Err(device(&self.token, operation, e));
+        }
+        self.count(&device(&self.token, operation, e));
+        let live = match self.reconnect() {
+            Ok(live) => live,
+            Err(e) => {
+                lease.discard();
+                return Err(e);
+            }
+        };
+        self.reconnects.fetch_add(1, Ordering::Relaxed);
+        let retried = f(lease.install(live));
+        retried.map_err(|e| {
+            lease.discard();
+            device(&self.token, operation, e)
+        })
+    }
+
+    /// Counts `e` in [`Pkcs11Signer::errors`] if the device failed.
+    fn count(&self, e: &Pkcs11Error) {
+        if e.is_device_error() {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The token's raw signature as [`Signer::sign_digest`] promises it: an RSA signature as
@@ -1156,16 +1487,6 @@ impl Pkcs11Signer {
             });
         }
         Ok(Live { session, key })
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Live>, Pkcs11Error> {
-        // A panic while signing leaves the session in an unknown operation state: refuse.
-        self.live.lock().map_err(|_| Pkcs11Error::Device {
-            token: self.token.clone(),
-            operation: "lock the session",
-            ckr: "none".to_owned(),
-            text: "a previous signing operation panicked",
-        })
     }
 }
 
@@ -1389,10 +1710,16 @@ impl Signer for Pkcs11Signer {
 
     fn sign_digest(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, SignDigestError> {
         check_digest(alg, digest, self.kind)?;
-        // `SignDigestError::Backend` is text; callers that count device errors use
-        // `sign_digest_typed`. The text starts with "PKCS#11" and names the CKR code.
-        self.sign_digest_typed(alg, digest)
-            .map_err(|e| SignDigestError::Backend(format!("PKCS#11: {e}")))
+        // A busy pool is `SignDigestError::Busy` (a service answers 503); everything else is
+        // `Backend`, text starting with "PKCS#11" and naming the CKR code: callers that count
+        // device errors use `sign_digest_typed` or `errors()`.
+        self.sign_digest_typed(alg, digest).map_err(|e| match e {
+            Pkcs11Error::Busy { token, waited, .. } => SignDigestError::Busy {
+                what: format!("PKCS#11 token {token}"),
+                waited,
+            },
+            e => SignDigestError::Backend(format!("PKCS#11: {e}")),
+        })
     }
 }
 
@@ -1589,6 +1916,55 @@ mod tests {
             assert_eq!(info.len(), pad.prefix.len() + len);
         }
         assert!(digest_info(DigestAlg::Md5, &[0u8; 16]).is_none());
+    }
+
+    #[test]
+    fn pool_bounds_leases_and_waits() {
+        let wait = Duration::from_millis(50);
+        let pool = Pool::new(2, Some(wait));
+        let a = pool.lease("t").unwrap();
+        let b = pool.lease("t").unwrap();
+        let started = Instant::now();
+        let e = pool.lease("t").err().unwrap();
+        assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+        assert_eq!(
+            e,
+            Pkcs11Error::Busy {
+                token: "t".into(),
+                sessions: 2,
+                waited: wait
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "token t: all 2 sessions stayed busy for 50 ms; try again later"
+        );
+        assert!(!e.is_device_error());
+        drop(a);
+        let c = pool.lease("t").unwrap();
+        // A waiter is woken when a lease ends, long before its bound.
+        let patient = Pool::new(1, Some(Duration::from_secs(60)));
+        let held = patient.lease("t").unwrap();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let started = Instant::now();
+                drop(patient.lease("t").unwrap());
+                started.elapsed()
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            drop(held);
+            assert!(waiter.join().unwrap() < Duration::from_secs(30));
+        });
+        drop((b, c));
+        let state = pool.state();
+        assert_eq!((state.leased, state.open, state.idle.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn pool_of_no_sessions_refused() {
+        let uri = parse_uri(&format!("pkcs11:token=t{MODULE}")).unwrap();
+        let e = Pkcs11Signer::open_pool(&uri, 0, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(e, Pkcs11Error::PoolSize { sessions: 0 });
     }
 
     #[test]
