@@ -128,7 +128,7 @@ impl State {
 }
 
 /// Loads one configured key (key file, PKCS#12 or PKCS#11 URI) with its certificates and policy.
-fn load_key(cfg: &KeyConfig) -> Result<Key, String> {
+fn load_key(cfg: &KeyConfig, wait: Duration) -> Result<Key, String> {
     use der::Encode;
     let what = format!("[keys.{}]", cfg.name);
     let args = crate::sign::command::KeyArgs {
@@ -138,7 +138,11 @@ fn load_key(cfg: &KeyConfig) -> Result<Key, String> {
         pass: cfg.pass.clone(),
         passphrase_file: None,
     };
-    let (signer, cert, chain) = args.resolve().map_err(|e| format!("{what}: {e}"))?;
+    let (signer, cert, chain) = if cfg.key.starts_with("pkcs11:") {
+        load_token_key(cfg, wait).map_err(|e| format!("{what}: {e}"))?
+    } else {
+        args.resolve().map_err(|e| format!("{what}: {e}"))?
+    };
     let der = cert.to_der().map_err(|e| format!("{what}: {e}"))?;
     let policy = match &cfg.policy {
         None => None,
@@ -153,6 +157,48 @@ fn load_key(cfg: &KeyConfig) -> Result<Key, String> {
         policy,
         last_error: std::sync::Mutex::new(None),
     })
+}
+
+/// A key in a PKCS#11 token: a pool of `sessions` sessions (each signature borrows one; none
+/// free within `wait` is a 503), the certificate from the configuration or the token.
+fn load_token_key(
+    cfg: &KeyConfig,
+    wait: Duration,
+) -> Result<crate::sign::command::KeyAndCerts, String> {
+    use crate::sign::key;
+    use crate::sign::pkcs11::{Pkcs11Signer, parse_uri};
+    let uri = parse_uri(&cfg.key).map_err(|e| e.to_string())?;
+    let token = Pkcs11Signer::open_pool(&uri, cfg.sessions, wait).map_err(|e| e.to_string())?;
+    let read = |p: &std::path::Path, what: &str| {
+        crate::input::read_limited(p, crate::budget::MAX_SMALL_INPUT_SIZE)
+            .map_err(|e| format!("{what} {}: {e}", p.display()))
+    };
+    let mut chain = Vec::new();
+    let cert = match &cfg.cert {
+        Some(p) => {
+            let mut certs = key::load_certificates(&read(p, "cert")?, &p.display().to_string())
+                .map_err(|e| e.to_string())?;
+            if certs.is_empty() {
+                return Err(format!("cert {}: no certificate", p.display()));
+            }
+            let c = certs.remove(0);
+            chain.extend(certs);
+            c
+        }
+        None => token
+            .certificate()
+            .map_err(|e| e.to_string())?
+            .ok_or("the token holds no certificate for the key: give `cert`")?,
+    };
+    key::check_key_matches(&token, &cert).map_err(|e| e.to_string())?;
+    if let Some(p) = &cfg.chain {
+        chain.extend(
+            key::load_certificates(&read(p, "chain")?, &p.display().to_string())
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    chain.retain(|c| c != &cert);
+    Ok((Box::new(token), cert, chain))
 }
 
 /// Prints a new client token and the configuration lines that admit it.
@@ -171,7 +217,7 @@ pub fn run(config_path: &std::path::Path, log: &mut dyn std::io::Write) -> Resul
     let keys = cfg
         .keys
         .iter()
-        .map(load_key)
+        .map(|k| load_key(k, cfg.limits.queue_wait))
         .collect::<Result<Vec<_>, _>>()?;
     let clients = cfg.clients.iter().cloned().map(auth::Client::new).collect();
     let store = crate::audit::open_store(&cfg.audit.store).map_err(|e| format!("[audit] store: {e}"))?;

@@ -183,7 +183,7 @@ pub(crate) fn check_timestamp_url(u: &str) -> Result<(), String> {
 }
 
 /// A signer, its certificate and the chain to embed.
-pub(crate) type KeyAndCerts = (Box<dyn Signer>, Certificate, Vec<Certificate>);
+pub type KeyAndCerts = (Box<dyn Signer>, Certificate, Vec<Certificate>);
 
 /// The key and certificates of every `sign` command.
 #[derive(clap::Args, Debug)]
