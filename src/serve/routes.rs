@@ -719,7 +719,7 @@ async fn sign_file(
     let state2 = state.clone();
     let peer = peer.clone();
     let id = id.to_owned();
-    let output = blocking(state, move || -> Result<tempfile::TempPath, Failure> {
+    let (output, seq) = blocking(state, move || -> Result<(tempfile::TempPath, u64), Failure> {
         let state = &*state2;
         let key = state.key(&key_name).ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "key"))?;
         let at = crate::sign::command::now();
@@ -772,14 +772,18 @@ async fn sign_file(
             risk_gate(state, key, &out, ceiling, at)?;
         }
         signed_ok(key);
-        commit(
+        let seq = commit(
             state,
             &record(state, &ctx, Some((signed.alg, &signed.digest)), Some(&signed.signature), signed.timestamp_time, note),
         )?;
-        Ok(out)
+        Ok((out, seq))
     })
     .await?;
-    stream_file(output, if elf { "application/x-elf" } else { "application/vnd.microsoft.portable-executable" })
+    let mut r = stream_file(output, if elf { "application/x-elf" } else { "application/vnd.microsoft.portable-executable" })?;
+    if let Ok(v) = seq.to_string().parse() {
+        r.headers_mut().insert("x-audit-seq", v);
+    }
+    Ok(r)
 }
 
 /// The SmartScreen-risk ceiling on a signed PE file.
