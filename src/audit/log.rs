@@ -98,7 +98,7 @@ impl Inner {
             return self.store.append(batch, None);
         }
         let mut maker = |ctx: &CheckpointContext| {
-            let due = ctx.head.size / every > ctx.old_size / every;
+            let due = ctx.head.size.checked_div(every) > ctx.old_size.checked_div(every);
             self.maybe_checkpoint(ctx, due)
         };
         self.store.append(batch, Some(&mut maker))
@@ -137,10 +137,7 @@ impl Log {
     ) -> Result<Log, AuditError> {
         if opts.origin.is_empty() || opts.origin.contains(['\n', '\r']) {
             return Err(AuditError::Options {
-                message: format!(
-                    "the origin {:?} must be one non-empty line",
-                    opts.origin
-                ),
+                message: format!("the origin {:?} must be one non-empty line", opts.origin),
             });
         }
         let interval = opts.checkpoint_interval;
