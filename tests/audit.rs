@@ -756,3 +756,37 @@ fn verify_errors_exit_2() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("secret"), "{err}");
 }
+
+#[test]
+fn interval_checkpoints_follow_the_head() {
+    for b in backends("interval") {
+        let store = open_store(&b.url()).expect("open");
+        let opts = LogOptions {
+            checkpoint_interval: Duration::from_millis(300),
+            ..options(0)
+        };
+        let log = Log::new(store, Some(signer("leaf-ecdsa.key")), opts).expect("log");
+        log.record(&rec(1)).expect("record");
+        log.record(&rec(2)).expect("record");
+        let count = || {
+            let mut n = Vec::new();
+            open_store(&b.url())
+                .expect("open")
+                .checkpoints(&mut |c| {
+                    n.push(c.size);
+                    Ok(true)
+                })
+                .expect("checkpoints");
+            n
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(count(), [2], "{}", b.name());
+        // The head did not move: no new checkpoint on the next ticks, nor on close.
+        std::thread::sleep(Duration::from_millis(700));
+        log.close().expect("close");
+        assert_eq!(count(), [2], "{}", b.name());
+    }
+}
