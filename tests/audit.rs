@@ -755,6 +755,12 @@ fn verify_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("secret"), "{err}");
+    // A mistyped path is an error, not a new empty log called intact.
+    let dir = tempdir();
+    let missing = dir.path().join("missing.db");
+    let o = bingate(&["audit", "verify", "--store", &missing.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!missing.exists());
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub const MAX_QUEUED_RECORDS: usize = 4096;
 /// How a [`Log`] names itself and when it checkpoints.
 #[derive(Clone, Debug)]
 pub struct LogOptions {
-    /// Names the log in checkpoints, e.g. "bingate audit log <host>" (one line).
+    /// Names the log in checkpoints, e.g. `bingate audit log HOST` (one line).
     pub origin: String,
     /// Records between checkpoints (0 = only on interval/close).
     pub checkpoint_every: u64,
