@@ -650,6 +650,26 @@ fn checkpoint_signature_verifies_with_openssl() {
         "{}",
         cp.note
     );
+
+    // --log-key also takes a PEM public key (as `openssl x509 -pubkey` writes it).
+    let o = std::process::Command::new("openssl")
+        .args(["x509", "-pubkey", "-noout", "-in"])
+        .arg(pki("leaf-ecdsa.pem"))
+        .output()
+        .expect("openssl");
+    assert!(o.status.success());
+    let pem = dir.path().join("log-key.pub.pem");
+    std::fs::write(&pem, &o.stdout).expect("pem");
+    let url = b.url();
+    let pem_arg = pem.display().to_string();
+    let o = bingate(&["audit", "verify", "--store", &url, "--log-key", &pem_arg]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("checkpoints signed by --log-key"));
 }
 
 #[test]
