@@ -24,7 +24,7 @@ pub const MAX_QUEUED_RECORDS: usize = 4096;
 /// How a [`Log`] names itself and when it checkpoints.
 #[derive(Clone, Debug)]
 pub struct LogOptions {
-    /// Names the log in checkpoints, e.g. "bingate audit log <host>" (one line).
+    /// Names the log in checkpoints, e.g. `bingate audit log HOST` (one line).
     pub origin: String,
     /// Records between checkpoints (0 = only on interval/close).
     pub checkpoint_every: u64,
@@ -98,7 +98,7 @@ impl Inner {
             return self.store.append(batch, None);
         }
         let mut maker = |ctx: &CheckpointContext| {
-            let due = ctx.head.size / every > ctx.old_size / every;
+            let due = ctx.head.size.checked_div(every) > ctx.old_size.checked_div(every);
             self.maybe_checkpoint(ctx, due)
         };
         self.store.append(batch, Some(&mut maker))
@@ -137,10 +137,7 @@ impl Log {
     ) -> Result<Log, AuditError> {
         if opts.origin.is_empty() || opts.origin.contains(['\n', '\r']) {
             return Err(AuditError::Options {
-                message: format!(
-                    "the origin {:?} must be one non-empty line",
-                    opts.origin
-                ),
+                message: format!("the origin {:?} must be one non-empty line", opts.origin),
             });
         }
         let interval = opts.checkpoint_interval;
@@ -305,5 +302,181 @@ impl Log {
 impl Drop for Log {
     fn drop(&mut self) {
         self.stop_ticker();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::audit::store::{Checkpoint, Filter, Head, StoredRecord};
+    use crate::audit::{CheckpointMaker, GENESIS_PREV, chain_hash};
+
+    /// A store in memory that counts transactions, takes a while to commit, and can fail.
+    struct Slow {
+        records: Mutex<Vec<(u64, [u8; 32])>>,
+        transactions: AtomicUsize,
+        largest_batch: AtomicUsize,
+        fail: AtomicBool,
+    }
+
+    impl Slow {
+        fn new() -> Slow {
+            Slow {
+                records: Mutex::new(Vec::new()),
+                transactions: AtomicUsize::new(0),
+                largest_batch: AtomicUsize::new(0),
+                fail: AtomicBool::new(false),
+            }
+        }
+    }
+
+    impl Store for Arc<Slow> {
+        fn append(
+            &self,
+            records: &[NewRecord],
+            _checkpoint: Option<CheckpointMaker<'_>>,
+        ) -> Result<Vec<Appended>, AuditError> {
+            std::thread::sleep(Duration::from_millis(20));
+            self.transactions.fetch_add(1, Ordering::SeqCst);
+            self.largest_batch
+                .fetch_max(records.len(), Ordering::SeqCst);
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(AuditError::Append {
+                    store: "mem".into(),
+                    after: None,
+                    records: records.len(),
+                    message: "disk full".into(),
+                });
+            }
+            let mut all = self.records.lock().unwrap();
+            let mut out = Vec::new();
+            for r in records {
+                let (seq, prev) = all
+                    .last()
+                    .map_or((1, GENESIS_PREV), |(s, h)| (s.saturating_add(1), *h));
+                let hash = chain_hash(seq, &prev, r.body.as_bytes());
+                all.push((seq, hash));
+                out.push(Appended { seq, hash });
+            }
+            Ok(out)
+        }
+        fn head(&self) -> Result<Head, AuditError> {
+            unimplemented!()
+        }
+        fn records(
+            &self,
+            _: &Filter,
+            _: &mut dyn FnMut(StoredRecord) -> Result<bool, AuditError>,
+        ) -> Result<(), AuditError> {
+            unimplemented!()
+        }
+        fn record(&self, _: u64) -> Result<Option<StoredRecord>, AuditError> {
+            unimplemented!()
+        }
+        fn checkpoints(
+            &self,
+            _: &mut dyn FnMut(Checkpoint) -> Result<bool, AuditError>,
+        ) -> Result<(), AuditError> {
+            unimplemented!()
+        }
+        fn ping(&self) -> Result<(), AuditError> {
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "mem".into()
+        }
+    }
+
+    fn record(i: usize) -> Record {
+        Record {
+            time: "2026-12-06T02:00:00Z".into(),
+            request_id: format!("req-{i}"),
+            client: "token:a".into(),
+            client_ip: None,
+            replica: None,
+            key: "k".into(),
+            cert_sha256: "00".into(),
+            format: "pe".into(),
+            mode: "file".into(),
+            file_name: None,
+            file_sha256: None,
+            digest_alg: None,
+            digest: None,
+            signature_sha256: None,
+            timestamp_time: None,
+            outcome: "signed".into(),
+            policy: None,
+        }
+    }
+
+    fn log(store: &Arc<Slow>) -> Arc<Log> {
+        let opts = LogOptions {
+            origin: "test".into(),
+            checkpoint_every: 0,
+            checkpoint_interval: Duration::ZERO,
+        };
+        Arc::new(Log::new(Box::new(Arc::clone(store)), None, opts).unwrap())
+    }
+
+    fn run(log: &Arc<Log>, threads: usize) -> Vec<Result<Appended, AuditError>> {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let log = Arc::clone(log);
+                std::thread::spawn(move || log.record(&record(i)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    }
+
+    #[test]
+    fn concurrent_callers_share_transactions() {
+        let store = Arc::new(Slow::new());
+        let log = log(&store);
+        let mut seqs: Vec<u64> = run(&log, 64).into_iter().map(|r| r.unwrap().seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=64).collect::<Vec<_>>());
+        let transactions = store.transactions.load(Ordering::SeqCst);
+        // 64 callers against a 20 ms commit: they queue behind the first and share.
+        assert!(
+            transactions < 64,
+            "{transactions} transactions for 64 records"
+        );
+        assert!(store.largest_batch.load(Ordering::SeqCst) > 1);
+        assert!(store.largest_batch.load(Ordering::SeqCst) <= MAX_BATCH_RECORDS);
+    }
+
+    #[test]
+    fn a_failed_commit_fails_every_caller_in_it() {
+        let store = Arc::new(Slow::new());
+        store.fail.store(true, Ordering::SeqCst);
+        let log = log(&store);
+        let results = run(&log, 16);
+        assert!(results.iter().all(|r| matches!(
+            r,
+            Err(AuditError::Append { message, .. }) if message == "disk full"
+        )));
+        store.fail.store(false, Ordering::SeqCst);
+        assert_eq!(log.record(&record(99)).unwrap().seq, 1);
+        log.close().unwrap();
+        assert!(matches!(
+            log.record(&record(100)),
+            Err(AuditError::Closed { .. })
+        ));
+    }
+
+    #[test]
+    fn origins_must_be_one_line() {
+        let store = Arc::new(Slow::new());
+        let opts = LogOptions {
+            origin: "two\nlines".into(),
+            checkpoint_every: 0,
+            checkpoint_interval: Duration::ZERO,
+        };
+        assert!(matches!(
+            Log::new(Box::new(store), None, opts),
+            Err(AuditError::Options { .. })
+        ));
     }
 }

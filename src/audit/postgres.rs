@@ -81,12 +81,11 @@ impl PgStore {
     /// Connects to `url` and creates the schema if absent.
     pub fn open(url: &str) -> Result<PgStore, AuditError> {
         let description = redact_url(url);
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            AuditError::Open {
+        let config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| AuditError::Open {
                 store: description.clone(),
                 message: format!("not a PostgreSQL URL: {}", message(&e, None)),
-            }
-        })?;
+            })?;
         let password = config
             .get_password()
             .map(|p| String::from_utf8_lossy(p).into_owned());
@@ -166,7 +165,10 @@ fn append_tx(
     after: &mut Option<u64>,
 ) -> Result<Vec<Appended>, AppendFailure> {
     let mut tx = client.transaction()?;
-    let row = tx.query_one("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", &[])?;
+    let row = tx.query_one(
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        &[],
+    )?;
     let size: i64 = row.try_get(0)?;
     let hash: Vec<u8> = row.try_get(1)?;
     let old_size = u64::try_from(size).map_err(|_| AppendFailure::Head)?;
@@ -442,12 +444,12 @@ impl Store for PgStore {
     }
 
     fn ping(&self) -> Result<(), AuditError> {
-        let mut client = self.client("checking the store").map_err(|e| {
-            AuditError::NotWritable {
-                store: self.description.clone(),
-                message: e.to_string(),
-            }
-        })?;
+        let mut client =
+            self.client("checking the store")
+                .map_err(|e| AuditError::NotWritable {
+                    store: self.description.clone(),
+                    message: e.to_string(),
+                })?;
         let check = |client: &mut Client| -> Result<(), postgres::Error> {
             let mut tx = client.transaction()?;
             tx.query_one("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE", &[])?;

@@ -302,7 +302,9 @@ impl Store for SqliteStore {
         loop {
             let page: Vec<(i64, StoredRecord)> = {
                 let conn = self.lock("reading records")?;
-                let mut stmt = conn.prepare_cached(&sql).map_err(self.read_err("records"))?;
+                let mut stmt = conn
+                    .prepare_cached(&sql)
+                    .map_err(self.read_err("records"))?;
                 let mut values: Vec<&dyn rusqlite::ToSql> = vec![&after];
                 values.extend(args.iter().map(|a| a as &dyn rusqlite::ToSql));
                 let rows = stmt
@@ -400,11 +402,13 @@ impl Store for SqliteStore {
             store: self.description.clone(),
             message: e.to_string(),
         };
-        conn.execute_batch("BEGIN IMMEDIATE; UPDATE audit_head SET seq = seq WHERE id = 1; ROLLBACK;")
-            .map_err(|e| {
-                let _ = conn.execute_batch("ROLLBACK");
-                not_writable(e)
-            })
+        conn.execute_batch(
+            "BEGIN IMMEDIATE; UPDATE audit_head SET seq = seq WHERE id = 1; ROLLBACK;",
+        )
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            not_writable(e)
+        })
     }
 
     fn describe(&self) -> String {
@@ -459,6 +463,9 @@ mod tests {
             Some(chain_hash(3, &a[1].hash, b"{\"n\":3}"))
         );
         assert_eq!(store.head().expect("head").size, 3);
-        assert_eq!(a.first().map(|x| x.hash), Some(chain_hash(1, &GENESIS_PREV, b"{\"n\":1}")));
+        assert_eq!(
+            a.first().map(|x| x.hash),
+            Some(chain_hash(1, &GENESIS_PREV, b"{\"n\":1}"))
+        );
     }
 }

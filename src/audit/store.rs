@@ -262,10 +262,7 @@ mod tests {
             redact_url("postgresql://u@h/d?password=s3cret&x=1"),
             "postgresql://u@h/d?password=***&x=1"
         );
-        assert_eq!(
-            redact_url("postgres://u:p@ss@h/d"),
-            "postgres://u:***@h/d"
-        );
+        assert_eq!(redact_url("postgres://u:p@ss@h/d"), "postgres://u:***@h/d");
         assert_eq!(redact_url("postgres://h/d"), "postgres://h/d");
     }
 

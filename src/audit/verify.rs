@@ -257,11 +257,13 @@ pub fn verify(
 
     match store.record(head.size)? {
         _ if head.size == 0 => {}
-        Some(r) if r.hash.as_slice() != head.hash.as_slice() => report.push(Problem::HeadMismatch {
-            head_size: head.size,
-            last_seq: report.last_seq,
-            what: format!("the head hash differs from seq {}'s", head.size),
-        }),
+        Some(r) if r.hash.as_slice() != head.hash.as_slice() => {
+            report.push(Problem::HeadMismatch {
+                head_size: head.size,
+                last_seq: report.last_seq,
+                what: format!("the head hash differs from seq {}'s", head.size),
+            })
+        }
         Some(_) => {}
         None => report.push(Problem::HeadMismatch {
             head_size: head.size,
@@ -317,7 +319,10 @@ fn check_record(report: &mut VerifyReport, prev_stored: &mut Option<Vec<u8>>, r:
         if r.prev_hash.as_slice() != GENESIS_PREV.as_slice() {
             report.push(Problem::BrokenLink { seq: 1 });
         }
-    } else if prev_stored.as_ref().is_some_and(|prev| prev != &r.prev_hash) {
+    } else if prev_stored
+        .as_ref()
+        .is_some_and(|prev| prev != &r.prev_hash)
+    {
         report.push(Problem::BrokenLink { seq: r.seq });
     }
     let computed = hash32(&r.prev_hash).map(|p| chain_hash(r.seq, &p, r.body.as_bytes()));

@@ -108,9 +108,21 @@ fn load_log_key(path: &PathBuf) -> Result<SubjectPublicKeyInfoOwned, String> {
     }
 }
 
+/// Opens an existing store: reading a log must not create an empty one where a path was
+/// mistyped (and then call it intact).
+fn open_existing(url: &str) -> Result<Box<dyn crate::audit::Store>, String> {
+    if !url.contains("://") {
+        let path = url.strip_prefix("sqlite:").unwrap_or(url);
+        if !path.is_empty() && !std::path::Path::new(path).is_file() {
+            return Err(format!("audit store sqlite:{path}: no such file"));
+        }
+    }
+    open_store(url).map_err(|e| e.to_string())
+}
+
 fn run_verify(args: &AuditVerifyArgs, out: &mut impl Write) -> Result<u8, String> {
     let key = args.log_key.as_ref().map(load_log_key).transpose()?;
-    let store = open_store(&args.store).map_err(|e| e.to_string())?;
+    let store = open_existing(&args.store)?;
     let report = verify(store.as_ref(), key.as_ref()).map_err(|e| e.to_string())?;
     report.render(out).map_err(|e| e.to_string())?;
     Ok(if report.is_ok() { 0 } else { 1 })
@@ -148,7 +160,7 @@ fn run_list(args: &AuditListArgs, out: &mut impl Write) -> Result<u8, String> {
         }),
         after_seq: 0,
     };
-    let store = open_store(&args.store).map_err(|e| e.to_string())?;
+    let store = open_existing(&args.store)?;
     let mut shown: u64 = 0;
     let mut io_error = None;
     let limit = args.limit;
