@@ -73,6 +73,8 @@ pub enum Command {
     Signature(crate::sign::pe::SignatureCommand),
 }
 
+// Parsed once per run: how large the largest variant is costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum SignCommand {
     /// Sign an ELF file: an embedded `.bingate.sig` CMS section (default) or a Linux kernel
