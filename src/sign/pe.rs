@@ -87,7 +87,7 @@ pub struct SignPeArgs {
     /// with certificates that have expired).
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub time: Option<String>,
-    /// Have this signing server (`bingate serve`, https://host[:port]) sign the image digest:
+    /// Have this signing server (`bingate serve`, `https://host[:port]`) sign the image digest:
     /// `--key` then names the server's key, and the file stays here (a few KB cross the wire).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
@@ -925,7 +925,7 @@ fn resolve_run(
 }
 
 /// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
-/// `out`. With `--server`, the server signs the image digest ([`sign_remote`]).
+/// `out`. With `--server`, the server signs the image digest (`sign_remote`).
 pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     if args.server.is_some() {
         return sign_remote(args, out);
