@@ -852,3 +852,32 @@ fn the_cli_refuses_local_key_flags_with_a_server() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
 }
+
+/// `--in-place` with `--server`: the file is replaced by its signed copy, which verifies.
+#[test]
+fn the_cli_signs_in_place_through_a_server() {
+    let stub = start_stub(StubMode::Honest);
+    let dir = paths::tempdir();
+    let file = dir.path().join("x64-default.exe");
+    std::fs::copy(paths::corpus("pe").join("x64-default.exe"), &file).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let token = token_file(dir.path());
+    let o = bingate(&[
+        "sign",
+        "pe",
+        "--server",
+        &stub.url,
+        "--key",
+        "test-rsa",
+        "--token-file",
+        token.to_str().unwrap(),
+        "--in-place",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_verifies(&file);
+    assert_eq!(
+        stub.seen.lock().unwrap()[0].request.file_sha256,
+        sha256_hex(&before)
+    );
+}

@@ -18,6 +18,12 @@
 //! must be the ones the written headers give; then the signature, page hashes and timestamp)
 //! before it is renamed into place. Memory does not grow with the input (except with page
 //! hashes, which read the mapped input); a failure at any point leaves the destination as it was.
+//!
+//! Who signs: a key resolved here ([`crate::sign::digest::KeyMaterial`]: `sign pe --key`, and
+//! the signing server's whole-file endpoint through [`sign_file`]), or, with `--server`, a
+//! signing server that is sent only the image digest (and the input's SHA-256, computed in the
+//! same pass) and returns the PKCS#7, which is checked to sign that digest before it goes in the
+//! table.
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
