@@ -91,6 +91,8 @@ pub struct ServeArgs {
     pub new_token: Option<String>,
 }
 
+// Parsed once per run: how large the largest variant is costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum SignCommand {
     /// Sign an ELF file: an embedded `.bingate.sig` CMS section (default) or a Linux kernel

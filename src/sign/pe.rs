@@ -18,6 +18,12 @@
 //! must be the ones the written headers give; then the signature, page hashes and timestamp)
 //! before it is renamed into place. Memory does not grow with the input (except with page
 //! hashes, which read the mapped input); a failure at any point leaves the destination as it was.
+//!
+//! Who signs: a key resolved here ([`crate::sign::digest::KeyMaterial`]: `sign pe --key`, and
+//! the signing server's whole-file endpoint through [`sign_file`]), or, with `--server`, a
+//! signing server that is sent only the image digest (and the input's SHA-256, computed in the
+//! same pass) and returns the PKCS#7, which is checked to sign that digest before it goes in the
+//! table.
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
@@ -25,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::command::{View, now, open_input, read};
-use crate::authenticode::build::{Opus, Signing, indirect_data, nest, signed_data};
+use crate::authenticode::build::{Opus, Signing, indirect_data, nest as nest_into, signed_data};
 use crate::authenticode::table::{self, WIN_CERT_TYPE_PKCS_SIGNED_DATA};
 use crate::cms::Signer;
 use crate::cms::verdict::Status;
@@ -87,6 +93,26 @@ pub struct SignPeArgs {
     /// with certificates that have expired).
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub time: Option<String>,
+    /// Have this signing server (`bingate serve`, `https://host[:port]`) sign the image digest:
+    /// `--key` then names the server's key, and the file stays here (a few KB cross the wire).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// File holding the bearer token for --server (first line).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// CA certificates (PEM) the server's certificate must chain to (default: the system
+    /// bundle).
+    #[arg(long, value_name = "PEM", requires = "server")]
+    pub server_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with --server.
+    #[arg(long, value_name = "PEM", requires_all = ["server", "client_key"])]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Seconds to wait for the server (each request, whole).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub server_timeout: u64,
     /// Write the signed file here (atomically).
     #[arg(long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -312,15 +338,25 @@ pub struct Written {
     pub status: Status,
 }
 
+/// What the one pass over the input computed, for `make_table`.
+struct Hashed<'a> {
+    /// The image digest of the output (the bytes written, the padding included).
+    image: &'a [u8],
+    /// SHA-256 of the whole input as read (every byte, an existing table included), when asked.
+    file_sha256: Option<Vec<u8>>,
+}
+
 /// Writes the input's kept bytes, the padding and the table `make_table` returns to `dest`
 /// atomically, with the security directory pointing at the table and the CheckSum recomputed;
 /// checks the result (`check`) before renaming it into place.
 ///
 /// One pass over the input, read from `input` a chunk at a time (not mapped, so memory does not
 /// grow with the file): each chunk is written to the temporary file and, side by side, its
-/// covered bytes are hashed with `alg`; the PE checksum's words are summed on the way. The image
-/// digest of the bytes written goes to `make_table`, which signs it (or, for `attach`, checks
-/// it). `data` is the input mapped for the plan; only page hashes read all of it.
+/// covered bytes are hashed with `alg`; the PE checksum's words are summed on the way, and with
+/// `file_sha256` the SHA-256 of every byte read (then of the existing table the output drops,
+/// read after the kept bytes). The image digest of the bytes written goes to `make_table`,
+/// which signs it (or, for `attach`, checks it; for `--server`, sends it). `data` is the input
+/// mapped for the plan; only page hashes read all of it.
 #[allow(clippy::too_many_arguments)]
 fn write_signed(
     input: &fs::File,
@@ -330,7 +366,8 @@ fn write_signed(
     permissions: fs::Permissions,
     alg: DigestAlg,
     check: &OutputCheck,
-    make_table: impl FnOnce(&[u8]) -> Result<Vec<u8>, Failure>,
+    file_sha256: bool,
+    make_table: impl FnOnce(&Hashed<'_>) -> Result<Vec<u8>, Failure>,
     unchanged: &dyn Fn() -> Result<(), String>,
 ) -> Result<Written, Failure> {
     let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", dest.display());
@@ -344,6 +381,11 @@ fn write_signed(
     let ranges =
         crate::authenticode::image::covered_ranges(kept, layout).map_err(|e| e.to_string())?;
     let mut hasher = crate::elfsig::hasher(alg).ok_or("MD5 is not accepted")?;
+    let mut whole = if file_sha256 {
+        Some(crate::elfsig::hasher(DigestAlg::Sha256).ok_or("SHA-256 is not available")?)
+    } else {
+        None
+    };
     let mut pending = super::output::begin(dest).map_err(|e| dest_err(&e))?;
     let mut body = crate::pe::checksum::Sum::starting_at(layout.checksum_offset, head_len as u64);
     // Two buffers: while one chunk is hashed on one core, the other core writes it and reads
@@ -364,9 +406,13 @@ fn write_signed(
         let chunk = cur.get(..n).ok_or("buffer")?;
         let ahead = next.get_mut(..n_next).ok_or("buffer")?;
         let f = pending.file();
+        let whole = &mut whole;
         let (io, ()) = rayon::join(
             || -> Result<(), String> {
                 f.write_all(chunk).map_err(|e| dest_err(&e))?;
+                if let Some(h) = whole.as_mut() {
+                    crate::hash::feed(chunk, |step| h.update(step));
+                }
                 // The body's words: after the header, before the last partial word.
                 let (lo, hi) = (at.max(head_len), end.min(base4));
                 if lo < hi {
@@ -399,7 +445,25 @@ fn write_signed(
     }
     hasher.update(&vec![0u8; plan.pad]);
     let image_digest = hasher.finalize().to_vec();
-    let table = make_table(&image_digest)?;
+    let file_sha256 = match whole {
+        None => None,
+        Some(mut h) => {
+            // The existing table the output replaces: read too, so the digest is the input's.
+            let mut at = base;
+            while at < data.len() {
+                let n = cur.len().min(data.len().saturating_sub(at));
+                let buf = cur.get_mut(..n).ok_or("buffer")?;
+                read_at(buf, at)?;
+                crate::hash::feed(buf, |step| h.update(step));
+                at = at.saturating_add(n);
+            }
+            Some(h.finalize().to_vec())
+        }
+    };
+    let table = make_table(&Hashed {
+        image: &image_digest,
+        file_sha256,
+    })?;
     let table_at = base.checked_add(plan.pad).ok_or("file too large")?;
     let dir_address = u32::try_from(table_at).map_err(|_| "the file is larger than 4 GiB")?;
     let dir_size = u32::try_from(table.len()).map_err(|_| "certificate table larger than 4 GiB")?;
@@ -608,13 +672,222 @@ fn parse_time(t: Option<&str>) -> Result<u64, String> {
     }
 }
 
-/// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
-/// `out`.
-pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let (signer, cert, chain) = args.keys.resolve()?;
-    for u in &args.timestamp_url {
-        super::command::check_timestamp_url(u)?;
+/// What [`sign_file`] signs with besides the key (the server's whole-file endpoint).
+#[derive(Debug, Clone)]
+pub struct PeFileOptions {
+    /// The image hash's and the signature's digest algorithm (not MD5).
+    pub digest: DigestAlg,
+    /// SpcSpOpusInfo program name and URL.
+    pub description: Option<String>,
+    pub url: Option<String>,
+    /// Time (Unix seconds) at which the output's own verification judges certificates.
+    pub at: u64,
+}
+
+/// A signed PE file: what was signed and the signature put in its certificate table.
+#[derive(Debug, Clone)]
+pub struct PeSigned {
+    pub digest_alg: DigestAlg,
+    /// The output's image digest, as signed.
+    pub image_digest: Vec<u8>,
+    /// The PKCS#7 DER put in the table.
+    pub signature: Vec<u8>,
+    /// The timestamp's time (Unix seconds), when the key timestamps.
+    pub timestamp_time: Option<u64>,
+    /// The output's own verification (`untrusted` when no anchors judged the chain).
+    pub status: Status,
+}
+
+/// Signs `input` with `key` and writes the signed file to `dest` atomically: one pass over the
+/// input, the signature replacing an existing one, the output verified before it is renamed
+/// into place (its chain not judged). No policy gate and no SmartScreen-risk ceiling: the
+/// caller (the server) gates before.
+pub fn sign_file(
+    input: &Path,
+    dest: &Path,
+    key: &crate::sign::digest::KeyMaterial<'_>,
+    opts: &PeFileOptions,
+) -> Result<PeSigned, Failure> {
+    if opts.digest == DigestAlg::Md5 {
+        return Err("MD5 is not accepted for signing".into());
     }
+    let check = OutputCheck {
+        at: opts.at,
+        nested: false,
+        trust: None,
+        risk: None,
+    };
+    let opus = Opus {
+        description: opts.description.clone(),
+        url: opts.url.clone(),
+    };
+    let job = Job {
+        digest: opts.digest,
+        opus: &opus,
+        page_hashes: false,
+        nest: false,
+    };
+    let done = sign_with_key(input, dest, key, &job, &check, None, &mut std::io::sink())?;
+    Ok(done.signed)
+}
+
+/// How a local key signs: the options of `sign pe` that shape the signature.
+struct Job<'a> {
+    digest: DigestAlg,
+    opus: &'a Opus,
+    page_hashes: bool,
+    nest: bool,
+}
+
+/// A signing run's outcome: the signed file, and what the summary line says.
+struct Done {
+    signed: PeSigned,
+    table_len: usize,
+    /// An existing signature was replaced.
+    replaced: bool,
+}
+
+/// Signs with resolved key material (a key file, a PKCS#12 file, a token; the server's keys).
+fn sign_with_key(
+    input: &Path,
+    dest: &Path,
+    key: &crate::sign::digest::KeyMaterial<'_>,
+    job: &Job<'_>,
+    check: &OutputCheck,
+    policy: Option<&crate::policy::Policy>,
+    out: &mut dyn Write,
+) -> Result<Done, Failure> {
+    let signing = Signing {
+        signer: key.signer,
+        cert: key.cert,
+        chain: key.chain,
+        digest: job.digest,
+        opus: job.opus,
+        timestamp: key.timestamper,
+    };
+    sign_input(
+        input,
+        dest,
+        job.digest,
+        job.nest,
+        check,
+        policy.map(|p| (p, out)),
+        false,
+        |plan, data, hashed| {
+            let pages = if job.page_hashes {
+                Some(plan.page_hashes(data, job.digest)?)
+            } else {
+                None
+            };
+            let indirect = indirect_data(
+                job.digest,
+                hashed.image,
+                pages.as_ref().map(|(a, t)| (*a, t.as_slice())),
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(signed_data(&signing, &indirect).map_err(|e| e.to_string())?)
+        },
+    )
+}
+
+/// The steps every `sign pe` run shares, whoever makes the signature: open the input (a PE),
+/// the policy gate, the plan, the one pass (`write_signed`, with the whole input's SHA-256 when
+/// `file_sha256`), and the table around the signature `make_signature` returns for the image
+/// digest (nested into the existing one with `nest`).
+#[allow(clippy::too_many_arguments)]
+fn sign_input(
+    input: &Path,
+    dest: &Path,
+    digest: DigestAlg,
+    nest: bool,
+    check: &OutputCheck,
+    gate_with: Option<(&crate::policy::Policy, &mut dyn Write)>,
+    file_sha256: bool,
+    make_signature: impl FnOnce(&Plan, &[u8], &Hashed<'_>) -> Result<Vec<u8>, Failure>,
+) -> Result<Done, Failure> {
+    let input_name = input.display().to_string();
+    let in_err = |e: &dyn std::fmt::Display| format!("{input_name}: {e}");
+    let (file, meta) = open_input(input).map_err(|e| in_err(&e))?;
+    let view = View::new(&file, &meta).map_err(|e| in_err(&e))?;
+    let data = view.bytes();
+    if !matches!(
+        crate::detect::sniff_bytes(data),
+        crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
+    ) {
+        return Err(in_err(&"not a PE file (`sign elf` signs ELF files)").into());
+    }
+    if let Some((p, out)) = gate_with {
+        gate(p, data, input, check.at, out)?;
+    }
+    let plan = Plan::new(data, nest).map_err(|e| in_err(&e))?;
+    let replaced = !nest && plan.base_len < data.len();
+    // (image digest, the new signature, the DER put in the table)
+    let mut made: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = None;
+    let make_table = |hashed: &Hashed<'_>| -> Result<Vec<u8>, Failure> {
+        let new = make_signature(&plan, data, hashed)?;
+        let (der, others) = match &plan.existing {
+            None => (new.clone(), &[][..]),
+            Some((primary, others)) => (
+                nest_into(primary, &new).map_err(|e| e.to_string())?,
+                others.as_slice(),
+            ),
+        };
+        let mut t = win_certificate(&der, WIN_CERT_REVISION_2_0, WIN_CERT_TYPE_PKCS_SIGNED_DATA)?;
+        t.extend_from_slice(others);
+        made = Some((hashed.image.to_vec(), new, der));
+        Ok(t)
+    };
+    let unchanged = || input_unchanged(&view, &file, &meta);
+    let written = write_signed(
+        &file,
+        data,
+        &plan,
+        dest,
+        meta.permissions(),
+        digest,
+        check,
+        file_sha256,
+        make_table,
+        &unchanged,
+    )
+    .map_err(|e| match e {
+        Failure::Error(e) => Failure::Error(in_err(&e)),
+        Failure::Refused(e) => Failure::Refused(in_err(&e)),
+    })?;
+    let (image_digest, new, signature) =
+        made.ok_or_else(|| in_err(&"internal error: no signature was made"))?;
+    Ok(Done {
+        signed: PeSigned {
+            digest_alg: digest,
+            image_digest,
+            timestamp_time: timestamp_time(&new).ok(),
+            signature,
+            status: written.status,
+        },
+        table_len: written.table_len,
+        replaced,
+    })
+}
+
+/// The time (Unix seconds) of the timestamp on the signature `der` (a ContentInfo SignedData
+/// with one SignerInfo): an error when it has none or it cannot be read.
+pub(crate) fn timestamp_time(der: &[u8]) -> Result<u64, String> {
+    let opened = crate::cms::open::open(der, "the signature").map_err(|e| e.to_string())?;
+    let si = opened
+        .only_signer()
+        .ok_or("the signature does not have exactly one SignerInfo")?;
+    let first = crate::cms::timestamp::read(si, opened.certificates())
+        .into_iter()
+        .next()
+        .ok_or("the signature carries no timestamp")?;
+    first.map(|t| t.time)
+}
+
+/// The run settings `sign pe` resolves the same way for a local key and a server: the policy,
+/// the output's check, the destination.
+fn resolve_run(
+    args: &SignPeArgs,
+) -> Result<(Option<crate::policy::Policy>, OutputCheck, PathBuf), Failure> {
     let at = parse_time(args.time.as_deref())?;
     let policy = match &args.policy {
         Some(spec) => Some(crate::policy::load(spec, &[]).map_err(|e| e.to_string())?),
@@ -654,22 +927,20 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         (None, true) => args.file.clone(),
         (None, false) => return Err("one of --output or --in-place is required".into()),
     };
-    let input_name = args.file.display().to_string();
-    let in_err = |e: &dyn std::fmt::Display| format!("{input_name}: {e}");
-    let (file, meta) = open_input(&args.file).map_err(|e| in_err(&e))?;
-    let view = View::new(&file, &meta).map_err(|e| in_err(&e))?;
-    let data = view.bytes();
-    if !matches!(
-        crate::detect::sniff_bytes(data),
-        crate::detect::Sniffed::Binary(crate::facts::Format::Pe)
-    ) {
-        return Err(in_err(&"not a PE file (`sign elf` signs ELF files)").into());
+    Ok((policy, check, dest))
+}
+
+/// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
+/// `out`. With `--server`, the server signs the image digest (`sign_remote`).
+pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    if args.server.is_some() {
+        return sign_remote(args, out);
     }
-    if let Some(p) = &policy {
-        gate(p, data, &args.file, at, out)?;
+    let (signer, cert, chain) = args.keys.resolve()?;
+    for u in &args.timestamp_url {
+        super::command::check_timestamp_url(u)?;
     }
-    let plan = Plan::new(data, args.nest).map_err(|e| in_err(&e))?;
-    let replaced = !args.nest && plan.base_len < data.len();
+    let (policy, check, dest) = resolve_run(&args)?;
     let digest = args.digest.alg();
     let opus = Opus {
         description: args.description.clone(),
@@ -681,61 +952,27 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         Duration::from_secs(args.timestamp_timeout),
         args.timestamp_retries,
     );
-    let signing = Signing {
+    let key = crate::sign::digest::KeyMaterial {
         signer: signer.as_ref() as &dyn Signer,
         cert: &cert,
         chain: &chain,
+        timestamper: (!args.timestamp_url.is_empty()).then_some(&stamp as _),
+    };
+    let job = Job {
         digest,
         opus: &opus,
-        timestamp: (!args.timestamp_url.is_empty()).then_some(&stamp as _),
+        page_hashes: args.page_hashes,
+        nest: args.nest,
     };
-    let make_table = |image: &[u8]| -> Result<Vec<u8>, Failure> {
-        let pages = if args.page_hashes {
-            Some(plan.page_hashes(data, digest)?)
-        } else {
-            None
-        };
-        let indirect = indirect_data(
-            digest,
-            image,
-            pages.as_ref().map(|(a, t)| (*a, t.as_slice())),
-        )
-        .map_err(|e| e.to_string())?;
-        let new = signed_data(&signing, &indirect).map_err(|e| e.to_string())?;
-        match &plan.existing {
-            None => Ok(win_certificate(
-                &new,
-                WIN_CERT_REVISION_2_0,
-                WIN_CERT_TYPE_PKCS_SIGNED_DATA,
-            )?),
-            Some((primary, others)) => {
-                let nested = nest(primary, &new).map_err(|e| e.to_string())?;
-                let mut t = win_certificate(
-                    &nested,
-                    WIN_CERT_REVISION_2_0,
-                    WIN_CERT_TYPE_PKCS_SIGNED_DATA,
-                )?;
-                t.extend_from_slice(others);
-                Ok(t)
-            }
-        }
-    };
-    let unchanged = || input_unchanged(&view, &file, &meta);
-    let written = write_signed(
-        &file,
-        data,
-        &plan,
+    let done = sign_with_key(
+        &args.file,
         &dest,
-        meta.permissions(),
-        digest,
+        &key,
+        &job,
         &check,
-        make_table,
-        &unchanged,
-    )
-    .map_err(|e| match e {
-        Failure::Error(e) => Failure::Error(in_err(&e)),
-        Failure::Refused(e) => Failure::Refused(in_err(&e)),
-    })?;
+        policy.as_ref(),
+        &mut *out,
+    )?;
     let mut notes = Vec::new();
     if !args.timestamp_url.is_empty() {
         notes.push("timestamped".to_owned());
@@ -746,19 +983,207 @@ pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     if args.nest {
         notes.push("nested into the existing signature".to_owned());
     }
-    if replaced {
+    if done.replaced {
         notes.push("replaced the existing signature".to_owned());
     }
     writeln!(
         out,
-        "signed {input_name} -> {} (Authenticode, {}, {} bytes of certificate table, signer {}{}{}; verifies: {})",
+        "signed {} -> {} (Authenticode, {}, {} bytes of certificate table, signer {}{}{}; verifies: {})",
+        args.file.display(),
         dest.display(),
         digest.name(),
-        written.table_len,
+        done.table_len,
         cert.tbs_certificate.subject,
         if notes.is_empty() { "" } else { ", " },
         notes.join(", "),
-        written.status.as_str(),
+        done.signed.status.as_str(),
+    )
+    .map_err(|e| Failure::Error(e.to_string()))
+}
+
+/// A failed call to the signing server: the server's policy refusal is a refusal (exit 1),
+/// anything else an error.
+fn server_failure(e: &super::remote::client::ClientError) -> Failure {
+    use super::remote::client::ClientError;
+    match e {
+        ClientError::Api { body, .. } if body.error.code == "policy_refused" => {
+            Failure::Refused(e.to_string())
+        }
+        _ => Failure::Error(e.to_string()),
+    }
+}
+
+/// Checks the signature a signing server returned for a digest request: a ContentInfo
+/// SignedData whose SpcIndirectDataContent names `image` with `alg` (the image digest computed
+/// here), and, when `cert` is given (the key's certificate as the server lists it), signed by
+/// that certificate. The signature itself is verified with the written file.
+pub fn check_server_signature(
+    der: &[u8],
+    alg: DigestAlg,
+    image: &[u8],
+    cert: Option<&[u8]>,
+) -> Result<(), String> {
+    let (signed_alg, signed) = crate::authenticode::build::signed_image_digest(der)
+        .map_err(|e| format!("the server's answer is not an Authenticode signature: {e}"))?;
+    if signed_alg != alg || signed != image {
+        return Err(format!(
+            "the server signed something else: its signature names the image digest {} ({}), \
+             but this file's is {} ({}); nothing was written",
+            crate::read::hex(&signed),
+            signed_alg.name(),
+            crate::read::hex(image),
+            alg.name()
+        ));
+    }
+    if let Some(expected) = cert {
+        let opened = crate::cms::open::open(der, "the server's signature")
+            .map_err(|e| format!("the server's signature: {e}"))?;
+        let signer = opened
+            .only_signer()
+            .and_then(|si| opened.signer_cert(&si.sid))
+            .ok_or("the server's signature does not carry its signer's certificate")?;
+        let der_cert = der::Encode::to_der(signer).map_err(|e| e.to_string())?;
+        if der_cert != expected {
+            return Err(format!(
+                "the server signed with the certificate of {}, not the one it lists for the key; nothing was written",
+                signer.tbs_certificate.subject
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `bingate sign pe --server`: the plan made here, one pass over the input that writes the
+/// output's body and computes the image digest and the input's SHA-256, one digest request to
+/// the server (which builds, signs and timestamps the signature), the answer checked to sign
+/// this image digest with the key's certificate, put in the table, the output verified and
+/// renamed into place. The file never leaves this machine: a few KB cross the wire.
+///
+/// The client's check report of the file goes with the request as evidence when the server
+/// lists a policy for the key (the server judges a digest-only request on it); otherwise none
+/// is sent, as examining the file costs a second read of it.
+fn sign_remote(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use super::remote::client::{Client, ClientOptions, read_token};
+    use super::remote::{DigestRequest, Format, hex, unb64};
+    let url = args.server.clone().unwrap_or_default();
+    let refused = [
+        (args.keys.cert.is_some(), "--cert"),
+        (args.keys.chain.is_some(), "--chain"),
+        (args.keys.pass.is_some(), "--pass"),
+        (args.keys.passphrase_file.is_some(), "--passphrase-file"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+        return Err(format!(
+            "{flag} with --server: the server holds the key and its certificates (--key names the server's key)"
+        )
+        .into());
+    }
+    if !args.timestamp_url.is_empty() {
+        return Err(
+            "--timestamp-url with --server: the server timestamps with the key's own time-stamping authorities"
+                .into(),
+        );
+    }
+    if args.nest {
+        return Err("--nest with --server: the server builds a primary signature only (nesting needs the existing signature, which stays on this machine)".into());
+    }
+    if args.page_hashes {
+        return Err("--page-hashes with --server: page hashes are not offered by the server's digest-only signing".into());
+    }
+    let (policy, check, dest) = resolve_run(&args)?;
+    let token = args.token_file.as_deref().map(read_token).transpose()?;
+    let client = Client::new(&ClientOptions {
+        url: url.clone(),
+        token,
+        ca: args.server_ca.clone(),
+        client_cert: args.client_cert.clone().zip(args.client_key.clone()),
+        timeout: Duration::from_secs(args.server_timeout),
+    })?;
+    let name = args.keys.key.clone();
+    let info = client.key(&name).map_err(|e| server_failure(&e))?;
+    if !info.formats.contains(&Format::Pe) {
+        return Err(format!(
+            "--key {name}: the server's key signs {}, not pe",
+            info.formats
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into());
+    }
+    let key_cert = unb64(&info.certificate).ok_or_else(|| {
+        format!("--key {name}: the server lists a certificate that is not base64")
+    })?;
+    let digest = args.digest.alg();
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut response = None;
+    let done = sign_input(
+        &args.file,
+        &dest,
+        digest,
+        false,
+        &check,
+        match policy.as_ref() {
+            Some(p) => Some((p, &mut *out)),
+            None => None,
+        },
+        true,
+        |_plan, data, hashed| {
+            let evidence = match &info.policy {
+                None => None,
+                Some(_) => Some(
+                    serde_json::to_value(crate::scan::examine(data, &args.file, None, None))
+                        .map_err(|e| format!("the check report of the file: {e}"))?,
+                ),
+            };
+            let request = DigestRequest {
+                key: name.clone(),
+                format: Format::Pe,
+                file_name,
+                file_sha256: hex(hashed.file_sha256.as_deref().unwrap_or_default()),
+                digest_alg: digest.name().to_owned(),
+                digest: hex(hashed.image),
+                manifest: None,
+                description: args.description.clone(),
+                url: args.url.clone(),
+                evidence,
+            };
+            let answer = client
+                .sign_digest(&request)
+                .map_err(|e| server_failure(&e))?;
+            let der = unb64(&answer.signature)
+                .ok_or("the server's signature is not base64; nothing was written")?;
+            check_server_signature(&der, digest, hashed.image, Some(&key_cert))?;
+            response = Some(answer);
+            Ok(der)
+        },
+    )?;
+    let mut notes = Vec::new();
+    if done.signed.timestamp_time.is_some() {
+        notes.push("timestamped".to_owned());
+    }
+    if done.replaced {
+        notes.push("replaced the existing signature".to_owned());
+    }
+    let audit = response.map_or_else(|| "?".to_owned(), |r| r.audit_seq.to_string());
+    writeln!(
+        out,
+        "signed {} -> {} (Authenticode, {}, {} bytes of certificate table, signer {}{}{}; verifies: {}) (server {}, key {}, audit record {audit})",
+        args.file.display(),
+        dest.display(),
+        digest.name(),
+        done.table_len,
+        crate::escape::text(&info.subject),
+        if notes.is_empty() { "" } else { ", " },
+        notes.join(", "),
+        done.signed.status.as_str(),
+        url,
+        crate::escape::text(&name),
     )
     .map_err(|e| Failure::Error(e.to_string()))
 }
@@ -932,7 +1357,8 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
             }
             // The digest of what is written must be the one the signature signs.
             let sig_name = a.signature.display().to_string();
-            let make_table = |image: &[u8]| -> Result<Vec<u8>, Failure> {
+            let make_table = |hashed: &Hashed<'_>| -> Result<Vec<u8>, Failure> {
+                let image = hashed.image;
                 if image != signed.as_slice() {
                     return Err(Failure::Error(format!(
                         "--signature {sig_name}: it signs the image hash {}, but this file's is {} ({}); nothing was written",
@@ -962,6 +1388,7 @@ pub fn signature(cmd: SignatureCommand, out: &mut dyn Write) -> Result<(), Strin
                 meta.permissions(),
                 alg,
                 &check,
+                false,
                 make_table,
                 &unchanged,
             )
