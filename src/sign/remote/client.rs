@@ -30,7 +30,7 @@ pub struct ClientOptions {
 #[derive(Debug)]
 pub enum ClientError {
     /// The server answered with an error status and body.
-    Api { status: u16, body: ErrorBody },
+    Api { status: u16, body: Box<ErrorBody> },
     /// The server answered with an error status and no API error body.
     Status { status: u16, text: String },
     /// No answer (connection, TLS, timeout) or an unreadable one.
@@ -84,7 +84,7 @@ fn plain_loopback(url: &str) -> Option<bool> {
     )
 }
 
-fn read_pem(path: &PathBuf, what: &str) -> Result<Vec<u8>, String> {
+fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>, String> {
     crate::input::read_limited(path, crate::budget::MAX_SMALL_INPUT_SIZE)
         .map_err(|e| format!("{what} {}: {e}", path.display()))
 }
@@ -177,7 +177,10 @@ impl Client {
             })?;
         if !(200..300).contains(&status) {
             return Err(match serde_json::from_slice::<ErrorBody>(&body) {
-                Ok(body) => ClientError::Api { status, body },
+                Ok(body) => ClientError::Api {
+                    status,
+                    body: Box::new(body),
+                },
                 Err(_) => ClientError::Status {
                     status,
                     text: crate::escape::text(&String::from_utf8_lossy(
