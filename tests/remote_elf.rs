@@ -198,7 +198,11 @@ fn module_builder_signs_as_sign_file_does() {
         let built = build(&req, &key.material(), SIGNED_AT).unwrap();
         assert_eq!(built.timestamp_time, None);
         let signed = dir.path().join(format!("ours-{}.ko", alg.name()));
-        std::fs::write(&signed, [&module[..], &module_trailer(&built.signature)].concat()).unwrap();
+        std::fs::write(
+            &signed,
+            [&module[..], &module_trailer(&built.signature)].concat(),
+        )
+        .unwrap();
         let v = verify_json(&signed, &["--cert", pki("leaf-rsa.pem").to_str().unwrap()]);
         assert_eq!(v["status"], "valid", "{v}");
         assert_eq!(v["format"], "kernel-module");
@@ -362,14 +366,11 @@ fn bad_requests_are_refused_as_bad_requests() {
             "no manifest",
             request(Format::ElfSection, "sha256", &md, None),
         ),
-        (
-            "manifest too large",
-            {
-                let big = "x".repeat((1 << 20) + 1);
-                let d = digest(DigestAlg::Sha256, big.as_bytes());
-                request(Format::ElfSection, "sha256", &d, Some(&big))
-            },
-        ),
+        ("manifest too large", {
+            let big = "x".repeat((1 << 20) + 1);
+            let d = digest(DigestAlg::Sha256, big.as_bytes());
+            request(Format::ElfSection, "sha256", &d, Some(&big))
+        }),
         (
             "section digest of the wrong length",
             request(Format::ElfSection, "sha256", &md[..20], Some(&manifest)),
@@ -388,7 +389,10 @@ fn bad_requests_are_refused_as_bad_requests() {
             "sha1 section",
             request(Format::ElfSection, "sha1", &[1u8; 20], Some(&manifest)),
         ),
-        ("unknown alg", request(Format::ElfModule, "sha3", &[1u8; 32], None)),
+        (
+            "unknown alg",
+            request(Format::ElfModule, "sha3", &[1u8; 32], None),
+        ),
         ("non-hex digest", {
             let mut r = request(Format::ElfModule, "sha256", &[1u8; 32], None);
             r.digest = "zz".repeat(32);
@@ -411,16 +415,8 @@ fn sign_file_equals_the_remote_closure_path() {
     for (input, module) in [(elf("pie-default"), false), (ko, true)] {
         for alg in [DigestAlg::Sha256, DigestAlg::Sha512] {
             let out = dir.path().join("whole");
-            let facts = sign_file(
-                &input,
-                &out,
-                &key.material(),
-                module,
-                alg,
-                false,
-                SIGNED_AT,
-            )
-            .unwrap();
+            let facts =
+                sign_file(&input, &out, &key.material(), module, alg, false, SIGNED_AT).unwrap();
             let data = std::fs::read(&input).unwrap();
             let written = std::fs::read(&out).unwrap();
             assert!(
@@ -492,7 +488,11 @@ fn key_info(name: &str, key: &TestKey) -> KeyInfo {
         certificate: b64(&cert),
         certificate_sha256: hex(&digest(DigestAlg::Sha256, &cert)),
         subject: key.cert.tbs_certificate.subject.to_string(),
-        chain: key.chain.iter().map(|c| b64(&c.to_der().unwrap())).collect(),
+        chain: key
+            .chain
+            .iter()
+            .map(|c| b64(&c.to_der().unwrap()))
+            .collect(),
         timestamped: false,
         policy: None,
         risk_at_most: None,
@@ -546,7 +546,11 @@ fn serve_one(conn: TcpStream, key: &TestKey, recorded: &Mutex<Vec<DigestRequest>
         return;
     }
     if auth != format!("Bearer {TOKEN}") {
-        return respond(conn, "401 Unauthorized", &error_body("unauthorized", "no token"));
+        return respond(
+            conn,
+            "401 Unauthorized",
+            &error_body("unauthorized", "no token"),
+        );
     }
     match (method.as_str(), path.as_str()) {
         ("GET", "/v1/keys") => {
@@ -752,7 +756,11 @@ fn cli_refuses_what_the_server_path_cannot_use_and_bad_answers() {
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".bingate-sign-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".bingate-sign-")
+            })
             .collect();
         assert!(left.is_empty(), "temporary files left behind");
     }

@@ -85,6 +85,8 @@ impl std::fmt::Debug for Hashed {
 /// How a file is to be signed, decided from its headers before any byte is hashed: the pieces to
 /// stream and hash, the ranges whose digests the signature needs, and (with
 /// [`Plan::finish`]) the tail once they are known.
+// One plan per signing run, moved once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Plan {
     Section(section::Plan),
     Module(module::Plan),
@@ -93,6 +95,9 @@ pub enum Plan {
 /// Makes the CMS of a signature made elsewhere ([`Plan::finish_with`]) from what it signs: the
 /// manifest text (section format) or the module's digest (module format).
 pub type MakeCms<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
+
+/// [`MakeCms`] inside the formats: the CMS from what it signs, or why not.
+pub(crate) type MakeCmsBy<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, SignError>;
 
 /// The end of a signed file, made from the digests of its streamed part.
 #[derive(Debug)]

@@ -160,11 +160,11 @@ impl Plan {
     pub fn finish_by(
         &self,
         hashed: Hashed,
-        make: &dyn Fn(&[u8]) -> Result<Vec<u8>, SignError>,
+        make: super::MakeCmsBy<'_>,
     ) -> Result<Vec<u8>, SignError> {
         let digest = hashed.state.finalize();
         let cms = make(&digest)?;
-        if u64::try_from(cms.len()).map_or(true, |l| l > MAX_ELF_SIGNATURE_LEN) {
+        if u64::try_from(cms.len()).unwrap_or(u64::MAX) > MAX_ELF_SIGNATURE_LEN {
             return Err(SignError::Unsupported(format!(
                 "the module signature is {} bytes (budget {MAX_ELF_SIGNATURE_LEN})",
                 cms.len()

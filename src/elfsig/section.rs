@@ -528,7 +528,7 @@ impl Plan {
         &self,
         hashed: Hashed,
         opts: &SignOptions<'_>,
-        make: &dyn Fn(&[u8]) -> Result<Vec<u8>, SignError>,
+        make: super::MakeCmsBy<'_>,
     ) -> Result<Finished, SignError> {
         let mut size = self.size;
         let sig_at = usize::try_from(self.sig_off.saturating_sub(self.streamed))

@@ -73,8 +73,8 @@ pub struct SignElfArgs {
     /// The ELF file to sign.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Sign with a key of a `bingate serve` signing server (https://host[:port], or http:// to
-    /// a loopback address): `--key` is then the server's key name; the server signs and
+    /// Sign with a key of a `bingate serve` signing server (`https://host[:port]`, or
+    /// `http://` to a loopback address): `--key` is then the server's key name; the server signs and
     /// timestamps as its configuration says, so --cert, --chain, --pass and --timestamp-url
     /// are refused.
     #[arg(long, value_name = "URL")]
@@ -213,10 +213,8 @@ impl SignElfArgs {
         let refused = [
             ("--cert", self.keys.cert.is_some()),
             ("--chain", self.keys.chain.is_some()),
-            (
-                "--pass",
-                self.keys.pass.is_some() || self.keys.passphrase_file.is_some(),
-            ),
+            ("--pass", self.keys.pass.is_some()),
+            ("--passphrase-file", self.keys.passphrase_file.is_some()),
             ("--timestamp-url", self.timestamp_url.is_some()),
         ];
         if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
@@ -459,6 +457,9 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Looks at a file's bytes (the input, or the signed output before it is renamed into place).
+type BytesHook<'a> = &'a dyn Fn(&[u8]) -> Result<(), String>;
+
 /// What the core of signing needs besides the plan: where the CMS comes from, and what the
 /// caller wants to see on the way.
 struct Core<'a> {
@@ -471,12 +472,12 @@ struct Core<'a> {
     make: Option<(elfsig::MakeCms<'a>, bool)>,
     /// Called with the input's bytes (mapped) once the plan is made, before anything is
     /// streamed.
-    on_input: Option<&'a dyn Fn(&[u8]) -> Result<(), String>>,
+    on_input: Option<BytesHook<'a>>,
     /// Filled with the SHA-256 of every byte of the input, computed by the streaming pass,
     /// before the CMS is made.
     whole_sha256: Option<&'a std::cell::OnceCell<Vec<u8>>>,
     /// Checks the signed file, written but not yet renamed into place.
-    check_output: Option<&'a dyn Fn(&[u8]) -> Result<(), String>>,
+    check_output: Option<BytesHook<'a>>,
 }
 
 /// The input as `super::stream` reads it, hashing every byte of the input once, in order, on
@@ -489,23 +490,23 @@ struct WholeHashing<'a> {
     state: std::sync::Mutex<(u64, sha2::Sha256)>,
 }
 
-impl WholeHashing<'_> {
-    /// Hashes the input from where the digest is up to `to` (bytes the pieces skipped).
-    fn catch_up(&self, st: &mut (u64, sha2::Sha256), to: u64) -> std::io::Result<()> {
-        use sha2::Digest;
-        let mut buf = vec![0u8; 64 << 10];
-        while st.0 < to {
-            let n = usize::try_from(to.saturating_sub(st.0))
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
-            let chunk = buf.get_mut(..n).unwrap_or_default();
-            crate::input::read_exact_at(self.file, chunk, st.0)?;
-            st.1.update(&*chunk);
-            st.0 = st.0.saturating_add(n as u64);
-        }
-        Ok(())
+/// Hashes `file` from where `st` is up to `to` (bytes the pieces skipped), in 64 KiB reads.
+fn catch_up(file: &fs::File, st: &mut (u64, sha2::Sha256), to: u64) -> std::io::Result<()> {
+    use sha2::Digest;
+    let mut buf = vec![0u8; 64 << 10];
+    while st.0 < to {
+        let n = usize::try_from(to.saturating_sub(st.0))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let chunk = buf.get_mut(..n).unwrap_or_default();
+        crate::input::read_exact_at(file, chunk, st.0)?;
+        st.1.update(&*chunk);
+        st.0 = st.0.saturating_add(n as u64);
     }
+    Ok(())
+}
 
+impl WholeHashing<'_> {
     /// The SHA-256 of the input's first `len` bytes (all of it).
     fn finish(self, len: u64) -> std::io::Result<Vec<u8>> {
         use sha2::Digest;
@@ -513,12 +514,7 @@ impl WholeHashing<'_> {
             .state
             .into_inner()
             .map_err(|_| std::io::Error::other("hashing state poisoned"))?;
-        let file = self.file;
-        WholeHashing {
-            file,
-            state: std::sync::Mutex::new((0, sha2::Sha256::new())),
-        }
-        .catch_up(&mut st, len)?;
+        catch_up(self.file, &mut st, len)?;
         Ok(st.1.finalize().to_vec())
     }
 }
@@ -530,7 +526,7 @@ impl super::stream::Source for WholeHashing<'_> {
             .state
             .lock()
             .map_err(|_| std::io::Error::other("hashing state poisoned"))?;
-        self.catch_up(&mut st, offset)?;
+        catch_up(self.file, &mut st, offset)?;
         crate::input::read_exact_at(self.file, dst, offset)?;
         let end = offset.saturating_add(dst.len() as u64);
         if end > st.0 {
@@ -680,7 +676,11 @@ fn tsa_stamper(
 /// Signs the input and writes the destination; a one-line summary goes to `out`. With
 /// [`Resolved::remote`] the server makes the signature ([`run_remote`]).
 ///
-/// See [`sign_core`]: one pass over the input, the output renamed into place only when whole.
+/// The plan is made from the input's headers (mapped, not read); then one pass copies the input
+/// into a temporary file beside the destination while hashing it, so the output is exactly the
+/// bytes that were hashed and signed; then the tail holding the signature is appended and the
+/// file renamed into place. An input that changes meanwhile is refused. Memory does not grow
+/// with the input.
 pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
     if let Some(remote) = &r.remote {
         return run_remote(r, remote, out);
@@ -780,7 +780,9 @@ fn check_returned(
                 false,
             )
             .map_err(|e| {
-                format!("the server's module signature does not verify over the module's digest: {e}")
+                format!(
+                    "the server's module signature does not verify over the module's digest: {e}"
+                )
             })?;
         }
     }
@@ -825,7 +827,9 @@ fn check_signed_file(data: &[u8], cert: &Certificate, at: u64) -> Result<(), Str
 /// `sign elf --server`: the plan sized from the certificate and chain the server lists; one
 /// pass over the input computes the digests and the input's SHA-256 (recorded by the server);
 /// then the server is asked for the signature (the manifest, or the module's digest), the
-/// answer checked ([`check_returned`]), the output written, verified as `bingate verify` would,
+/// answer checked (the section signature must carry the manifest sent and verify over it with
+/// the key's certificate, the module signature verify over the module's digest), the output
+/// written, verified as `bingate verify` would,
 /// and renamed into place.
 ///
 /// With a timestamped key a token may outgrow the room reserved for it: the tail is laid out
@@ -979,9 +983,8 @@ pub fn sign_file(
     let made: RefCell<Option<(Vec<u8>, Vec<u8>)>> = RefCell::new(None);
     let make = |signed: &[u8]| -> Result<Vec<u8>, String> {
         let (d, der) = if module {
-            let der =
-                crate::cms::build::module_signature(key.signer, key.cert, digest, signed)
-                    .map_err(|e| e.to_string())?;
+            let der = crate::cms::build::module_signature(key.signer, key.cert, digest, signed)
+                .map_err(|e| e.to_string())?;
             (signed.to_vec(), der)
         } else {
             let der = crate::cms::build::attached_signature(

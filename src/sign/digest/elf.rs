@@ -122,9 +122,7 @@ pub(super) fn build_section(
             .and_then(|t| t.ok_or_else(|| "no timestamp token in the signature".to_owned()))
             .map(Some)
             .map_err(|e| {
-                BuildError::Timestamp(format!(
-                    "{F}: the timestamp token cannot be read back: {e}"
-                ))
+                BuildError::Timestamp(format!("{F}: the timestamp token cannot be read back: {e}"))
             })?,
     };
     Ok(Built {
