@@ -317,3 +317,63 @@ pub fn attached_signature(
     };
     wrap(&sd)
 }
+
+/// A key known only by its certificate: its kind and public key, for sizing a signature that
+/// another party (a signing server) makes. It cannot sign: [`Signer::sign_digest`] fails. With
+/// [`attached_signature_len`] it gives the same length as the real key would.
+pub struct CertificateKey {
+    kind: KeyKind,
+    public_key: spki::SubjectPublicKeyInfoOwned,
+}
+
+impl CertificateKey {
+    /// The key of `cert`: RSA (PKCS#1 v1.5, any size), ECDSA P-256 or P-384; anything else is
+    /// refused (bingate signs with no other key), naming the algorithm.
+    pub fn from_certificate(cert: &Certificate) -> Result<CertificateKey, String> {
+        let spki = &cert.tbs_certificate.subject_public_key_info;
+        let info = crate::pki::keys::key_info(spki);
+        let kind = match (info.algorithm.as_str(), info.bits) {
+            ("rsa", Some(bits)) => KeyKind::Rsa { bits },
+            ("ecdsa-p256", _) => KeyKind::EcdsaP256,
+            ("ecdsa-p384", _) => KeyKind::EcdsaP384,
+            (other, _) => {
+                return Err(format!(
+                    "the certificate's key ({other}) is not one bingate signs with (RSA, ECDSA P-256, ECDSA P-384)"
+                ));
+            }
+        };
+        Ok(CertificateKey {
+            kind,
+            public_key: spki.clone(),
+        })
+    }
+}
+
+impl Signer for CertificateKey {
+    fn kind(&self) -> KeyKind {
+        self.kind
+    }
+    fn public_key(&self) -> &spki::SubjectPublicKeyInfoOwned {
+        &self.public_key
+    }
+    fn sign_digest(&self, _alg: DigestAlg, _digest: &[u8]) -> Result<Vec<u8>, SignDigestError> {
+        Err(SignDigestError::Backend(
+            "this key is known by its certificate only (its holder signs)".into(),
+        ))
+    }
+}
+
+/// The time (Unix seconds) of the RFC 3161 token in a signature's SignerInfo (the
+/// id-aa-timeStampToken attribute), `None` when it carries none: what a signer reports back
+/// about the signature it just built.
+pub fn token_time(signature_der: &[u8]) -> Result<Option<u64>, String> {
+    let opened = super::open::open(signature_der, "SignedData").map_err(|e| e.to_string())?;
+    let si = opened.only_signer().ok_or("not exactly one SignerInfo")?;
+    match super::timestamp::read_standard(si, opened.certificates())
+        .into_iter()
+        .next()
+    {
+        None => Ok(None),
+        Some(t) => t.map(|t| Some(t.time)),
+    }
+}

@@ -85,10 +85,19 @@ impl std::fmt::Debug for Hashed {
 /// How a file is to be signed, decided from its headers before any byte is hashed: the pieces to
 /// stream and hash, the ranges whose digests the signature needs, and (with
 /// [`Plan::finish`]) the tail once they are known.
+// One plan per signing run, moved once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Plan {
     Section(section::Plan),
     Module(module::Plan),
 }
+
+/// Makes the CMS of a signature made elsewhere ([`Plan::finish_with`]) from what it signs: the
+/// manifest text (section format) or the module's digest (module format).
+pub type MakeCms<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
+
+/// [`MakeCms`] inside the formats: the CMS from what it signs, or why not.
+pub(crate) type MakeCmsBy<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, SignError>;
 
 /// The end of a signed file, made from the digests of its streamed part.
 #[derive(Debug)]
@@ -104,10 +113,22 @@ impl Plan {
     /// Plans signing `data` (the input, mapped or read: only its headers, tables and trailer are
     /// read here) in the given format.
     pub fn new(data: &[u8], module: bool, opts: &SignOptions<'_>) -> Result<Plan, SignError> {
+        Plan::new_reserving(data, module, opts, opts.timestamper.is_some())
+    }
+
+    /// As [`Plan::new`], for a signature made elsewhere ([`Plan::finish_with`]): `opts.signer`
+    /// only sizes it (a [`crate::cms::build::CertificateKey`] will do), and `timestamped` says
+    /// whether its maker adds an RFC 3161 token, so room is reserved for one (section format).
+    pub fn new_reserving(
+        data: &[u8],
+        module: bool,
+        opts: &SignOptions<'_>,
+        timestamped: bool,
+    ) -> Result<Plan, SignError> {
         if module {
             module::prepare(data, opts).map(Plan::Module)
         } else {
-            section::prepare(data, opts).map(Plan::Section)
+            section::prepare(data, opts, timestamped).map(Plan::Section)
         }
     }
 
@@ -145,6 +166,29 @@ impl Plan {
                 .map(|tail| Finished { tail, replans: 0 }),
         }
     }
+
+    /// Signs with a signature made by `make` (a signing server) instead of `opts.signer`: for
+    /// the section format `make` gets the manifest text and returns the CMS carrying it; for the
+    /// module format it gets the module's digest (`opts.digest`) and returns the detached CMS.
+    /// `opts` gives the digest algorithm and, with the plan from [`Plan::new_reserving`], the
+    /// sizes. With a timestamped section signature whose token outgrows the room reserved, the
+    /// tail is laid out again and `make` called again (at most a few times, see
+    /// `section::Plan::finish`): each call is a new signature (for a server, a new audited
+    /// request). An error of `make` is [`SignError::Remote`].
+    pub fn finish_with(
+        &self,
+        hashed: Hashed,
+        opts: &SignOptions<'_>,
+        make: MakeCms<'_>,
+    ) -> Result<Finished, SignError> {
+        let remote = |signed: &[u8]| make(signed).map_err(SignError::Remote);
+        match self {
+            Plan::Section(p) => p.finish_by(hashed, opts, &remote),
+            Plan::Module(p) => p
+                .finish_by(hashed, &remote)
+                .map(|tail| Finished { tail, replans: 0 }),
+        }
+    }
 }
 
 /// Why a file could not be signed.
@@ -162,6 +206,9 @@ pub enum SignError {
     /// The layout cannot carry the signature faithfully.
     Unsupported(String),
     Cms(crate::cms::build::CmsError),
+    /// The maker of the signature (a signing server, through [`Plan::finish_with`]) failed or
+    /// answered with a signature that does not fit what was asked.
+    Remote(String),
 }
 
 impl std::fmt::Display for SignError {
@@ -177,6 +224,7 @@ impl std::fmt::Display for SignError {
             }
             SignError::Unsupported(m) => write!(f, "{m}"),
             SignError::Cms(e) => write!(f, "{e}"),
+            SignError::Remote(e) => write!(f, "{e}"),
         }
     }
 }

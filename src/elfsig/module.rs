@@ -150,9 +150,26 @@ impl Plan {
     /// The appended signature (CMS, `struct module_signature`, magic) for the module whose
     /// digest `hashed` holds.
     pub fn finish(&self, hashed: Hashed, opts: &SignOptions<'_>) -> Result<Vec<u8>, SignError> {
+        self.finish_by(hashed, &|digest: &[u8]| {
+            crate::cms::build::module_signature(opts.signer, opts.cert, opts.digest, digest)
+                .map_err(SignError::from)
+        })
+    }
+
+    /// The appended signature with the CMS `make` returns for the module's digest.
+    pub fn finish_by(
+        &self,
+        hashed: Hashed,
+        make: super::MakeCmsBy<'_>,
+    ) -> Result<Vec<u8>, SignError> {
         let digest = hashed.state.finalize();
-        let cms =
-            crate::cms::build::module_signature(opts.signer, opts.cert, opts.digest, &digest)?;
+        let cms = make(&digest)?;
+        if u64::try_from(cms.len()).unwrap_or(u64::MAX) > MAX_ELF_SIGNATURE_LEN {
+            return Err(SignError::Unsupported(format!(
+                "the module signature is {} bytes (budget {MAX_ELF_SIGNATURE_LEN})",
+                cms.len()
+            )));
+        }
         trailer(&cms)
     }
 }

@@ -173,11 +173,17 @@ pub struct Plan {
     /// Every distinct (offset, size) of a section whose digest the manifest lists, but the
     /// signature's (the digest of zeros).
     ranges: Vec<(u64, u64)>,
+    /// Whether the signature carries a timestamp token (room reserved, re-plans allowed).
+    timestamped: bool,
 }
 
 /// Plans signing `data` (an ELF file: only its headers, tables and trailer are read) with a
 /// `.bingate.sig` section: the layout, and the section's size before anything is hashed.
-pub fn prepare(data: &[u8], opts: &SignOptions<'_>) -> Result<Plan, SignError> {
+///
+/// `timestamped`: the signature will carry an RFC 3161 token (`opts.timestamper`, or a signing
+/// server that timestamps): room is reserved for it, and a token that outgrows it lays the tail
+/// out again ([`Plan::finish`]).
+pub fn prepare(data: &[u8], opts: &SignOptions<'_>, timestamped: bool) -> Result<Plan, SignError> {
     if data.ends_with(super::module::MAGIC) {
         return Err(SignError::Unsupported(
             "the file carries an appended kernel module signature; a section added after it would break it (sign with --format section first, then --format module)".into(),
@@ -189,7 +195,8 @@ pub fn prepare(data: &[u8], opts: &SignOptions<'_>) -> Result<Plan, SignError> {
     }
     let mut plan = lay_out(data, layout, opts.replace)?;
     let exact = plan.exact_size(opts)?;
-    plan.size = if opts.timestamper.is_some() {
+    plan.timestamped = timestamped;
+    plan.size = if timestamped {
         exact.saturating_add(TIMESTAMP_RESERVE)
     } else {
         exact
@@ -388,6 +395,7 @@ fn lay_out(data: &[u8], layout: Layout, replace: bool) -> Result<Plan, SignError
         sig_off,
         size: 0,
         ranges,
+        timestamped: false,
     })
 }
 
@@ -500,6 +508,28 @@ impl Plan {
     /// with room for it: the section header table and the zeros are hashed again from a copy of
     /// the streamed part's digest state, the signature is made again and stamped again.
     pub fn finish(&self, hashed: Hashed, opts: &SignOptions<'_>) -> Result<Finished, SignError> {
+        self.finish_by(hashed, opts, &|manifest: &[u8]| {
+            crate::cms::build::attached_signature(
+                opts.signer,
+                opts.cert,
+                opts.chain,
+                opts.digest,
+                manifest,
+                opts.signed_at,
+                opts.timestamper,
+            )
+            .map_err(SignError::from)
+        })
+    }
+
+    /// As [`Plan::finish`], the CMS over the manifest text made by `make` (each attempt calls
+    /// it again: with a timestamp, a token that outgrows its room makes a new signature).
+    pub fn finish_by(
+        &self,
+        hashed: Hashed,
+        opts: &SignOptions<'_>,
+        make: super::MakeCmsBy<'_>,
+    ) -> Result<Finished, SignError> {
         let mut size = self.size;
         let sig_at = usize::try_from(self.sig_off.saturating_sub(self.streamed))
             .map_err(|_| SignError::Unsupported("signature offset out of range".into()))?;
@@ -538,15 +568,7 @@ impl Plan {
                 file: file.finalize().to_vec(),
                 sections: entries,
             };
-            let cms = crate::cms::build::attached_signature(
-                opts.signer,
-                opts.cert,
-                opts.chain,
-                opts.digest,
-                m.render().as_bytes(),
-                opts.signed_at,
-                opts.timestamper,
-            )?;
+            let cms = make(m.render().as_bytes())?;
             if (cms.len() as u64) <= size {
                 sig_at
                     .checked_add(cms.len())
@@ -560,7 +582,7 @@ impl Plan {
                     replans: attempt,
                 });
             }
-            if opts.timestamper.is_none() {
+            if !self.timestamped {
                 return Err(SignError::Unsupported(format!(
                     "the signature is {} bytes, more than the {size} bytes computed for it (a signer whose signatures are longer than its key allows)",
                     cms.len()

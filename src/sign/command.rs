@@ -73,6 +73,38 @@ pub struct SignElfArgs {
     /// The ELF file to sign.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Sign with a key of a `bingate serve` signing server (`https://host[:port]`, or
+    /// `http://` to a loopback address): `--key` is then the server's key name; the server signs and
+    /// timestamps as its configuration says, so --cert, --chain, --pass and --timestamp-url
+    /// are refused.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The bearer token for --server (first line of the file).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// CA certificates (PEM) the server's certificate must chain to (default: the system's).
+    #[arg(long, value_name = "PEM", requires = "server")]
+    pub server_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with --server.
+    #[arg(long, value_name = "PEM", requires_all = ["server", "client_key"])]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Seconds to wait for each answer of --server.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub server_timeout: u64,
+}
+
+/// A signing server's key, as `sign elf --server` resolved it.
+pub struct RemoteKey {
+    pub client: super::remote::client::Client,
+    /// The server's URL as given.
+    pub url: String,
+    /// The key's name on the server.
+    pub name: String,
+    /// Whether the server timestamps this key's signatures.
+    pub timestamped: bool,
 }
 
 /// A signing run made concrete: key, certificates, destination.
@@ -87,6 +119,9 @@ pub struct Resolved {
     pub replace: bool,
     pub input: PathBuf,
     pub dest: PathBuf,
+    /// With `--server`: the server that signs (then `signer` only sizes the signature: a
+    /// [`crate::cms::build::CertificateKey`] of the server's certificate).
+    pub remote: Option<RemoteKey>,
 }
 
 /// Opens the file to sign (a regular file, at most DEFAULT_MAX_FILE_SIZE) and takes its
@@ -145,6 +180,9 @@ impl SignElfArgs {
     /// Reads the key and certificates and checks that they belong together, before the input
     /// file is opened.
     pub fn resolve(self) -> Result<Resolved, String> {
+        if self.server.is_some() {
+            return self.resolve_remote();
+        }
         let (signer, cert, chain) = self.keys.resolve()?;
         if self.format == ElfFormatArg::Module && self.timestamp_url.is_some() {
             return Err("--timestamp-url: module signatures carry no timestamp (the kernel format has no place for one)".into());
@@ -152,11 +190,7 @@ impl SignElfArgs {
         if let Some(u) = &self.timestamp_url {
             check_timestamp_url(u)?;
         }
-        let dest = match (&self.output, self.in_place) {
-            (Some(o), _) => o.clone(),
-            (None, true) => self.file.clone(),
-            (None, false) => return Err("one of --output or --in-place is required".into()),
-        };
+        let dest = destination(&self.output, self.in_place, &self.file)?;
         Ok(Resolved {
             signer,
             cert,
@@ -168,7 +202,107 @@ impl SignElfArgs {
             replace: self.replace,
             input: self.file,
             dest,
+            remote: None,
         })
+    }
+
+    /// `--server`: the key's certificate and chain as the server lists them, before the input
+    /// is touched.
+    fn resolve_remote(self) -> Result<Resolved, String> {
+        let url = self.server.clone().unwrap_or_default();
+        let refused = [
+            ("--cert", self.keys.cert.is_some()),
+            ("--chain", self.keys.chain.is_some()),
+            ("--pass", self.keys.pass.is_some()),
+            ("--passphrase-file", self.keys.passphrase_file.is_some()),
+            ("--timestamp-url", self.timestamp_url.is_some()),
+        ];
+        if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+            return Err(format!(
+                "{flag} cannot be used with --server: the server holds the key and its \
+                 certificates, and timestamps as its configuration says"
+            ));
+        }
+        let dest = destination(&self.output, self.in_place, &self.file)?;
+        let token = self
+            .token_file
+            .as_deref()
+            .map(super::remote::client::read_token)
+            .transpose()?;
+        let client_cert = match (&self.client_cert, &self.client_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => return Err("--client-cert and --client-key go together".into()),
+        };
+        let client = super::remote::client::Client::new(&super::remote::client::ClientOptions {
+            url: url.clone(),
+            token,
+            ca: self.server_ca.clone(),
+            client_cert,
+            timeout: Duration::from_secs(self.server_timeout),
+        })?;
+        let name = self.keys.key.clone();
+        let info = client
+            .key(&name)
+            .map_err(|e| format!("--server {url}: key {name:?}: {e}"))?;
+        let format = match self.format {
+            ElfFormatArg::Section => super::remote::Format::ElfSection,
+            ElfFormatArg::Module => super::remote::Format::ElfModule,
+        };
+        if !info.formats.contains(&format) {
+            return Err(format!(
+                "--server {url}: key {name:?} does not sign {} (it signs: {})",
+                format.as_str(),
+                info.formats
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let der_cert = |what: &str, b64: &str| -> Result<Certificate, String> {
+            use der::Decode;
+            super::remote::unb64(b64)
+                .and_then(|d| Certificate::from_der(&d).ok())
+                .ok_or_else(|| {
+                    format!("--server {url}: key {name:?}: its {what} is not a DER certificate")
+                })
+        };
+        let cert = der_cert("certificate", &info.certificate)?;
+        let chain = info
+            .chain
+            .iter()
+            .map(|c| der_cert("chain", c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signer = crate::cms::build::CertificateKey::from_certificate(&cert)
+            .map_err(|e| format!("--server {url}: key {name:?}: {e}"))?;
+        Ok(Resolved {
+            signer: Box::new(signer),
+            cert,
+            chain,
+            digest: self.digest.alg(),
+            format: self.format,
+            timestamp_url: None,
+            timestamp_timeout: Duration::from_secs(self.timestamp_timeout),
+            replace: self.replace,
+            input: self.file,
+            dest,
+            remote: Some(RemoteKey {
+                client,
+                url,
+                name,
+                timestamped: info.timestamped && self.format == ElfFormatArg::Section,
+            }),
+        })
+    }
+}
+
+/// Where the signed file goes: `--output`, or the input itself with `--in-place`.
+fn destination(output: &Option<PathBuf>, in_place: bool, file: &Path) -> Result<PathBuf, String> {
+    match (output, in_place) {
+        (Some(o), _) => Ok(o.clone()),
+        (None, true) => Ok(file.to_path_buf()),
+        (None, false) => Err("one of --output or --in-place is required".into()),
     }
 }
 
@@ -323,19 +457,104 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Signs the input and writes the destination; a one-line summary goes to `out`.
-///
-/// The plan is made from the input's headers (mapped, not read: `View`); then one pass copies
-/// the input into a temporary file beside the destination while hashing it
-/// (`super::stream`), so the output is exactly the bytes that were hashed and signed; then the
-/// tail holding the signature is appended and the file renamed into place. An input that
-/// changes meanwhile (size, modification or change time) is refused: the plan was made from its
-/// old headers. Memory does not grow with the input.
-pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
-    let input_name = r.input.display().to_string();
+/// Looks at a file's bytes (the input, or the signed output before it is renamed into place).
+type BytesHook<'a> = &'a dyn Fn(&[u8]) -> Result<(), String>;
+
+/// What the core of signing needs besides the plan: where the CMS comes from, and what the
+/// caller wants to see on the way.
+struct Core<'a> {
+    input: &'a Path,
+    dest: &'a Path,
+    module: bool,
+    opts: &'a SignOptions<'a>,
+    /// `Some`: the CMS is made by this function ([`elfsig::Plan::finish_with`]), with room for a
+    /// timestamp when the flag says so; `None`: by `opts.signer`.
+    make: Option<(elfsig::MakeCms<'a>, bool)>,
+    /// Called with the input's bytes (mapped) once the plan is made, before anything is
+    /// streamed.
+    on_input: Option<BytesHook<'a>>,
+    /// Filled with the SHA-256 of every byte of the input, computed by the streaming pass,
+    /// before the CMS is made.
+    whole_sha256: Option<&'a std::cell::OnceCell<Vec<u8>>>,
+    /// Checks the signed file, written but not yet renamed into place.
+    check_output: Option<BytesHook<'a>>,
+}
+
+/// The input as `super::stream` reads it, hashing every byte of the input once, in order, on
+/// the way (bytes the plan skips, such as a signature being replaced, are read for the digest
+/// only; bytes the plan reads twice are hashed once): the whole file's SHA-256 from the same
+/// pass.
+struct WholeHashing<'a> {
+    file: &'a fs::File,
+    /// (hashed up to this offset, the digest so far)
+    state: std::sync::Mutex<(u64, sha2::Sha256)>,
+}
+
+/// Hashes `file` from where `st` is up to `to` (bytes the pieces skipped), in 64 KiB reads.
+fn catch_up(file: &fs::File, st: &mut (u64, sha2::Sha256), to: u64) -> std::io::Result<()> {
+    use sha2::Digest;
+    let mut buf = vec![0u8; 64 << 10];
+    while st.0 < to {
+        let n = usize::try_from(to.saturating_sub(st.0))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let chunk = buf.get_mut(..n).unwrap_or_default();
+        crate::input::read_exact_at(file, chunk, st.0)?;
+        st.1.update(&*chunk);
+        st.0 = st.0.saturating_add(n as u64);
+    }
+    Ok(())
+}
+
+impl WholeHashing<'_> {
+    /// The SHA-256 of the input's first `len` bytes (all of it).
+    fn finish(self, len: u64) -> std::io::Result<Vec<u8>> {
+        use sha2::Digest;
+        let mut st = self
+            .state
+            .into_inner()
+            .map_err(|_| std::io::Error::other("hashing state poisoned"))?;
+        catch_up(self.file, &mut st, len)?;
+        Ok(st.1.finalize().to_vec())
+    }
+}
+
+impl super::stream::Source for WholeHashing<'_> {
+    fn read_exact_at(&self, dst: &mut [u8], offset: u64) -> std::io::Result<()> {
+        use sha2::Digest;
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| std::io::Error::other("hashing state poisoned"))?;
+        catch_up(self.file, &mut st, offset)?;
+        crate::input::read_exact_at(self.file, dst, offset)?;
+        let end = offset.saturating_add(dst.len() as u64);
+        if end > st.0 {
+            let new = usize::try_from(st.0.saturating_sub(offset)).unwrap_or(usize::MAX);
+            st.1.update(dst.get(new..).unwrap_or_default());
+            st.0 = end;
+        }
+        Ok(())
+    }
+}
+
+/// What [`sign_core`] did.
+struct Done {
+    /// Bytes added to the input.
+    added: u64,
+}
+
+/// Signs `c.input` into `c.dest`: the plan from the input's headers (mapped, not read: `View`);
+/// one pass that copies the input into a temporary file beside the destination while hashing
+/// it (`super::stream`), so the output is exactly the bytes that were hashed and signed; the
+/// tail holding the signature appended; the file checked and renamed into place. An input that
+/// changes meanwhile (size, modification or change time) is refused: the plan was made from
+/// its old headers. Memory does not grow with the input.
+fn sign_core(c: &Core<'_>) -> Result<Done, String> {
+    let input_name = c.input.display().to_string();
     let in_err = |e: &dyn std::fmt::Display| format!("{input_name}: {e}");
-    let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", r.dest.display());
-    let (file, meta) = open_input(&r.input).map_err(|e| in_err(&e))?;
+    let dest_err = |e: &dyn std::fmt::Display| format!("{}: {e}", c.dest.display());
+    let (file, meta) = open_input(c.input).map_err(|e| in_err(&e))?;
     let view = View::new(&file, &meta).map_err(|e| in_err(&e))?;
     if matches!(
         crate::detect::sniff_bytes(view.bytes()),
@@ -346,10 +565,99 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
              Authenticode)"
         ));
     }
-    let url = r.timestamp_url.clone();
-    let timeout = r.timestamp_timeout;
-    let digest = r.digest;
-    let stamp = move |signature: &[u8]| -> Result<Vec<u8>, String> {
+    let plan = match c.make {
+        Some((_, timestamped)) => {
+            elfsig::Plan::new_reserving(view.bytes(), c.module, c.opts, timestamped)
+        }
+        None => elfsig::Plan::new(view.bytes(), c.module, c.opts),
+    }
+    .map_err(|e| in_err(&e))?;
+    if let Some(f) = c.on_input {
+        f(view.bytes()).map_err(|e| in_err(&e))?;
+    }
+    let shrank = view.faulted();
+    drop(view);
+    if shrank {
+        return Err(in_err(&"the file shrank while being read"));
+    }
+    let mut pending = super::output::begin(c.dest).map_err(|e| dest_err(&e))?;
+    let stream_err = |e: super::stream::StreamError| match e {
+        super::stream::StreamError::Write(e) => dest_err(&e),
+        e => in_err(&e),
+    };
+    let hashed = match c.whole_sha256 {
+        None => super::stream::copy_and_hash(
+            &file,
+            plan.pieces(),
+            pending.file(),
+            c.opts.digest,
+            plan.ranges(),
+            super::stream::CHUNK,
+        )
+        .map_err(stream_err)?,
+        Some(cell) => {
+            use sha2::Digest;
+            let source = WholeHashing {
+                file: &file,
+                state: std::sync::Mutex::new((0, sha2::Sha256::new())),
+            };
+            let hashed = super::stream::copy_and_hash(
+                &source,
+                plan.pieces(),
+                pending.file(),
+                c.opts.digest,
+                plan.ranges(),
+                super::stream::CHUNK,
+            )
+            .map_err(stream_err)?;
+            let whole = source.finish(meta.len()).map_err(|e| in_err(&e))?;
+            let _ = cell.set(whole);
+            hashed
+        }
+    };
+    file.metadata()
+        .and_then(|after| crate::input::unchanged(&meta, &after))
+        .map_err(|e| in_err(&format!("{e}; nothing was written")))?;
+    let finished = match c.make {
+        Some((make, _)) => plan.finish_with(hashed, c.opts, make),
+        None => plan.finish(hashed, c.opts),
+    }
+    .map_err(|e| in_err(&e))?;
+    let streamed = plan
+        .pieces()
+        .iter()
+        .fold(0u64, |a, p| a.saturating_add(p.len()));
+    let added = streamed
+        .saturating_add(finished.tail.len() as u64)
+        .saturating_sub(plan.kept());
+    {
+        let out = pending.file();
+        out.write_all(&finished.tail)
+            .and_then(|()| out.flush())
+            .map_err(|e| dest_err(&e))?;
+    }
+    if let Some(check) = c.check_output {
+        let out = pending.file();
+        let out_meta = out.metadata().map_err(|e| dest_err(&e))?;
+        let written = View::new(out, &out_meta).map_err(|e| dest_err(&e))?;
+        check(written.bytes()).map_err(|e| dest_err(&format!("{e}; nothing was written")))?;
+    }
+    pending
+        .finish(
+            &[],
+            Some(super::output::without_privileges(meta.permissions())),
+        )
+        .map_err(|e| dest_err(&e))?;
+    Ok(Done { added })
+}
+
+/// The stamping closure of a local run: asks `url` for a token over a signature value.
+fn tsa_stamper(
+    url: Option<String>,
+    timeout: Duration,
+    digest: DigestAlg,
+) -> impl Fn(&[u8]) -> Result<Vec<u8>, String> + Sync {
+    move |signature: &[u8]| -> Result<Vec<u8>, String> {
         let Some(url) = &url else {
             return Err("no TSA".into());
         };
@@ -362,7 +670,22 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         })
         .map(|t| t.der)
         .map_err(|e| e.to_string())
-    };
+    }
+}
+
+/// Signs the input and writes the destination; a one-line summary goes to `out`. With
+/// [`Resolved::remote`] the server makes the signature ([`run_remote`]).
+///
+/// The plan is made from the input's headers (mapped, not read); then one pass copies the input
+/// into a temporary file beside the destination while hashing it, so the output is exactly the
+/// bytes that were hashed and signed; then the tail holding the signature is appended and the
+/// file renamed into place. An input that changes meanwhile is refused. Memory does not grow
+/// with the input.
+pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
+    if let Some(remote) = &r.remote {
+        return run_remote(r, remote, out);
+    }
+    let stamp = tsa_stamper(r.timestamp_url.clone(), r.timestamp_timeout, r.digest);
     let opts = SignOptions {
         signer: r.signer.as_ref(),
         cert: &r.cert,
@@ -372,59 +695,341 @@ pub fn run(r: &Resolved, out: &mut dyn Write) -> Result<(), String> {
         replace: r.replace,
         signed_at: now(),
     };
-    let plan = elfsig::Plan::new(view.bytes(), r.format == ElfFormatArg::Module, &opts)
-        .map_err(|e| in_err(&e))?;
-    let shrank = view.faulted();
-    drop(view);
-    if shrank {
-        return Err(in_err(&"the file shrank while being read"));
-    }
-    let mut pending = super::output::begin(&r.dest).map_err(|e| dest_err(&e))?;
-    let hashed = super::stream::copy_and_hash(
-        &file,
-        plan.pieces(),
-        pending.file(),
-        r.digest,
-        plan.ranges(),
-        super::stream::CHUNK,
-    )
-    .map_err(|e| match e {
-        super::stream::StreamError::Write(e) => dest_err(&e),
-        e => in_err(&e),
+    let done = sign_core(&Core {
+        input: &r.input,
+        dest: &r.dest,
+        module: r.format == ElfFormatArg::Module,
+        opts: &opts,
+        make: None,
+        on_input: None,
+        whole_sha256: None,
+        check_output: None,
     })?;
-    file.metadata()
-        .and_then(|after| crate::input::unchanged(&meta, &after))
-        .map_err(|e| in_err(&format!("{e}; nothing was written")))?;
-    let finished = plan.finish(hashed, &opts).map_err(|e| in_err(&e))?;
-    let streamed = plan
-        .pieces()
-        .iter()
-        .fold(0u64, |a, p| a.saturating_add(p.len()));
-    let added = streamed
-        .saturating_add(finished.tail.len() as u64)
-        .saturating_sub(plan.kept());
-    pending
-        .finish(
-            &finished.tail,
-            Some(super::output::without_privileges(meta.permissions())),
-        )
-        .map_err(|e| dest_err(&e))?;
+    summary(r, done.added, out, r.timestamp_url.is_some())?;
+    writeln!(out).map_err(|e| e.to_string())
+}
+
+/// The one-line summary, without its line end.
+fn summary(r: &Resolved, added: u64, out: &mut dyn Write, stamped: bool) -> Result<(), String> {
     let what = match r.format {
         ElfFormatArg::Section => elfsig::SECTION_NAME,
         ElfFormatArg::Module => "appended module signature",
     };
-    writeln!(
+    write!(
         out,
         "signed {} -> {} ({what}, {}, {added} bytes, signer {}{})",
-        input_name,
+        r.input.display(),
         r.dest.display(),
         r.digest.name(),
         r.cert.tbs_certificate.subject,
-        if r.timestamp_url.is_some() {
-            ", timestamped"
-        } else {
-            ""
-        }
+        if stamped { ", timestamped" } else { "" }
     )
     .map_err(|e| e.to_string())
+}
+
+/// Checks a signature the server returned before it is written: the section format's must
+/// carry exactly the manifest sent and verify over it with the key's certificate; the module
+/// format's must be detached, without attributes, and verify over the module's digest.
+fn check_returned(
+    der: &[u8],
+    format: super::remote::Format,
+    alg: DigestAlg,
+    signed: &[u8],
+    cert: &Certificate,
+) -> Result<(), String> {
+    let opened = crate::cms::open::open(der, "the server's SignedData")
+        .map_err(|e| format!("the server's signature does not open: {e}"))?;
+    let si = opened
+        .only_signer()
+        .ok_or("the server's signature does not have exactly one SignerInfo")?;
+    let encap = &opened.signed_data.encap;
+    match format {
+        super::remote::Format::ElfSection => {
+            let carried = encap
+                .econtent
+                .as_ref()
+                .and_then(|c| c.decode_as::<der::asn1::OctetString>().ok());
+            if carried.as_ref().map(|c| c.as_bytes()) != Some(signed) {
+                return Err("the server's signature does not carry the manifest sent".into());
+            }
+            let check = crate::cms::signer::verify_signer_info(si, signed, Some(cert));
+            if !check.message_digest_match || !check.signature_valid {
+                return Err(format!(
+                    "the server's signature does not verify over the manifest with the key's certificate: {}",
+                    check.error.unwrap_or_default()
+                ));
+            }
+        }
+        _ => {
+            if encap.econtent.is_some() || si.signed_attrs.is_some() {
+                return Err(
+                    "the server's module signature is not detached and without attributes".into(),
+                );
+            }
+            if DigestAlg::from_oid(&si.digest_alg.oid.to_string()) != Some(alg) {
+                return Err(format!(
+                    "the server's module signature is not over a {} digest",
+                    alg.name()
+                ));
+            }
+            crate::pki::keys::verify_prehashed(
+                &cert.tbs_certificate.subject_public_key_info,
+                alg,
+                signed,
+                si.signature.as_bytes(),
+                false,
+            )
+            .map_err(|e| {
+                format!(
+                    "the server's module signature does not verify over the module's digest: {e}"
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a signed file as `bingate verify` would: our signature must read valid or untrusted
+/// (no trust anchors are given here; a module signature is checked against the key's
+/// certificate), signed by `cert`.
+fn check_signed_file(data: &[u8], cert: &Certificate, at: u64) -> Result<(), String> {
+    let none = crate::pki::trust::TrustStore::default();
+    let env = crate::cms::verdict::VerifyEnv {
+        anchors: &none,
+        at,
+        strict: false,
+        require_all: true,
+        revoked: &|_, _| None,
+    };
+    let v = elfsig::verify(data, &env, std::slice::from_ref(cert));
+    use crate::cms::verdict::Status;
+    let ours = v.signatures.first();
+    let status = ours.map_or(v.status, |s| s.status);
+    if !matches!(status, Status::Valid | Status::Untrusted) {
+        return Err(format!(
+            "the signed output does not verify ({}: {})",
+            status.as_str(),
+            ours.map(|s| s
+                .reasons
+                .iter()
+                .map(|r| r.message.clone())
+                .collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(v.error.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    Ok(())
+}
+
+/// `sign elf --server`: the plan sized from the certificate and chain the server lists; one
+/// pass over the input computes the digests and the input's SHA-256 (recorded by the server);
+/// then the server is asked for the signature (the manifest, or the module's digest), the
+/// answer checked (the section signature must carry the manifest sent and verify over it with
+/// the key's certificate, the module signature verify over the module's digest), the output
+/// written, verified as `bingate verify` would,
+/// and renamed into place.
+///
+/// With a timestamped key a token may outgrow the room reserved for it: the tail is laid out
+/// again and the server asked again (at most a few times, as for a local TSA). Each request is
+/// a new signature, and a new audited record on the server; the summary names the last.
+pub fn run_remote(r: &Resolved, remote: &RemoteKey, out: &mut dyn Write) -> Result<(), String> {
+    use std::cell::{OnceCell, RefCell};
+    let format = match r.format {
+        ElfFormatArg::Section => super::remote::Format::ElfSection,
+        ElfFormatArg::Module => super::remote::Format::ElfModule,
+    };
+    let file_name = r
+        .input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| r.input.display().to_string());
+    let signed_at = now();
+    let opts = SignOptions {
+        signer: r.signer.as_ref(),
+        cert: &r.cert,
+        chain: &r.chain,
+        digest: r.digest,
+        timestamper: None,
+        replace: r.replace,
+        signed_at,
+    };
+    // The client's check report of the file: the facts the key's policy is evaluated on.
+    let evidence: OnceCell<serde_json::Value> = OnceCell::new();
+    let on_input = |data: &[u8]| -> Result<(), String> {
+        let report = crate::scan::examine(data, &r.input, None, None);
+        let value = serde_json::to_value(&report).map_err(|e| format!("the check report: {e}"))?;
+        let _ = evidence.set(value);
+        Ok(())
+    };
+    let whole: OnceCell<Vec<u8>> = OnceCell::new();
+    let answered: RefCell<Option<super::remote::DigestResponse>> = RefCell::new(None);
+    let make = |signed: &[u8]| -> Result<Vec<u8>, String> {
+        let (digest, manifest) = match format {
+            super::remote::Format::ElfSection => {
+                let text = std::str::from_utf8(signed)
+                    .map_err(|_| "the manifest is not UTF-8".to_owned())?;
+                let d = crate::hash::digest(r.digest, signed).ok_or("unsupported digest")?;
+                (d, Some(text.to_owned()))
+            }
+            _ => (signed.to_vec(), None),
+        };
+        let request = super::remote::DigestRequest {
+            key: remote.name.clone(),
+            format,
+            file_name: file_name.clone(),
+            file_sha256: whole
+                .get()
+                .map(|d| super::remote::hex(d))
+                .ok_or("internal error: the input's SHA-256 was not computed")?,
+            digest_alg: r.digest.name().to_owned(),
+            digest: super::remote::hex(&digest),
+            manifest,
+            description: None,
+            url: None,
+            evidence: evidence.get().cloned(),
+        };
+        let response = remote
+            .client
+            .sign_digest(&request)
+            .map_err(|e| format!("--server {}: {e}", remote.url))?;
+        let der = super::remote::unb64(&response.signature).ok_or_else(|| {
+            format!(
+                "--server {}: the signature is not base64 (request {})",
+                remote.url, response.request_id
+            )
+        })?;
+        if super::remote::hex(&crate::hash::sha256(&der)) != response.signature_sha256 {
+            return Err(format!(
+                "--server {}: the signature's SHA-256 is not the one the server recorded (request {})",
+                remote.url, response.request_id
+            ));
+        }
+        check_returned(&der, format, r.digest, signed, &r.cert).map_err(|e| {
+            format!(
+                "--server {}: {e} (request {}, audit record {})",
+                remote.url, response.request_id, response.audit_seq
+            )
+        })?;
+        *answered.borrow_mut() = Some(response);
+        Ok(der)
+    };
+    let check = |data: &[u8]| check_signed_file(data, &r.cert, signed_at);
+    let done = sign_core(&Core {
+        input: &r.input,
+        dest: &r.dest,
+        module: r.format == ElfFormatArg::Module,
+        opts: &opts,
+        make: Some((&make, remote.timestamped)),
+        on_input: Some(&on_input),
+        whole_sha256: Some(&whole),
+        check_output: Some(&check),
+    })?;
+    let answered = answered.into_inner();
+    let stamped = answered
+        .as_ref()
+        .is_some_and(|a| a.timestamp_time.is_some());
+    summary(r, done.added, out, stamped)?;
+    writeln!(
+        out,
+        " (server {}, key {}, audit record {})",
+        remote.url,
+        remote.name,
+        answered.map_or_else(|| "?".to_owned(), |a| a.audit_seq.to_string())
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A file signed by [`sign_file`].
+#[derive(Debug, Clone)]
+pub struct ElfSigned {
+    pub format: crate::sign::remote::Format,
+    pub digest_alg: DigestAlg,
+    /// The manifest's digest (section format) or the module's digest (module format).
+    pub digest: Vec<u8>,
+    /// The CMS SignedData, DER.
+    pub signature: Vec<u8>,
+    /// The timestamp token's time (Unix seconds), when timestamped.
+    pub timestamp_time: Option<u64>,
+}
+
+/// Signs `input` into `dest` (atomically; `dest` may be `input`) with resolved key material:
+/// the whole-file signing of `bingate serve`, the same plan, pass and signature as `sign elf`
+/// (`module`: the appended kernel module format, else the `.bingate.sig` section). The section
+/// format is timestamped when `key.timestamper` is given; the module format never is (the
+/// kernel's format has no place for a token). Returns what was signed.
+pub fn sign_file(
+    input: &Path,
+    dest: &Path,
+    key: &crate::sign::digest::KeyMaterial<'_>,
+    module: bool,
+    digest: DigestAlg,
+    replace: bool,
+    signed_at: u64,
+) -> Result<ElfSigned, String> {
+    use std::cell::RefCell;
+    let timestamper = if module { None } else { key.timestamper };
+    let opts = SignOptions {
+        signer: key.signer,
+        cert: key.cert,
+        chain: key.chain,
+        digest,
+        timestamper,
+        replace,
+        signed_at,
+    };
+    let made: RefCell<Option<(Vec<u8>, Vec<u8>)>> = RefCell::new(None);
+    let make = |signed: &[u8]| -> Result<Vec<u8>, String> {
+        let (d, der) = if module {
+            let der = crate::cms::build::module_signature(key.signer, key.cert, digest, signed)
+                .map_err(|e| e.to_string())?;
+            (signed.to_vec(), der)
+        } else {
+            let der = crate::cms::build::attached_signature(
+                key.signer,
+                key.cert,
+                key.chain,
+                digest,
+                signed,
+                signed_at,
+                timestamper,
+            )
+            .map_err(|e| e.to_string())?;
+            let d = crate::hash::digest(digest, signed).ok_or("unsupported digest")?;
+            (d, der)
+        };
+        *made.borrow_mut() = Some((d, der.clone()));
+        Ok(der)
+    };
+    sign_core(&Core {
+        input,
+        dest,
+        module,
+        opts: &opts,
+        make: Some((&make, timestamper.is_some())),
+        on_input: None,
+        whole_sha256: None,
+        check_output: None,
+    })?;
+    let (digest_bytes, signature) = made
+        .into_inner()
+        .ok_or("internal error: no signature was made")?;
+    let timestamp_time = if timestamper.is_some() {
+        crate::cms::build::token_time(&signature)?
+    } else {
+        None
+    };
+    Ok(ElfSigned {
+        format: if module {
+            crate::sign::remote::Format::ElfModule
+        } else {
+            crate::sign::remote::Format::ElfSection
+        },
+        digest_alg: digest,
+        digest: digest_bytes,
+        signature,
+        timestamp_time,
+    })
 }
