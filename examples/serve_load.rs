@@ -96,10 +96,13 @@ pub fn run(opts: &LoadOptions, progress: Arc<AtomicUsize>) -> LoadResult {
                     .new_agent();
                 let mut n = t;
                 loop {
-                    if progress.load(Ordering::SeqCst) >= opts.count || started.elapsed() > opts.deadline {
+                    if progress.load(Ordering::SeqCst) >= opts.count
+                        || started.elapsed() > opts.deadline
+                    {
                         return;
                     }
-                    // Never more requests out than successes still needed.
+                    // Reservations = successes + requests out: never more than COUNT, so the
+                    // run ends with exactly COUNT successes.
                     if tickets.fetch_add(1, Ordering::SeqCst) >= opts.count {
                         tickets.fetch_sub(1, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(5));
@@ -120,7 +123,10 @@ pub fn run(opts: &LoadOptions, progress: Arc<AtomicUsize>) -> LoadResult {
                             .send(&body[..]),
                     };
                     let outcome = match resp {
-                        Err(e) => Err(format!("connection: {}", e.to_string().split(':').next().unwrap_or(""))),
+                        Err(e) => Err(format!(
+                            "connection: {}",
+                            e.to_string().split(':').next().unwrap_or("")
+                        )),
                         Ok(mut r) => {
                             let status = r.status().as_u16();
                             let id = r
@@ -141,12 +147,17 @@ pub fn run(opts: &LoadOptions, progress: Arc<AtomicUsize>) -> LoadResult {
                                         }
                                         _ => None,
                                     };
-                                    Ok(Done { request_id: id, output })
+                                    Ok(Done {
+                                        request_id: id,
+                                        output,
+                                    })
                                 }
                             }
                         }
                     };
-                    tickets.fetch_sub(1, Ordering::SeqCst);
+                    if outcome.is_err() {
+                        tickets.fetch_sub(1, Ordering::SeqCst);
+                    }
                     let mut r = result.lock().expect("lock");
                     match outcome {
                         Ok(d) => {
@@ -168,7 +179,8 @@ pub fn run(opts: &LoadOptions, progress: Arc<AtomicUsize>) -> LoadResult {
     r
 }
 
-#[allow(dead_code)]
+// A command-line tool's own output: it prints.
+#[allow(dead_code, clippy::disallowed_macros)]
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     if a.len() < 6 {

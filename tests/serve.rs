@@ -26,9 +26,8 @@ fn verify_status(file: &Path) -> String {
         &pki("root.pem").display().to_string(),
         &file.display().to_string(),
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr))
-    });
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     v["files"][0]["signature"]["status"]
         .as_str()
         .unwrap_or_default()
@@ -63,7 +62,12 @@ fn statuses_signing_and_the_audit_log() {
     // Health and readiness need no credential.
     assert_eq!(get(&format!("{u}/healthz"), None).status, 200);
     let ready = get(&format!("{u}/readyz"), None);
-    assert_eq!(ready.status, 200, "{}", String::from_utf8_lossy(&ready.body));
+    assert_eq!(
+        ready.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&ready.body)
+    );
 
     // 401: no token, a wrong token, a malformed header.
     for token in [None, Some("not-a-token")] {
@@ -85,36 +89,70 @@ fn statuses_signing_and_the_audit_log() {
 
     let input = paths::read(pe("x64-default.exe"));
     // 403: the ops key with the ci token; 404: no such key.
-    let a = post(&format!("{u}/v1/sign/pe?key=ops-key"), Some(CI_TOKEN), &input, "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=ops-key"),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 403, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(a.json()["error"]["code"], "forbidden");
-    let a = post(&format!("{u}/v1/sign/pe?key=nope"), Some(CI_TOKEN), &input, "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=nope"),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 404);
     // Not a PE file: 400, nothing signed.
-    let a = post(&format!("{u}/v1/sign/pe?key=release"), Some(CI_TOKEN), b"MZ but not really", "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=release"),
+        Some(CI_TOKEN),
+        b"MZ but not really",
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 400, "{}", String::from_utf8_lossy(&a.body));
 
     // 422: the gated key's policy denies a file without NX compatibility; the refusal carries
     // the findings and the server's report, and is recorded.
     let bad = paths::read(pe("x64-no-nxcompat.exe"));
-    let a = post(&format!("{u}/v1/sign/pe?key=gated&name=no-nx.exe"), Some(CI_TOKEN), &bad, "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=gated&name=no-nx.exe"),
+        Some(CI_TOKEN),
+        &bad,
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 422, "{}", String::from_utf8_lossy(&a.body));
     let e = a.json();
     assert_eq!(e["error"]["code"], "policy_refused");
-    assert!(e["error"]["findings"][0].as_str().unwrap().starts_with("pe-nx-compat:"), "{e}");
+    assert!(
+        e["error"]["findings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("pe-nx-compat:"),
+        "{e}"
+    );
     assert!(e["error"]["report"]["hardening"].is_object(), "{e}");
     let refused_id = a.request_id.clone();
 
     // 200: whole file through the gated key (passes) and the plain key.
     let mut signed_ids = Vec::new();
     for key in ["gated", "release"] {
-        let a = post(&format!("{u}/v1/sign/pe?key={key}&name=app.exe"), Some(CI_TOKEN), &input, "application/octet-stream");
+        let a = post(
+            &format!("{u}/v1/sign/pe?key={key}&name=app.exe"),
+            Some(CI_TOKEN),
+            &input,
+            "application/octet-stream",
+        );
         assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
         let out = dir.path().join(format!("{key}.exe"));
         std::fs::write(&out, &a.body).unwrap();
         assert_eq!(verify_status(&out), "valid", "{key}");
         if interop::require("osslsigncode") {
-            assert!(osslsigncode_verifies(&out), "osslsigncode rejects {key}.exe");
+            assert!(
+                osslsigncode_verifies(&out),
+                "osslsigncode rejects {key}.exe"
+            );
         }
         signed_ids.push(a.request_id);
     }
@@ -123,8 +161,16 @@ fn statuses_signing_and_the_audit_log() {
     let token_file = dir.path().join("ci.token");
     let out = dir.path().join("client.exe");
     let o = bingate(&[
-        "sign", "pe", "--server", &u, "--key", "release", "--token-file",
-        &token_file.display().to_string(), "--output", &out.display().to_string(),
+        "sign",
+        "pe",
+        "--server",
+        &u,
+        "--key",
+        "release",
+        "--token-file",
+        &token_file.display().to_string(),
+        "--output",
+        &out.display().to_string(),
         &pe("x64-default.exe").display().to_string(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -135,48 +181,111 @@ fn statuses_signing_and_the_audit_log() {
     // The digest-only path through the gated key needs the client's evidence, which the client
     // sends: it passes for this file and is refused for the one without NX.
     let o = bingate(&[
-        "sign", "pe", "--server", &u, "--key", "gated", "--token-file",
-        &token_file.display().to_string(), "--output", &dir.path().join("c2.exe").display().to_string(),
+        "sign",
+        "pe",
+        "--server",
+        &u,
+        "--key",
+        "gated",
+        "--token-file",
+        &token_file.display().to_string(),
+        "--output",
+        &dir.path().join("c2.exe").display().to_string(),
         &pe("x64-no-nxcompat.exe").display().to_string(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("pe-nx-compat"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("pe-nx-compat"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(!dir.path().join("c2.exe").exists());
 
     // ELF: whole file (section and module format).
     let elf = paths::read(corpus("elf").join("pie-default"));
     for format in ["section", "module"] {
-        let a = post(&format!("{u}/v1/sign/elf?key=release&format={format}&name=tool"), Some(CI_TOKEN), &elf, "application/octet-stream");
-        assert_eq!(a.status, 200, "{format}: {}", String::from_utf8_lossy(&a.body));
+        let a = post(
+            &format!("{u}/v1/sign/elf?key=release&format={format}&name=tool"),
+            Some(CI_TOKEN),
+            &elf,
+            "application/octet-stream",
+        );
+        assert_eq!(
+            a.status,
+            200,
+            "{format}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
         let out = dir.path().join(format!("tool-{format}"));
         std::fs::write(&out, &a.body).unwrap();
         let o = bingate(&[
-            "verify", "--format", "json", "--trust", &pki("root.pem").display().to_string(),
-            "--cert", &pki("leaf-rsa.pem").display().to_string(), &out.display().to_string(),
+            "verify",
+            "--format",
+            "json",
+            "--trust",
+            &pki("root.pem").display().to_string(),
+            "--cert",
+            &pki("leaf-rsa.pem").display().to_string(),
+            &out.display().to_string(),
         ]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let status = v["files"][0]["signature"]["status"].as_str().unwrap_or_default().to_owned();
-        assert!(status == "valid" || (format == "module" && status == "untrusted"), "{format}: {v}");
+        let status = v["files"][0]["signature"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            status == "valid" || (format == "module" && status == "untrusted"),
+            "{format}: {v}"
+        );
     }
 
     // The ops client may not use the release key either way.
-    let a = post(&format!("{u}/v1/sign/elf?key=release"), Some(OPS_TOKEN), &elf, "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/elf?key=release"),
+        Some(OPS_TOKEN),
+        &elf,
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 403);
 
     // Metrics count what happened.
     let m = String::from_utf8(get(&format!("{u}/metrics"), None).body).unwrap();
-    assert!(m.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 4"), "{m}");
-    assert!(m.contains("bingate_signatures_total{key=\"gated\",outcome=\"refused\"} 2"), "{m}");
-    assert!(m.contains("route=\"GET /v1/keys\",status=\"401\"} 2"), "{m}");
+    assert!(
+        m.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 4"),
+        "{m}"
+    );
+    assert!(
+        m.contains("bingate_signatures_total{key=\"gated\",outcome=\"refused\"} 2"),
+        "{m}"
+    );
+    assert!(
+        m.contains("route=\"GET /v1/keys\",status=\"401\"} 2"),
+        "{m}"
+    );
 
     // SIGTERM: drains, writes a final checkpoint, exits 0.
     let (status, stderr) = server.terminate();
     assert!(status.success(), "{stderr}");
 
     // The log: every signature and refusal, chained, the checkpoint signed by the log key.
-    let o = audit(&["verify", "--store", &store, "--log-key", &pki("leaf-ecdsa.pem").display().to_string()]);
+    let o = audit(&[
+        "verify",
+        "--store",
+        &store,
+        "--log-key",
+        &pki("leaf-ecdsa.pem").display().to_string(),
+    ]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = audit(&["list", "--store", &store, "--json"]);
     let records: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -185,28 +294,60 @@ fn statuses_signing_and_the_audit_log() {
     // 2 whole-file PE + 1 client PE + 2 ELF signed; 2 refused (whole file, digest).
     assert_eq!(records.len(), 7, "{records:?}");
     let body = |r: &serde_json::Value| r.get("record").cloned().unwrap_or_else(|| r.clone());
-    let refused: Vec<_> = records.iter().map(body).filter(|r| r["outcome"] == "refused").collect();
+    let refused: Vec<_> = records
+        .iter()
+        .map(body)
+        .filter(|r| r["outcome"] == "refused")
+        .collect();
     assert_eq!(refused.len(), 2);
-    assert!(refused.iter().any(|r| r["request_id"] == refused_id.as_str()
-        && r["policy"]["facts"] == "server-checked"
-        && r["file_sha256"] == common::serve::sha256_hex(&bad).as_str()));
-    assert!(refused.iter().any(|r| r["policy"]["facts"] == "client-supplied" && r["mode"] == "digest"));
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["request_id"] == refused_id.as_str()
+                && r["policy"]["facts"] == "server-checked"
+                && r["file_sha256"] == common::serve::sha256_hex(&bad).as_str())
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["policy"]["facts"] == "client-supplied" && r["mode"] == "digest")
+    );
     for id in &signed_ids {
-        assert!(records.iter().map(body).any(|r| &r["request_id"] == id && r["outcome"] == "signed"
-            && r["signature_sha256"].is_string() && r["digest"].is_string()));
+        assert!(records.iter().map(body).any(|r| &r["request_id"] == id
+            && r["outcome"] == "signed"
+            && r["signature_sha256"].is_string()
+            && r["digest"].is_string()));
     }
 
     // Tampering: an edited record is reported with its place, exit 1.
     let db = dir.path().join("audit.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let n = conn
-        .execute("UPDATE audit_records SET body = replace(body, 'app.exe', 'evil.exe') WHERE seq = 3", [])
+        .execute(
+            "UPDATE audit_records SET body = replace(body, 'app.exe', 'evil.exe') WHERE seq = 3",
+            [],
+        )
         .unwrap_or_else(|e| panic!("edit the record: {e}"));
     assert_eq!(n, 1);
     drop(conn);
-    let o = audit(&["verify", "--store", &store, "--log-key", &pki("leaf-ecdsa.pem").display().to_string()]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("3"), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = audit(&[
+        "verify",
+        "--store",
+        &store,
+        "--log-key",
+        &pki("leaf-ecdsa.pem").display().to_string(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("3"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 /// An audit store that cannot be written: nothing is signed (503 `audit_unavailable`), and
@@ -225,7 +366,12 @@ fn fails_closed_when_the_audit_log_cannot_be_written() {
         .unwrap();
     drop(conn);
     let input = paths::read(pe("x64-default.exe"));
-    let a = post(&format!("{u}/v1/sign/pe?key=release"), Some(CI_TOKEN), &input, "application/octet-stream");
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=release"),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
     assert_eq!(a.status, 503, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(a.json()["error"]["code"], "audit_unavailable");
     let m = String::from_utf8(get(&format!("{u}/metrics"), None).body).unwrap();
@@ -237,7 +383,11 @@ fn fails_closed_when_the_audit_log_cannot_be_written() {
 fn bad_configurations_are_reported_with_positions() {
     let dir = paths::tempdir();
     let cfg = dir.path().join("serve.toml");
-    std::fs::write(&cfg, "listen = \"0.0.0.0:8443\"\n[keys.a]\nkey = \"a.pem\"\nrole = [\"x\"]\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "listen = \"0.0.0.0:8443\"\n[keys.a]\nkey = \"a.pem\"\nrole = [\"x\"]\n",
+    )
+    .unwrap();
     let o = bingate(&["serve", "--config", &cfg.display().to_string()]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
@@ -255,5 +405,11 @@ fn new_token_prints_a_token_and_its_hash() {
     let text = String::from_utf8_lossy(&o.stdout);
     let token = text.lines().nth(1).unwrap();
     assert_eq!(token.len(), 64);
-    assert!(text.contains(&format!("token_sha256 = \"{}\"", common::serve::sha256_hex(token.as_bytes()))), "{text}");
+    assert!(
+        text.contains(&format!(
+            "token_sha256 = \"{}\"",
+            common::serve::sha256_hex(token.as_bytes())
+        )),
+        "{text}"
+    );
 }

@@ -61,18 +61,25 @@ fn all_verify(done: &[load::Done]) {
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(d) = done.get(i) else { return };
-                let out = d.output.as_ref().unwrap();
-                let o = std::process::Command::new("osslsigncode")
-                    .args(["verify", "-CAfile"])
-                    .arg(pki("root.pem"))
-                    .arg("-in")
-                    .arg(out)
-                    .output()
-                    .unwrap();
-                assert!(o.status.success(), "osslsigncode rejects {}: {}", out.display(), String::from_utf8_lossy(&o.stdout));
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(d) = done.get(i) else { return };
+                    let out = d.output.as_ref().unwrap();
+                    let o = std::process::Command::new("osslsigncode")
+                        .args(["verify", "-CAfile"])
+                        .arg(pki("root.pem"))
+                        .arg("-in")
+                        .arg(out)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        o.status.success(),
+                        "osslsigncode rejects {}: {}",
+                        out.display(),
+                        String::from_utf8_lossy(&o.stdout)
+                    );
+                }
             });
         }
     });
@@ -80,7 +87,14 @@ fn all_verify(done: &[load::Done]) {
 
 /// The log's records (request id, outcome) after `audit verify` passed.
 fn verified_records(store: &str) -> Vec<(String, String)> {
-    let o = bingate(&["audit", "verify", "--store", store, "--log-key", &pki("leaf-ecdsa.pem").display().to_string()]);
+    let o = bingate(&[
+        "audit",
+        "verify",
+        "--store",
+        store,
+        "--log-key",
+        &pki("leaf-ecdsa.pem").display().to_string(),
+    ]);
     assert!(
         o.status.success(),
         "audit verify: {}{}",
@@ -108,14 +122,21 @@ fn verified_records(store: &str) -> Vec<(String, String)> {
 fn run_phases(urls: Vec<String>, store: &str, dir: &Path, kill: &mut dyn FnMut()) {
     let out1 = dir.join("out1");
     std::fs::create_dir(&out1).unwrap();
-    let r = load::run(&options(urls.clone(), COUNT, &out1), Arc::new(AtomicUsize::new(0)));
+    let r = load::run(
+        &options(urls.clone(), COUNT, &out1),
+        Arc::new(AtomicUsize::new(0)),
+    );
     assert_eq!(r.done.len(), COUNT, "failures: {:?}", r.failures);
     all_verify(&r.done);
     let records = verified_records(store);
     assert_eq!(records.len(), COUNT, "one record per 200");
     let ids: HashSet<&str> = r.done.iter().map(|d| d.request_id.as_str()).collect();
     assert_eq!(ids.len(), COUNT);
-    assert!(records.iter().all(|(id, outcome)| ids.contains(id.as_str()) && outcome == "signed"));
+    assert!(
+        records
+            .iter()
+            .all(|(id, outcome)| ids.contains(id.as_str()) && outcome == "signed")
+    );
 
     let out2 = dir.join("out2");
     std::fs::create_dir(&out2).unwrap();
@@ -133,6 +154,12 @@ fn run_phases(urls: Vec<String>, store: &str, dir: &Path, kill: &mut dyn FnMut()
         h.join().unwrap()
     });
     assert_eq!(r2.done.len(), KILL_COUNT, "failures: {:?}", r2.failures);
+    // The kill happened under load: requests failed while the server was down.
+    assert!(
+        r2.failures.keys().any(|k| k.starts_with("connection") || k.starts_with("reading")),
+        "no request failed: was the server killed under load? {:?}",
+        r2.failures
+    );
     all_verify(&r2.done);
     let records = verified_records(store);
     let mut seen = HashSet::new();
@@ -140,10 +167,17 @@ fn run_phases(urls: Vec<String>, store: &str, dir: &Path, kill: &mut dyn FnMut()
         assert!(seen.insert(id.clone()), "request {id} recorded twice");
     }
     for d in r.done.iter().chain(r2.done.iter()) {
-        assert!(seen.contains(&d.request_id), "acknowledged request {} is not in the log", d.request_id);
+        assert!(
+            seen.contains(&d.request_id),
+            "acknowledged request {} is not in the log",
+            d.request_id
+        );
     }
     let unacknowledged = records.len() - COUNT - KILL_COUNT;
-    assert!(unacknowledged <= CLIENTS, "{unacknowledged} records without an answer");
+    assert!(
+        unacknowledged <= CLIENTS,
+        "{unacknowledged} records without an answer"
+    );
 }
 
 #[test]
@@ -152,7 +186,9 @@ fn sqlite_1000_signatures_16_clients_and_a_kill_9() {
     let store = format!("sqlite:{}", dir.path().join("audit.db").display());
     let port = free_port();
     let cfg = config(dir.path(), &store, "default", "");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
     std::fs::write(&cfg, text).unwrap();
     let mut server = Some(Server::start(&cfg));
     let url = server.as_ref().unwrap().url.clone();
@@ -172,7 +208,8 @@ struct Database {
 impl Database {
     fn create(admin: &str) -> Database {
         let name = format!("bingate_serve_{}_{}", std::process::id(), free_port());
-        let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("connect to BINGATE_TEST_POSTGRES");
+        let mut c = postgres::Client::connect(admin, postgres::NoTls)
+            .expect("connect to BINGATE_TEST_POSTGRES");
         c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         let (base, _) = admin.rsplit_once('/').unwrap();
         Database {
@@ -186,7 +223,10 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -205,7 +245,9 @@ fn postgres_two_replicas_1000_signatures_and_a_replica_killed() {
         std::fs::create_dir(&d).unwrap();
         let cfg = config(&d, &db.url, "default", "");
         let port = free_port();
-        let text = std::fs::read_to_string(&cfg).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
         std::fs::write(&cfg, text).unwrap();
         cfgs.push(cfg);
     }
@@ -232,18 +274,43 @@ fn postgres_tampering_is_reported() {
     let server = Server::start(&cfg);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let r = load::run(&options(vec![server.url.clone()], 20, &out), Arc::new(AtomicUsize::new(0)));
+    let r = load::run(
+        &options(vec![server.url.clone()], 20, &out),
+        Arc::new(AtomicUsize::new(0)),
+    );
     assert_eq!(r.done.len(), 20);
     drop(server);
     assert_eq!(verified_records(&db.url).len(), 20);
     let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
-    let verify = || bingate(&["audit", "verify", "--store", &db.url, "--log-key", &pki("leaf-ecdsa.pem").display().to_string()]);
-    c.execute("UPDATE audit_records SET body = replace(body, 'load.exe', 'other.exe') WHERE seq = 7", &[]).unwrap();
+    let verify = || {
+        bingate(&[
+            "audit",
+            "verify",
+            "--store",
+            &db.url,
+            "--log-key",
+            &pki("leaf-ecdsa.pem").display().to_string(),
+        ])
+    };
+    c.execute(
+        "UPDATE audit_records SET body = replace(body, 'load.exe', 'other.exe') WHERE seq = 7",
+        &[],
+    )
+    .unwrap();
     let o = verify();
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains('7'), "{}", String::from_utf8_lossy(&o.stdout));
-    c.execute("DELETE FROM audit_records WHERE seq = 12", &[]).unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains('7'),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    c.execute("DELETE FROM audit_records WHERE seq = 12", &[])
+        .unwrap();
     let o = verify();
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("12"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("12"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

@@ -29,7 +29,10 @@ pub enum Denied {
 
 /// Equal without an early exit, so the time taken does not say how much of a hash matched.
 fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 impl Client {
@@ -91,7 +94,9 @@ pub fn identify<'c>(
     if let Some(header) = authorization {
         let token = header
             .strip_prefix(b"Bearer ")
-            .ok_or(Denied::Unauthenticated("the Authorization header is not `Bearer <token>`"))?;
+            .ok_or(Denied::Unauthenticated(
+                "the Authorization header is not `Bearer <token>`",
+            ))?;
         let token = token.trim_ascii();
         let h: [u8; 32] = Sha256::digest(token).into();
         let mut found = None;
@@ -115,9 +120,9 @@ pub fn identify<'c>(
                 }
             }
         }
-        return found
-            .map(|c| (c, true))
-            .ok_or(Denied::Unauthenticated("the client certificate is not a configured client"));
+        return found.map(|c| (c, true)).ok_or(Denied::Unauthenticated(
+            "the client certificate is not a configured client",
+        ));
     }
     Err(Denied::Unauthenticated(
         "no credential: send `Authorization: Bearer <token>` or a client certificate",
@@ -150,8 +155,14 @@ mod tests {
 
     #[test]
     fn token_identifies_its_client_and_wrong_tokens_are_refused() {
-        let cs = vec![client("a", "ta", &["r"], None), client("b", "tb", &["r"], None)];
-        assert_eq!(identify(&cs, Some(b"Bearer tb"), None).unwrap().0.cfg.name, "b");
+        let cs = vec![
+            client("a", "ta", &["r"], None),
+            client("b", "tb", &["r"], None),
+        ];
+        assert_eq!(
+            identify(&cs, Some(b"Bearer tb"), None).unwrap().0.cfg.name,
+            "b"
+        );
         assert!(identify(&cs, Some(b"Bearer tc"), None).is_err());
         assert!(identify(&cs, Some(b"Basic tb"), None).is_err());
         assert!(identify(&cs, None, None).is_err());

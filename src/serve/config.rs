@@ -166,8 +166,11 @@ impl Walker<'_> {
             if !allowed.contains(&k.name.as_ref()) {
                 let hint = did_you_mean(&k.name, allowed.iter().copied())
                     .or_else(|| Some(format!("allowed keys in {what}: {}", allowed.join(", "))));
-                self.sink
-                    .error(k.span.start, format!("unknown key `{}` in {what}", k.name), hint);
+                self.sink.error(
+                    k.span.start,
+                    format!("unknown key `{}` in {what}", k.name),
+                    hint,
+                );
             }
         }
     }
@@ -206,7 +209,10 @@ impl Walker<'_> {
             None => {
                 self.sink.error(
                     v.span.start,
-                    format!("`{key}` in {what} must be an integer, found {}", type_name(v)),
+                    format!(
+                        "`{key}` in {what} must be an integer, found {}",
+                        type_name(v)
+                    ),
                     None,
                 );
                 None
@@ -216,10 +222,7 @@ impl Walker<'_> {
 
     fn number(&mut self, t: &Table<'_>, key: &str, what: &str) -> Option<f64> {
         let v = t.get(key)?;
-        let n = v
-            .as_integer()
-            .map(|i| i as f64)
-            .or_else(|| v.as_float());
+        let n = v.as_integer().map(|i| i as f64).or_else(|| v.as_float());
         match n {
             Some(n) if n > 0.0 && n.is_finite() => Some(n),
             _ => {
@@ -255,7 +258,10 @@ impl Walker<'_> {
             None => {
                 self.sink.error(
                     v.span.start,
-                    format!("`{key}` in {what} must be an array of strings, found {}", type_name(v)),
+                    format!(
+                        "`{key}` in {what} must be an array of strings, found {}",
+                        type_name(v)
+                    ),
                     Some("write a list even for one value: [\"value\"]".into()),
                 );
                 None
@@ -284,7 +290,9 @@ impl Walker<'_> {
         let t = self.table(root, "the configuration")?;
         self.unknown_keys(
             t,
-            &["listen", "replica", "tls", "audit", "limits", "keys", "clients"],
+            &[
+                "listen", "replica", "tls", "audit", "limits", "keys", "clients",
+            ],
             "the configuration",
         );
         let listen = match self.string(t, "listen", "the configuration") {
@@ -333,7 +341,11 @@ impl Walker<'_> {
         // Roles a key names that no client has are allowed (a client may be added later); a
         // client with a certificate fingerprint needs mutual TLS.
         let mtls = tls.as_ref().is_some_and(|t| t.client_ca.is_some());
-        if !mtls && clients.iter().any(|c: &ClientConfig| c.cert_sha256.is_some()) {
+        if !mtls
+            && clients
+                .iter()
+                .any(|c: &ClientConfig| c.cert_sha256.is_some())
+        {
             let at = t.get("clients").map_or(0, |v| v.span.start);
             self.sink.error(
                 at,
@@ -359,8 +371,11 @@ impl Walker<'_> {
         let cert = self.path(t, "cert", "[tls]");
         let key = self.path(t, "key", "[tls]");
         if cert.is_none() || key.is_none() {
-            self.sink
-                .error(v.span.start, "[tls] needs both `cert` and `key` (PEM files)", None);
+            self.sink.error(
+                v.span.start,
+                "[tls] needs both `cert` and `key` (PEM files)",
+                None,
+            );
         }
         Some(TlsConfig {
             cert: cert?,
@@ -383,7 +398,12 @@ impl Walker<'_> {
         let what = "[audit]";
         self.unknown_keys(
             t,
-            &["store", "log_key", "checkpoint_every", "checkpoint_interval_seconds"],
+            &[
+                "store",
+                "log_key",
+                "checkpoint_every",
+                "checkpoint_interval_seconds",
+            ],
             what,
         );
         let store = match self.string(t, "store", what) {
@@ -472,9 +492,13 @@ impl Walker<'_> {
         names.sort_by_key(|k| k.span.start);
         let mut out = Vec::new();
         for k in names {
-            let Some(v) = t.get(k.name.as_ref()) else { continue };
+            let Some(v) = t.get(k.name.as_ref()) else {
+                continue;
+            };
             let what = format!("[keys.{}]", k.name);
-            let Some(kt) = self.table(v, &what) else { continue };
+            let Some(kt) = self.table(v, &what) else {
+                continue;
+            };
             self.unknown_keys(
                 kt,
                 &[
@@ -533,15 +557,21 @@ impl Walker<'_> {
                 self.sink.error(
                     v.span.start,
                     format!("{what} lists no `roles`: no client could use it"),
-                    Some("roles = [\"release\"], and give the clients that may sign that role".into()),
+                    Some(
+                        "roles = [\"release\"], and give the clients that may sign that role"
+                            .into(),
+                    ),
                 );
             }
             let risk_at_most = self.string(kt, "risk_at_most", &what).and_then(|s| {
                 let r = crate::risk::RiskLevel::parse(&s);
                 if r.is_none() {
                     let at = kt.get("risk_at_most").map_or(0, |v| v.span.start);
-                    self.sink
-                        .error(at, format!("`risk_at_most` in {what}: low, medium or high, not {s:?}"), None);
+                    self.sink.error(
+                        at,
+                        format!("`risk_at_most` in {what}: low, medium or high, not {s:?}"),
+                        None,
+                    );
                 }
                 r
             });
@@ -549,13 +579,15 @@ impl Walker<'_> {
                 .strings(kt, "timestamp_urls", &what)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(u, at)| match crate::sign::command::check_timestamp_url(&u) {
-                    Ok(()) => Some(u),
-                    Err(e) => {
-                        self.sink.error(at, e, None);
-                        None
-                    }
-                })
+                .filter_map(
+                    |(u, at)| match crate::sign::command::check_timestamp_url(&u) {
+                        Ok(()) => Some(u),
+                        Err(e) => {
+                            self.sink.error(at, e, None);
+                            None
+                        }
+                    },
+                )
                 .collect();
             let policy = self.string(kt, "policy", &what).map(|p| {
                 // A built-in name stays a name; a path is relative to the config.
@@ -593,12 +625,22 @@ impl Walker<'_> {
         names.sort_by_key(|k| k.span.start);
         let mut out = Vec::new();
         for k in names {
-            let Some(v) = t.get(k.name.as_ref()) else { continue };
+            let Some(v) = t.get(k.name.as_ref()) else {
+                continue;
+            };
             let what = format!("[clients.{}]", k.name);
-            let Some(ct) = self.table(v, &what) else { continue };
+            let Some(ct) = self.table(v, &what) else {
+                continue;
+            };
             self.unknown_keys(
                 ct,
-                &["token_sha256", "cert_sha256", "roles", "rate_per_second", "burst"],
+                &[
+                    "token_sha256",
+                    "cert_sha256",
+                    "roles",
+                    "rate_per_second",
+                    "burst",
+                ],
                 &what,
             );
             let token_sha256 = self.sha256(ct, "token_sha256", &what);
@@ -724,7 +766,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.keys[0].key, "/srv/conf/k/r.pem");
-        assert_eq!(c.keys[0].cert.as_deref(), Some(Path::new("/srv/conf/r.crt")));
+        assert_eq!(
+            c.keys[0].cert.as_deref(),
+            Some(Path::new("/srv/conf/r.crt"))
+        );
         assert_eq!(c.audit.store, "sqlite:/srv/conf/log.db");
     }
 }

@@ -30,8 +30,8 @@ pub fn report(
     file_name: &str,
     file_sha256: &str,
 ) -> Result<FileReport, String> {
-    let e: Evidence =
-        serde_json::from_value(evidence.clone()).map_err(|e| format!("not a bingate check report entry: {e}"))?;
+    let e: Evidence = serde_json::from_value(evidence.clone())
+        .map_err(|e| format!("not a bingate check report entry: {e}"))?;
     match &e.sha256 {
         Some(s) if s.eq_ignore_ascii_case(file_sha256) => {}
         Some(s) => {
@@ -77,7 +77,9 @@ mod tests {
         for path in ["tests/data/dist/app.exe", "tests/data/dist/plugin.dll"] {
             let data = std::fs::read(path).unwrap();
             let mut r = crate::scan::examine(&data, std::path::Path::new(path), None, None);
-            r.sha256 = Some(crate::sign::remote::hex(&<sha2::Sha256 as sha2::Digest>::digest(&data)));
+            r.sha256 = Some(crate::sign::remote::hex(
+                &<sha2::Sha256 as sha2::Digest>::digest(&data),
+            ));
             let v = serde_json::to_value(&r).unwrap();
             let back = report(&v, path, r.sha256.as_deref().unwrap()).unwrap();
             assert_eq!(back.hardening, r.hardening, "{path}");

@@ -36,7 +36,10 @@ fn tls_acceptor(cfg: &super::config::TlsConfig) -> Result<tokio_rustls::TlsAccep
             .collect::<Result<_, _>>()
             .map_err(|e| format!("[tls] cert {}: {e}", cfg.cert.display()))?;
     if certs.is_empty() {
-        return Err(format!("[tls] cert {}: no PEM certificate", cfg.cert.display()));
+        return Err(format!(
+            "[tls] cert {}: no PEM certificate",
+            cfg.cert.display()
+        ));
     }
     let key_pem = zeroize::Zeroizing::new(read_pem(&cfg.key, "key")?);
     let key = PrivateKeyDer::from_pem_slice(&key_pem)
@@ -56,11 +59,13 @@ fn tls_acceptor(cfg: &super::config::TlsConfig) -> Result<tokio_rustls::TlsAccep
                     .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
             }
             // Clients without a certificate may still connect and present a token.
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .allow_unauthenticated()
-                    .build()
-                    .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
             builder.with_client_cert_verifier(verifier)
         }
     };
@@ -76,7 +81,10 @@ async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}
@@ -136,15 +144,21 @@ pub async fn serve(state: Arc<State>, log: &mut dyn Write) -> Result<(), String>
             let _permit = permit;
             match tls {
                 None => {
-                    let peer = Peer { addr, cert_sha256: None };
-                    let svc = service_fn(move |req| super::routes::handle(state.clone(), peer.clone(), req));
+                    let peer = Peer {
+                        addr,
+                        cert_sha256: None,
+                    };
+                    let svc = service_fn(move |req| {
+                        super::routes::handle(state.clone(), peer.clone(), req)
+                    });
                     let conn = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
                     let _ = watcher.watch(conn).await;
                 }
                 Some(acceptor) => {
                     // A handshake gets the same time as a request.
                     let timeout = state.cfg.limits.request_timeout;
-                    let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else {
+                    let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await
+                    else {
                         return;
                     };
                     let cert_sha256 = stream
@@ -154,7 +168,9 @@ pub async fn serve(state: Arc<State>, log: &mut dyn Write) -> Result<(), String>
                         .and_then(|c| c.first())
                         .map(|c| Sha256::digest(c.as_ref()).into());
                     let peer = Peer { addr, cert_sha256 };
-                    let svc = service_fn(move |req| super::routes::handle(state.clone(), peer.clone(), req));
+                    let svc = service_fn(move |req| {
+                        super::routes::handle(state.clone(), peer.clone(), req)
+                    });
                     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
                     let _ = watcher.watch(conn).await;
                 }
@@ -173,7 +189,10 @@ pub async fn serve(state: Arc<State>, log: &mut dyn Write) -> Result<(), String>
         .await
         .is_err()
     {
-        let _ = writeln!(log, "bingate serve: drain timed out; connections still open are closed");
+        let _ = writeln!(
+            log,
+            "bingate serve: drain timed out; connections still open are closed"
+        );
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Latency bucket bounds, seconds (Prometheus `le`).
-const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0];
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
+];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -58,8 +60,15 @@ impl Metrics {
 
     /// The Prometheus text exposition (version 0.0.4).
     pub fn render(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-        writeln!(out, "# HELP bingate_requests_total HTTP requests by route and status.")?;
+        let esc = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        };
+        writeln!(
+            out,
+            "# HELP bingate_requests_total HTTP requests by route and status."
+        )?;
         writeln!(out, "# TYPE bingate_requests_total counter")?;
         if let Ok(m) = self.requests.lock() {
             for ((route, status), n) in m.iter() {
@@ -76,13 +85,19 @@ impl Metrics {
             let mut cumulative = 0u64;
             for (b, n) in BUCKETS.iter().zip(l.0.iter()) {
                 cumulative = cumulative.saturating_add(*n);
-                writeln!(out, "bingate_request_seconds_bucket{{le=\"{b}\"}} {cumulative}")?;
+                writeln!(
+                    out,
+                    "bingate_request_seconds_bucket{{le=\"{b}\"}} {cumulative}"
+                )?;
             }
             writeln!(out, "bingate_request_seconds_bucket{{le=\"+Inf\"}} {}", l.2)?;
             writeln!(out, "bingate_request_seconds_sum {}", l.1)?;
             writeln!(out, "bingate_request_seconds_count {}", l.2)?;
         }
-        writeln!(out, "# HELP bingate_signatures_total Signatures made and requests refused, per key.")?;
+        writeln!(
+            out,
+            "# HELP bingate_signatures_total Signatures made and requests refused, per key."
+        )?;
         writeln!(out, "# TYPE bingate_signatures_total counter")?;
         if let Ok(m) = self.signatures.lock() {
             for ((key, outcome), n) in m.iter() {
@@ -93,7 +108,10 @@ impl Metrics {
                 )?;
             }
         }
-        writeln!(out, "# HELP bingate_key_errors_total Signing errors per key (HSM or key file).")?;
+        writeln!(
+            out,
+            "# HELP bingate_key_errors_total Signing errors per key (HSM or key file)."
+        )?;
         writeln!(out, "# TYPE bingate_key_errors_total counter")?;
         if let Ok(m) = self.key_errors.lock() {
             for (key, n) in m.iter() {
@@ -149,11 +167,29 @@ mod tests {
         m.signature("release", "signed");
         let mut s = String::new();
         m.render(&mut s).unwrap();
-        assert!(s.contains("bingate_requests_total{route=\"/v1/sign/digest\",status=\"200\"} 2"), "{s}");
-        assert!(s.contains("bingate_request_seconds_bucket{le=\"0.005\"} 1"), "{s}");
-        assert!(s.contains("bingate_request_seconds_bucket{le=\"0.05\"} 2"), "{s}");
-        assert!(s.contains("bingate_request_seconds_bucket{le=\"60\"} 2"), "{s}");
-        assert!(s.contains("bingate_request_seconds_bucket{le=\"+Inf\"} 3"), "{s}");
-        assert!(s.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 1"), "{s}");
+        assert!(
+            s.contains("bingate_requests_total{route=\"/v1/sign/digest\",status=\"200\"} 2"),
+            "{s}"
+        );
+        assert!(
+            s.contains("bingate_request_seconds_bucket{le=\"0.005\"} 1"),
+            "{s}"
+        );
+        assert!(
+            s.contains("bingate_request_seconds_bucket{le=\"0.05\"} 2"),
+            "{s}"
+        );
+        assert!(
+            s.contains("bingate_request_seconds_bucket{le=\"60\"} 2"),
+            "{s}"
+        );
+        assert!(
+            s.contains("bingate_request_seconds_bucket{le=\"+Inf\"} 3"),
+            "{s}"
+        );
+        assert!(
+            s.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 1"),
+            "{s}"
+        );
     }
 }

@@ -146,7 +146,9 @@ fn load_key(cfg: &KeyConfig, wait: Duration) -> Result<Key, String> {
     let der = cert.to_der().map_err(|e| format!("{what}: {e}"))?;
     let policy = match &cfg.policy {
         None => None,
-        Some(spec) => Some(crate::policy::load(spec, &[]).map_err(|e| format!("{what} policy: {e}"))?),
+        Some(spec) => {
+            Some(crate::policy::load(spec, &[]).map_err(|e| format!("{what} policy: {e}"))?)
+        }
     };
     Ok(Key {
         cfg: cfg.clone(),
@@ -220,7 +222,8 @@ pub fn run(config_path: &std::path::Path, log: &mut dyn std::io::Write) -> Resul
         .map(|k| load_key(k, cfg.limits.queue_wait))
         .collect::<Result<Vec<_>, _>>()?;
     let clients = cfg.clients.iter().cloned().map(auth::Client::new).collect();
-    let store = crate::audit::open_store(&cfg.audit.store).map_err(|e| format!("[audit] store: {e}"))?;
+    let store =
+        crate::audit::open_store(&cfg.audit.store).map_err(|e| format!("[audit] store: {e}"))?;
     let log_signer: Option<Box<dyn Signer>> = match &cfg.audit.log_key {
         None => None,
         Some(p) => {
@@ -233,7 +236,10 @@ pub fn run(config_path: &std::path::Path, log: &mut dyn std::io::Write) -> Resul
             Some(Box::new(signer))
         }
     };
-    let host = cfg.replica.clone().unwrap_or_else(|| cfg.listen.to_string());
+    let host = cfg
+        .replica
+        .clone()
+        .unwrap_or_else(|| cfg.listen.to_string());
     let audit_log = crate::audit::Log::new(
         store,
         log_signer,
@@ -275,7 +281,14 @@ pub fn run(config_path: &std::path::Path, log: &mut dyn std::io::Write) -> Resul
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
     let result = rt.block_on(http::serve(state.clone(), log));
-    let closed = state.log.close().map_err(|e| format!("closing the audit log: {e}"));
-    let _ = writeln!(log, "bingate serve: stopped; audit log {}", state.log.store_description());
+    let closed = state
+        .log
+        .close()
+        .map_err(|e| format!("closing the audit log: {e}"));
+    let _ = writeln!(
+        log,
+        "bingate serve: stopped; audit log {}",
+        state.log.store_description()
+    );
     result.and(closed)
 }

@@ -187,13 +187,20 @@ async fn dispatch(
         (Method::POST, "/v1/sign/digest") => sign_digest(state, peer, id, req).await,
         (Method::POST, "/v1/sign/pe") => sign_file(state, peer, id, req, false).await,
         (Method::POST, "/v1/sign/elf") => sign_file(state, peer, id, req, true).await,
-        (_, "/healthz" | "/readyz" | "/metrics" | "/v1/keys" | "/v1/sign/digest" | "/v1/sign/pe"
-        | "/v1/sign/elf") => Err(fail(
+        (
+            _,
+            "/healthz" | "/readyz" | "/metrics" | "/v1/keys" | "/v1/sign/digest" | "/v1/sign/pe"
+            | "/v1/sign/elf",
+        ) => Err(fail(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "wrong method for this route",
         )),
-        _ => Err(fail(StatusCode::NOT_FOUND, "not_found", format!("no route {path}"))),
+        _ => Err(fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route {path}"),
+        )),
     }
 }
 
@@ -259,9 +266,13 @@ fn usable_key<'s>(
     name: &str,
     format: Format,
 ) -> Result<&'s Key, Failure> {
-    let key = state
-        .key(name)
-        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", format!("no key {name:?}")))?;
+    let key = state.key(name).ok_or_else(|| {
+        fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no key {name:?}"),
+        )
+    })?;
     if !client.may_use(&key.cfg) {
         return Err(fail(
             StatusCode::FORBIDDEN,
@@ -334,7 +345,8 @@ async fn read_small(body: Incoming, limit: u64) -> Result<Vec<u8>, Failure> {
     let mut body = body;
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+        let frame =
+            frame.map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             if (out.len() as u64).saturating_add(data.len() as u64) > limit {
                 return Err(fail(
@@ -356,7 +368,13 @@ async fn receive_file(
     dir: &Path,
 ) -> Result<(tempfile::TempPath, [u8; 32], u64), Failure> {
     use tokio::io::AsyncWriteExt;
-    let internal = |e: std::io::Error| fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("work directory {}: {e}", dir.display()));
+    let internal = |e: std::io::Error| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("work directory {}: {e}", dir.display()),
+        )
+    };
     let tmp = tempfile::Builder::new()
         .prefix(".bingate-upload-")
         .tempfile_in(dir)
@@ -367,14 +385,17 @@ async fn receive_file(
     let mut len = 0u64;
     let mut body = body;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+        let frame =
+            frame.map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             len = len.saturating_add(data.len() as u64);
             if len > limit {
                 return Err(fail(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "too_large",
-                    format!("the file is larger than the server's {limit}-byte limit (max_file_bytes)"),
+                    format!(
+                        "the file is larger than the server's {limit}-byte limit (max_file_bytes)"
+                    ),
                 ));
             }
             hasher.update(&data);
@@ -386,7 +407,11 @@ async fn receive_file(
 }
 
 /// The policy's verdict on a report: the failing deny rules, as `rule: message`.
-fn judge(policy: &crate::policy::Policy, report: &crate::report::FileReport, at: u64) -> PolicyNote {
+fn judge(
+    policy: &crate::policy::Policy,
+    report: &crate::report::FileReport,
+    at: u64,
+) -> PolicyNote {
     use crate::policy::{Level, Status};
     let mut ev = crate::policy::Evaluator::new(policy, crate::policy::Date::from_unix(at));
     let failed: Vec<String> = ev
@@ -439,7 +464,12 @@ fn record(
         digest: digest.map(|(_, d)| hex(d)),
         signature_sha256: signature.map(|s| hex(&Sha256::digest(s))),
         timestamp_time: timestamp_time.map(crate::time::show),
-        outcome: if signature.is_some() { "signed" } else { "refused" }.to_owned(),
+        outcome: if signature.is_some() {
+            "signed"
+        } else {
+            "refused"
+        }
+        .to_owned(),
         policy,
     }
 }
@@ -448,7 +478,14 @@ fn record(
 fn commit(state: &State, r: &Record) -> Result<u64, Failure> {
     match state.log.record(r) {
         Ok(a) => {
-            state.metrics.signature(&r.key, if r.outcome == "signed" { "signed" } else { "refused" });
+            state.metrics.signature(
+                &r.key,
+                if r.outcome == "signed" {
+                    "signed"
+                } else {
+                    "refused"
+                },
+            );
             Ok(a.seq)
         }
         Err(e) => {
@@ -479,7 +516,10 @@ fn refused(note: &PolicyNote, seq: u64, report: Option<serde_json::Value>) -> Fa
 }
 
 /// A timestamper over the key's TSAs in order.
-fn timestamper(urls: Vec<String>, alg: DigestAlg) -> impl Fn(&[u8]) -> Result<Vec<u8>, String> + Sync {
+fn timestamper(
+    urls: Vec<String>,
+    alg: DigestAlg,
+) -> impl Fn(&[u8]) -> Result<Vec<u8>, String> + Sync {
     move |signature: &[u8]| {
         let imprint = crate::hash::digest(alg, signature).ok_or("unsupported digest")?;
         let mut errors = Vec::new();
@@ -511,7 +551,11 @@ fn sign_error(state: &State, key: &Key, e: BuildError) -> Failure {
         BuildError::Timestamp(m) => fail(StatusCode::BAD_GATEWAY, "timestamp_failed", m),
         _ => {
             state.metrics.key_error(&key.cfg.name);
-            fail(StatusCode::INTERNAL_SERVER_ERROR, "sign_failed", msg.clone())
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "sign_failed",
+                msg.clone(),
+            )
         }
     };
     if let Ok(mut last) = key.last_error.lock() {
@@ -584,8 +628,13 @@ async fn sign_digest(
     let (client, by_cert) = caller(state, peer, &req)?;
     let client_id = client.identity(by_cert);
     let body = read_small(req.into_body(), MAX_JSON_BODY).await?;
-    let dr: DigestRequest = serde_json::from_slice(&body)
-        .map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", format!("the request body: {e}")))?;
+    let dr: DigestRequest = serde_json::from_slice(&body).map_err(|e| {
+        fail(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the request body: {e}"),
+        )
+    })?;
     // Re-check the caller's right to the key named in the body.
     usable_key(state, client, &dr.key, dr.format)?;
     let state2 = state.clone();
@@ -678,13 +727,18 @@ async fn sign_file(
     let client_id = client.identity(by_cert);
     let q = query(&req);
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let key_name = get("key").ok_or_else(|| fail(StatusCode::BAD_REQUEST, "bad_request", "missing ?key="))?;
+    let key_name =
+        get("key").ok_or_else(|| fail(StatusCode::BAD_REQUEST, "bad_request", "missing ?key="))?;
     let format = if elf {
         match get("format").as_deref() {
             None | Some("section") => Format::ElfSection,
             Some("module") => Format::ElfModule,
             Some(other) => {
-                return Err(fail(StatusCode::BAD_REQUEST, "bad_request", format!("format={other}: section or module")));
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("format={other}: section or module"),
+                ));
             }
         }
     } else {
@@ -692,13 +746,24 @@ async fn sign_file(
     };
     let alg = match get("digest") {
         None => DigestAlg::Sha256,
-        Some(d) => digest_alg(&d).ok_or_else(|| fail(StatusCode::BAD_REQUEST, "bad_request", format!("digest={d}: sha256, sha384 or sha512")))?,
+        Some(d) => digest_alg(&d).ok_or_else(|| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("digest={d}: sha256, sha384 or sha512"),
+            )
+        })?,
     };
     if alg == DigestAlg::Sha1 && elf {
-        return Err(fail(StatusCode::BAD_REQUEST, "bad_request", "ELF signatures use sha256, sha384 or sha512"));
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "ELF signatures use sha256, sha384 or sha512",
+        ));
     }
     let replace = get("replace").is_some_and(|v| v == "true" || v == "1");
-    let file_name = get("name").unwrap_or_else(|| if elf { "file.elf" } else { "file.exe" }.to_owned());
+    let file_name =
+        get("name").unwrap_or_else(|| if elf { "file.elf" } else { "file.exe" }.to_owned());
     usable_key(state, client, &key_name, format)?;
     if let Some(len) = req
         .headers()
@@ -710,12 +775,19 @@ async fn sign_file(
             return Err(fail(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!("{len} bytes is over the server's {}-byte limit (max_file_bytes)", state.cfg.limits.max_file_bytes),
+                format!(
+                    "{len} bytes is over the server's {}-byte limit (max_file_bytes)",
+                    state.cfg.limits.max_file_bytes
+                ),
             ));
         }
     }
-    let (input, file_sha, _len) =
-        receive_file(req.into_body(), state.cfg.limits.max_file_bytes, &state.work_dir).await?;
+    let (input, file_sha, _len) = receive_file(
+        req.into_body(),
+        state.cfg.limits.max_file_bytes,
+        &state.work_dir,
+    )
+    .await?;
     let state2 = state.clone();
     let peer = peer.clone();
     let id = id.to_owned();
@@ -779,7 +851,14 @@ async fn sign_file(
         Ok((out, seq))
     })
     .await?;
-    let mut r = stream_file(output, if elf { "application/x-elf" } else { "application/vnd.microsoft.portable-executable" })?;
+    let mut r = stream_file(
+        output,
+        if elf {
+            "application/x-elf"
+        } else {
+            "application/vnd.microsoft.portable-executable"
+        },
+    )?;
     if let Ok(v) = seq.to_string().parse() {
         r.headers_mut().insert("x-audit-seq", v);
     }
@@ -821,7 +900,11 @@ fn risk_gate(
                 ceiling.as_str()
             ),
         )),
-        None => Err(fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no SmartScreen-risk estimate for the signed file")),
+        None => Err(fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "no SmartScreen-risk estimate for the signed file",
+        )),
     }
 }
 

@@ -19,6 +19,6 @@ pub mod golden;
 pub mod interop;
 pub mod paths;
 pub mod run;
-pub mod serve;
 pub mod sarif;
+pub mod serve;
 pub mod trust;

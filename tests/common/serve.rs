@@ -44,6 +44,7 @@ roles = ["ops"]
 [keys.gated]
 key = "{rsa_key}"
 cert = "{rsa_cert}"
+chain = "{chain}"
 roles = ["release"]
 policy = "{policy}"
 [clients.ci]
@@ -141,7 +142,10 @@ impl Server {
             .status();
         for _ in 0..600 {
             if let Ok(Some(status)) = c.try_wait() {
-                let rest = self.rest.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+                let rest = self
+                    .rest
+                    .recv_timeout(Duration::from_secs(5))
+                    .unwrap_or_default();
                 return (status, rest);
             }
             std::thread::sleep(Duration::from_millis(100));
