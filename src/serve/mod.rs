@@ -276,7 +276,7 @@ pub fn run(config_path: &std::path::Path, log: &mut dyn std::io::Write) -> Resul
     let workers = state.cfg.limits.workers;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.clamp(1, 4))
-        .max_blocking_threads(workers.saturating_add(8))
+        .max_blocking_threads(workers.saturating_add(64))
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;

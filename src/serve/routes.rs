@@ -597,17 +597,24 @@ async fn slot(state: &State) -> Result<tokio::sync::OwnedSemaphorePermit, Failur
     }
 }
 
+/// A signing slot held by a blocking task: released once the CPU-bound part is done, so the
+/// audit commit (I/O, batched with other requests' records) does not keep a core idle.
+struct Slot(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Slot {
+    fn release(&mut self) {
+        self.0.take();
+    }
+}
+
+/// Runs `f` on the blocking pool once a signing slot is free (503 when none comes in time).
 async fn blocking<T: Send + 'static>(
     state: &State,
-    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+    f: impl FnOnce(Slot) -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
     let permit = slot(state).await?;
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let r = tokio::task::spawn_blocking(move || {
-        let r = f();
-        drop(permit);
-        r
-    })
+    let r = tokio::task::spawn_blocking(move || f(Slot(Some(permit))))
     .await;
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     r.unwrap_or_else(|e| {
@@ -640,7 +647,7 @@ async fn sign_digest(
     let state2 = state.clone();
     let peer = peer.clone();
     let id = id.to_owned();
-    let resp = blocking(state, move || {
+    let resp = blocking(state, move |mut slot| {
         let state = &*state2;
         let key = state.key(&dr.key).ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "key"))?;
         let at = crate::sign::command::now();
@@ -675,6 +682,7 @@ async fn sign_digest(
                 let mut note = judge(policy, &report, at);
                 note.facts = "client-supplied".to_owned();
                 if !note.failed.is_empty() {
+                    slot.release();
                     let seq = commit(state, &record(state, &ctx, Some((alg, &digest)), None, None, Some(note.clone())))?;
                     return Err(refused(&note, seq, None));
                 }
@@ -689,6 +697,7 @@ async fn sign_digest(
             timestamper: (!key.cfg.timestamp_urls.is_empty()).then_some(&stamp as _),
         };
         let built = crate::sign::digest::build(&dr, &km, at).map_err(|e| sign_error(state, key, e))?;
+        slot.release();
         signed_ok(key);
         let seq = commit(
             state,
@@ -791,7 +800,7 @@ async fn sign_file(
     let state2 = state.clone();
     let peer = peer.clone();
     let id = id.to_owned();
-    let (output, seq) = blocking(state, move || -> Result<(tempfile::TempPath, u64), Failure> {
+    let (output, seq) = blocking(state, move |mut slot| -> Result<(tempfile::TempPath, u64), Failure> {
         let state = &*state2;
         let key = state.key(&key_name).ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "key"))?;
         let at = crate::sign::command::now();
@@ -819,6 +828,7 @@ async fn sign_file(
                 let mut note = judge(policy, &report, at);
                 note.facts = "server-checked".to_owned();
                 if !note.failed.is_empty() {
+                    slot.release();
                     let seq = commit(state, &record(state, &ctx, None, None, None, Some(note.clone())))?;
                     return Err(refused(&note, seq, serde_json::to_value(&report).ok()));
                 }
@@ -843,6 +853,7 @@ async fn sign_file(
         if let (Some(ceiling), Format::Pe) = (key.cfg.risk_at_most, format) {
             risk_gate(state, key, &out, ceiling, at)?;
         }
+        slot.release();
         signed_ok(key);
         let seq = commit(
             state,
