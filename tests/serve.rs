@@ -244,6 +244,33 @@ fn statuses_signing_and_the_audit_log() {
         );
     }
 
+    // ELF digest-only through the client (the manifest goes to the server, the CMS comes back).
+    let out = dir.path().join("tool-client");
+    let o = bingate(&[
+        "sign",
+        "elf",
+        "--server",
+        &u,
+        "--key",
+        "release",
+        "--token-file",
+        &token_file.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+        &corpus("elf").join("pie-default").display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bingate(&[
+        "verify",
+        "--format",
+        "json",
+        "--trust",
+        &pki("root.pem").display().to_string(),
+        &out.display().to_string(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["signature"]["status"], "valid", "{v}");
+
     // The ops client may not use the release key either way.
     let a = post(
         &format!("{u}/v1/sign/elf?key=release"),
@@ -256,7 +283,7 @@ fn statuses_signing_and_the_audit_log() {
     // Metrics count what happened.
     let m = String::from_utf8(get(&format!("{u}/metrics"), None).body).unwrap();
     assert!(
-        m.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 4"),
+        m.contains("bingate_signatures_total{key=\"release\",outcome=\"signed\"} 5"),
         "{m}"
     );
     assert!(
@@ -291,8 +318,9 @@ fn statuses_signing_and_the_audit_log() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // 2 whole-file PE + 1 client PE + 2 ELF signed; 2 refused (whole file, digest).
-    assert_eq!(records.len(), 7, "{records:?}");
+    // 2 whole-file PE + 1 client PE + 2 whole-file ELF + 1 client ELF signed; 2 refused (whole
+    // file, digest).
+    assert_eq!(records.len(), 8, "{records:?}");
     let body = |r: &serde_json::Value| r.get("record").cloned().unwrap_or_else(|| r.clone());
     let refused: Vec<_> = records
         .iter()
@@ -412,4 +440,209 @@ fn new_token_prints_a_token_and_its_hash() {
         )),
         "{text}"
     );
+}
+
+/// Runs `openssl ARGS` in `dir`; panics with its stderr when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl.
+fn tls_pki(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut a = vec!["req", "-x509"];
+    a.extend(ec);
+    a.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=bingate test TLS CA",
+    ]);
+    openssl(dir, &a);
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let mut a = vec!["req"];
+        a.extend(ec);
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let subj = format!("/CN=bingate test {name}");
+        a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        openssl(dir, &a);
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        let pem = format!("{name}.pem");
+        let extfile = format!("{name}.ext");
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &extfile,
+            ],
+        );
+    }
+}
+
+/// HTTPS with a token, and mutual TLS with a client certificate instead of a token; a
+/// certificate the configuration does not list is refused (401), one from another CA cannot
+/// connect.
+#[test]
+fn tls_and_mutual_tls() {
+    if !interop::require("openssl") {
+        return;
+    }
+    let dir = paths::tempdir();
+    let d = dir.path();
+    tls_pki(d);
+    let client_der = std::fs::read(d.join("client.pem")).unwrap();
+    let client_fp = {
+        let pem = String::from_utf8(client_der).unwrap();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        common::serve::sha256_hex(&der)
+    };
+    let extra = format!(
+        "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"ca.pem\"\n[clients.robot]\ncert_sha256 = \"{client_fp}\"\nroles = [\"release\"]\n"
+    );
+    let store = format!("sqlite:{}", d.join("audit.db").display());
+    let cfg = config(d, &store, "default", &extra);
+    let server = Server::start(&cfg);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let input = pe("x64-default.exe").display().to_string();
+    let sign = |out: &str, auth: &[&str]| {
+        let mut a = vec![
+            "sign",
+            "pe",
+            "--server",
+            &server.url,
+            "--key",
+            "release",
+            "--server-ca",
+        ];
+        let ca = d.join("ca.pem").display().to_string();
+        let out = d.join(out).display().to_string();
+        a.push(&ca);
+        a.extend_from_slice(auth);
+        a.extend(["--output", &out, &input]);
+        let o = bingate(&a);
+        (o, out)
+    };
+    // A token over HTTPS.
+    let token = d.join("ci.token").display().to_string();
+    let (o, out) = sign("token.exe", &["--token-file", &token]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(verify_status(Path::new(&out)), "valid");
+    // The client certificate alone.
+    let (cert, key) = (
+        d.join("client.pem").display().to_string(),
+        d.join("client.key").display().to_string(),
+    );
+    let (o, out) = sign("mtls.exe", &["--client-cert", &cert, "--client-key", &key]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(verify_status(Path::new(&out)), "valid");
+    // The server certificate must chain to --server-ca: the system bundle does not know it.
+    let o = bingate(&[
+        "sign",
+        "pe",
+        "--server",
+        &server.url,
+        "--key",
+        "release",
+        "--token-file",
+        &token,
+        "--output",
+        &d.join("x.exe").display().to_string(),
+        &input,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A certificate from another CA does not get through the handshake.
+    let other = d.join("other");
+    std::fs::create_dir(&other).unwrap();
+    tls_pki(&other);
+    let (cert, key) = (
+        other.join("client.pem").display().to_string(),
+        other.join("client.key").display().to_string(),
+    );
+    let (o, _) = sign("other.exe", &["--client-cert", &cert, "--client-key", &key]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!d.join("other.exe").exists());
+    // Who signed is in the log: the token client and the certificate client.
+    drop(server);
+    let o = audit(&["list", "--store", &store, "--json"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("\"client\":\"token:ci\""), "{text}");
+    assert!(text.contains("\"client\":\"cert:robot\""), "{text}");
+}
+
+/// A client over its rate limit gets 429; others are not affected.
+#[test]
+fn rate_limits_are_per_client() {
+    let dir = paths::tempdir();
+    let store = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let slow = "slow-token-0123456789";
+    let extra = format!(
+        "[clients.slow]\ntoken_sha256 = \"{}\"\nroles = [\"release\"]\nrate_per_second = 0.5\nburst = 2\n",
+        common::serve::sha256_hex(slow.as_bytes())
+    );
+    let cfg = config(dir.path(), &store, "default", &extra);
+    let server = Server::start(&cfg);
+    let u = &server.url;
+    assert_eq!(get(&format!("{u}/v1/keys"), Some(slow)).status, 200);
+    assert_eq!(get(&format!("{u}/v1/keys"), Some(slow)).status, 200);
+    let a = get(&format!("{u}/v1/keys"), Some(slow));
+    assert_eq!(a.status, 429);
+    assert_eq!(a.json()["error"]["code"], "rate_limited");
+    assert_eq!(get(&format!("{u}/v1/keys"), Some(CI_TOKEN)).status, 200);
 }

@@ -614,8 +614,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, Failure> {
     let permit = slot(state).await?;
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let r = tokio::task::spawn_blocking(move || f(Slot(Some(permit))))
-    .await;
+    let r = tokio::task::spawn_blocking(move || f(Slot(Some(permit)))).await;
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     r.unwrap_or_else(|e| {
         Err(fail(
