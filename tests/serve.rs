@@ -646,3 +646,34 @@ fn rate_limits_are_per_client() {
     assert_eq!(a.json()["error"]["code"], "rate_limited");
     assert_eq!(get(&format!("{u}/v1/keys"), Some(CI_TOKEN)).status, 200);
 }
+
+/// A file over `max_file_bytes` is refused with 413 before it is read; nothing is recorded.
+#[test]
+fn oversized_files_are_413() {
+    let dir = paths::tempdir();
+    let store = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let cfg = config(
+        dir.path(),
+        &store,
+        "default",
+        "[limits]\nmax_file_bytes = 10000\n",
+    );
+    let server = Server::start(&cfg);
+    let input = paths::read(corpus("sign").join("rust-hello.exe"));
+    assert!(input.len() > 10_000);
+    let a = post(
+        &format!("{}/v1/sign/pe?key=release", server.url),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
+    assert_eq!(a.status, 413, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.json()["error"]["code"], "too_large");
+    drop(server);
+    let o = audit(&["list", "--store", &store, "--json"]);
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -814,16 +814,16 @@ async fn sign_file(
             file_sha256: Some(hex(&file_sha)),
         };
         let bad = |e: String| fail(StatusCode::BAD_REQUEST, "bad_request", e);
-        let data = crate::input::read_limited(&input, state.cfg.limits.max_file_bytes)
-            .map_err(|e| fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let view = mapped(&input)?;
+        let data = view.bytes();
         let wanted = if elf { crate::facts::Format::Elf } else { crate::facts::Format::Pe };
-        if !matches!(crate::detect::sniff_bytes(&data), crate::detect::Sniffed::Binary(f) if f == wanted) {
+        if !matches!(crate::detect::sniff_bytes(data), crate::detect::Sniffed::Binary(f) if f == wanted) {
             return Err(bad(format!("{file_name}: not a{} file", if elf { "n ELF" } else { " PE" })));
         }
         let note = match &key.policy {
             None => None,
             Some(policy) => {
-                let report = crate::scan::examine(&data, Path::new(&file_name), None, None);
+                let report = crate::scan::examine(data, Path::new(&file_name), None, None);
                 let mut note = judge(policy, &report, at);
                 note.facts = "server-checked".to_owned();
                 if !note.failed.is_empty() {
@@ -834,7 +834,7 @@ async fn sign_file(
                 Some(note)
             }
         };
-        drop(data);
+        drop(view);
         let out = tempfile::Builder::new()
             .prefix(".bingate-signed-")
             .tempfile_in(&state.work_dir)
@@ -883,8 +883,7 @@ fn risk_gate(
     ceiling: crate::risk::RiskLevel,
     at: u64,
 ) -> Result<(), Failure> {
-    let data = crate::input::read_limited(out, state.cfg.limits.max_file_bytes.saturating_mul(2))
-        .map_err(|e| fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let view = mapped(out)?;
     let signing = crate::config::SigningConfig {
         trust: state.anchors.clone(),
         at,
@@ -897,7 +896,7 @@ fn risk_gate(
         .policy
         .as_ref()
         .map_or_else(crate::risk::Weights::default, |p| p.risk.clone());
-    let report = crate::scan::examine(&data, out, Some(&signing), Some(&weights));
+    let report = crate::scan::examine(view.bytes(), out, Some(&signing), Some(&weights));
     match report.risk {
         Some(r) if r.level <= ceiling => Ok(()),
         Some(r) => Err(fail(
@@ -916,6 +915,20 @@ fn risk_gate(
             "no SmartScreen-risk estimate for the signed file",
         )),
     }
+}
+
+/// A file of the work directory, mapped (only the pages read cost memory).
+fn mapped(path: &Path) -> Result<crate::sign::command::View, Failure> {
+    let internal = |e: std::io::Error| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(internal)?;
+    let meta = file.metadata().map_err(internal)?;
+    crate::sign::command::View::new(&file, &meta).map_err(internal)
 }
 
 /// Signs a whole file with the format's own signing code.
