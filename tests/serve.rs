@@ -4,6 +4,8 @@
 //! final checkpoint, and `bingate audit verify` on the log they leave (intact, then tampered).
 
 mod common;
+#[allow(dead_code)]
+mod tsa;
 
 use std::path::Path;
 
@@ -675,5 +677,97 @@ fn oversized_files_are_413() {
         o.stdout.is_empty(),
         "{}",
         String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// A key with TSAs (the first one down: fail-over) timestamps whole-file and digest-only
+/// signatures, and the records hold the timestamp's time; a key with a SmartScreen-risk ceiling
+/// refuses a whole PE file whose signed result would be above it (the test PKI is untrusted:
+/// high).
+#[test]
+fn timestamps_and_the_risk_ceiling() {
+    let t = tsa::TestTsa::start(tsa::Mode::Good);
+    let p = |n: &str| pki(n).display().to_string();
+    let extra = format!(
+        "[keys.stamped]\nkey = \"{}\"\ncert = \"{}\"\nchain = \"{}\"\nroles = [\"release\"]\ntimestamp_urls = [\"{}\", \"{}\"]\n[keys.careful]\nkey = \"{}\"\ncert = \"{}\"\nroles = [\"release\"]\nformats = [\"pe\"]\nrisk_at_most = \"low\"\n",
+        p("leaf-rsa.key"),
+        p("leaf-rsa.pem"),
+        p("intermediate.pem"),
+        tsa::closed_port_url(),
+        t.url(),
+        p("leaf-rsa.key"),
+        p("leaf-rsa.pem"),
+    );
+    let dir = paths::tempdir();
+    let store = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let cfg = config(dir.path(), &store, "default", &extra);
+    let server = Server::start(&cfg);
+    let u = &server.url;
+    let input = paths::read(pe("x64-default.exe"));
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=stamped"),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let out = dir.path().join("stamped.exe");
+    std::fs::write(&out, &a.body).unwrap();
+    let o = bingate(&[
+        "verify",
+        "--format",
+        "json",
+        "--trust",
+        &p("root.pem"),
+        &out.display().to_string(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["files"][0]["signature"]["signatures"][0]["timestamp"]["valid"], true,
+        "{v}"
+    );
+    let token_file = dir.path().join("ci.token").display().to_string();
+    let out2 = dir.path().join("stamped-client.exe");
+    let o = bingate(&[
+        "sign",
+        "pe",
+        "--server",
+        u,
+        "--key",
+        "stamped",
+        "--token-file",
+        &token_file,
+        "--output",
+        &out2.display().to_string(),
+        &pe("x64-default.exe").display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a = post(
+        &format!("{u}/v1/sign/pe?key=careful"),
+        Some(CI_TOKEN),
+        &input,
+        "application/octet-stream",
+    );
+    assert_eq!(a.status, 422, "{}", String::from_utf8_lossy(&a.body));
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SmartScreen-risk estimate is high"),
+        "{}",
+        a.json()
+    );
+    drop(server);
+    let o = audit(&["list", "--store", &store, "--json", "--key", "stamped"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["record"]["timestamp_time"].is_string()),
+        "{lines:?}"
     );
 }

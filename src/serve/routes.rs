@@ -850,7 +850,29 @@ async fn sign_file(
         let signed = sign_whole(&input, &out, &km, format, alg, replace, at)
             .map_err(|e| sign_error(state, key, e))?;
         if let (Some(ceiling), Format::Pe) = (key.cfg.risk_at_most, format) {
-            risk_gate(state, key, &out, ceiling, at)?;
+            if let Err(f) = risk_gate(state, key, &out, ceiling, at) {
+                slot.release();
+                if f.status == StatusCode::UNPROCESSABLE_ENTITY {
+                    // A refusal like a policy's: recorded, with the estimate as the reason.
+                    let mut n = note.clone().unwrap_or_else(|| PolicyNote {
+                        policy: String::new(),
+                        verdict: String::new(),
+                        facts: "server-checked".to_owned(),
+                        failed: Vec::new(),
+                    });
+                    n.policy = match &key.policy {
+                        Some(p) => format!("{} + risk_at_most {}", p.name, ceiling.as_str()),
+                        None => format!("risk_at_most {}", ceiling.as_str()),
+                    };
+                    n.verdict = "fail".to_owned();
+                    n.failed.push(format!("risk_at_most: {}", f.message));
+                    let seq = commit(state, &record(state, &ctx, None, None, None, Some(n)))?;
+                    let mut f = f;
+                    f.message = format!("{}; not signed (audit record {seq})", f.message);
+                    return Err(f);
+                }
+                return Err(f);
+            }
         }
         slot.release();
         signed_ok(key);
