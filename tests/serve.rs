@@ -4,7 +4,6 @@
 //! final checkpoint, and `bingate audit verify` on the log they leave (intact, then tampered).
 
 mod common;
-#[allow(dead_code)]
 mod tsa;
 
 use std::path::Path;

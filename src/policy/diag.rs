@@ -126,7 +126,7 @@ impl<'a> Sink<'a> {
     }
 
     /// 1-based line and column (in characters) of a byte offset. The first call indexes the text
-    /// in one pass; every call after costs a binary search and at most [`MARK_SPACING`] bytes,
+    /// in one pass; every call after costs a binary search and at most `MARK_SPACING` bytes,
     /// so 200,000 diagnostics in a 7 MB policy cost what one does.
     pub fn position(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.src.len());
