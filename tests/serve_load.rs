@@ -273,7 +273,7 @@ fn postgres_tampering_is_reported() {
     let db = Database::create(&admin);
     let dir = paths::tempdir();
     let cfg = config(dir.path(), &db.url, "default", "");
-    let server = Server::start(&cfg);
+    let mut server = Server::start(&cfg);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let r = load::run(
@@ -281,7 +281,8 @@ fn postgres_tampering_is_reported() {
         Arc::new(AtomicUsize::new(0)),
     );
     assert_eq!(r.done.len(), 20);
-    drop(server);
+    // SIGTERM: the final checkpoint anchors the 20 records.
+    assert!(server.terminate().0.success());
     assert_eq!(verified_records(&db.url).len(), 20);
     let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let verify = || {
