@@ -45,7 +45,40 @@ struct Failure {
     retry_after: Option<u64>,
 }
 
+/// Every error code the API answers with (`docs/openapi.yaml` lists the same; a test checks).
+pub const ERROR_CODES: [&str; 14] = [
+    "unauthorized",
+    "forbidden",
+    "bad_request",
+    "not_found",
+    "method_not_allowed",
+    "too_large",
+    "policy_refused",
+    "busy",
+    "rate_limited",
+    "audit_unavailable",
+    "sign_failed",
+    "timestamp_failed",
+    "timeout",
+    "internal",
+];
+
+/// Every route (`docs/openapi.yaml` documents each).
+pub const ROUTES: [&str; 7] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/v1/keys",
+    "/v1/sign/digest",
+    "/v1/sign/pe",
+    "/v1/sign/elf",
+];
+
 fn fail(status: StatusCode, code: &'static str, message: impl Into<String>) -> Failure {
+    debug_assert!(
+        ERROR_CODES.contains(&code),
+        "undocumented error code {code}"
+    );
     Failure {
         status,
         code,
@@ -116,10 +149,10 @@ fn request_id() -> String {
 
 /// The route as metrics name it (no query, unknown paths folded).
 fn route_name(method: &Method, path: &str) -> String {
-    match path {
-        "/healthz" | "/readyz" | "/metrics" | "/v1/keys" | "/v1/sign/digest" | "/v1/sign/pe"
-        | "/v1/sign/elf" => format!("{method} {path}"),
-        _ => "other".to_owned(),
+    if ROUTES.contains(&path) {
+        format!("{method} {path}")
+    } else {
+        "other".to_owned()
     }
 }
 
@@ -187,11 +220,7 @@ async fn dispatch(
         (Method::POST, "/v1/sign/digest") => sign_digest(state, peer, id, req).await,
         (Method::POST, "/v1/sign/pe") => sign_file(state, peer, id, req, false).await,
         (Method::POST, "/v1/sign/elf") => sign_file(state, peer, id, req, true).await,
-        (
-            _,
-            "/healthz" | "/readyz" | "/metrics" | "/v1/keys" | "/v1/sign/digest" | "/v1/sign/pe"
-            | "/v1/sign/elf",
-        ) => Err(fail(
+        (_, p) if ROUTES.contains(&p) => Err(fail(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "wrong method for this route",
@@ -1079,6 +1108,33 @@ impl hyper::body::Body for ChannelBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The OpenAPI document names every route and every error code the server uses.
+    #[test]
+    fn openapi_documents_every_route_and_error_code() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.yaml"))
+                .unwrap();
+        for r in ROUTES {
+            assert!(
+                doc.contains(&format!("\n  {r}:\n")),
+                "route {r} is not in docs/openapi.yaml"
+            );
+        }
+        let line = doc
+            .lines()
+            .find(|l| l.trim_start().starts_with("enum: [unauthorized"))
+            .unwrap();
+        let inside = line.split_once('[').unwrap().1.split_once(']').unwrap().0;
+        let mut documented: Vec<&str> = inside.split(',').map(str::trim).collect();
+        let mut ours = ERROR_CODES.to_vec();
+        documented.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(
+            documented, ours,
+            "docs/openapi.yaml's error codes differ from the server's"
+        );
+    }
 
     #[test]
     fn percent_decoding_of_query_values() {
