@@ -508,6 +508,114 @@ fn rsa_signatures_are_byte_equal_to_openssl() {
     }
 }
 
+/// `openssl pkeyutl -sign` over `d`, an `alg` digest, with the key file `key` (PKCS#1 v1.5).
+fn pkeyutl_sign(dir: &Path, key: &Path, alg: DigestAlg, d: &[u8]) -> Vec<u8> {
+    let digest_file = dir.join(format!("pkeyutl-{}.bin", alg.name()));
+    std::fs::write(&digest_file, d).unwrap();
+    openssl(&[
+        "pkeyutl",
+        "-sign",
+        "-inkey",
+        s(key),
+        "-pkeyopt",
+        &format!("digest:{}", alg.name()),
+        "-in",
+        s(&digest_file),
+    ])
+    .stdout
+}
+
+/// A new RSA key of `bits` bits from `openssl genpkey`, in `dir`.
+fn genrsa(dir: &Path, bits: u32) -> PathBuf {
+    let path = dir.join(format!("rsa{bits}.pem"));
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        &format!("rsa_keygen_bits:{bits}"),
+        "-out",
+        s(&path),
+    ]);
+    path
+}
+
+#[test]
+fn rsa_message_signatures_by_ring_are_byte_equal_to_digest_signatures_and_openssl() {
+    // `sign_message` (ring, for the CMS signed attributes) and `sign_digest` (the rsa crate)
+    // must make the same PKCS#1 v1.5 signature, and OpenSSL's, for every size ring signs.
+    require_openssl!();
+    let dir = tempdir();
+    let keys = [
+        (pki("leaf-rsa.key"), 2048),
+        (genrsa(dir.path(), 3072), 3072),
+        (genrsa(dir.path(), 4096), 4096),
+    ];
+    for (key, bits) in keys {
+        let signer = load_ok(&key);
+        assert_eq!(signer.kind(), KeyKind::Rsa { bits });
+        assert!(
+            signer.signs_messages_with_ring(),
+            "RSA-{bits}: ring should sign messages"
+        );
+        for alg in SHA2 {
+            let d = digest(alg, MESSAGE).unwrap();
+            let by_message = signer.sign_message(alg, MESSAGE).unwrap();
+            assert_eq!(by_message.len(), usize::try_from(bits / 8).unwrap());
+            assert_eq!(
+                by_message,
+                signer.sign_digest(alg, &d).unwrap(),
+                "RSA-{bits} {alg:?}: sign_message differs from sign_digest"
+            );
+            assert_eq!(
+                by_message,
+                pkeyutl_sign(dir.path(), &key, alg, &d),
+                "RSA-{bits} {alg:?}: differs from openssl pkeyutl -sign"
+            );
+        }
+    }
+}
+
+#[test]
+fn rsa_keys_and_digests_ring_refuses_still_sign_messages() {
+    // ring signs neither SHA-1 nor keys under 2048 or over 4096 bits: those go through the rsa
+    // crate, with the same result as OpenSSL.
+    require_openssl!();
+    let dir = tempdir();
+    let all = [
+        DigestAlg::Sha1,
+        DigestAlg::Sha256,
+        DigestAlg::Sha384,
+        DigestAlg::Sha512,
+    ];
+    let cases = [
+        (pki("leaf-weak1024.key"), 1024, &all[..]),
+        (genrsa(dir.path(), 4608), 4608, &[DigestAlg::Sha256][..]),
+        (pki("leaf-rsa.key"), 2048, &[DigestAlg::Sha1][..]),
+    ];
+    for (key, bits, algs) in cases {
+        let signer = load_ok(&key);
+        assert_eq!(signer.kind(), KeyKind::Rsa { bits });
+        assert_eq!(
+            signer.signs_messages_with_ring(),
+            bits == 2048,
+            "RSA-{bits}"
+        );
+        for &alg in algs {
+            let d = digest(alg, MESSAGE).unwrap();
+            let by_message = signer
+                .sign_message(alg, MESSAGE)
+                .unwrap_or_else(|e| panic!("RSA-{bits} {alg:?}: {e}"));
+            assert_eq!(by_message, signer.sign_digest(alg, &d).unwrap());
+            assert_eq!(
+                by_message,
+                pkeyutl_sign(dir.path(), &key, alg, &d),
+                "RSA-{bits} {alg:?}: differs from openssl pkeyutl -sign"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Encrypted keys
 // ---------------------------------------------------------------------------------------------

@@ -177,16 +177,19 @@ pub(crate) fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, 
 }
 
 /// `signer`'s signature over `signed_attrs`: the digest with `alg` of their DER SET OF (RFC 5652
-/// §5.4), signed.
+/// §5.4), signed. The DER goes to [`Signer::sign_message`], which hashes it (or lets a backend
+/// that hashes inside its signing call do so): the same signature as signing the digest.
 pub(crate) fn sign_attributes(
     signer: &dyn Signer,
     alg: DigestAlg,
     signed_attrs: &SetOfVec<Attribute>,
 ) -> Result<Vec<u8>, CmsError> {
+    if matches!(alg, DigestAlg::Md5) {
+        // Refused here as when this function hashed itself, with the same error.
+        return Err(CmsError::Digest("md5"));
+    }
     let to_sign = signed_attrs.to_der().map_err(enc)?;
-    signer
-        .sign_digest(alg, &hash(alg, &to_sign)?)
-        .map_err(CmsError::Sign)
+    signer.sign_message(alg, &to_sign).map_err(CmsError::Sign)
 }
 
 /// The signing time as CMS wants it: UTCTime before 2050, GeneralizedTime after (RFC 5652
@@ -215,6 +218,10 @@ impl Signer for Sizing<'_> {
         self.0.public_key()
     }
     fn sign_digest(&self, _alg: DigestAlg, _digest: &[u8]) -> Result<Vec<u8>, SignDigestError> {
+        Ok(vec![0; self.0.kind().max_signature_len()])
+    }
+    /// As long as [`Sizing::sign_digest`]'s, without hashing the message first.
+    fn sign_message(&self, _alg: DigestAlg, _message: &[u8]) -> Result<Vec<u8>, SignDigestError> {
         Ok(vec![0; self.0.kind().max_signature_len()])
     }
 }

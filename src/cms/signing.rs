@@ -132,7 +132,7 @@ impl fmt::Display for KeyKind {
     }
 }
 
-/// Signs pre-computed digests. Object safe; `Send + Sync` so one signer serves a parallel run.
+/// Signs pre-computed digests (and messages, [`Signer::sign_message`]). Object safe; `Send + Sync` so one signer serves a parallel run.
 pub trait Signer: Send + Sync {
     fn kind(&self) -> KeyKind;
 
@@ -144,6 +144,23 @@ pub trait Signer: Send + Sync {
     /// `Ecdsa-Sig-Value` (RFC 6979 deterministic nonces). Refuses MD5 and a digest whose length
     /// is not `alg`'s; SHA-1, SHA-256, SHA-384 and SHA-512 are accepted for every key.
     fn sign_digest(&self, alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, SignDigestError>;
+
+    /// Signs `message` hashed with `alg`. The contract: the result is exactly what
+    /// `sign_digest(alg, hash(alg, message))` returns (for RSA PKCS#1 v1.5, which is
+    /// deterministic, byte for byte; for ECDSA, the same RFC 6979 signature), and the same
+    /// refusals apply (MD5). The default does just that; a backend overrides it only when it
+    /// signs faster from the message (a library that hashes inside its signing call, such as
+    /// `ring`, which has no pre-hashed API). Callers that hold the signed bytes (the CMS signed
+    /// attributes) call this; callers that hold only a digest call [`Signer::sign_digest`].
+    fn sign_message(&self, alg: DigestAlg, message: &[u8]) -> Result<Vec<u8>, SignDigestError> {
+        let digest = crate::hash::digest(alg, message).ok_or_else(|| {
+            SignDigestError::UnsupportedDigest {
+                digest: alg.name(),
+                key: self.kind().describe(),
+            }
+        })?;
+        self.sign_digest(alg, &digest)
+    }
 }
 
 /// The length of an `alg` digest; `None` for MD5, which is never signed.
