@@ -24,8 +24,9 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet --bin bingate --example serve_load
-BIN=target/release/bingate
-LOAD=target/release/examples/serve_load
+TARGET="${CARGO_TARGET_DIR:-target}"
+BIN="$TARGET/release/bingate"
+LOAD="$TARGET/release/examples/serve_load"
 
 openssl req -x509 -newkey rsa:3072 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
     -days 2 -subj "/CN=bingate serve bench" -addext "extendedKeyUsage=codeSigning" 2>/dev/null
