@@ -22,6 +22,7 @@ pub use model::{
 pub use diag::{Diagnostic, PolicyErrors, Sink, did_you_mean};
 pub use eval::{Evaluator, LevelCounts, PARSE_ERROR_RULE, PolicySummary, Subject, WaiverNote};
 pub use load::{from_text, load};
+pub use parse::{type_name, unknown_keys};
 
 /// The names of the shipped policies.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> + Clone {

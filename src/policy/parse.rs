@@ -134,7 +134,8 @@ fn toolchain_of(s: &str) -> Option<ToolchainName> {
     })
 }
 
-fn type_name(v: &Value<'_>) -> &'static str {
+/// What a TOML value is, for messages ("a string", "an integer"…).
+pub fn type_name(v: &Value<'_>) -> &'static str {
     if v.as_str().is_some() {
         "a string"
     } else if v.as_integer().is_some() {
@@ -147,6 +148,23 @@ fn type_name(v: &Value<'_>) -> &'static str {
         "a table"
     } else {
         "a float"
+    }
+}
+
+/// Reports every key of `t` not in `allowed`, in file order, with a did-you-mean hint.
+pub fn unknown_keys(sink: &mut Sink<'_>, t: &Table<'_>, allowed: &[&str], what: &str) {
+    let mut keys: Vec<_> = t.keys().collect();
+    keys.sort_by_key(|k| k.span.start);
+    for k in keys {
+        if !allowed.contains(&k.name.as_ref()) {
+            let hint = did_you_mean(&k.name, allowed.iter().copied())
+                .or_else(|| Some(format!("allowed keys in {what}: {}", allowed.join(", "))));
+            sink.error(
+                k.span.start,
+                format!("unknown key `{}` in {what}", k.name),
+                hint,
+            );
+        }
     }
 }
 
@@ -170,19 +188,7 @@ impl<'s> Walker<'s> {
 
     /// Reports keys of `t` not in `allowed`.
     fn unknown_keys(&mut self, t: &Table<'_>, allowed: &[&str], what: &str) {
-        let mut keys: Vec<_> = t.keys().collect();
-        keys.sort_by_key(|k| k.span.start);
-        for k in keys {
-            if !allowed.contains(&k.name.as_ref()) {
-                let hint = did_you_mean(&k.name, allowed.iter().copied())
-                    .or_else(|| Some(format!("allowed keys in {what}: {}", allowed.join(", "))));
-                self.sink.error(
-                    k.span.start,
-                    format!("unknown key `{}` in {what}", k.name),
-                    hint,
-                );
-            }
-        }
+        unknown_keys(&mut self.sink, t, allowed, what);
     }
 
     fn get<'v, 'de>(t: &'v Table<'de>, key: &str) -> Option<&'v Value<'de>> {

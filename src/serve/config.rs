@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use toml_span::value::{Table, Value};
 
-use crate::policy::{Diagnostic, Sink, did_you_mean};
+use crate::policy::{Diagnostic, Sink, type_name, unknown_keys};
 use crate::sign::remote::Format;
 
 /// The largest file a whole-file request may send, unless configured: 512 MiB (PE images are
@@ -129,22 +129,6 @@ pub struct ClientConfig {
     pub burst: Option<f64>,
 }
 
-fn type_name(v: &Value<'_>) -> &'static str {
-    if v.as_str().is_some() {
-        "a string"
-    } else if v.as_integer().is_some() {
-        "an integer"
-    } else if v.as_bool().is_some() {
-        "a boolean"
-    } else if v.as_array().is_some() {
-        "an array"
-    } else if v.as_table().is_some() {
-        "a table"
-    } else {
-        "a float"
-    }
-}
-
 struct Walker<'s> {
     sink: Sink<'s>,
     dir: PathBuf,
@@ -164,19 +148,7 @@ impl Walker<'_> {
     }
 
     fn unknown_keys(&mut self, t: &Table<'_>, allowed: &[&str], what: &str) {
-        let mut keys: Vec<_> = t.keys().collect();
-        keys.sort_by_key(|k| k.span.start);
-        for k in keys {
-            if !allowed.contains(&k.name.as_ref()) {
-                let hint = did_you_mean(&k.name, allowed.iter().copied())
-                    .or_else(|| Some(format!("allowed keys in {what}: {}", allowed.join(", "))));
-                self.sink.error(
-                    k.span.start,
-                    format!("unknown key `{}` in {what}", k.name),
-                    hint,
-                );
-            }
-        }
+        unknown_keys(&mut self.sink, t, allowed, what);
     }
 
     fn string(&mut self, t: &Table<'_>, key: &str, what: &str) -> Option<String> {

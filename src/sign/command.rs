@@ -73,27 +73,8 @@ pub struct SignElfArgs {
     /// The ELF file to sign.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Sign with a key of a `bingate serve` signing server (`https://host[:port]`, or
-    /// `http://` to a loopback address): `--key` is then the server's key name; the server signs and
-    /// timestamps as its configuration says, so --cert, --chain, --pass and --timestamp-url
-    /// are refused.
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// The bearer token for --server (first line of the file).
-    #[arg(long, value_name = "FILE", requires = "server")]
-    pub token_file: Option<PathBuf>,
-    /// CA certificates (PEM) the server's certificate must chain to (default: the system's).
-    #[arg(long, value_name = "PEM", requires = "server")]
-    pub server_ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS with --server.
-    #[arg(long, value_name = "PEM", requires_all = ["server", "client_key"])]
-    pub client_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM).
-    #[arg(long, value_name = "PEM", requires = "client_cert")]
-    pub client_key: Option<PathBuf>,
-    /// Seconds to wait for each answer of --server.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub server_timeout: u64,
+    #[command(flatten)]
+    pub remote: super::remote::client::ServerArgs,
 }
 
 /// A signing server's key, as `sign elf --server` resolved it.
@@ -180,7 +161,7 @@ impl SignElfArgs {
     /// Reads the key and certificates and checks that they belong together, before the input
     /// file is opened.
     pub fn resolve(self) -> Result<Resolved, String> {
-        if self.server.is_some() {
+        if self.remote.server.is_some() {
             return self.resolve_remote();
         }
         let (signer, cert, chain) = self.keys.resolve()?;
@@ -209,7 +190,6 @@ impl SignElfArgs {
     /// `--server`: the key's certificate and chain as the server lists them, before the input
     /// is touched.
     fn resolve_remote(self) -> Result<Resolved, String> {
-        let url = self.server.clone().unwrap_or_default();
         let refused = [
             ("--cert", self.keys.cert.is_some()),
             ("--chain", self.keys.chain.is_some()),
@@ -224,23 +204,10 @@ impl SignElfArgs {
             ));
         }
         let dest = destination(&self.output, self.in_place, &self.file)?;
-        let token = self
-            .token_file
-            .as_deref()
-            .map(super::remote::client::read_token)
-            .transpose()?;
-        let client_cert = match (&self.client_cert, &self.client_key) {
-            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
-            (None, None) => None,
-            _ => return Err("--client-cert and --client-key go together".into()),
-        };
-        let client = super::remote::client::Client::new(&super::remote::client::ClientOptions {
-            url: url.clone(),
-            token,
-            ca: self.server_ca.clone(),
-            client_cert,
-            timeout: Duration::from_secs(self.server_timeout),
-        })?;
+        let (client, url) = self
+            .remote
+            .client()?
+            .ok_or("--server is required for a server key")?;
         let name = self.keys.key.clone();
         let info = client
             .key(&name)

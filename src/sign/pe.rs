@@ -93,26 +93,8 @@ pub struct SignPeArgs {
     /// with certificates that have expired).
     #[arg(long, value_name = "RFC3339", hide = true)]
     pub time: Option<String>,
-    /// Have this signing server (`bingate serve`, `https://host[:port]`) sign the image digest:
-    /// `--key` then names the server's key, and the file stays here (a few KB cross the wire).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// File holding the bearer token for --server (first line).
-    #[arg(long, value_name = "FILE", requires = "server")]
-    pub token_file: Option<PathBuf>,
-    /// CA certificates (PEM) the server's certificate must chain to (default: the system
-    /// bundle).
-    #[arg(long, value_name = "PEM", requires = "server")]
-    pub server_ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS with --server.
-    #[arg(long, value_name = "PEM", requires_all = ["server", "client_key"])]
-    pub client_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM).
-    #[arg(long, value_name = "PEM", requires = "client_cert")]
-    pub client_key: Option<PathBuf>,
-    /// Seconds to wait for the server (each request, whole).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub server_timeout: u64,
+    #[command(flatten)]
+    pub remote: super::remote::client::ServerArgs,
     /// Write the signed file here (atomically).
     #[arg(long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -933,7 +915,7 @@ fn resolve_run(
 /// `bingate sign pe`: signs the input and writes the destination; a one-line summary goes to
 /// `out`. With `--server`, the server signs the image digest (`sign_remote`).
 pub fn sign(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    if args.server.is_some() {
+    if args.remote.server.is_some() {
         return sign_remote(args, out);
     }
     let (signer, cert, chain) = args.keys.resolve()?;
@@ -1063,9 +1045,7 @@ pub fn check_server_signature(
 /// lists a policy for the key (the server judges a digest-only request on it); otherwise none
 /// is sent, as examining the file costs a second read of it.
 fn sign_remote(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    use super::remote::client::{Client, ClientOptions, read_token};
     use super::remote::{DigestRequest, Format, hex, unb64};
-    let url = args.server.clone().unwrap_or_default();
     let refused = [
         (args.keys.cert.is_some(), "--cert"),
         (args.keys.chain.is_some(), "--chain"),
@@ -1091,14 +1071,10 @@ fn sign_remote(args: SignPeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         return Err("--page-hashes with --server: page hashes are not offered by the server's digest-only signing".into());
     }
     let (policy, check, dest) = resolve_run(&args)?;
-    let token = args.token_file.as_deref().map(read_token).transpose()?;
-    let client = Client::new(&ClientOptions {
-        url: url.clone(),
-        token,
-        ca: args.server_ca.clone(),
-        client_cert: args.client_cert.clone().zip(args.client_key.clone()),
-        timeout: Duration::from_secs(args.server_timeout),
-    })?;
+    let (client, url) = args
+        .remote
+        .client()?
+        .ok_or("--server is required for a server key")?;
     let name = args.keys.key.clone();
     let info = client.key(&name).map_err(|e| server_failure(&e))?;
     if !info.formats.contains(&Format::Pe) {

@@ -26,6 +26,55 @@ pub struct ClientOptions {
     pub timeout: Duration,
 }
 
+/// The `--server` flags of `sign pe` and `sign elf`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Have this signing server (`bingate serve`, `https://host[:port]`) sign: `--key` then
+    /// names the server's key, and the file stays here (a digest and a few KB cross the wire).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// File holding the bearer token for --server (first line).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// CA certificates (PEM) the server's certificate must chain to (default: the system
+    /// bundle).
+    #[arg(long, value_name = "PEM", requires = "server")]
+    pub server_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with --server.
+    #[arg(long, value_name = "PEM", requires_all = ["server", "client_key"])]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Seconds to wait for each answer of --server.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub server_timeout: u64,
+}
+
+impl ServerArgs {
+    /// The client for `--server` (the token read, the certificates loaded), or `None` without
+    /// `--server`.
+    pub fn client(&self) -> Result<Option<(Client, String)>, String> {
+        let Some(url) = &self.server else {
+            return Ok(None);
+        };
+        let token = self.token_file.as_deref().map(read_token).transpose()?;
+        let client_cert = match (&self.client_cert, &self.client_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => return Err("--client-cert and --client-key go together".into()),
+        };
+        let client = Client::new(&ClientOptions {
+            url: url.clone(),
+            token,
+            ca: self.server_ca.clone(),
+            client_cert,
+            timeout: std::time::Duration::from_secs(self.server_timeout),
+        })?;
+        Ok(Some((client, url.clone())))
+    }
+}
+
 /// Why a request failed.
 #[derive(Debug)]
 pub enum ClientError {
