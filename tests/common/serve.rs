@@ -81,7 +81,16 @@ pub struct Server {
 impl Server {
     /// Starts `bingate serve --config CONFIG` and waits (at most 60 s) for its address.
     pub fn start(config: &Path) -> Server {
-        let mut child = command()
+        Server::start_with_env(config, &[])
+    }
+
+    /// [`Server::start`] with environment variables (e.g. `SOFTHSM2_CONF`).
+    pub fn start_with_env(config: &Path, env: &[(&str, &Path)]) -> Server {
+        let mut cmd = command();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .args(["serve", "--config"])
             .arg(config)
             .stdout(Stdio::null())
