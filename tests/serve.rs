@@ -46,6 +46,30 @@ fn osslsigncode_verifies(file: &Path) -> bool {
     o.status.success()
 }
 
+/// `bingate sign FORMAT --server URL --key KEY --token-file TOKEN --output OUT INPUT`.
+fn sign_via(
+    url: &str,
+    format: &str,
+    key: &str,
+    token: &Path,
+    input: &Path,
+    out: &Path,
+) -> std::process::Output {
+    bingate(&[
+        "sign",
+        format,
+        "--server",
+        url,
+        "--key",
+        key,
+        "--token-file",
+        &token.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+        &input.display().to_string(),
+    ])
+}
+
 fn audit(args: &[&str]) -> std::process::Output {
     let mut a = vec!["audit"];
     a.extend_from_slice(args);
@@ -161,19 +185,14 @@ fn statuses_signing_and_the_audit_log() {
     // Digest-only through the client: one local pass, the PKCS#7 from the server.
     let token_file = dir.path().join("ci.token");
     let out = dir.path().join("client.exe");
-    let o = bingate(&[
-        "sign",
-        "pe",
-        "--server",
+    let o = sign_via(
         &u,
-        "--key",
+        "pe",
         "release",
-        "--token-file",
-        &token_file.display().to_string(),
-        "--output",
-        &out.display().to_string(),
-        &pe("x64-default.exe").display().to_string(),
-    ]);
+        &token_file,
+        &pe("x64-default.exe"),
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(verify_status(&out), "valid");
     if interop::require("osslsigncode") {
@@ -181,19 +200,14 @@ fn statuses_signing_and_the_audit_log() {
     }
     // The digest-only path through the gated key needs the client's evidence, which the client
     // sends: it passes for this file and is refused for the one without NX.
-    let o = bingate(&[
-        "sign",
-        "pe",
-        "--server",
+    let o = sign_via(
         &u,
-        "--key",
+        "pe",
         "gated",
-        "--token-file",
-        &token_file.display().to_string(),
-        "--output",
-        &dir.path().join("c2.exe").display().to_string(),
-        &pe("x64-no-nxcompat.exe").display().to_string(),
-    ]);
+        &token_file,
+        &pe("x64-no-nxcompat.exe"),
+        &dir.path().join("c2.exe"),
+    );
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -247,19 +261,14 @@ fn statuses_signing_and_the_audit_log() {
 
     // ELF digest-only through the client (the manifest goes to the server, the CMS comes back).
     let out = dir.path().join("tool-client");
-    let o = bingate(&[
-        "sign",
-        "elf",
-        "--server",
+    let o = sign_via(
         &u,
-        "--key",
+        "elf",
         "release",
-        "--token-file",
-        &token_file.display().to_string(),
-        "--output",
-        &out.display().to_string(),
-        &corpus("elf").join("pie-default").display().to_string(),
-    ]);
+        &token_file,
+        &corpus("elf").join("pie-default"),
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = bingate(&[
         "verify",
@@ -379,8 +388,8 @@ fn statuses_signing_and_the_audit_log() {
     );
 }
 
-/// An audit store that cannot be written: nothing is signed (503 `audit_unavailable`), and
-/// `/readyz` says why.
+/// An audit store that refuses the record: nothing is signed (503 `audit_unavailable`), and the
+/// metric counts it.
 #[test]
 fn fails_closed_when_the_audit_log_cannot_be_written() {
     let dir = paths::tempdir();
@@ -725,21 +734,16 @@ fn timestamps_and_the_risk_ceiling() {
         v["files"][0]["signature"]["signatures"][0]["timestamp"]["valid"], true,
         "{v}"
     );
-    let token_file = dir.path().join("ci.token").display().to_string();
+    let token_file = dir.path().join("ci.token");
     let out2 = dir.path().join("stamped-client.exe");
-    let o = bingate(&[
-        "sign",
-        "pe",
-        "--server",
+    let o = sign_via(
         u,
-        "--key",
+        "pe",
         "stamped",
-        "--token-file",
         &token_file,
-        "--output",
-        &out2.display().to_string(),
-        &pe("x64-default.exe").display().to_string(),
-    ]);
+        &pe("x64-default.exe"),
+        &out2,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let a = post(
         &format!("{u}/v1/sign/pe?key=careful"),
