@@ -441,6 +441,16 @@ pub struct SignatureVerdict {
 }
 
 impl SignatureVerdict {
+    /// Why `ours` (one of this verdict's signatures, if any) is not valid: its reasons, then the
+    /// verdict's error, joined with `; `.
+    pub fn why(&self, ours: Option<&SignatureReport>) -> String {
+        ours.into_iter()
+            .flat_map(|s| s.reasons.iter().map(|r| r.message.clone()))
+            .chain(self.error.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The signature the file's status rests on: the one named by `decided_by`, else the primary
     /// (entry 0, not nested).
     pub fn deciding(&self) -> Option<&SignatureReport> {

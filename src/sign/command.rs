@@ -776,16 +776,7 @@ fn check_signed_file(data: &[u8], cert: &Certificate, at: u64) -> Result<(), Str
         return Err(format!(
             "the signed output does not verify ({}: {})",
             status.as_str(),
-            ours.map(|s| s
-                .reasons
-                .iter()
-                .map(|r| r.message.clone())
-                .collect::<Vec<_>>())
-                .unwrap_or_default()
-                .into_iter()
-                .chain(v.error.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
+            v.why(ours)
         ));
     }
     Ok(())

@@ -574,16 +574,7 @@ fn verify_written(
         return Err(Failure::Error(format!(
             "the signed output does not verify ({}: {}); nothing was written",
             status.as_str(),
-            ours.map(|s| s
-                .reasons
-                .iter()
-                .map(|r| r.message.clone())
-                .collect::<Vec<_>>())
-                .unwrap_or_default()
-                .into_iter()
-                .chain(v.error.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
+            v.why(ours)
         )));
     }
     if let Some((ceiling, weights, anchors)) = &check.risk {
