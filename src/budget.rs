@@ -359,3 +359,34 @@ pub const COMPANIONS_SHOWN: usize = 5;
 /// meet a few dozen distinct CA certificates; a run that meets more than 4,096 starts over
 /// (memory stays under 1 MiB whatever the files hold).
 pub const MAX_REMEMBERED_SIGNATURE_CHECKS: usize = 4096;
+
+// Containers (src/container/): archives, packages and installers read in memory.
+
+/// Containers nested in containers below a top-level file. ClamAV's `MaxRecursion` default is
+/// 17; real downloads nest three deep at most (an MSI in a zip, its CAB, a file). 42.zip nests
+/// five levels of sixteen; the expanded-bytes budget stops it either way.
+pub const MAX_CONTAINER_DEPTH: u32 = 8;
+
+/// Entries listed per container. ClamAV's `MaxFiles` default is 10,000 per scan; a PyTorch
+/// wheel lists about 12,000 files and a large npm tarball a few tens of thousands, so a
+/// million leaves room while bounding the central directory a hostile zip can declare.
+pub const MAX_CONTAINER_ENTRIES: u64 = 1_000_000;
+
+/// Bytes decompressed for one top-level file, at every depth. Only binaries and nested
+/// containers are read whole (other entries only as far as their first bytes), so this is
+/// several times the largest real package (a 2.5 GB CUDA wheel holds about 4 GB of
+/// libraries) while stopping a zip bomb (42.zip: 4.5 PB) after a bounded amount of work.
+pub const MAX_EXPANDED_BYTES: u64 = 16 << 30;
+
+/// Expansion ratio of one compressed unit (a zip entry, a gzip stream, a CAB folder), checked
+/// past [`EXPANSION_RATIO_GRACE`]. Apache POI's `ZipSecureFile` refuses entries that expand
+/// more than 100 times (its `MIN_INFLATE_RATIO` of 0.01); DEFLATE itself cannot exceed 1032:1,
+/// so a unit past this ratio is a bomb or a file of zeros, never a shipped binary.
+pub const MAX_EXPANSION_RATIO: u64 = 100;
+
+/// Decompressed bytes of one unit before its ratio is checked: small entries (a 40-byte file
+/// of spaces) legitimately expand more than [`MAX_EXPANSION_RATIO`] times.
+pub const EXPANSION_RATIO_GRACE: u64 = 1 << 20;
+
+/// Notes kept per container (unsafe names, links); the rest are counted.
+pub const MAX_CONTAINER_NOTES: usize = 64;

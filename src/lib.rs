@@ -23,7 +23,8 @@
 //! authenticode elfsig  signature formats: PE Authenticode | ELF sections and kernel modules
 //! cms                  CMS SignedData opened and built, SignerInfo, timestamps, the verdict
 //! pki                  X.509: chains, trust stores, CRLs, public keys
-//! pe elf               each format's headers read into facts
+//! pe elf container     each format's headers read into facts | archives, packages and
+//!                      installers walked in memory
 //! detect toolchain     what a file is | which toolchain built it
 //! facts glob read      the facts bingate owns | path globs | the bounds-checked reader
 //! guard input mapped   goblin panics contained | positioned reads | mmap with a SIGBUS guard
@@ -50,6 +51,7 @@ pub(crate) mod cleanup;
 pub mod cli;
 pub mod cms;
 pub mod config;
+pub mod container;
 pub(crate) mod detect;
 pub mod elf;
 pub mod elfsig;
