@@ -235,6 +235,43 @@ impl Summary {
     }
 }
 
+/// What installer a PE file's payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstallerKind {
+    Nsis,
+    InnoSetup,
+    /// A zip archive appended to the image (WinZip, Info-ZIP and 7-Zip's zip self-extractors).
+    ZipSfx,
+    WixBurn,
+}
+
+impl InstallerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            InstallerKind::Nsis => "NSIS",
+            InstallerKind::InnoSetup => "Inno Setup",
+            InstallerKind::ZipSfx => "zip self-extractor",
+            InstallerKind::WixBurn => "WiX Burn bundle",
+        }
+    }
+}
+
+/// An installer payload recognised in a PE file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installer {
+    pub kind: InstallerKind,
+    /// Where the payload starts in the file, and its length.
+    pub offset: u64,
+    pub size: u64,
+    /// Whether the payload's bytes lie inside the range the Authenticode signature hashes
+    /// (`None` when the file is not signed or its layout could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered_by_signature: Option<bool>,
+    /// Whether the payload's files were examined (listed after the file, like an archive's).
+    pub examined: bool,
+}
+
 /// Why an entry name would be unsafe to extract, if it would.
 pub fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.contains('\0') {

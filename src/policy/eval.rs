@@ -100,6 +100,10 @@ pub struct Subject<'a> {
     pub error: &'a Option<crate::error::FileError>,
     pub signature: &'a Option<SignatureVerdict>,
     pub risk: &'a Option<RiskEstimate>,
+    /// What the file holds, when it is a container (or a PE carrying one).
+    pub container: &'a Option<crate::container::Summary>,
+    /// The installer payload a PE file carries, when one is recognised.
+    pub installer: &'a Option<crate::container::Installer>,
 }
 
 impl<'p> Evaluator<'p> {

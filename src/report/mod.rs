@@ -43,6 +43,15 @@ pub struct FileReport {
     /// The SmartScreen-risk estimate (PE files, when signatures are verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<crate::risk::RiskEstimate>,
+    /// What a container (archive, package, installer database) holds, when the file is one
+    /// or carries one (a PE self-extractor): its entries are reported after it, with paths
+    /// `container!/entry`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<crate::container::Summary>,
+    /// The installer payload a PE file carries after its image (NSIS, Inno Setup, a zip
+    /// self-extractor, WiX Burn), when one is recognised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installer: Option<crate::container::Installer>,
     /// Every rule of the policy for this file (absent when no policy was applied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<crate::policy::Finding>>,
@@ -86,6 +95,8 @@ impl FileReport {
             error: &self.error,
             signature: &self.signature,
             risk: &self.risk,
+            container: &self.container,
+            installer: &self.installer,
         }
     }
 
@@ -104,6 +115,8 @@ impl FileReport {
             error: None,
             signature: None,
             risk: None,
+            container: None,
+            installer: None,
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
@@ -126,6 +139,8 @@ impl FileReport {
             error: None,
             signature: None,
             risk: None,
+            container: None,
+            installer: None,
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
@@ -154,6 +169,8 @@ impl FileReport {
             error: Some(error),
             signature: None,
             risk: None,
+            container: None,
+            installer: None,
             findings: None,
             severity,
             root_relative: None,

@@ -61,6 +61,8 @@ pub fn report(
         error: None,
         signature: None,
         risk: None,
+        container: None,
+        installer: None,
         findings: None,
         severity: Default::default(),
         root_relative: None,
