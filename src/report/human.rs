@@ -186,6 +186,30 @@ impl<W: Write> HumanRenderer<W> {
         }
     }
 
+    /// A container's row: what it is and holds (its entries follow as rows of their own), its
+    /// signature when the format has one, and the error that stopped its walk.
+    fn container(&mut self, f: &FileReport) -> io::Result<()> {
+        let (tag, tone) = match &f.error {
+            Some(_) => ("ERROR", Tone::Bad),
+            None => ("PKG", Tone::Neutral),
+        };
+        self.paint(&cell(tag, tone), 6)?;
+        write!(self.out, "{}", esc(&f.path))?;
+        if let Some(v) = &f.signature {
+            write!(self.out, "  (signature: {})", v.status.as_str())?;
+        }
+        writeln!(self.out)?;
+        if let Some(e) = &f.error {
+            writeln!(self.out, "    stopped: {}", esc(e.message()))?;
+        }
+        for line in super::container_lines(f) {
+            writeln!(self.out, "    {}", esc(&line))?;
+        }
+        // The next binary row starts a new table.
+        self.last_format = None;
+        self.findings(f)
+    }
+
     /// Failing and waived findings under a file's row: rule, evidence, fix, controls.
     fn findings(&mut self, f: &FileReport) -> io::Result<()> {
         let Some(findings) = &f.findings else {
@@ -255,6 +279,9 @@ impl<W: Write> Renderer for HumanRenderer<W> {
     }
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
+        if f.container.is_some() && f.format.is_none() {
+            return self.container(f);
+        }
         let (Some(hardening), None) = (&f.hardening, &f.error) else {
             let msg = f.error.as_ref().map_or("no facts", |e| e.message());
             let e = cell("ERROR", Tone::Bad);
@@ -296,6 +323,9 @@ impl<W: Write> Renderer for HumanRenderer<W> {
             )?;
         }
         writeln!(self.out)?;
+        for line in super::container_lines(f) {
+            writeln!(self.out, "    {}", esc(&line))?;
+        }
         self.findings(f)
     }
 

@@ -147,6 +147,35 @@ impl FileReport {
         }
     }
 
+    /// A container (archive, package, installer database): what it holds, no facts of its own.
+    pub fn container(
+        path: String,
+        sha256: Option<String>,
+        size: u64,
+        summary: crate::container::Summary,
+    ) -> Self {
+        FileReport {
+            path,
+            sha256,
+            size: Some(size),
+            format: None,
+            arch: None,
+            bits: None,
+            kind: None,
+            toolchain: None,
+            hardening: None,
+            warnings: Vec::new(),
+            error: None,
+            signature: None,
+            risk: None,
+            container: Some(summary),
+            installer: None,
+            findings: None,
+            severity: Severity::Examined,
+            root_relative: None,
+        }
+    }
+
     pub fn error(
         path: String,
         sha256: Option<String>,
@@ -206,6 +235,10 @@ pub struct Summary {
     pub files: u64,
     pub pe: u64,
     pub elf: u64,
+    /// Containers (archives, packages, installer databases) walked; their binaries are counted
+    /// in `pe` and `elf`. Absent when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub containers: u64,
     /// Files with an `error` (unparseable binaries, unreadable or non-binary named files).
     pub errors: u64,
     /// Files with at least one warning.
@@ -286,6 +319,9 @@ impl Summary {
         match f.format {
             Some(Format::Pe) => self.pe = self.pe.saturating_add(1),
             Some(Format::Elf) => self.elf = self.elf.saturating_add(1),
+            None if f.container.is_some() => {
+                self.containers = self.containers.saturating_add(1);
+            }
             None => {}
         }
         if f.error.is_some() {
@@ -312,4 +348,73 @@ pub trait Renderer {
     fn begin(&mut self) -> io::Result<()>;
     fn file(&mut self, file: &FileReport) -> io::Result<()>;
     fn finish(&mut self, skipped: &[Skipped], summary: &Summary) -> io::Result<()>;
+}
+
+/// What the human reports say about a container or an installer payload, one line each
+/// (unescaped: the renderers escape what they print). Never more than was checked: package
+/// signatures are "present, not verified", a payload not walked is "not examined".
+pub fn container_lines(f: &FileReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(i) = &f.installer {
+        let covered = match i.covered_by_signature {
+            Some(true) => ", inside the signed bytes",
+            Some(false) => ", after the signature (not covered by it)",
+            None => "",
+        };
+        let examined = if i.examined {
+            "its files are listed below"
+        } else {
+            "its files were not examined"
+        };
+        out.push(format!(
+            "installer payload: {} at offset {:#x}, {} bytes{covered}; {examined}",
+            i.kind.name(),
+            i.offset,
+            i.size
+        ));
+    }
+    if let Some(s) = &f.container {
+        let mut line = format!(
+            "{}: {} entr{}, {} binar{} inside",
+            s.kind.name(),
+            s.entries,
+            if s.entries == 1 { "y" } else { "ies" },
+            s.binaries,
+            if s.binaries == 1 { "y" } else { "ies" },
+        );
+        if s.containers > 0 {
+            line.push_str(&format!(
+                ", {} nested container{}",
+                s.containers,
+                if s.containers == 1 { "" } else { "s" }
+            ));
+        }
+        out.push(line);
+        if let Some(n) = s.unsigned_pe.filter(|n| *n > 0) {
+            let more = n.saturating_sub(s.unsigned_pe_shown.len() as u64);
+            let mut line = format!(
+                "{n} unsigned PE file{} inside: {}",
+                if n == 1 { "" } else { "s" },
+                s.unsigned_pe_shown.join(", ")
+            );
+            if more > 0 {
+                line.push_str(&format!(" and {more} more"));
+            }
+            out.push(line);
+        }
+        for p in &s.package_signatures {
+            out.push(format!("package signature present, not verified: {p}"));
+        }
+        for n in &s.notes {
+            match &n.entry {
+                Some(e) => out.push(format!("{}: {e}: {}", n.id, n.message)),
+                None => out.push(format!("{}: {}", n.id, n.message)),
+            }
+        }
+    }
+    out
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -50,6 +50,21 @@ impl<W: Write> Renderer for RiskRenderer<W> {
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
         let Some(r) = &f.risk else {
+            if f.container.is_some() && f.format.is_none() {
+                write!(self.out, "{:<7}", "-")?;
+                writeln!(
+                    self.out,
+                    "{}: a container; its PE files follow",
+                    esc(&f.path)
+                )?;
+                if let Some(e) = &f.error {
+                    writeln!(self.out, "       stopped: {}", esc(e.message()))?;
+                }
+                for line in super::container_lines(f) {
+                    writeln!(self.out, "       {}", esc(&line))?;
+                }
+                return Ok(());
+            }
             if let Some(e) = &f.error {
                 write!(self.out, "{:<7}", "-")?;
                 return writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()));
@@ -68,6 +83,9 @@ impl<W: Write> Renderer for RiskRenderer<W> {
         };
         self.level(r.level)?;
         writeln!(self.out, "{}  (score {}/100)", esc(&f.path), r.score)?;
+        for line in super::container_lines(f) {
+            writeln!(self.out, "  {}", esc(&line))?;
+        }
         writeln!(self.out, "  {}", esc(&r.outcome))?;
         for e in &r.evidence {
             writeln!(

@@ -37,6 +37,14 @@ impl<W: Write> VerifyRenderer<W> {
         }
     }
 
+    /// What a container holds and an installer payload, under the file's verdict.
+    fn inside(&mut self, f: &FileReport) -> io::Result<()> {
+        for line in super::container_lines(f) {
+            writeln!(self.out, "{:<10}{}", "", esc(&line))?;
+        }
+        Ok(())
+    }
+
     fn details(&mut self, v: &SignatureVerdict) -> io::Result<()> {
         if let Some(e) = &v.error {
             writeln!(self.out, "    {}", esc(e))?;
@@ -144,12 +152,28 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
             (Some(v), _) => {
                 self.verdict(v.status)?;
                 writeln!(self.out, "{}", esc(&f.path))?;
-                self.details(v)
+                self.details(v)?;
+                self.inside(f)
+            }
+            // A container whose format has no signature of its own (zip, tar, deb, rpm).
+            (None, None) if f.container.is_some() => {
+                write!(self.out, "{:<10}", "-")?;
+                writeln!(
+                    self.out,
+                    "{}: no signature format of its own; its binaries follow",
+                    esc(&f.path)
+                )?;
+                self.inside(f)
             }
             // Could not be read (missing, not a regular file): an I/O error, not a verdict.
             (None, Some(e)) if f.severity == super::Severity::ToolError => {
                 write!(self.out, "{:<10}", "ERROR")?;
                 writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()))
+            }
+            (None, Some(e)) if f.container.is_some() => {
+                write!(self.out, "{:<10}", "ERROR")?;
+                writeln!(self.out, "{}: {}", esc(&f.path), esc(e.message()))?;
+                self.inside(f)
             }
             (None, Some(e)) => {
                 self.verdict(Status::Malformed)?;

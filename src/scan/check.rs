@@ -15,6 +15,9 @@ use crate::{elf, pe};
 /// What examining a candidate produced.
 pub enum Outcome {
     File(Box<FileReport>),
+    /// A container (or a PE carrying an installer payload) and the entries found inside it,
+    /// in the order the report shows them: the container first.
+    Many(Vec<FileReport>),
     Skipped(Skipped),
 }
 
@@ -44,6 +47,23 @@ pub struct Work<'a> {
     pub pe_checksum: bool,
     /// Estimate the SmartScreen risk (PE files, with `signing`).
     pub risk: Option<&'a RiskContext<'a>>,
+    /// `--exclude` globs: entries inside containers are matched against them
+    /// (`archive.zip!/dir/file.dll`, relative to the root the container was found under).
+    pub excludes: &'a crate::glob::RootGlobs,
+}
+
+/// Where the bytes being examined come from.
+#[derive(Clone, Copy)]
+pub(super) enum Place<'a> {
+    /// A file the walk found.
+    File(&'a Candidate),
+    /// An entry of a container: its name (the last component of its path inside the
+    /// container), and the Mark of the Web of the top-level file it came in (what Windows gives
+    /// the files it extracts).
+    Inside {
+        name: &'a str,
+        mark_of_the_web: Option<&'a crate::risk::motw::MarkOfTheWeb>,
+    },
 }
 
 pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
@@ -79,7 +99,7 @@ pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
         ));
     }
     let size = meta.len();
-    let mut head = [0u8; SNIFF_LEN];
+    let mut head = [0u8; crate::container::SNIFF_LEN];
     let head_len = match read_head(&mut file, &mut head) {
         Ok(n) => n,
         Err(e) => return io_error(&e),
@@ -87,10 +107,17 @@ pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
     let head = head.get(..head_len).unwrap_or_default();
 
     // Sniffing needs 4 bytes at e_lfanew; read them with a positioned read, not a whole map.
-    let sniffed = sniff(head, |off| read_at(&file, off));
+    let sniffed = sniff(head.get(..SNIFF_LEN).unwrap_or(head), |off| {
+        read_at(&file, off)
+    });
     let format = match sniffed {
         Sniffed::Binary(f) => f,
         Sniffed::Other { magic, len } => {
+            if let Some(kind) = crate::container::sniff(head) {
+                if let Some(outcome) = check_container(c, &file, &meta, kind, max_file_size, work) {
+                    return outcome;
+                }
+            }
             if !c.explicit {
                 return Outcome::Skipped(Skipped {
                     path: display,
@@ -123,23 +150,100 @@ pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
         Ok(c) => c,
         Err(e) => return io_error(&e),
     };
-    let report = examine_bytes(display.clone(), c, contents.bytes(), format, work);
-    // A file that shrank or was rewritten while mapped: the report was made from bytes that are
-    // not the file's, so it is replaced by an error for this file (src/mapped.rs).
-    if let Contents::Mapped(m) = &contents {
-        let changed = if m.faulted() {
-            Err(std::io::Error::other(
-                "file shrank while being read (a page past its new end was read)",
-            ))
-        } else {
-            file.metadata()
-                .and_then(|after| crate::input::unchanged(&meta, &after))
+    let report = examine_bytes(
+        display.clone(),
+        Place::File(c),
+        contents.bytes(),
+        format,
+        work,
+    );
+    let outcome =
+        match super::inside::installer_payload(&report, contents.bytes(), c, max_file_size, work) {
+            Some(reports) => Outcome::Many(reports),
+            None => Outcome::file(report),
         };
-        if let Err(e) = changed {
-            return io_error(&e);
-        }
+    if let Err(e) = still_the_same(&file, &meta, &contents) {
+        return io_error(&e);
     }
-    Outcome::file(report)
+    outcome
+}
+
+/// A file that shrank or was rewritten while mapped: the report was made from bytes that are
+/// not the file's, so it is replaced by an error for this file (src/mapped.rs).
+fn still_the_same(
+    file: &File,
+    meta: &std::fs::Metadata,
+    contents: &Contents,
+) -> std::io::Result<()> {
+    if let Contents::Mapped(m) = contents {
+        if m.faulted() {
+            return Err(std::io::Error::other(
+                "file shrank while being read (a page past its new end was read)",
+            ));
+        }
+        file.metadata()
+            .and_then(|after| crate::input::unchanged(meta, &after))?;
+    }
+    Ok(())
+}
+
+/// A file whose first bytes say it is a container: walked like a directory. `None` when it
+/// turns out not to be one (a compound file that is not an installer database), so the caller
+/// treats it as any other non-binary file.
+fn check_container(
+    c: &Candidate,
+    file: &File,
+    meta: &std::fs::Metadata,
+    kind: crate::container::Kind,
+    max_file_size: u64,
+    work: Work<'_>,
+) -> Option<Outcome> {
+    let display = c.path.display().to_string();
+    let size = meta.len();
+    if size > max_file_size {
+        let e = Error::budget("bytes in file", size, max_file_size, None);
+        let mut r = FileReport::error(
+            display,
+            None,
+            Some(size),
+            None,
+            e.into(),
+            Severity::Examined,
+        );
+        r.container = Some(crate::container::Summary::new(kind));
+        return Some(Outcome::file(r));
+    }
+    let contents = match load(file, meta) {
+        Ok(c) => c,
+        Err(e) => {
+            return Some(Outcome::file(FileReport::error(
+                display,
+                None,
+                Some(size),
+                None,
+                FileError::from(&e),
+                Severity::ToolError,
+            )));
+        }
+    };
+    let reports = super::inside::top_level(c, contents.bytes(), kind, max_file_size, work)?;
+    if let Err(e) = still_the_same(file, meta, &contents) {
+        return Some(Outcome::file(FileReport::error(
+            display,
+            None,
+            Some(size),
+            None,
+            FileError::from(&e),
+            Severity::ToolError,
+        )));
+    }
+    Some(match reports {
+        super::inside::Found::Reports(v) => Outcome::Many(v),
+        super::inside::Found::Nothing => Outcome::Skipped(Skipped {
+            path: display,
+            reason: SkipReason::NotBinary,
+        }),
+    })
 }
 
 /// Files at most this size, and sparse files, are read into memory (the holes of a sparse file
@@ -147,13 +251,13 @@ pub fn check(c: &Candidate, max_file_size: u64, work: Work<'_>) -> Outcome {
 /// src/mapped.rs, which says why and what it costs.
 const READ_THRESHOLD: u64 = 64 * 1024;
 
-enum Contents {
+pub(super) enum Contents {
     Read(Vec<u8>),
     Mapped(crate::mapped::Mapped),
 }
 
 impl Contents {
-    fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Contents::Read(v) => v,
             Contents::Mapped(m) => m.bytes(),
@@ -161,7 +265,7 @@ impl Contents {
     }
 }
 
-fn load(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Contents> {
+pub(super) fn load(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Contents> {
     let size = meta.len();
     if size > READ_THRESHOLD && !crate::input::is_sparse(file, size)? {
         if let Some(mapped) = crate::mapped::Mapped::new(file) {
@@ -175,7 +279,7 @@ fn load(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Contents> {
 /// side by side. Public through [`examine`] for the mutation harness and fuzzers.
 pub(super) fn examine_bytes(
     display: String,
-    candidate: &Candidate,
+    place: Place<'_>,
     data: &[u8],
     format: Format,
     work: Work<'_>,
@@ -186,6 +290,7 @@ pub(super) fn examine_bytes(
         sha256: want_sha256,
         pe_checksum,
         risk,
+        excludes: _,
     } = work;
     let size = data.len() as u64;
     let want_risk = risk.filter(|_| facts && signing.is_some() && format == Format::Pe);
@@ -257,7 +362,7 @@ pub(super) fn examine_bytes(
         Ok(f) => {
             let estimate = match (want_risk, content, &signature, signing) {
                 (Some(ctx), Some(content), Some(sig), Some(s)) => {
-                    estimate_risk(candidate, &f, sig, &content, ctx, s.at)
+                    estimate_risk(place, &f, sig, &content, ctx, s.at)
                 }
                 _ => None,
             };
@@ -278,7 +383,7 @@ pub(super) fn examine_bytes(
 }
 
 fn estimate_risk(
-    candidate: &Candidate,
+    place: Place<'_>,
     facts: &crate::facts::BinaryFacts,
     signature: &crate::cms::verdict::SignatureVerdict,
     content: &Result<(pe::content::Content, Option<pe::resources::Resources>), String>,
@@ -289,18 +394,30 @@ fn estimate_risk(
     let crate::facts::Hardening::Pe(hardening) = &facts.hardening else {
         return None;
     };
-    let (companion_count, companions) =
-        if facts.kind == crate::facts::Kind::Executable && signature.status != Status::Unsigned {
+    let (companion_count, companions) = match place {
+        Place::File(candidate)
+            if facts.kind == crate::facts::Kind::Executable
+                && signature.status != Status::Unsigned =>
+        {
             ctx.companions
                 .unsigned_beside(candidate, crate::risk::COMPANIONS_SHOWN)
-        } else {
-            (0, Vec::new())
-        };
-    let path = candidate.path.as_path();
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        }
+        _ => (0, Vec::new()),
+    };
+    let (file_name, mark_of_the_web) = match place {
+        Place::File(candidate) => {
+            let path = candidate.path.as_path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, crate::risk::motw::read(path))
+        }
+        Place::Inside {
+            name,
+            mark_of_the_web,
+        } => (name.to_owned(), mark_of_the_web.cloned()),
+    };
     let input = crate::risk::Input {
         file_name: &file_name,
         kind: facts.kind,
@@ -312,7 +429,7 @@ fn estimate_risk(
             .as_ref()
             .map(|(c, r)| (c, r.as_ref()))
             .map_err(Clone::clone),
-        mark_of_the_web: crate::risk::motw::read(path),
+        mark_of_the_web,
         unsigned_companions: &companions,
         unsigned_companion_count: companion_count,
         at,

@@ -8,6 +8,8 @@
 
 mod check;
 mod companions;
+mod inside;
+mod installer;
 mod walk;
 
 pub use walk::walk;
@@ -98,6 +100,7 @@ pub fn run(
         sha256: config.wants_file_hash(),
         pe_checksum: config.wants_pe_checksum() || risk.is_some(),
         risk: risk.as_ref(),
+        excludes: &config.excludes,
     };
     // Files are examined on the pool in walk order, up to `window` ahead of the report, and
     // emitted here in walk order as their results come in: no barrier where a large file keeps
@@ -143,6 +146,13 @@ pub fn run(
                     Ready::Checked(rel, Outcome::File(mut f)) => {
                         f.root_relative = Some(rel);
                         emit(*f, &mut outcome, renderer)?;
+                    }
+                    // A container and its entries: each entry carries its own `outer!/inner`
+                    // path relative to the root.
+                    Ready::Checked(_, Outcome::Many(reports)) => {
+                        for f in reports {
+                            emit(f, &mut outcome, renderer)?;
+                        }
                     }
                     Ready::Checked(_, Outcome::Skipped(s)) | Ready::Skipped(s) => skipped.push(s),
                     Ready::WalkError(e) => {
@@ -270,6 +280,7 @@ pub fn examine(
         sha256: true,
         pe_checksum: true,
         risk: risk.as_ref(),
+        excludes: &no_excludes,
     };
     let candidate = walk::Candidate {
         path: path.to_path_buf(),
@@ -277,5 +288,5 @@ pub fn examine(
         rel: walk::relative(path, path),
         root: None,
     };
-    check::examine_bytes(display, &candidate, data, format, work)
+    check::examine_bytes(display, check::Place::File(&candidate), data, format, work)
 }

@@ -1,0 +1,423 @@
+//! Examining what containers hold: every entry that is a binary is examined like a file, every
+//! entry that is a container is walked in turn, all in memory (`crate::container`).
+//!
+//! Entries are reported after their container with paths `outer!/inner` (nested:
+//! `a.zip!/b.msi!/c.dll`); `--exclude` and waiver globs match the same path relative to the
+//! root the top-level file was found under. One [`Budget`] bounds the bytes decompressed for a
+//! top-level file at every depth; a budget reached stops the container it was reached in, with
+//! an error naming what was reached, and the entries reported before it stay.
+
+use std::io::Read;
+use std::sync::Mutex;
+
+use super::check::{Place, Work, examine_bytes};
+use super::walk::Candidate;
+use crate::cms::verdict::Status;
+use crate::container::{self, Budget, EntryMeta, Kind, Limits, Summary};
+use crate::detect::{Sniffed, sniff_bytes};
+use crate::error::{Error, ErrorKind, FileError};
+use crate::facts::Format;
+use crate::report::{FileReport, Severity};
+
+/// What walking a top-level container found.
+pub(super) enum Found {
+    /// The container's report and its entries'.
+    Reports(Vec<FileReport>),
+    /// A container met by a walk with nothing to report: no binaries inside, no signature, no
+    /// error and no note (a source tarball, a .docx): skipped like any other non-binary file.
+    Nothing,
+}
+
+/// What every entry of one top-level file shares.
+struct Ctx<'a> {
+    work: Work<'a>,
+    budget: Budget,
+    mark_of_the_web: Option<crate::risk::motw::MarkOfTheWeb>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(c: &Candidate, max_file_size: u64, work: Work<'a>) -> Self {
+        let limits = Limits {
+            max_entry_size: max_file_size,
+            ..Limits::default()
+        };
+        Ctx {
+            work,
+            budget: Budget::new(limits),
+            // Windows gives the files it extracts from a downloaded archive the archive's mark.
+            mark_of_the_web: work
+                .risk
+                .and_then(|_| crate::risk::motw::read(c.path.as_path())),
+        }
+    }
+}
+
+/// Walks a top-level file whose first bytes say it is a container of `kind`. `None` when it
+/// is not one after all (a compound file that is not an installer database).
+pub(super) fn top_level(
+    c: &Candidate,
+    data: &[u8],
+    kind: Kind,
+    max_file_size: u64,
+    work: Work<'_>,
+) -> Option<Found> {
+    if kind == Kind::Msi && !container::msi::is_installer(data) {
+        return None;
+    }
+    let ctx = Ctx::new(c, max_file_size, work);
+    let display = c.path.display().to_string();
+    let sha256 = work
+        .sha256
+        .then(|| crate::read::hex(&crate::hash::sha256(data)));
+    let mut reports = walk_container(&ctx, display, c.rel.clone(), data, kind, 0, sha256);
+    let interesting = reports.first().is_some_and(worth_reporting);
+    if !interesting && !c.explicit {
+        return Some(Found::Nothing);
+    }
+    if let Some(first) = reports.first_mut() {
+        first.root_relative = Some(c.rel.clone());
+    }
+    Some(Found::Reports(reports))
+}
+
+/// For a PE file carrying an installer payload: the file's report with the payload described
+/// and, when the payload is an archive bingate reads (a zip self-extractor), the payload's
+/// entries after it. `None` when the file carries no payload bingate recognises.
+pub(super) fn installer_payload(
+    report: &FileReport,
+    data: &[u8],
+    c: &Candidate,
+    max_file_size: u64,
+    work: Work<'_>,
+) -> Option<Vec<FileReport>> {
+    if report.format != Some(Format::Pe) || report.error.is_some() {
+        return None;
+    }
+    let ctx = Ctx::new(c, max_file_size, work);
+    let display = c.path.display().to_string();
+    let mut reports = pe_payload(&ctx, report.clone(), display, c.rel.clone(), data, 0)?;
+    if let Some(first) = reports.first_mut() {
+        first.root_relative = Some(c.rel.clone());
+    }
+    Some(reports)
+}
+
+/// Whether a container's report says anything: binaries inside, a signature, an error or a
+/// note.
+fn worth_reporting(r: &FileReport) -> bool {
+    let Some(s) = &r.container else { return true };
+    s.binaries > 0
+        || r.error.is_some()
+        || !s.notes.is_empty()
+        || !s.package_signatures.is_empty()
+        || r.signature
+            .as_ref()
+            .is_some_and(|v| v.status != Status::Unsigned)
+}
+
+/// A PE file's installer payload: recognised, and walked when it is a zip.
+fn pe_payload(
+    ctx: &Ctx<'_>,
+    mut report: FileReport,
+    display: String,
+    rel: String,
+    data: &[u8],
+    depth: u32,
+) -> Option<Vec<FileReport>> {
+    let headers = crate::pe::PeHeaders::parse(data).ok()?;
+    let mut installer = super::installer::recognise(data, &headers)?;
+    let mut out = Vec::new();
+    if installer.kind == container::InstallerKind::ZipSfx {
+        let start = usize::try_from(installer.offset).ok();
+        let end = installer
+            .offset
+            .checked_add(installer.size)
+            .and_then(|e| usize::try_from(e).ok());
+        if let Some(payload) = start.zip(end).and_then(|(s, e)| data.get(s..e)) {
+            let mut inner = walk_container(
+                ctx,
+                display,
+                rel,
+                payload,
+                Kind::Zip,
+                depth.saturating_add(1),
+                None,
+            );
+            if !inner.is_empty() {
+                let container_report = inner.remove(0);
+                installer.examined = container_report.error.is_none();
+                report.container = container_report.container;
+                if let (None, Some(e)) = (&report.error, container_report.error) {
+                    report
+                        .warnings
+                        .push(format!("installer payload: {}", e.message()));
+                }
+                out = inner;
+            }
+        }
+    }
+    report.installer = Some(installer);
+    out.insert(0, report);
+    Some(out)
+}
+
+/// Walks one container: its report first (kind, counts, notes, error, signature), then the
+/// reports of what it holds.
+fn walk_container(
+    ctx: &Ctx<'_>,
+    display: String,
+    rel: String,
+    data: &[u8],
+    kind: Kind,
+    depth: u32,
+    sha256: Option<String>,
+) -> Vec<FileReport> {
+    // The first budget error an entry's read met: the container stops there.
+    let stopped: Mutex<Option<Error>> = Mutex::new(None);
+    let visit = |meta: &EntryMeta, r: &mut dyn Read| -> Vec<FileReport> {
+        entry(ctx, &display, &rel, meta, r, depth, &stopped)
+    };
+    let walked = container::walk(kind, data, depth, &ctx.budget, &visit);
+    let mut inner: Vec<FileReport> = walked.items.into_iter().flatten().collect();
+    let mut summary = walked.summary;
+    count_inside(&mut summary, &inner, ctx.work.signing.is_some());
+    let error = walked.error.or_else(|| stopped.into_inner().ok().flatten());
+    let mut report = FileReport::container(display, sha256, data.len() as u64, summary);
+    report.root_relative = Some(rel);
+    if let Some(e) = error {
+        report.error = Some(FileError::from(e));
+    }
+    if let Some(s) = ctx.work.signing {
+        report.signature = container_signature(kind, data, s);
+    }
+    let mut out = Vec::with_capacity(inner.len().saturating_add(1));
+    out.push(report);
+    out.append(&mut inner);
+    out
+}
+
+/// The signature of a container format that carries one (MSI, CAB); `None` for the others
+/// (their package signatures are listed in the summary, not verified).
+fn container_signature(
+    kind: Kind,
+    data: &[u8],
+    s: &crate::config::SigningConfig,
+) -> Option<crate::cms::verdict::SignatureVerdict> {
+    let env = crate::cms::verdict::VerifyEnv {
+        anchors: &s.trust,
+        at: s.at,
+        strict: s.strict,
+        require_all: s.require_all,
+        revoked: s.revoked.as_ref(),
+    };
+    match kind {
+        Kind::Msi => Some(crate::authenticode::msi::verify_msi(data, &env)),
+        Kind::Cab => Some(crate::authenticode::cab::verify_cab(data, &env)),
+        Kind::Zip | Kind::Tar(_) | Kind::Compressed(_) | Kind::Deb | Kind::Rpm => None,
+    }
+}
+
+/// Fills the counts of what was found inside (at every depth) into a container's summary.
+fn count_inside(summary: &mut Summary, inner: &[FileReport], signatures_verified: bool) {
+    let mut unsigned = 0u64;
+    for f in inner {
+        if f.format.is_some() {
+            summary.binaries = summary.binaries.saturating_add(1);
+        }
+        if f.container.is_some() && f.format.is_none() {
+            summary.containers = summary.containers.saturating_add(1);
+        }
+        let is_unsigned_pe = f.format == Some(Format::Pe)
+            && f.signature
+                .as_ref()
+                .is_some_and(|v| v.status == Status::Unsigned);
+        if is_unsigned_pe {
+            unsigned = unsigned.saturating_add(1);
+            if summary.unsigned_pe_shown.len() < crate::budget::COMPANIONS_SHOWN {
+                summary.unsigned_pe_shown.push(f.path.clone());
+            }
+        }
+    }
+    summary.unsigned_pe = signatures_verified.then_some(unsigned);
+}
+
+/// Bytes of an entry read to decide what it is: tar's magic is at 257, a PE's e_lfanew at 0x3c.
+const HEAD_LEN: usize = container::SNIFF_LEN;
+
+/// One entry of a container: nothing when it is neither a binary nor a container (or is
+/// excluded), its report when it is a binary, the nested container's reports when it is one.
+fn entry(
+    ctx: &Ctx<'_>,
+    outer_display: &str,
+    outer_rel: &str,
+    meta: &EntryMeta,
+    r: &mut dyn Read,
+    depth: u32,
+    stopped: &Mutex<Option<Error>>,
+) -> Vec<FileReport> {
+    let name = if meta.name.is_empty() {
+        unnamed(outer_display)
+    } else {
+        meta.name.clone()
+    };
+    let display = format!("{outer_display}!/{name}");
+    let rel = format!("{outer_rel}!/{name}");
+    if ctx.work.excludes.is_match(&rel) {
+        return Vec::new();
+    }
+    let stop = |e: Error| {
+        if let Ok(mut s) = stopped.lock() {
+            s.get_or_insert(e);
+        }
+        Vec::new()
+    };
+    let mut head = [0u8; HEAD_LEN];
+    let n = match read_full(r, &mut head) {
+        Ok(n) => n,
+        Err(e) => return read_failed(e, display, rel, None, stop),
+    };
+    let head = head.get(..n).unwrap_or_default();
+    let binary_head = head.starts_with(b"MZ") || head.starts_with(b"\x7fELF");
+    let nested = container::sniff(head);
+    if !binary_head && nested.is_none() {
+        return Vec::new();
+    }
+    let max = ctx.budget.limits.max_entry_size;
+    if let Some(declared) = meta.size.filter(|s| *s > max) {
+        let e = Error::budget("bytes in file", declared, max, meta.offset);
+        let mut f = FileReport::error(
+            display,
+            None,
+            Some(declared),
+            None,
+            e.into(),
+            Severity::Examined,
+        );
+        f.root_relative = Some(rel);
+        return vec![f];
+    }
+    // Never sized by what the container declares beyond the first bytes: a hostile size costs
+    // nothing until its bytes are actually there.
+    let mut data = head.to_vec();
+    let limit = max.saturating_add(1).saturating_sub(n as u64);
+    if let Err(e) = r.take(limit).read_to_end(&mut data) {
+        return read_failed(e, display, rel, None, stop);
+    }
+    let size = data.len() as u64;
+    if size > max {
+        let e = Error::budget("bytes in file", size, max, meta.offset);
+        let mut f = FileReport::error(
+            display,
+            None,
+            Some(size),
+            None,
+            e.into(),
+            Severity::Examined,
+        );
+        f.root_relative = Some(rel);
+        return vec![f];
+    }
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_owned();
+    match sniff_bytes(&data) {
+        Sniffed::Binary(format) => {
+            let place = Place::Inside {
+                name: &last,
+                mark_of_the_web: ctx.mark_of_the_web.as_ref(),
+            };
+            let mut f = examine_bytes(display.clone(), place, &data, format, ctx.work);
+            f.root_relative = Some(rel.clone());
+            if format == Format::Pe && f.error.is_none() {
+                if let Some(mut v) = pe_payload(ctx, f.clone(), display, rel.clone(), &data, depth)
+                {
+                    if let Some(first) = v.first_mut() {
+                        first.root_relative = Some(rel);
+                    }
+                    return v;
+                }
+            }
+            vec![f]
+        }
+        Sniffed::Other { .. } => {
+            let Some(kind) = nested else {
+                return Vec::new();
+            };
+            if kind == Kind::Msi && !container::msi::is_installer(&data) {
+                return Vec::new();
+            }
+            let sha256 = ctx
+                .work
+                .sha256
+                .then(|| crate::read::hex(&crate::hash::sha256(&data)));
+            let v = walk_container(
+                ctx,
+                display,
+                rel,
+                &data,
+                kind,
+                depth.saturating_add(1),
+                sha256,
+            );
+            // A nested container with nothing to say (a .gz of text in a wheel) is not listed.
+            if v.len() == 1 && !v.first().is_some_and(worth_reporting) {
+                return Vec::new();
+            }
+            v
+        }
+    }
+}
+
+/// An entry whose bytes could not be read: a budget reached stops the container (`stop`);
+/// any other error (a corrupt compressed stream) is an error for the entry.
+fn read_failed(
+    e: std::io::Error,
+    display: String,
+    rel: String,
+    size: Option<u64>,
+    stop: impl FnOnce(Error) -> Vec<FileReport>,
+) -> Vec<FileReport> {
+    if let Some(b) = container::budget_error(&e) {
+        return stop(b);
+    }
+    let err = Error::new(
+        ErrorKind::Io {
+            message: format!("reading the entry: {e}"),
+        },
+        None,
+    );
+    let mut f = FileReport::error(display, None, size, None, err.into(), Severity::Examined);
+    f.root_relative = Some(rel);
+    vec![f]
+}
+
+/// The name of the one file a compressed stream holds when its header names none: the outer
+/// name without its compression extension.
+fn unnamed(outer_display: &str) -> String {
+    let last = outer_display
+        .rsplit(['/', '!'])
+        .next()
+        .unwrap_or(outer_display);
+    match last.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && ["gz", "xz", "zst", "bz2", "z"].contains(&ext.to_ascii_lowercase().as_str()) =>
+        {
+            stem.to_owned()
+        }
+        _ => format!("{last}.content"),
+    }
+}
+
+/// Reads until `buf` is full or the entry ends.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let Some(rest) = buf.get_mut(n..) else { break };
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n = n.saturating_add(k),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
