@@ -255,10 +255,12 @@ fn entry(
     depth: u32,
     stopped: &Mutex<Option<Error>>,
 ) -> Vec<FileReport> {
-    let name = if meta.name.is_empty() {
+    // Tar archives made with `tar -C dir .` store `./bin/app`: shown as `bin/app`.
+    let stored = meta.name.trim_start_matches("./");
+    let name = if stored.is_empty() {
         unnamed(outer_display)
     } else {
-        meta.name.clone()
+        stored.to_owned()
     };
     let display = format!("{outer_display}!/{name}");
     let rel = format!("{outer_rel}!/{name}");
