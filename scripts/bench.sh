@@ -19,6 +19,9 @@
 #              (usr/lib/x86_64-linux-gnu/wine/x86_64-windows), fetched with
 #              `apt-get download libwine` into BENCH_DIR and unpacked with dpkg-deb
 #              (no root needed): the same commands
+#   archives   a wheel (`zip -6` of the unpacked libwine tree) and the libwine .deb:
+#              bingate check on the archive vs unpacking it (`unzip -p`, `dpkg-deb
+#              --fsys-tarfile`) plus bingate check on the unpacked tree (issue 18's bar)
 #   verify DLLs    corpus/public/msvc-runtime/*.dll (12 Microsoft-signed DLLs):
 #              `bingate verify DIR` vs `osslsigncode verify` file by file in a loop,
 #              vs `openssl dgst -sha256` over the same files (the physical limit)
@@ -465,6 +468,41 @@ else
   row_na "scan Wine DLLs" "all" "skipped: $WINE_WHY"
 fi
 
+# ---------------------------------------------------------------- 2b. archives and packages
+# The issue's bar: examining an archive in memory must be at least as fast as unpacking it
+# (`unzip -p FILE > /dev/null`, `dpkg-deb --fsys-tarfile`) plus bingate on the unpacked files.
+# Inputs: the libwine .deb itself (xz-compressed data.tar), and a wheel zipped (`zip -6`, what
+# pip's wheel builder uses) from the same unpacked tree, ELF and PE files alike.
+if [[ -n "$WINE_DIR" ]]; then
+  WINE_ROOT="$TMP/wine"
+  log "task: archives: $WINE_PKG and a wheel of its files"
+  (cd "$WINE_ROOT" && zip -q -r -6 "$TMP/wine.whl" usr)
+  WHL_MB="$(du -m "$TMP/wine.whl" | cut -f1)"; DEB_MB="$(du -m "$deb" | cut -f1)"
+  TREE_MB="$(du -sm "$WINE_ROOT" | cut -f1)"
+  "$BG" check --no-policy --format json "$TMP/wine.whl" > "$TMP/bg-whl.report"
+  "$BG" check --no-policy --format json "$deb" > "$TMP/bg-deb.report"
+  "$BG" check --no-policy --format json "$WINE_ROOT" > "$TMP/bg-tree.report"
+  printf 'unzip -p %q > /dev/null && %q check --no-policy --format json %q > /dev/null\n' \
+    "$TMP/wine.whl" "$BG" "$WINE_ROOT" > "$TMP/unzip-bg.sh"
+  printf 'dpkg-deb --fsys-tarfile %q > /dev/null && %q check --no-policy --format json %q > /dev/null\n' \
+    "$deb" "$BG" "$WINE_ROOT" > "$TMP/dpkg-bg.sh"
+  measure "$RUNS" "bg-whl=$(q "$BG") check --no-policy --format json $(q "$TMP/wine.whl")" \
+    "unzip-bg=bash $(q "$TMP/unzip-bg.sh")" \
+    "unzip-p=sh -c 'unzip -p $(q "$TMP/wine.whl") > /dev/null'"
+  T="wheel ($WHL_MB MB zip of the $TREE_MB MB tree)"
+  row "$T" "bingate check" "bingate check --no-policy --format json wine.whl" "$(bg_files "$TMP/bg-whl.report")" bg-whl
+  row "$T" "unzip + bingate (the bar)" "unzip -p wine.whl > /dev/null && bingate check … TREE" "$(bg_files "$TMP/bg-tree.report")" unzip-bg bg-whl
+  row "$T" "unzip -p alone" "unzip -p wine.whl > /dev/null" "—" unzip-p bg-whl
+  measure "$RUNS" "bg-deb=$(q "$BG") check --no-policy --format json $(q "$deb")" \
+    "dpkg-bg=bash $(q "$TMP/dpkg-bg.sh")"
+  T="deb ($WINE_PKG, $DEB_MB MB, data.tar.xz)"
+  row "$T" "bingate check" "bingate check --no-policy --format json PKG.deb" "$(bg_files "$TMP/bg-deb.report")" bg-deb
+  row "$T" "dpkg-deb + bingate (the bar)" "dpkg-deb --fsys-tarfile PKG.deb > /dev/null && bingate check … TREE" "$(bg_files "$TMP/bg-tree.report")" dpkg-bg bg-deb
+  rm -f "$TMP/wine.whl"
+else
+  row_na "archives" "all" "skipped: $WINE_WHY"
+fi
+
 # ---------------------------------------------------------------- 3. Authenticode: signed DLLs
 DLL_DIR="$PUB/msvc-runtime"
 if compgen -G "$DLL_DIR/*.dll" >/dev/null; then
@@ -657,6 +695,8 @@ pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
 # the issue's targets (ratios of medians measured above)
 target "\`check --format json\` on the Wine DLLs against the two-core SHA-256 limit" bg-wine-json dgst2-wine 1.5
 target "\`check --format json\` on the PE dir against the two-core SHA-256 limit" bg-pe-json dgst2-pe 1.5
+target "\`check\` of a wheel against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-whl unzip-bg 1.0
+target "\`check\` of a .deb against \`dpkg-deb --fsys-tarfile\` plus \`check\` of the unpacked files (issue 18)" bg-deb dpkg-bg 1.0
 target "\`check\` (human, default policy) on the Wine DLLs against checksec.rs" bg-wine-human rs-wine 2
 target "\`check\` (human, default policy) on the PE dir against checksec.rs" bg-pe-human rs-pe 2
 target "\`check\` (human, default policy) on \`$SCAN_LABEL\` against checksec.rs" bg-scan-human rs-scan 1.0

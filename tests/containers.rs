@@ -58,9 +58,15 @@ fn every_binary_inside_is_reported_with_the_facts_of_its_source() {
         let report = check_json(&[&path]);
         let files = files(&report);
         let first = &files[0];
-        assert_eq!(first["path"], path.as_str(), "{name}: the container comes first");
         assert_eq!(
-            first["container"]["kind"]["type"].as_str().map(str::to_owned),
+            first["path"],
+            path.as_str(),
+            "{name}: the container comes first"
+        );
+        assert_eq!(
+            first["container"]["kind"]["type"]
+                .as_str()
+                .map(str::to_owned),
             Some(match exp["kind"].as_str().unwrap() {
                 k if k.starts_with("tar") => "tar".to_owned(),
                 "gzip" => "compressed".to_owned(),
@@ -68,7 +74,10 @@ fn every_binary_inside_is_reported_with_the_facts_of_its_source() {
             }),
             "{name}: {first}"
         );
-        assert!(first.get("error").is_none_or(Value::is_null), "{name}: {first}");
+        assert!(
+            first.get("error").is_none_or(Value::is_null),
+            "{name}: {first}"
+        );
         let binaries = exp["binaries"].as_object().unwrap();
         let reported: BTreeMap<String, &Value> = files
             .iter()
@@ -147,7 +156,10 @@ fn listing_tools_name_every_binary_bingate_reports_inside() {
                 l.ends_with(outer_entry)
                     || (name.ends_with(".gz") && l.ends_with(&name[..name.len() - 3]))
             });
-            assert!(found, "{listing:?} {name} does not list {outer_entry}:\n{text}");
+            assert!(
+                found,
+                "{listing:?} {name} does not list {outer_entry}:\n{text}"
+            );
         }
     }
 }
@@ -170,7 +182,10 @@ fn a_walked_container_without_binaries_is_skipped_a_named_one_is_reported() {
         .iter()
         .map(|f| f["path"].as_str().unwrap().to_owned())
         .collect();
-    assert!(paths.iter().all(|p| !p.contains("text.tar.gz")), "{paths:?}");
+    assert!(
+        paths.iter().all(|p| !p.contains("text.tar.gz")),
+        "{paths:?}"
+    );
     assert!(
         paths.iter().any(|p| p.ends_with("bins.tar.xz!/x86.dll")),
         "{paths:?}"
@@ -219,14 +234,24 @@ fn waivers_match_paths_inside_containers() {
         ),
     )
     .unwrap();
-    std::fs::copy(paths::corpus("containers/tool.deb"), dir.path().join("tool.deb")).unwrap();
+    std::fs::copy(
+        paths::corpus("containers/tool.deb"),
+        dir.path().join("tool.deb"),
+    )
+    .unwrap();
     let out = bingate_in(
         dir.path(),
-        &["check", "--format", "json", "--policy", "policy.toml", "tool.deb"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--policy",
+            "policy.toml",
+            "tool.deb",
+        ],
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))
-    });
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let tool = files(&v)
         .into_iter()
         .find(|f| f["path"] == "tool.deb!/usr/bin/tool")

@@ -258,16 +258,49 @@ pub fn examine(
     signing: Option<&crate::config::SigningConfig>,
     weights: Option<&crate::risk::Weights>,
 ) -> FileReport {
-    use crate::detect::{Sniffed, sniff_bytes};
-    let display = path.display().to_string();
-    let format = match sniff_bytes(data) {
-        Sniffed::Binary(f) => f,
-        Sniffed::Other { magic, len } => {
-            let e =
-                crate::error::Error::new(crate::error::ErrorKind::NotABinary { magic, len }, None);
-            return FileReport::error(display, None, None, None, e.into(), Severity::ToolError);
+    in_memory(path, signing, weights, |work, candidate| {
+        examine_binary(data, work, candidate)
+    })
+}
+
+/// [`examine`] for anything `check` reads: a PE or ELF file (with what an installer payload
+/// holds, after it), or a container and everything inside it, as `check` reports them in
+/// order. Bytes that are neither give one error entry. For the mutation harness and fuzzers.
+pub fn examine_all(
+    data: &[u8],
+    path: &std::path::Path,
+    signing: Option<&crate::config::SigningConfig>,
+    weights: Option<&crate::risk::Weights>,
+) -> Vec<FileReport> {
+    in_memory(path, signing, weights, |work, candidate| {
+        let max = crate::budget::DEFAULT_MAX_FILE_SIZE;
+        let head = data.get(..crate::container::SNIFF_LEN).unwrap_or(data);
+        let binary = matches!(
+            crate::detect::sniff_bytes(data),
+            crate::detect::Sniffed::Binary(_)
+        );
+        if !binary {
+            if let Some(kind) = crate::container::sniff(head) {
+                if let Some(inside::Found::Reports(v)) =
+                    inside::top_level(candidate, data, kind, max, work)
+                {
+                    return v;
+                }
+            }
         }
-    };
+        let report = examine_binary(data, work, candidate);
+        inside::installer_payload(&report, data, candidate, max, work)
+            .unwrap_or_else(|| vec![report])
+    })
+}
+
+/// What [`examine`] and [`examine_all`] share: the run's settings for one file in memory.
+fn in_memory<T>(
+    path: &std::path::Path,
+    signing: Option<&crate::config::SigningConfig>,
+    weights: Option<&crate::risk::Weights>,
+    f: impl FnOnce(Work<'_>, &walk::Candidate) -> T,
+) -> T {
     let no_excludes = crate::glob::RootGlobs::default();
     let companions = Companions::new(&no_excludes, false);
     let risk = weights.map(|weights| RiskContext {
@@ -288,5 +321,19 @@ pub fn examine(
         rel: walk::relative(path, path),
         root: None,
     };
-    check::examine_bytes(display, check::Place::File(&candidate), data, format, work)
+    f(work, &candidate)
+}
+
+fn examine_binary(data: &[u8], work: Work<'_>, candidate: &walk::Candidate) -> FileReport {
+    use crate::detect::{Sniffed, sniff_bytes};
+    let display = candidate.path.display().to_string();
+    let format = match sniff_bytes(data) {
+        Sniffed::Binary(f) => f,
+        Sniffed::Other { magic, len } => {
+            let e =
+                crate::error::Error::new(crate::error::ErrorKind::NotABinary { magic, len }, None);
+            return FileReport::error(display, None, None, None, e.into(), Severity::ToolError);
+        }
+    };
+    check::examine_bytes(display, check::Place::File(candidate), data, format, work)
 }

@@ -262,7 +262,10 @@ pub fn corpus() -> PathBuf {
 }
 
 fn is_binary(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF")
+    bytes.starts_with(b"MZ")
+        || bytes.starts_with(b"\x7fELF")
+        || bingate::container::sniff(&bytes[..bytes.len().min(bingate::container::SNIFF_LEN)])
+            .is_some()
 }
 
 fn sorted_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
@@ -289,7 +292,16 @@ fn sorted_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
 pub fn fixtures(public: bool) -> Vec<Fixture> {
     let root = corpus();
     let mut out = Vec::new();
-    for sub in ["pe", "elf", "signed", "risk", "integrity"] {
+    for sub in [
+        "pe",
+        "elf",
+        "signed",
+        "risk",
+        "integrity",
+        "containers",
+        "msi",
+        "installers",
+    ] {
         let mut paths = Vec::new();
         sorted_files(&root.join(sub), false, &mut paths);
         for p in paths {
@@ -739,6 +751,8 @@ impl Model {
         } else if d.starts_with(b"\x7fELF") {
             b.m.format = Format::Elf;
             elf_model(&mut b);
+        } else {
+            container_model(&mut b);
         }
         b.finish()
     }
@@ -2157,6 +2171,144 @@ impl Op {
     }
 }
 
+/// The fields of the containers bingate walks, read with the harness's own readers: a zip's
+/// end-of-central-directory record, central directory and local headers; tar headers' octal
+/// sizes; the compound file header of an MSI; a cabinet's header and folder entries. Truncations
+/// and random flips cover the compressed streams themselves.
+fn container_model(b: &mut Builder) {
+    let d = b.d;
+    b.be = false;
+    if let Some(eocd) = (0..d.len().saturating_sub(21))
+        .rev()
+        .find(|&i| d[i..].starts_with(b"PK\x05\x06"))
+    {
+        b.region(eocd, eocd + 22);
+        b.field("zip EOCD entries on disk", eocd + 8, 2, FieldKind::Count);
+        b.field("zip EOCD entries", eocd + 10, 2, FieldKind::Count);
+        b.field("zip EOCD cd size", eocd + 12, 4, FieldKind::Size);
+        let cd = b.field("zip EOCD cd offset", eocd + 16, 4, FieldKind::Offset);
+        b.field("zip EOCD comment length", eocd + 20, 2, FieldKind::Size);
+        let mut at = cd
+            .and_then(|c| usize::try_from(c).ok())
+            .unwrap_or(usize::MAX);
+        let mut n = 0;
+        while n < 64 && d.get(at..).is_some_and(|r| r.starts_with(b"PK\x01\x02")) {
+            b.boundary(at as u64);
+            b.region(at, at + 46);
+            b.field(format!("zip cd[{n}] method"), at + 10, 2, FieldKind::Type);
+            b.more_choices(&[0, 8, 9, 12, 14, 93, 99]);
+            b.field(
+                format!("zip cd[{n}] compressed size"),
+                at + 20,
+                4,
+                FieldKind::Size,
+            );
+            b.field(format!("zip cd[{n}] size"), at + 24, 4, FieldKind::Size);
+            let name = b.field(
+                format!("zip cd[{n}] name length"),
+                at + 28,
+                2,
+                FieldKind::Size,
+            );
+            let extra = b.field(
+                format!("zip cd[{n}] extra length"),
+                at + 30,
+                2,
+                FieldKind::Size,
+            );
+            let comment = b.field(
+                format!("zip cd[{n}] comment length"),
+                at + 32,
+                2,
+                FieldKind::Size,
+            );
+            let local = b.field(
+                format!("zip cd[{n}] local offset"),
+                at + 42,
+                4,
+                FieldKind::Offset,
+            );
+            if let Some(l) = local.and_then(|l| usize::try_from(l).ok()) {
+                if d.get(l..).is_some_and(|r| r.starts_with(b"PK\x03\x04")) {
+                    b.boundary(l as u64);
+                    b.region(l, l + 30);
+                    b.field(format!("zip local[{n}] method"), l + 8, 2, FieldKind::Type);
+                    b.field(
+                        format!("zip local[{n}] compressed size"),
+                        l + 18,
+                        4,
+                        FieldKind::Size,
+                    );
+                    b.field(format!("zip local[{n}] size"), l + 22, 4, FieldKind::Size);
+                    b.field(
+                        format!("zip local[{n}] name length"),
+                        l + 26,
+                        2,
+                        FieldKind::Size,
+                    );
+                    b.field(
+                        format!("zip local[{n}] extra length"),
+                        l + 28,
+                        2,
+                        FieldKind::Size,
+                    );
+                }
+            }
+            let len = [name, extra, comment]
+                .iter()
+                .map(|v| v.unwrap_or(0) as usize)
+                .sum::<usize>();
+            at = at.saturating_add(46).saturating_add(len);
+            n += 1;
+        }
+    } else if d.get(257..262) == Some(b"ustar") {
+        // Uncompressed tar: each header's 12-byte octal size.
+        let mut at = 0usize;
+        let mut n = 0;
+        while n < 64 && d.get(at + 257..at + 262) == Some(b"ustar") {
+            b.boundary(at as u64);
+            b.region(at, at + 512);
+            b.m.digits.push((at + 124, 11));
+            let size = std::str::from_utf8(&d[at + 124..at + 135])
+                .ok()
+                .and_then(|t| u64::from_str_radix(t.trim_matches(['\0', ' ']), 8).ok())
+                .unwrap_or(0) as usize;
+            at = at
+                .saturating_add(512)
+                .saturating_add(size.div_ceil(512) * 512);
+            n += 1;
+        }
+    } else if d.starts_with(b"MSCF") {
+        b.region(0, 64.min(d.len()));
+        b.field("cab size", 8, 4, FieldKind::Size);
+        b.field("cab files offset", 16, 4, FieldKind::Offset);
+        b.field("cab folders", 26, 2, FieldKind::Count);
+        b.field("cab files", 28, 2, FieldKind::Count);
+        b.field("cab flags", 30, 2, FieldKind::Flags);
+        b.more_choices(&[1, 2, 4, 7]);
+    } else if d.starts_with(b"\xd0\xcf\x11\xe0") {
+        b.region(0, 512.min(d.len()));
+        b.field("cfb sector shift", 30, 2, FieldKind::Size);
+        b.field("cfb FAT sectors", 44, 4, FieldKind::Count);
+        b.field("cfb first directory sector", 48, 4, FieldKind::Index);
+        b.field("cfb first mini FAT sector", 60, 4, FieldKind::Index);
+        b.field("cfb mini FAT sectors", 64, 4, FieldKind::Count);
+        b.field("cfb first DIFAT sector", 68, 4, FieldKind::Index);
+        b.field("cfb DIFAT sectors", 72, 4, FieldKind::Count);
+        b.field("cfb DIFAT[0]", 76, 4, FieldKind::Index);
+    } else if d.starts_with(b"\xed\xab\xee\xdb") {
+        // The signature header's index count and data size, after the 96-byte lead.
+        b.be = true;
+        b.region(96, 112.min(d.len()));
+        b.field("rpm signature index entries", 104, 4, FieldKind::Count);
+        b.field("rpm signature data size", 108, 4, FieldKind::Size);
+        b.be = false;
+    } else {
+        // Compressed streams (gzip, xz, zstd, bzip2) and ar: their headers.
+        b.region(0, 64.min(d.len()));
+    }
+}
+
 fn systematic(m: &Model) -> Vec<Op> {
     let mut ops = Vec::new();
     let mut cuts = BTreeSet::new();
@@ -2839,26 +2991,35 @@ impl Pipeline {
             HumanRenderer, JsonRenderer, Renderer, RiskRenderer, SarifRenderer, VerifyRenderer,
         };
 
-        let mut report = bingate::scan::examine(
+        // Containers give their report and those of everything inside; binaries one (or more,
+        // with an installer payload).
+        let mut reports = bingate::scan::examine_all(
             bytes,
             Path::new("mutant.exe"),
             Some(&self.signing),
             Some(&self.weights),
         );
-        let observed_error = report.error.is_some();
-        let status = report.signature.as_ref().map(|s| format!("{:?}", s.status));
+        let observed_error = reports.first().is_some_and(|r| r.error.is_some());
+        let status = reports
+            .first()
+            .and_then(|r| r.signature.as_ref())
+            .map(|s| format!("{:?}", s.status));
         let mut summary = bingate::report::Summary::default();
         for p in &self.policies {
             let mut ev = bingate::policy::Evaluator::new(p, self.today);
-            report.findings = Some(ev.evaluate(&report.subject()));
+            for report in &mut reports {
+                report.findings = Some(ev.evaluate(&report.subject()));
+            }
             summary.policy = Some(ev.finish());
         }
-        summary.add_file(&report);
+        for report in &reports {
+            summary.add_file(report);
+        }
         let mut render_errors = Vec::new();
         let mut render = |name: &str, r: &mut dyn Renderer| {
             let res = r
                 .begin()
-                .and_then(|()| r.file(&report))
+                .and_then(|()| reports.iter().try_for_each(|report| r.file(report)))
                 .and_then(|()| r.finish(&[], &summary));
             if let Err(e) = res {
                 render_errors.push(format!("{name}: {e}"));
