@@ -390,3 +390,9 @@ pub const EXPANSION_RATIO_GRACE: u64 = 1 << 20;
 
 /// Notes kept per container (unsafe names, links); the rest are counted.
 pub const MAX_CONTAINER_NOTES: usize = 64;
+
+/// Bytes of binaries read from containers and waiting for (or in) their examination on the
+/// pool while the reader goes on with the next entries. Past it the reader examines the entry
+/// itself before reading on, so memory stays bounded whatever a package holds; 256 MiB keeps
+/// both cores busy on the largest DLLs seen in packages (Chromium's 150 MB libraries).
+pub const MAX_CONTAINER_BYTES_IN_FLIGHT: u64 = 256 << 20;

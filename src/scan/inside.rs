@@ -7,8 +7,9 @@
 //! top-level file at every depth; a budget reached stops the container it was reached in, with
 //! an error naming what was reached, and the entries reported before it stay.
 
-use std::io::Read;
-use std::sync::Mutex;
+use std::io::Read as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::check::{Place, Work, examine_bytes};
 use super::walk::Candidate;
@@ -174,11 +175,39 @@ fn walk_container(
 ) -> Vec<FileReport> {
     // The first budget error an entry's read met: the container stops there.
     let stopped: Mutex<Option<Error>> = Mutex::new(None);
-    let visit = |meta: &EntryMeta, r: &mut dyn Read| -> Vec<FileReport> {
-        entry(ctx, &display, &rel, meta, r, depth, &stopped)
-    };
-    let walked = container::walk(kind, data, depth, &ctx.budget, &visit);
-    let mut inner: Vec<FileReport> = walked.items.into_iter().flatten().collect();
+    // Binaries read but not yet examined: the reader goes on with the next entries while the
+    // pool examines them (a .tar.xz decompresses on one thread), up to this many bytes.
+    let in_flight = AtomicU64::new(0);
+    let walked = rayon::scope(|scope| {
+        let visit = |meta: &EntryMeta, r: &mut dyn std::io::Read| -> Item {
+            match read_entry(ctx, &display, &rel, meta, r, &stopped) {
+                Read::Done(v) => Item::Done(v),
+                Read::Nested(e, kind) => Item::Done(walk_nested(ctx, e, kind, depth)),
+                Read::Binary(e) => {
+                    let len = e.data.len() as u64;
+                    let before = in_flight.fetch_add(len, Ordering::Relaxed);
+                    if before.saturating_add(len) > crate::budget::MAX_CONTAINER_BYTES_IN_FLIGHT {
+                        in_flight.fetch_sub(len, Ordering::Relaxed);
+                        return Item::Done(examine_entry(ctx, e, depth));
+                    }
+                    let slot = Arc::new(OnceLock::new());
+                    let filled = Arc::clone(&slot);
+                    let in_flight = &in_flight;
+                    scope.spawn(move |_| {
+                        let _ = filled.set(examine_entry(ctx, e, depth));
+                        in_flight.fetch_sub(len, Ordering::Relaxed);
+                    });
+                    Item::Pending(slot)
+                }
+            }
+        };
+        container::walk(kind, data, depth, &ctx.budget, &visit)
+    });
+    let mut inner: Vec<FileReport> = walked
+        .items
+        .into_iter()
+        .flat_map(Item::into_reports)
+        .collect();
     let mut summary = walked.summary;
     count_inside(&mut summary, &inner, ctx.work.signing.is_some());
     let error = walked.error.or_else(|| stopped.into_inner().ok().flatten());
@@ -244,17 +273,55 @@ fn count_inside(summary: &mut Summary, inner: &[FileReport], signatures_verified
 /// Bytes of an entry read to decide what it is: tar's magic is at 257, a PE's e_lfanew at 0x3c.
 const HEAD_LEN: usize = container::SNIFF_LEN;
 
-/// One entry of a container: nothing when it is neither a binary nor a container (or is
-/// excluded), its report when it is a binary, the nested container's reports when it is one.
-fn entry(
+/// An entry read, ready to be examined.
+enum Read {
+    /// Nothing to examine (not a binary, excluded, stopped by a budget), or an error report.
+    Done(Vec<FileReport>),
+    /// A binary's bytes.
+    Binary(Entry),
+    /// A nested container's bytes.
+    Nested(Entry, Kind),
+}
+
+/// An entry's bytes with its report path.
+struct Entry {
+    display: String,
+    rel: String,
+    /// The last component of its name (the risk estimate's file name).
+    name: String,
+    data: Vec<u8>,
+}
+
+/// A visited entry's reports: examined on the spot, or on the pool while the container's
+/// next entries are read (a slot filled when the examination is done).
+enum Item {
+    Done(Vec<FileReport>),
+    Pending(Arc<OnceLock<Vec<FileReport>>>),
+}
+
+impl Item {
+    fn into_reports(self) -> Vec<FileReport> {
+        match self {
+            Item::Done(v) => v,
+            // The scope the examination ran in has ended: the slot is filled and ours alone.
+            Item::Pending(slot) => Arc::try_unwrap(slot)
+                .ok()
+                .and_then(OnceLock::into_inner)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Reads one entry of a container: nothing when it is neither a binary nor a container (or is
+/// excluded), its bytes when it is one.
+fn read_entry(
     ctx: &Ctx<'_>,
     outer_display: &str,
     outer_rel: &str,
     meta: &EntryMeta,
-    r: &mut dyn Read,
-    depth: u32,
+    r: &mut dyn std::io::Read,
     stopped: &Mutex<Option<Error>>,
-) -> Vec<FileReport> {
+) -> Read {
     // Tar archives made with `tar -C dir .` store `./bin/app`: shown as `bin/app`.
     let stored = meta.name.trim_start_matches("./");
     let name = if stored.is_empty() {
@@ -265,7 +332,7 @@ fn entry(
     let display = format!("{outer_display}!/{name}");
     let rel = format!("{outer_rel}!/{name}");
     if ctx.work.excludes.is_match(&rel) {
-        return Vec::new();
+        return Read::Done(Vec::new());
     }
     let stop = |e: Error| {
         if let Ok(mut s) = stopped.lock() {
@@ -276,37 +343,16 @@ fn entry(
     let mut head = [0u8; HEAD_LEN];
     let n = match read_full(r, &mut head) {
         Ok(n) => n,
-        Err(e) => return read_failed(e, display, rel, None, stop),
+        Err(e) => return Read::Done(read_failed(e, display, rel, None, stop)),
     };
     let head = head.get(..n).unwrap_or_default();
     let binary_head = head.starts_with(b"MZ") || head.starts_with(b"\x7fELF");
     let nested = container::sniff(head);
     if !binary_head && nested.is_none() {
-        return Vec::new();
+        return Read::Done(Vec::new());
     }
     let max = ctx.budget.limits.max_entry_size;
-    if let Some(declared) = meta.size.filter(|s| *s > max) {
-        let e = Error::budget("bytes in file", declared, max, meta.offset);
-        let mut f = FileReport::error(
-            display,
-            None,
-            Some(declared),
-            None,
-            e.into(),
-            Severity::Examined,
-        );
-        f.root_relative = Some(rel);
-        return vec![f];
-    }
-    // Never sized by what the container declares beyond the first bytes: a hostile size costs
-    // nothing until its bytes are actually there.
-    let mut data = head.to_vec();
-    let limit = max.saturating_add(1).saturating_sub(n as u64);
-    if let Err(e) = r.take(limit).read_to_end(&mut data) {
-        return read_failed(e, display, rel, None, stop);
-    }
-    let size = data.len() as u64;
-    if size > max {
+    let too_big = |size: u64, display: String, rel: String| {
         let e = Error::budget("bytes in file", size, max, meta.offset);
         let mut f = FileReport::error(
             display,
@@ -317,55 +363,87 @@ fn entry(
             Severity::Examined,
         );
         f.root_relative = Some(rel);
-        return vec![f];
+        Read::Done(vec![f])
+    };
+    if let Some(declared) = meta.size.filter(|s| *s > max) {
+        return too_big(declared, display, rel);
+    }
+    // Never sized by what the container declares beyond the first bytes: a hostile size costs
+    // nothing until its bytes are actually there.
+    let mut data = head.to_vec();
+    let limit = max.saturating_add(1).saturating_sub(n as u64);
+    if let Err(e) = r.take(limit).read_to_end(&mut data) {
+        return Read::Done(read_failed(e, display, rel, None, stop));
+    }
+    let size = data.len() as u64;
+    if size > max {
+        return too_big(size, display, rel);
     }
     let last = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_owned();
-    match sniff_bytes(&data) {
-        Sniffed::Binary(format) => {
-            let place = Place::Inside {
-                name: &last,
-                mark_of_the_web: ctx.mark_of_the_web.as_ref(),
-            };
-            let mut f = examine_bytes(display.clone(), place, &data, format, ctx.work);
-            f.root_relative = Some(rel.clone());
-            if format == Format::Pe && f.error.is_none() {
-                if let Some(mut v) = pe_payload(ctx, f.clone(), display, rel.clone(), &data, depth)
-                {
-                    if let Some(first) = v.first_mut() {
-                        first.root_relative = Some(rel);
-                    }
-                    return v;
-                }
+    let entry = Entry {
+        display,
+        rel,
+        name: last,
+        data,
+    };
+    match (binary_head, nested) {
+        (_, Some(kind)) if !binary_head => Read::Nested(entry, kind),
+        _ => Read::Binary(entry),
+    }
+}
+
+/// Examines a binary read from a container (with its own installer payload, if it has one).
+fn examine_entry(ctx: &Ctx<'_>, e: Entry, depth: u32) -> Vec<FileReport> {
+    let Entry {
+        display,
+        rel,
+        name,
+        data,
+    } = e;
+    let Sniffed::Binary(format) = sniff_bytes(&data) else {
+        // "MZ" without a PE header (a DOS program): not examined, as in a directory.
+        return Vec::new();
+    };
+    let place = Place::Inside {
+        name: &name,
+        mark_of_the_web: ctx.mark_of_the_web.as_ref(),
+    };
+    let mut f = examine_bytes(display.clone(), place, &data, format, ctx.work);
+    f.root_relative = Some(rel.clone());
+    if format == Format::Pe && f.error.is_none() {
+        if let Some(mut v) = pe_payload(ctx, f.clone(), display, rel.clone(), &data, depth) {
+            if let Some(first) = v.first_mut() {
+                first.root_relative = Some(rel);
             }
-            vec![f]
-        }
-        Sniffed::Other { .. } => {
-            let Some(kind) = nested else {
-                return Vec::new();
-            };
-            if kind == Kind::Msi && !container::msi::is_installer(&data) {
-                return Vec::new();
-            }
-            let sha256 = ctx
-                .work
-                .sha256
-                .then(|| crate::read::hex(&crate::hash::sha256(&data)));
-            let v = walk_container(
-                ctx,
-                display,
-                rel,
-                &data,
-                kind,
-                depth.saturating_add(1),
-                sha256,
-            );
-            // A nested container with nothing to say (a .gz of text in a wheel) is not listed.
-            if v.len() == 1 && !v.first().is_some_and(worth_reporting) {
-                return Vec::new();
-            }
-            v
+            return v;
         }
     }
+    vec![f]
+}
+
+/// Walks a container found inside another.
+fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, depth: u32) -> Vec<FileReport> {
+    if kind == Kind::Msi && !container::msi::is_installer(&e.data) {
+        return Vec::new();
+    }
+    let sha256 = ctx
+        .work
+        .sha256
+        .then(|| crate::read::hex(&crate::hash::sha256(&e.data)));
+    let v = walk_container(
+        ctx,
+        e.display,
+        e.rel,
+        &e.data,
+        kind,
+        depth.saturating_add(1),
+        sha256,
+    );
+    // A nested container with nothing to say (a .gz of text in a wheel) is not listed.
+    if v.len() == 1 && !v.first().is_some_and(worth_reporting) {
+        return Vec::new();
+    }
+    v
 }
 
 /// An entry whose bytes could not be read: a budget reached stops the container (`stop`);
@@ -410,7 +488,7 @@ fn unnamed(outer_display: &str) -> String {
 }
 
 /// Reads until `buf` is full or the entry ends.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         let Some(rest) = buf.get_mut(n..) else { break };
