@@ -118,11 +118,13 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
             .policy()
             .is_some_and(|p| p.failed_at_or_above(*fail_on) > 0),
         Mode::Verify { .. } => {
-            let all_valid = outcome
-                .summary
-                .signatures
-                .as_ref()
-                .is_some_and(|c| c.valid == outcome.summary.files);
+            let all_valid = outcome.summary.signatures.as_ref().is_some_and(|c| {
+                c.valid
+                    == outcome
+                        .summary
+                        .files
+                        .saturating_sub(outcome.summary.containers_without_signature)
+            });
             !all_valid
         }
         // `bingate risk` cannot estimate a file it cannot parse: that is a failure, as the

@@ -239,6 +239,10 @@ pub struct Summary {
     /// in `pe` and `elf`. Absent when none was.
     #[serde(skip_serializing_if = "is_zero")]
     pub containers: u64,
+    /// Containers whose format has no signature of its own (zip, tar, deb, rpm) and whose walk
+    /// ended without an error: `verify` does not count them as files without a valid verdict.
+    #[serde(skip)]
+    pub containers_without_signature: u64,
     /// Files with an `error` (unparseable binaries, unreadable or non-binary named files).
     pub errors: u64,
     /// Files with at least one warning.
@@ -321,6 +325,10 @@ impl Summary {
             Some(Format::Elf) => self.elf = self.elf.saturating_add(1),
             None if f.container.is_some() => {
                 self.containers = self.containers.saturating_add(1);
+                if f.signature.is_none() && f.error.is_none() {
+                    self.containers_without_signature =
+                        self.containers_without_signature.saturating_add(1);
+                }
             }
             None => {}
         }
