@@ -8,7 +8,9 @@
 //! into the verdict. `build` is the signing side: the SignedData bingate writes.
 
 pub mod build;
+pub mod cab;
 pub mod image;
+pub mod msi;
 pub mod pagehash;
 pub mod signature;
 pub mod table;
