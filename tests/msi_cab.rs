@@ -382,7 +382,7 @@ fn mutated_headers_never_panic() {
         };
         // The CAB header and tables; the CFB header, its FAT and its first directory sector.
         let ranges: Vec<std::ops::Range<usize>> = if name.ends_with(".cab") {
-            vec![0..200]
+            vec![0..100, 100..200]
         } else {
             vec![0..0x200, 0x200..0x400, 0x400..0x600]
         };
@@ -401,4 +401,44 @@ fn mutated_headers_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn quantum_folders_and_spanning_cabinets_are_noted_not_read() {
+    let (_, d) = fixture("unsigned.cab");
+    let c = cab::read(&d).unwrap();
+    let budget = Budget::new(Limits::default());
+    let visit = |m: &EntryMeta, _: &mut dyn Read| m.name.clone();
+    // typeCompress of folder 0 (after the 36-byte header, no reserve) set to Quantum (2).
+    assert_eq!(c.folders.len(), 1);
+    let mut q = d.clone();
+    q[36 + 6] = 2;
+    let w = bingate::container::walk(bingate::container::Kind::Cab, &q, 0, &budget, &visit);
+    assert!(w.error.is_none(), "{:?}", w.error);
+    assert!(w.items.is_empty());
+    assert_eq!(w.summary.entries, 2);
+    let skipped: Vec<_> = w
+        .summary
+        .notes
+        .iter()
+        .filter(|n| n.id == "skipped-entry")
+        .filter_map(|n| n.entry.clone())
+        .collect();
+    assert_eq!(skipped, ["app.exe", "readme.txt"]);
+    // The "next cabinet" flag with its two names: read as far as this cabinet goes, noted.
+    let mut s = d[..36].to_vec();
+    s[30] |= 0x02;
+    s.extend_from_slice(b"next.cab\0disk2\0");
+    s.extend_from_slice(&d[36..]);
+    // Every offset after the header moves by the 15 bytes inserted.
+    let bump = |s: &mut Vec<u8>, at: usize| {
+        let v = u32::from_le_bytes(s[at..at + 4].try_into().unwrap()) + 15;
+        s[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    };
+    bump(&mut s, 16); // coffFiles
+    bump(&mut s, 36 + 15); // the folder's coffCabStart
+    let w = bingate::container::walk(bingate::container::Kind::Cab, &s, 0, &budget, &visit);
+    assert!(w.error.is_none(), "{:?}", w.error);
+    assert_eq!(w.items, ["app.exe", "readme.txt"]);
+    assert!(w.summary.notes.iter().any(|n| n.id == "spanning-cabinet"));
 }

@@ -495,8 +495,9 @@ impl<'a> StreamReader<'_, 'a> {
         } else {
             self.cfb.sector_size
         };
-        let idx = usize::try_from(self.pos / unit).unwrap_or(usize::MAX);
-        let within = self.pos % unit;
+        let idx =
+            usize::try_from(self.pos.checked_div(unit).unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
+        let within = self.pos.checked_rem(unit).unwrap_or(0);
         let take = unit.saturating_sub(within).min(left);
         let Some(&s) = e.sectors.get(idx) else {
             return Err(io::Error::new(
@@ -504,26 +505,26 @@ impl<'a> StreamReader<'_, 'a> {
                 "stream chain shorter than its size",
             ));
         };
-        let bytes = if e.mini {
-            // Mini sector s lies at s*64 in the mini stream, itself in regular sectors.
-            let at = u64::from(s)
-                .saturating_mul(MINI_SECTOR)
-                .saturating_add(within);
-            let ss = self.cfb.sector_size;
-            let Some(&reg) = self
-                .cfb
-                .mini_stream
-                .get(usize::try_from(at / ss).unwrap_or(usize::MAX))
-            else {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "mini sector past the mini stream",
-                ));
+        let bytes =
+            if e.mini {
+                // Mini sector s lies at s*64 in the mini stream, itself in regular sectors.
+                let at = u64::from(s)
+                    .saturating_mul(MINI_SECTOR)
+                    .saturating_add(within);
+                let ss = self.cfb.sector_size;
+                let Some(&reg) = self.cfb.mini_stream.get(
+                    usize::try_from(at.checked_div(ss).unwrap_or(u64::MAX)).unwrap_or(usize::MAX),
+                ) else {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "mini sector past the mini stream",
+                    ));
+                };
+                self.cfb
+                    .sector_bytes(reg, at.checked_rem(ss).unwrap_or(0), take)?
+            } else {
+                self.cfb.sector_bytes(s, within, take)?
             };
-            self.cfb.sector_bytes(reg, at % ss, take)?
-        } else {
-            self.cfb.sector_bytes(s, within, take)?
-        };
         self.pos = self.pos.saturating_add(take);
         Ok(bytes)
     }
