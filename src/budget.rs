@@ -396,3 +396,13 @@ pub const MAX_CONTAINER_NOTES: usize = 64;
 /// itself before reading on, so memory stays bounded whatever a package holds; 256 MiB keeps
 /// both cores busy on the largest DLLs seen in packages (Chromium's 150 MB libraries).
 pub const MAX_CONTAINER_BYTES_IN_FLIGHT: u64 = 256 << 20;
+
+/// Bytes one CAB data block (CFDATA) may expand to: [MS-CAB] 2.5 says a block holds at most
+/// 32,768 uncompressed bytes (CB_MAX_CHUNK); 64 KiB - 1, the field's own limit, leaves room for
+/// writers that round up, while a block's output is allocated from this number.
+pub const MAX_CAB_BLOCK_UNCOMPRESSED: u64 = 0xFFFF;
+
+/// Largest LZX window of a CAB folder, as a power of two: [MS-CAB] 2.1 allows 15..=21 (32 KiB to
+/// 2 MiB); the lzxd crate would accept up to 2^25, a 32 MiB allocation a hostile folder could ask
+/// for per folder.
+pub const MAX_CAB_LZX_WINDOW_BITS: u8 = 21;

@@ -209,3 +209,44 @@ pub fn policy(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = bingate::policy::from_text(&text, "fuzz.toml");
 }
+
+// Containers: MSI, CAB
+
+/// Walks a container of `kind`, reading every entry to its end, within small limits (so a
+/// run explores structures, not decompression of huge entries).
+fn walk_all(kind: bingate::container::Kind, data: &[u8]) {
+    use std::io::Read;
+    let limits = bingate::container::Limits {
+        max_expanded: 64 << 20,
+        ..bingate::container::Limits::default()
+    };
+    let budget = bingate::container::Budget::new(limits);
+    let visit = |_: &bingate::container::EntryMeta, r: &mut dyn Read| {
+        let _ = std::io::copy(r, &mut std::io::sink());
+    };
+    let _ = bingate::container::walk(kind, data, 0, &budget, &visit);
+}
+
+/// `container_msi`: the compound file reader (header, DIFAT, FAT, mini FAT, directory tree,
+/// sector chains) and the MSI stream walk; the class-id check.
+pub fn container_msi(data: &[u8]) {
+    let _ = bingate::container::msi::is_installer(data);
+    walk_all(bingate::container::Kind::Msi, data);
+}
+
+/// `container_cab`: the cabinet's tables (counts, reserves, spanning names) and its folders
+/// decompressed (stored, MSZIP, LZX).
+pub fn container_cab(data: &[u8]) {
+    walk_all(bingate::container::Kind::Cab, data);
+}
+
+/// `msi_signature`: MSI and CAB Authenticode verification (the sorted stream digest, the
+/// MsiDigitalSignatureEx pre-hash, the CAB reserved header), against the test root.
+pub fn msi_signature(data: &[u8]) {
+    let env = verify_env(false);
+    if data.starts_with(b"MSCF") {
+        let _ = bingate::authenticode::cab::verify_cab(data, &env);
+    } else {
+        let _ = bingate::authenticode::msi::verify_msi(data, &env);
+    }
+}

@@ -124,7 +124,8 @@ pub fn inspect(
     inspect_cached(data, layout, entry, der, &mut DigestCache::default())
 }
 
-type Digested = Result<Vec<u8>, super::image::ImageHashError>;
+/// A digest, or why it cannot be computed.
+type Digested = Result<Vec<u8>, String>;
 
 /// Image digests already computed for a file, by algorithm (nested signatures usually repeat
 /// the primary's algorithm: the file is hashed once per algorithm, not once per signature).
@@ -139,11 +140,11 @@ impl DigestCache {
         DigestCache(vec![(alg, Ok(digest))])
     }
 
-    fn get(&mut self, data: &[u8], layout: &SigningLayout, alg: DigestAlg) -> Digested {
+    fn get(&mut self, alg: DigestAlg, compute: impl FnOnce(DigestAlg) -> Digested) -> Digested {
         if let Some((_, d)) = self.0.iter().find(|(a, _)| *a == alg) {
             return d.clone();
         }
-        let d = image_digest(data, layout, alg);
+        let d = compute(alg);
         self.0.push((alg, d.clone()));
         d
     }
@@ -168,10 +169,37 @@ pub fn inspect_parsed(
     parsed: &Parsed,
     cache: &mut DigestCache,
 ) -> SignatureInfo {
+    inspect_parsed_with(entry, parsed, cache, &|alg, _| {
+        image_digest(data, layout, alg).map_err(|e| e.to_string())
+    })
+}
+
+/// The type OID of a signature's SpcIndirectDataContent `data` (SpcPeImageData for a PE,
+/// SpcSipInfo for an MSI…), when it can be read.
+pub fn indirect_data_type(sig: &AuthenticodeSignature) -> Option<String> {
+    use der::Decode;
+    let content = sig.encapsulated_content()?;
+    authenticode::SpcIndirectDataContent::from_der(content)
+        .ok()
+        .map(|c| c.data.value_type.to_string())
+}
+
+/// How a format computes the digest its signatures sign: given the algorithm and the type of
+/// the signed content (see [`indirect_data_type`]), the digest or why it cannot be computed.
+pub type DigestFn<'a> = dyn Fn(DigestAlg, Option<&str>) -> Result<Vec<u8>, String> + Sync + 'a;
+
+/// [`inspect_parsed`] for any format: the digest comes from `compute`.
+pub fn inspect_parsed_with(
+    entry: usize,
+    parsed: &Parsed,
+    cache: &mut DigestCache,
+    compute: &DigestFn<'_>,
+) -> SignatureInfo {
     let sig = &parsed.sig;
     let oid = sig.digest_algorithm().oid.to_string();
     let alg = DigestAlg::from_oid(&oid);
-    let computed = alg.map(|a| cache.get(data, layout, a));
+    let content_type = indirect_data_type(sig);
+    let computed = alg.map(|a| cache.get(a, |a| compute(a, content_type.as_deref())));
     let signed = hex(sig.digest());
     let computed_hex = computed.as_ref().and_then(|c| c.as_deref().ok()).map(hex);
     let digest_error = match (&computed, alg) {

@@ -115,9 +115,20 @@ fn opus_info(sig: &AuthenticodeSignature) -> (Option<String>, Option<String>) {
     (name, url)
 }
 
+/// What a signature's digest is computed from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// A PE image: its image hash, and page hashes when the signature has them.
+    Pe {
+        data: &'a [u8],
+        layout: &'a SigningLayout,
+    },
+    /// Another format (MSI, CAB): its digest per algorithm; no page hashes.
+    Digest(&'a signature::DigestFn<'a>),
+}
+
 struct Ctx<'a, 'e> {
-    data: &'a [u8],
-    layout: &'a SigningLayout,
+    source: Source<'a>,
     env: &'a VerifyEnv<'e>,
     out: Vec<SignatureReport>,
     nested_seen: u64,
@@ -160,8 +171,14 @@ impl Ctx<'_, '_> {
                 return;
             }
         };
-        let info =
-            signature::inspect_parsed(self.data, self.layout, entry, &parsed, &mut self.digests);
+        let info = match self.source {
+            Source::Pe { data, layout } => {
+                signature::inspect_parsed(data, layout, entry, &parsed, &mut self.digests)
+            }
+            Source::Digest(f) => {
+                signature::inspect_parsed_with(entry, &parsed, &mut self.digests, f)
+            }
+        };
         if !info.other_unsigned_attributes.is_empty() {
             self.unauthenticated
                 .push((entry, info.other_unsigned_attributes.clone()));
@@ -245,7 +262,12 @@ impl Ctx<'_, '_> {
         let (chain_subjects, timestamp) =
             judge_identity(self.env, signer, bag, &info.timestamps, &mut j);
         let indirect = sig.encapsulated_content().unwrap_or_default();
-        let ph = super::pagehash::verify(self.data, self.layout, indirect).map(|p| p.verified);
+        let ph = match self.source {
+            Source::Pe { data, layout } => {
+                super::pagehash::verify(data, layout, indirect).map(|p| p.verified)
+            }
+            Source::Digest(_) => None,
+        };
         if ph == Some(false) {
             j.worsen(
                 Status::Invalid,
@@ -353,8 +375,7 @@ pub fn verify_layout_with(
         Err(e) => return malformed(e.to_string()),
     };
     let mut ctx = Ctx {
-        data,
-        layout,
+        source: Source::Pe { data, layout },
         env,
         out: Vec::new(),
         nested_seen: 0,
@@ -383,9 +404,32 @@ pub fn verify_layout_with(
             })
         },
     );
-    let signatures = ctx.out;
-    let ctx_unauth = ctx.unauthenticated;
-    let mut anomalies: Vec<AnomalyReport> = table.anomalies.iter().map(anomaly).collect();
+    let anomalies: Vec<AnomalyReport> = table.anomalies.iter().map(anomaly).collect();
+    let mut verdict = finish(ctx.out, ctx.unauthenticated, anomalies, env);
+    if let Some(computed) = computed {
+        if stored != computed {
+            verdict.anomalies.push(extra(
+                AnomalyId::BadChecksum,
+                serde_json::json!({"stored": stored, "computed": computed}),
+            ));
+            if env.strict && verdict.status == Status::Valid {
+                verdict.status = Status::Invalid;
+            }
+        }
+    }
+    verdict
+}
+
+/// The file's verdict from its signatures' reports: the anomalies every format shares (SHA-1
+/// only, weak keys, unauthenticated attributes) added to `anomalies`, then the status (the
+/// primary's, every signature's with `require_all`, or the nested one's by the dual-signing
+/// rule), made invalid by any anomaly when strict.
+fn finish(
+    signatures: Vec<SignatureReport>,
+    ctx_unauth: Vec<(usize, Vec<String>)>,
+    mut anomalies: Vec<AnomalyReport>,
+    env: &VerifyEnv<'_>,
+) -> SignatureVerdict {
     // SHA-1 (or MD5) everywhere: no signature with SHA-256 or better.
     let strong = signatures.iter().any(|s| {
         matches!(
@@ -415,14 +459,6 @@ pub fn verify_layout_with(
             AnomalyId::UnauthenticatedAttribute,
             serde_json::json!({"entry": entry, "oids": oids}),
         ));
-    }
-    if let Some(computed) = computed {
-        if stored != computed {
-            anomalies.push(extra(
-                AnomalyId::BadChecksum,
-                serde_json::json!({"stored": stored, "computed": computed}),
-            ));
-        }
     }
     let primary = signatures
         .iter()
@@ -466,4 +502,25 @@ pub fn verify_layout_with(
         error: None,
         decided_by,
     }
+}
+
+/// Verifies a SignedData stored apart from the bytes it signs (an MSI's `\x05DigitalSignature`
+/// stream, a cabinet's appended signature): the same layers as a PE's entry 0, nested
+/// signatures included, with the digest from `source`.
+pub fn verify_detached(der: &[u8], source: Source<'_>, env: &VerifyEnv<'_>) -> SignatureVerdict {
+    // The DER element only: signers pad the stored signature (to 8 bytes, or a sector).
+    let der = crate::read::der_element_len(der)
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| der.get(..n))
+        .unwrap_or(der);
+    let mut ctx = Ctx {
+        source,
+        env,
+        out: Vec::new(),
+        nested_seen: 0,
+        unauthenticated: Vec::new(),
+        digests: signature::DigestCache::default(),
+    };
+    ctx.signature(0, 0, der);
+    finish(ctx.out, ctx.unauthenticated, Vec::new(), env)
 }

@@ -1,0 +1,6 @@
+//! `container_cab`: see `bingate_fuzz::container_cab` (fuzz/src/lib.rs) for what it covers.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| bingate_fuzz::container_cab(data));
