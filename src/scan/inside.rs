@@ -182,7 +182,7 @@ fn walk_container(
         let visit = |meta: &EntryMeta, r: &mut dyn std::io::Read| -> Item {
             match read_entry(ctx, &display, &rel, meta, r, &stopped) {
                 Read::Done(v) => Item::Done(v),
-                Read::Nested(e, kind) => Item::Done(walk_nested(ctx, e, kind, depth)),
+                Read::Nested(e, inner) => Item::Done(walk_nested(ctx, e, inner, kind, depth)),
                 Read::Binary(e) => {
                     let len = e.data.len() as u64;
                     let before = in_flight.fetch_add(len, Ordering::Relaxed);
@@ -421,8 +421,8 @@ fn examine_entry(ctx: &Ctx<'_>, e: Entry, depth: u32) -> Vec<FileReport> {
     vec![f]
 }
 
-/// Walks a container found inside another.
-fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, depth: u32) -> Vec<FileReport> {
+/// Walks a container found inside another (of kind `outer`).
+fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, outer: Kind, depth: u32) -> Vec<FileReport> {
     if kind == Kind::Msi && !container::msi::is_installer(&e.data) {
         return Vec::new();
     }
@@ -430,7 +430,7 @@ fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, depth: u32) -> Vec<FileRepor
         .work
         .sha256
         .then(|| crate::read::hex(&crate::hash::sha256(&e.data)));
-    let v = walk_container(
+    let mut v = walk_container(
         ctx,
         e.display,
         e.rel,
@@ -439,6 +439,13 @@ fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, depth: u32) -> Vec<FileRepor
         depth.saturating_add(1),
         sha256,
     );
+    // An MSI's cabinets are streams of the database, which its own signature covers; Windows
+    // never checks a signature on them (they carry none), so they get no verdict of their own.
+    if outer == Kind::Msi && kind == Kind::Cab {
+        if let Some(first) = v.first_mut() {
+            first.signature = None;
+        }
+    }
     // A nested container with nothing to say (a .gz of text in a wheel) is not listed.
     if v.len() == 1 && !v.first().is_some_and(worth_reporting) {
         return Vec::new();
