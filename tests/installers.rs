@@ -199,6 +199,77 @@ fn hostile_overlays_stay_inside_the_file() {
     }
 }
 
+/// Seeded random mutations of each fixture's overlay (bytes, little-endian words set to small,
+/// huge and boundary values, truncations), with the original headers' facts: recognition never
+/// reports a payload that leaves the file. 3,000 cases per fixture, the same every run.
+#[test]
+fn mutated_overlays_never_give_a_payload_outside_the_file() {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for name in [
+        "nsis-signed.exe",
+        "zipsfx-signed.exe",
+        "zipsfx-appended.exe",
+        "zipsfx-unsigned.exe",
+        "inno-handmade.exe",
+        "inno-signature-only.exe",
+        "burn-handmade.exe",
+    ] {
+        let original = paths::read(paths::corpus(format!("installers/{name}")));
+        let facts = overlay_of(&original);
+        let image_end = facts.image_end as usize;
+        let wixburn_at = facts
+            .wixburn
+            .map(|w| w.as_ptr() as usize - original.as_ptr() as usize);
+        let overlay_len = original.len() - image_end;
+        for _ in 0..3000 {
+            let mut d = original.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = image_end + (next() as usize) % overlay_len;
+                let value: u32 = match next() % 6 {
+                    0 => 0,
+                    1 => u32::MAX,
+                    2 => 0x7FFF_FFFF,
+                    3 => d.len() as u32,
+                    4 => (next() % 70_000) as u32,
+                    _ => next() as u32,
+                };
+                let end = (at + 4).min(d.len());
+                d[at..end].copy_from_slice(&value.to_le_bytes()[..end - at]);
+            }
+            if next() % 8 == 0 {
+                d.truncate(image_end + (next() as usize) % overlay_len);
+            }
+            // The .wixburn section's header too, for the Burn sample.
+            let burn_copy;
+            let wixburn = match wixburn_at {
+                Some(at) => {
+                    let mut w = original[at..at + 512].to_vec();
+                    let i = 24 + (next() as usize) % 28;
+                    w[i] = next() as u8;
+                    burn_copy = w;
+                    Some(&burn_copy[..])
+                }
+                None => None,
+            };
+            let overlay = Overlay {
+                image_end: facts.image_end,
+                certificate_table: facts.certificate_table,
+                wixburn,
+            };
+            if let Some(i) = recognise(&d, &overlay) {
+                assert!(i.offset + i.size <= d.len() as u64, "{name}: {i:?}");
+                assert!(i.offset >= facts.image_end, "{name}: {i:?}");
+            }
+        }
+    }
+}
+
 /// The headers of a mutated file may no longer parse: fall back to the original's overlay.
 fn overlay_of_or<'a>(data: &'a [u8], original: Overlay<'_>) -> Overlay<'a> {
     match bingate::pe::PeHeaders::parse(data) {

@@ -26,10 +26,7 @@
 use memchr::memmem;
 
 use super::{Installer, InstallerKind};
-use crate::budget::{
-    INNO_SEARCH_WINDOW, MAX_BURN_CONTAINERS, MAX_CONTAINER_ENTRIES, NSIS_HEADER_PROBES,
-    ZIP_EOCD_SEARCH,
-};
+use crate::budget::{INNO_SEARCH_WINDOW, MAX_BURN_CONTAINERS, NSIS_HEADER_PROBES, ZIP_EOCD_SEARCH};
 use crate::read::Bytes;
 
 /// What the PE headers say about where a payload could be (all file offsets).
@@ -48,7 +45,7 @@ pub struct Overlay<'a> {
 pub fn recognise(data: &[u8], overlay: &Overlay<'_>) -> Option<Installer> {
     let found = overlay
         .wixburn
-        .and_then(|s| find_burn(data, s))
+        .and_then(|s| find_burn(data, s, overlay.image_end))
         .map(|r| (InstallerKind::WixBurn, r))
         .or_else(|| find_nsis(data, overlay).map(|r| (InstallerKind::Nsis, r)))
         .or_else(|| find_inno(data, overlay).map(|r| (InstallerKind::InnoSetup, r)))
@@ -96,7 +93,8 @@ const BURN_CONTAINER_COUNT: u64 = 44;
 const BURN_CONTAINER_SIZES: u64 = 48;
 
 /// A Burn bundle's attached containers: (offset, size) from the `.wixburn` section `section`.
-pub fn find_burn(data: &[u8], section: &[u8]) -> Option<(u64, u64)> {
+/// They start at the stub's size, which is at or after the image's end (`image_end`).
+pub fn find_burn(data: &[u8], section: &[u8], image_end: u64) -> Option<(u64, u64)> {
     let b = Bytes::new(section, true);
     if b.u32("Burn magic", 0).ok()? != BURN_MAGIC {
         return None;
@@ -112,7 +110,7 @@ pub fn find_burn(data: &[u8], section: &[u8]) -> Option<(u64, u64)> {
         size = size.checked_add(u64::from(b.u32("Burn container size", at).ok()?))?;
     }
     let end = stub.checked_add(size)?;
-    (stub > 0 && size > 0 && end <= file_len(data)).then_some((stub, size))
+    (stub >= image_end && size > 0 && end <= file_len(data)).then_some((stub, size))
 }
 
 // ---------------------------------------------------------------------------------------- NSIS
@@ -346,9 +344,7 @@ fn zip_at(data: &[u8], overlay: &Overlay<'_>, eocd: u64, limit: u64) -> Option<(
     if entries == 0 {
         return (cd_size == 0).then(|| (cd, end.saturating_sub(cd)));
     }
-    if entries > MAX_CONTAINER_ENTRIES {
-        return None;
-    }
+    // At most 65,535 headers (a u16 count), each checked to stay before the EOCD record.
     let mut at = cd;
     let mut first = u64::MAX;
     for _ in 0..entries {
