@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::checks::{judge, risk_at_most, signing};
+use super::checks::{contents, judge, risk_at_most, signing};
 use super::model::{
     Check, Date, Finding, Level, Policy, Rule, Status, Waiver, WaiverRef, WaiverTarget,
 };
@@ -158,6 +158,7 @@ impl<'p> Evaluator<'p> {
                     Err(why) => (Status::NotApplicable, why),
                     Ok(()) => match &rule.check {
                         Check::Named(n) if n.needs_signature() => signing(*n, file),
+                        Check::Named(n) if n.reads_contents() => contents(*n, file),
                         Check::RiskAtMost(max) => risk_at_most(*max, file),
                         _ => judge(rule, h, j, file.bits),
                     },
