@@ -43,6 +43,16 @@ pub struct Overlay<'a> {
 /// The installer payload `data` (a whole PE file) carries, if one is recognised. `examined` is
 /// always false here: the scan sets it once it has walked the payload's files.
 pub fn recognise(data: &[u8], overlay: &Overlay<'_>) -> Option<Installer> {
+    // Every payload lies after the image: a file that is the image and its certificate table
+    // and nothing else is not searched at all.
+    let len = file_len(data);
+    let table = match overlay.certificate_table {
+        Some((t, size)) if t >= overlay.image_end && t <= len => size.min(len.saturating_sub(t)),
+        _ => 0,
+    };
+    if len.saturating_sub(overlay.image_end).saturating_sub(table) == 0 {
+        return None;
+    }
     let found = overlay
         .wixburn
         .and_then(|s| find_burn(data, s, overlay.image_end))
@@ -300,28 +310,43 @@ pub fn find_zip_sfx(data: &[u8], overlay: &Overlay<'_>) -> Option<(u64, u64)> {
     for limit in limits {
         let start = limit.saturating_sub(ZIP_EOCD_SEARCH).max(overlay.image_end);
         let hay = window(data, start, limit);
-        for at in memmem::rfind_iter(hay, EOCD_SIG) {
-            let at = start.checked_add(at as u64)?;
-            if let Some(found) = zip_at(data, overlay, at, limit) {
-                return Some(found);
-            }
+        // The last record whose comment ends the archive at `limit` decides, as in zip readers:
+        // one central directory walk per limit, however many signatures the window holds.
+        let Some(eocd) = memmem::rfind_iter(hay, EOCD_SIG)
+            .filter_map(|at| start.checked_add(at as u64))
+            .find(|&at| eocd_ends_at(data, at, limit))
+        else {
+            continue;
+        };
+        if let Some(found) = zip_at(data, overlay, eocd) {
+            return Some(found);
         }
     }
     None
 }
 
-/// The archive whose EOCD record is at `eocd`, if the record and its central directory make
-/// sense and the archive ends at `limit` (the comment may go past it, up to the file's end;
-/// osslsigncode pads the file to 8 bytes before the table).
-fn zip_at(data: &[u8], overlay: &Overlay<'_>, eocd: u64, limit: u64) -> Option<(u64, u64)> {
+/// Whether the EOCD record at `eocd` (with its comment) ends the archive at `limit`: within the
+/// 8 bytes osslsigncode pads the file to before the certificate table, or running past `limit`
+/// to at most the end of the file.
+fn eocd_ends_at(data: &[u8], eocd: u64, limit: u64) -> bool {
     const TABLE_ALIGN_SLACK: u64 = 8;
     let b = Bytes::new(data, true);
+    let Some(end) = eocd
+        .checked_add(20)
+        .and_then(|at| b.u16("EOCD comment length", at).ok())
+        .and_then(|comment| eocd.checked_add(EOCD_LEN)?.checked_add(u64::from(comment)))
+    else {
+        return false;
+    };
+    end <= file_len(data) && end.saturating_add(TABLE_ALIGN_SLACK) >= limit
+}
+
+/// The archive whose EOCD record is at `eocd`, if the record and its central directory make
+/// sense ([`eocd_ends_at`] has placed its end).
+fn zip_at(data: &[u8], overlay: &Overlay<'_>, eocd: u64) -> Option<(u64, u64)> {
+    let b = Bytes::new(data, true);
     let comment = u64::from(b.u16("EOCD comment length", eocd.checked_add(20)?).ok()?);
-    let record_end = eocd.checked_add(EOCD_LEN)?;
-    let end = record_end.checked_add(comment)?;
-    if end > file_len(data) || (end < limit && limit.checked_sub(end)? > TABLE_ALIGN_SLACK) {
-        return None;
-    }
+    let end = eocd.checked_add(EOCD_LEN)?.checked_add(comment)?;
     let entries = u64::from(b.u16("EOCD entries", eocd.checked_add(10)?).ok()?);
     let cd_size = u64::from(
         b.u32("EOCD central directory size", eocd.checked_add(12)?)
