@@ -406,3 +406,25 @@ pub const MAX_CAB_BLOCK_UNCOMPRESSED: u64 = 0xFFFF;
 /// 2 MiB); the lzxd crate would accept up to 2^25, a 32 MiB allocation a hostile folder could ask
 /// for per folder.
 pub const MAX_CAB_LZX_WINDOW_BITS: u8 = 21;
+
+// Installer payloads (src/container/installer.rs), recognised in a PE file's overlay.
+
+/// Bytes before the certificate table or the end of the file searched for a zip
+/// self-extractor's end-of-central-directory record: the record (22 bytes) and the longest
+/// comment it can declare (65,535), APPNOTE 4.3.16. An archive that ends farther away is not
+/// recognised.
+pub const ZIP_EOCD_SEARCH: u64 = 22 + 65_535;
+
+/// 512-byte aligned offsets in the overlay probed for an NSIS first header (the first MiB).
+/// makensis writes it at the first aligned offset after the stub; the stub itself scans the
+/// whole file, but a payload behind a megabyte of other data is not something makensis makes.
+pub const NSIS_HEADER_PROBES: u64 = 2048;
+
+/// Bytes searched for Inno Setup's loader offset table (the last bytes of the image, where the
+/// stub's resource section is) and, failing that, for the setup data's signature at the head
+/// of the overlay (after the compressed setup program, about 1-3 MiB in Inno Setup 6).
+pub const INNO_SEARCH_WINDOW: u64 = 16 << 20;
+
+/// Containers a WiX Burn `.wixburn` section can list: the section is 512 bytes, of which the
+/// header takes 48 and each container size 4 (wix `src/burn/stub/StubSection.cpp`).
+pub const MAX_BURN_CONTAINERS: u64 = (512 - 48) / 4;

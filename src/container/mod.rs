@@ -22,6 +22,7 @@ use crate::error::Error;
 
 pub mod cab;
 pub mod deb;
+pub mod installer;
 pub mod msi;
 pub mod rpm;
 pub mod tar;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::checks::{judge, risk_at_most, signing};
+use super::checks::{contents, judge, risk_at_most, signing};
 use super::model::{
     Check, Date, Finding, Level, Policy, Rule, Status, Waiver, WaiverRef, WaiverTarget,
 };
@@ -137,7 +137,15 @@ impl<'p> Evaluator<'p> {
     pub fn evaluate(&mut self, file: &Subject<'_>) -> Vec<Finding> {
         let mut out = Vec::with_capacity(self.policy.rules.len().saturating_add(1));
         let facts = file.hardening.as_ref().filter(|_| file.error.is_none());
-        if facts.is_none() {
+        // A container (archive, package, installer database) walked without an error has no
+        // facts of its own: its entries are judged as files, and only the rules about what it
+        // holds judge it. One whose walk stopped fails `parse-error` like a binary that does
+        // not parse: what it holds was not all examined.
+        let container = file
+            .container
+            .as_ref()
+            .filter(|_| facts.is_none() && file.error.is_none() && file.hardening.is_none());
+        if facts.is_none() && container.is_none() {
             let message = format!(
                 "bingate could not examine this file: {}",
                 file.error.as_ref().map_or("no facts", |e| e.message())
@@ -154,10 +162,20 @@ impl<'p> Evaluator<'p> {
         let json = facts.and_then(|h| serde_json::to_value(h).ok());
         for rule in self.policy.rules.iter().filter(|r| r.level != Level::Off) {
             let (status, message) = match (facts, &json) {
+                _ if container.is_some() => match &rule.check {
+                    // Its `applies` filters describe binaries; a container has no facts to
+                    // filter by, and what it holds is what the rule is about.
+                    Check::Named(n) if n.reads_contents() => contents(*n, file),
+                    _ => (
+                        Status::NotApplicable,
+                        "a container: the files inside are judged on their own".to_owned(),
+                    ),
+                },
                 (Some(h), Some(j)) => match applicable(rule, file, h) {
                     Err(why) => (Status::NotApplicable, why),
                     Ok(()) => match &rule.check {
                         Check::Named(n) if n.needs_signature() => signing(*n, file),
+                        Check::Named(n) if n.reads_contents() => contents(*n, file),
                         Check::RiskAtMost(max) => risk_at_most(*max, file),
                         _ => judge(rule, h, j, file.bits),
                     },

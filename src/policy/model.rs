@@ -93,6 +93,12 @@ pub enum NamedCheck {
     /// The ELF signature verifies (whole-file digest, signer signature, trusted chain; for
     /// module signatures, a `--cert` signer).
     ElfSignatureValid,
+    /// A signed file (any signature status but unsigned) holds no unsigned PE file, at any
+    /// depth: a container's or installer's signature does not vouch for what it carries.
+    PeNoUnsignedInside,
+    /// An installer payload recognised after the image lies inside what the signature covers
+    /// and its files were examined.
+    PeInstallerPayloadExamined,
 }
 
 impl NamedCheck {
@@ -177,6 +183,16 @@ impl NamedCheck {
             NamedCheck::ElfSignatureValid,
             "the ELF signature verifies: whole-file digest, signer signature, chain to a trusted code-signing root (module signatures: a --cert signer)",
         ),
+        (
+            "pe-no-unsigned-inside",
+            NamedCheck::PeNoUnsignedInside,
+            "a signed container or installer (any signature status but unsigned) holds no unsigned PE file, at any depth",
+        ),
+        (
+            "pe-installer-payload-examined",
+            NamedCheck::PeInstallerPayloadExamined,
+            "an installer payload after the image (NSIS, Inno Setup, zip self-extractor, WiX Burn) lies before the certificate table, so the signature covers it, and its files were examined",
+        ),
     ];
 
     pub fn parse(name: &str) -> Option<NamedCheck> {
@@ -214,6 +230,14 @@ impl NamedCheck {
                 | NamedCheck::PeSigningKeySize
                 | NamedCheck::ElfSigned
                 | NamedCheck::ElfSignatureValid
+        )
+    }
+
+    /// Does the check read what the file holds (its container summary or installer payload)?
+    pub fn reads_contents(self) -> bool {
+        matches!(
+            self,
+            NamedCheck::PeNoUnsignedInside | NamedCheck::PeInstallerPayloadExamined
         )
     }
 

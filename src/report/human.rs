@@ -215,7 +215,11 @@ impl<W: Write> HumanRenderer<W> {
         let Some(findings) = &f.findings else {
             return Ok(());
         };
-        let toolchain = f.toolchain.as_ref().map_or("unknown", |t| t.name.as_str());
+        let toolchain = match (&f.toolchain, &f.container) {
+            (Some(t), _) => t.name.as_str(),
+            (None, Some(_)) => "",
+            (None, None) => "unknown",
+        };
         for x in findings
             .iter()
             .filter(|x| matches!(x.status, Status::Fail | Status::Waived))
@@ -248,7 +252,12 @@ impl<W: Write> HumanRenderer<W> {
                 esc(&w.origin)
             )?;
         } else if let Some(fix) = &x.remediation {
-            writeln!(self.out, "           fix ({toolchain}): {}", esc(fix))?;
+            if toolchain.is_empty() {
+                // A container: no toolchain built it.
+                writeln!(self.out, "           fix: {}", esc(fix))?;
+            } else {
+                writeln!(self.out, "           fix ({toolchain}): {}", esc(fix))?;
+            }
         }
         if !x.controls.is_empty() {
             writeln!(

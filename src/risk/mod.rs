@@ -69,6 +69,13 @@ pub struct RiskEstimate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mark_of_the_web: Option<MarkOfTheWeb>,
     pub basis: &'static str,
+    /// The outcome's first sentence (what the signature and the file's kind make Windows show),
+    /// kept so that evidence added later ([`add_unsigned_inside`]) can rebuild the rest.
+    #[serde(skip)]
+    outcome_head: String,
+    /// Whether the signature is valid (the outcome then says when other evidence adds up).
+    #[serde(skip)]
+    signature_valid: bool,
 }
 
 /// Everything the estimate reads about one PE file.
@@ -196,25 +203,89 @@ pub fn estimate(input: &Input<'_>, weights: &Weights) -> RiskEstimate {
         c.add(EvidenceId::MarkOfTheWeb, detail);
     }
 
-    let mut evidence = c.out;
-    evidence.sort_by(|a, b| {
-        b.weight
-            .cmp(&a.weight)
-            .then(a.id.as_str().cmp(b.id.as_str()))
-    });
-    let score = evidence
-        .iter()
-        .fold(0u32, |s, e| s.saturating_add(e.weight))
-        .min(100);
-    let level = weights.level(score);
-    RiskEstimate {
-        score,
-        level,
-        outcome: outcome(input, primary, &evidence, level),
-        evidence,
+    let mut estimate = RiskEstimate {
+        score: 0,
+        level: RiskLevel::Low,
+        outcome: String::new(),
+        evidence: c.out,
         mark_of_the_web: input.mark_of_the_web.clone(),
         basis: BASIS,
+        outcome_head: outcome_head(input, primary),
+        signature_valid: input.signature.status == Status::Valid,
+    };
+    estimate.settle(weights);
+    estimate
+}
+
+impl RiskEstimate {
+    /// Sorts the evidence and derives the score, the level and the outcome from it.
+    fn settle(&mut self, weights: &Weights) {
+        self.evidence.sort_by(|a, b| {
+            b.weight
+                .cmp(&a.weight)
+                .then(a.id.as_str().cmp(b.id.as_str()))
+        });
+        self.score = self
+            .evidence
+            .iter()
+            .fold(0u32, |s, e| s.saturating_add(e.weight))
+            .min(100);
+        self.level = weights.level(self.score);
+        self.outcome = outcome_tail(
+            &self.outcome_head,
+            self.signature_valid,
+            &self.evidence,
+            self.level,
+        );
     }
+}
+
+/// Adds `unsigned-inside` to the estimate of a signed file that holds `count` unsigned PE files
+/// (a container, or an installer whose payload was examined; `shown` names the first few), and
+/// derives the score, level and outcome again. The scan knows what is inside only after the
+/// file's own estimate is made, hence a separate step. Nothing is added when `count` is 0, when
+/// the file itself is unsigned (the `unsigned` evidence already says everything a signature
+/// would vouch for), or when the evidence is already there.
+pub fn add_unsigned_inside(
+    estimate: &mut RiskEstimate,
+    weights: &Weights,
+    count: u64,
+    shown: &[String],
+) {
+    let id = EvidenceId::UnsignedInside;
+    if count == 0
+        || estimate
+            .evidence
+            .iter()
+            .any(|e| e.id == id || e.id == EvidenceId::Unsigned)
+    {
+        return;
+    }
+    let n = count.max(shown.len() as u64);
+    let names: Vec<&str> = shown
+        .iter()
+        .take(COMPANIONS_SHOWN)
+        .map(String::as_str)
+        .collect();
+    let mut detail = format!(
+        "{n} unsigned PE file{} inside",
+        if n == 1 { "" } else { "s" }
+    );
+    if !names.is_empty() {
+        detail.push_str(": ");
+        detail.push_str(&names.join(", "));
+    }
+    let more = n.saturating_sub(names.len() as u64);
+    if more > 0 && !names.is_empty() {
+        detail.push_str(&format!(" and {more} more"));
+    }
+    estimate.evidence.push(Evidence {
+        id,
+        weight: weights.weight(id, weights::default_weight(id)),
+        detail,
+        fix: weights::fix(id, None),
+    });
+    estimate.settle(weights);
 }
 
 fn signature_evidence(c: &mut Collector<'_>, input: &Input<'_>, primary: Option<&SignatureReport>) {
@@ -596,13 +667,8 @@ fn content_evidence(c: &mut Collector<'_>, input: &Input<'_>) {
     }
 }
 
-/// The one sentence a release engineer reads first.
-fn outcome(
-    input: &Input<'_>,
-    primary: Option<&SignatureReport>,
-    evidence: &[Evidence],
-    level: RiskLevel,
-) -> String {
+/// The outcome's first sentence, from the signature and the file's kind (without its full stop).
+fn outcome_head(input: &Input<'_>, primary: Option<&SignatureReport>) -> String {
     let publisher = primary
         .and_then(|p| p.signer.as_ref())
         .map(|s| common_name(&s.subject).to_owned());
@@ -626,6 +692,12 @@ fn outcome(
         ),
         _ => {}
     }
+    s
+}
+
+/// The sentence a release engineer reads first: `head`, then what the evidence adds.
+fn outcome_tail(head: &str, valid: bool, evidence: &[Evidence], level: RiskLevel) -> String {
+    let mut s = head.to_owned();
     let defender: Vec<&str> = evidence
         .iter()
         .filter_map(|e| match e.id {
@@ -636,7 +708,7 @@ fn outcome(
         })
         .collect();
     s.push('.');
-    if input.signature.status == Status::Valid && level == RiskLevel::High {
+    if valid && level == RiskLevel::High {
         let top: Vec<&str> = evidence
             .iter()
             .filter(|e| e.weight > 0)
@@ -859,6 +931,60 @@ mod tests {
         assert!(e.outcome.starts_with(
             "Strong block expected: the signature by 'Contoso Ltd' is not valid (digest-mismatch)"
         ));
+    }
+
+    #[test]
+    fn unsigned_executables_inside_a_signed_file_raise_the_estimate() {
+        let mut r = estimate_with(report(signer(), 3072, Some("2026-01-15T00:00:00Z")));
+        assert_eq!((r.score, r.level), (0, RiskLevel::Low));
+        let shown: Vec<String> = (1..=6).map(|i| format!("setup.exe!/lib{i}.dll")).collect();
+        add_unsigned_inside(&mut r, &Weights::default(), 9, &shown);
+        assert_eq!(weight(&r, EvidenceId::UnsignedInside), Some(15));
+        assert_eq!((r.score, r.level), (15, RiskLevel::Medium));
+        assert_eq!(
+            r.evidence[0].detail,
+            "9 unsigned PE files inside: setup.exe!/lib1.dll, setup.exe!/lib2.dll, setup.exe!/lib3.dll, setup.exe!/lib4.dll, setup.exe!/lib5.dll and 4 more"
+        );
+        // Added once; the outcome is derived again from the new level.
+        add_unsigned_inside(&mut r, &Weights::default(), 9, &shown);
+        assert_eq!(r.score, 15);
+        let heavy = Weights::with_overrides(
+            [(EvidenceId::UnsignedInside, 40)].into_iter().collect(),
+            None,
+            None,
+        );
+        let mut r = estimate_with(report(signer(), 3072, Some("2026-01-15T00:00:00Z")));
+        add_unsigned_inside(&mut r, &heavy, 1, &["a.zip!/x.dll".to_owned()]);
+        assert_eq!((r.score, r.level), (40, RiskLevel::High));
+        assert_eq!(
+            r.evidence[0].detail,
+            "1 unsigned PE file inside: a.zip!/x.dll"
+        );
+        assert!(
+            r.outcome
+                .ends_with("The other evidence still adds up to a high risk: unsigned-inside."),
+            "{}",
+            r.outcome
+        );
+    }
+
+    #[test]
+    fn nothing_inside_or_an_unsigned_file_adds_no_unsigned_inside() {
+        let mut r = estimate_with(report(signer(), 3072, Some("2026-01-15T00:00:00Z")));
+        add_unsigned_inside(&mut r, &Weights::default(), 0, &[]);
+        assert_eq!(weight(&r, EvidenceId::UnsignedInside), None);
+        let mut unsigned = report(signer(), 3072, None);
+        unsigned.status = Status::Unsigned;
+        let mut r = estimate_with(unsigned);
+        r.evidence.push(Evidence {
+            id: EvidenceId::Unsigned,
+            weight: 40,
+            detail: String::new(),
+            fix: "",
+        });
+        let before = r.clone();
+        add_unsigned_inside(&mut r, &Weights::default(), 3, &[]);
+        assert_eq!(r, before);
     }
 
     #[test]

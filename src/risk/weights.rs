@@ -38,6 +38,7 @@ crate::ids::id_enum! {
         NoIcon = "no-icon": "a GUI executable without an RT_GROUP_ICON",
         BadChecksum = "bad-checksum": "OptionalHeader.CheckSum zero or wrong (20 for drivers, which Windows checks)",
         UnsignedCompanions = "unsigned-companions": "other PE files shipped beside this signed executable carry no signature",
+        UnsignedInside = "unsigned-inside": "PE files inside this signed container or installer payload carry no signature",
         ResourceMalformed = "resource-malformed": "the resource tree, version block or manifest is malformed",
         MarkOfTheWeb = "mark-of-the-web": "a Zone.Identifier sidecar (Mark of the Web): where this copy came from (reported only)",
     }
@@ -188,6 +189,11 @@ pub const EVIDENCE: &[EvidenceKind] = &[
         id: EvidenceId::UnsignedCompanions,
         weight: 15,
         fix: "sign every PE file you ship (DLLs, updaters, helpers), not only the main executable",
+    },
+    EvidenceKind {
+        id: EvidenceId::UnsignedInside,
+        weight: 15,
+        fix: "sign every PE file before packaging it: the installer's or archive's signature covers its own bytes, not the programs it unpacks",
     },
     EvidenceKind {
         id: EvidenceId::ResourceMalformed,

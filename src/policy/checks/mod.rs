@@ -1,6 +1,7 @@
 //! The checks a rule can run, one file per family: `pe.rs` (ASLR, high-entropy VA, ImageBase,
 //! CFG, SafeSEH, checksum), `elf.rs` (FORTIFY_SOURCE, RPATH/RUNPATH), `signing.rs` (Authenticode
-//! and ELF signatures), `risk.rs` (the SmartScreen-risk estimate) and `fact.rs` (`fact = ...`
+//! and ELF signatures), `contents.rs` (unsigned executables inside a signed container, installer
+//! payloads), `risk.rs` (the SmartScreen-risk estimate) and `fact.rs` (`fact = ...`
 //! comparisons). This file dispatches a rule's check to them; which rules apply to a file, waivers
 //! and findings are the evaluator's (`eval.rs`).
 
@@ -9,12 +10,14 @@ use serde_json::Value;
 use super::model::{Check, NamedCheck, Rule, Status};
 use crate::facts::Hardening;
 
+mod contents;
 mod elf;
 mod fact;
 mod pe;
 mod risk;
 mod signing;
 
+pub(crate) use contents::contents;
 pub(crate) use risk::risk_at_most;
 pub(crate) use signing::signing;
 
@@ -22,7 +25,7 @@ use elf::{elf_fortify, elf_safe_paths};
 use pe::{pe_aslr, pe_cfg, pe_checksum, pe_heva, pe_image_base_above_4gb, pe_safe_seh};
 
 /// A rule's check against the file's hardening facts (`json` is them as JSON, for `fact = ...`).
-/// Signing and risk checks read the file report instead; `evaluate` calls those directly.
+/// Signing, contents and risk checks read the file report instead; `evaluate` calls those directly.
 pub(crate) fn judge(
     rule: &Rule,
     h: &Hardening,
