@@ -248,6 +248,8 @@ pub fn msi_signature(data: &[u8]) {
         let _ = bingate::authenticode::cab::verify_cab(data, &env);
     } else {
         let _ = bingate::authenticode::msi::verify_msi(data, &env);
+    }
+}
 
 // Installers
 
