@@ -148,6 +148,18 @@ fn pe_payload(
                 let container_report = inner.remove(0);
                 installer.examined = container_report.error.is_none();
                 report.container = container_report.container;
+                // What the payload holds counts against a signed installer's estimate.
+                let unsigned = report
+                    .container
+                    .as_ref()
+                    .and_then(|c| c.unsigned_pe.map(|n| (n, c.unsigned_pe_shown.clone())));
+                if let (Some(estimate), Some(r), Some((n, shown))) =
+                    (report.risk.as_mut(), ctx.work.risk, unsigned)
+                {
+                    if n > 0 {
+                        crate::risk::add_unsigned_inside(estimate, r.weights, n, &shown);
+                    }
+                }
                 if let (None, Some(e)) = (&report.error, container_report.error) {
                     report
                         .warnings
