@@ -48,6 +48,8 @@ fn report_order_does_not_depend_on_parallelism() {
         .unwrap()
         .iter()
         .map(|f| f["path"].as_str().unwrap())
+        // Entries of a container follow it in the container's own order.
+        .filter(|p| !p.contains("!/"))
         .collect();
     let mut sorted = paths.clone();
     sorted.sort();
