@@ -617,9 +617,8 @@ fn total_expanded_bytes_budget_names_the_limit() {
     };
     let w = walk_all(Kind::Zip, &data, limits, u64::MAX);
     let e = w.error.expect("budget");
-    assert_eq!(
+    assert!(
         e.to_string().contains("bytes decompressed from one file"),
-        true,
         "{e}"
     );
 }

@@ -64,7 +64,7 @@ fn members(data: &[u8]) -> Result<Vec<Member<'_>>, Error> {
             Error::parser(
                 "ar member size",
                 format!("`{size_text}`"),
-                Some(at as u64 + 48),
+                Some((at as u64).saturating_add(48)),
             )
         })?;
         let start = at.saturating_add(MEMBER_HEADER);

@@ -254,7 +254,8 @@ fn cpio_header(r: &mut impl Read, offset: u64) -> Result<Option<CpioHeader>, Err
                 return Err(bad("truncated"));
             }
             let field = |i: usize| {
-                h.get(i * 8..i * 8 + 8)
+                h.chunks_exact(8)
+                    .nth(i)
                     .and_then(hex)
                     .ok_or(bad("bad hex field"))
             };
@@ -274,7 +275,7 @@ fn cpio_header(r: &mut impl Read, offset: u64) -> Result<Option<CpioHeader>, Err
             // After the magic: dev, ino, mode, uid, gid, nlink, rdev (6 each), mtime (11),
             // namesize (6), filesize (11).
             let field = |at: usize, len: usize| {
-                h.get(at..at + len)
+                h.get(at..at.saturating_add(len))
                     .and_then(octal)
                     .ok_or(bad("bad octal field"))
             };

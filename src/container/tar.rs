@@ -303,3 +303,72 @@ pub fn gzip_name(data: &[u8]) -> Option<String> {
     let name = rest.get(..end.min(MAX_GZIP_NAME))?;
     Some(String::from_utf8_lossy(name).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(codec: Codec, data: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        decoder(data, codec).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn zstd_frames_and_skippable_frames_are_read_in_turn() {
+        use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+        let mut data = compress_to_vec(&b"first "[..], CompressionLevel::Fastest);
+        // A skippable frame (magic 0x184D2A53, 3 bytes of user data).
+        data.extend_from_slice(&[0x53, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+        data.extend_from_slice(&compress_to_vec(&b"second"[..], CompressionLevel::Fastest));
+        assert_eq!(read_all(Codec::Zstd, &data).unwrap(), b"first second");
+        // A skippable frame claiming more bytes than there are.
+        let mut cut = compress_to_vec(&b"x"[..], CompressionLevel::Fastest);
+        cut.extend_from_slice(&[0x50, 0x2A, 0x4D, 0x18, 0xFF, 0, 0, 0]);
+        assert!(read_all(Codec::Zstd, &cut).is_err());
+    }
+
+    #[test]
+    fn gzip_name_reads_fname_after_fextra() {
+        // Header: magic, deflate, flags FEXTRA|FNAME, mtime, xfl, os; XLEN 4 + 4 bytes; name.
+        let mut data = vec![
+            0x1f, 0x8b, 8, 0x0c, 0, 0, 0, 0, 0, 3, 4, 0, b'A', b'B', 0, 0,
+        ];
+        data.extend_from_slice(b"tool.exe\0");
+        assert_eq!(gzip_name(&data).as_deref(), Some("tool.exe"));
+        data[3] = 0x04;
+        assert_eq!(gzip_name(&data), None, "no FNAME flag");
+        assert_eq!(gzip_name(&data[..11]), None, "truncated FEXTRA");
+        assert_eq!(gzip_name(b"\x1f\x8b\x08\x08\0\0\0\0\0\x03no-nul"), None);
+    }
+
+    #[test]
+    fn visitor_that_stops_early_leaves_the_walk_in_step() {
+        let mut b = ::tar::Builder::new(Vec::new());
+        for (name, data) in [("a", &b"0123456789"[..]), ("b", b"xy")] {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, name, data).unwrap();
+        }
+        let data = b.into_inner().unwrap();
+        let budget = Budget::new(Default::default());
+        let visit = |m: &EntryMeta, r: &mut dyn Read| {
+            let mut one = [0u8; 1];
+            r.read_exact(&mut one).unwrap();
+            (m.name.clone(), one[0])
+        };
+        let w = walk(&data, None, &budget, &visit);
+        assert!(w.error.is_none(), "{:?}", w.error);
+        assert_eq!(w.items, [("a".to_owned(), b'0'), ("b".to_owned(), b'x')]);
+    }
+
+    #[test]
+    fn lzma_dictionary_past_the_limit_is_refused() {
+        // props 0x5d, dictionary 0xFFFFFFFF (4 GiB), size unknown.
+        let mut data = vec![0x5d, 0xff, 0xff, 0xff, 0xff];
+        data.extend_from_slice(&[0xff; 8]);
+        data.extend_from_slice(&[0; 16]);
+        assert!(lzma_decoder(&data).is_err());
+    }
+}

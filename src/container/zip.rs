@@ -457,6 +457,76 @@ mod tests {
         }
     }
 
+    fn zip_with(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated);
+        for (name, data) in entries {
+            if name.ends_with('/') {
+                w.add_directory(name.as_str(), options).unwrap();
+            } else {
+                w.start_file(name.as_str(), options).unwrap();
+                w.write_all(data).unwrap();
+            }
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn entries_read_side_by_side_come_back_in_order() {
+        let mut entries: Vec<(String, Vec<u8>)> = (0..300)
+            .map(|i| {
+                (
+                    format!("f{i:03}"),
+                    vec![(i % 256) as u8; 1 + (i * 37) % 5000],
+                )
+            })
+            .collect();
+        entries.insert(10, ("dir/".to_owned(), Vec::new()));
+        let data = zip_with(&entries);
+        let budget = Budget::new(Default::default());
+        let visit = |m: &EntryMeta, r: &mut dyn Read| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            (m.index, m.name.clone(), v)
+        };
+        let w = walk(&data, &budget, &visit);
+        assert!(w.error.is_none(), "{:?}", w.error);
+        assert_eq!(w.summary.entries, 301);
+        let files: Vec<(String, Vec<u8>)> = entries
+            .into_iter()
+            .filter(|(n, _)| !n.ends_with('/'))
+            .collect();
+        let got: Vec<(String, Vec<u8>)> = w
+            .items
+            .iter()
+            .map(|(_, n, v)| (n.clone(), v.clone()))
+            .collect();
+        assert_eq!(got, files);
+        assert!(
+            w.items.windows(2).all(|p| p[0].0 < p[1].0),
+            "container order"
+        );
+    }
+
+    #[test]
+    fn a_ratio_error_in_one_entry_stops_the_walk_after_it() {
+        let mut entries: Vec<(String, Vec<u8>)> = (0..50)
+            .map(|i| (format!("f{i:02}"), vec![b'x'; 10]))
+            .collect();
+        entries[20].1 = vec![0u8; 8 << 20];
+        let data = zip_with(&entries);
+        let budget = Budget::new(Default::default());
+        let visit = |_: &EntryMeta, r: &mut dyn Read| {
+            let _ = io::copy(r, &mut io::sink());
+        };
+        let w = walk(&data, &budget, &visit);
+        let e = w.error.expect("a ratio error");
+        assert!(e.to_string().contains("expansion ratio"), "{e}");
+        assert!(w.items.len() <= 21, "{}", w.items.len());
+    }
+
     #[test]
     fn shifted_reads_zeros_then_data() {
         let mut r = Shifted {
