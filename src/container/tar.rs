@@ -284,7 +284,7 @@ pub fn walk_compressed<T: Send>(
     }
 }
 
-/// The file name a gzip header stores (RFC 1952 FNAME), lossy, at most [`MAX_GZIP_NAME`] bytes.
+/// The file name a gzip header stores (RFC 1952 FNAME), lossy, at most 4,096 bytes.
 pub fn gzip_name(data: &[u8]) -> Option<String> {
     if data.get(..3)? != b"\x1f\x8b\x08" {
         return None;
