@@ -12,7 +12,7 @@
 //! with their target and not followed; directories, devices and FIFOs are counted only.
 //!
 //! Memory: zstd windows are capped by ruzstd (100 MiB) and legacy `.lzma` dictionaries by
-//! [`lzma_decoder`]'s limit; an xz block's LZMA2 dictionary (up to 4 GiB declared) is
+//! the `.lzma` decoder's memory limit; an xz block's LZMA2 dictionary (up to 4 GiB declared) is
 //! allocated zeroed by lzma-rust2, which the allocator maps lazily, so the memory used follows
 //! the bytes decoded rather than the declared size (the crate's xz reader has no memory limit).
 
