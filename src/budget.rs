@@ -380,12 +380,16 @@ pub const MAX_EXPANDED_BYTES: u64 = 16 << 30;
 
 /// Expansion ratio of one compressed unit (a zip entry, a gzip stream, a CAB folder), checked
 /// past [`EXPANSION_RATIO_GRACE`]. Apache POI's `ZipSecureFile` refuses entries that expand
-/// more than 100 times (its `MIN_INFLATE_RATIO` of 0.01); DEFLATE itself cannot exceed 1032:1,
-/// so a unit past this ratio is a bomb or a file of zeros, never a shipped binary.
+/// more than 100 times (its `MIN_INFLATE_RATIO` of 0.01, checked past its grace size);
+/// DEFLATE itself cannot exceed 1032:1, so a unit past this ratio is a bomb or a file of zeros,
+/// never a shipped binary.
 pub const MAX_EXPANSION_RATIO: u64 = 100;
 
 /// Decompressed bytes of one unit before its ratio is checked: small entries (a 40-byte file
-/// of spaces) legitimately expand more than [`MAX_EXPANSION_RATIO`] times.
+/// of spaces) legitimately expand more than [`MAX_EXPANSION_RATIO`] times. POI makes the same
+/// allowance (`GRACE_ENTRY_SIZE`, 100 KiB, in `ZipArchiveThresholdInputStream`); a mebibyte
+/// here, because a tar's whole compressed stream is one unit and starts with header blocks of
+/// zeros.
 pub const EXPANSION_RATIO_GRACE: u64 = 1 << 20;
 
 /// Notes kept per container (unsafe names, links); the rest are counted.
@@ -428,3 +432,15 @@ pub const INNO_SEARCH_WINDOW: u64 = 16 << 20;
 /// Containers a WiX Burn `.wixburn` section can list: the section is 512 bytes, of which the
 /// header takes 48 and each container size 4 (wix `src/burn/stub/StubSection.cpp`).
 pub const MAX_BURN_CONTAINERS: u64 = (512 - 48) / 4;
+
+/// Index entries of one RPM header (the signature header or the main one): rpm's own
+/// `hdrchkTags` (lib/header_internal.h) refuses 65,536 or more.
+pub const MAX_RPM_HEADER_TAGS: u64 = 0xFFFF;
+
+/// Bytes of one RPM header's data store: rpm's `hdrchkData` (lib/header_internal.h,
+/// `HEADER_DATA_MAX`) allows up to 256 MiB, for file signatures in large packages.
+pub const MAX_RPM_HEADER_DATA: u64 = 0x0FFF_FFFF;
+
+/// Bytes of one cpio entry's name in an RPM payload (newc stores it with its length): Linux's
+/// `PATH_MAX`, 4,096, which rpm's paths never exceed.
+pub const MAX_CPIO_NAME: u64 = 4096;

@@ -285,3 +285,63 @@ pub fn installer(data: &[u8]) {
         );
     }
 }
+
+// Containers: zip, tar, deb, rpm
+
+/// Bytes each container fuzz target reads of an entry (the scan reads binaries whole; a MiB
+/// covers every header a sniff or a nested walk looks at).
+const CONTAINER_ENTRY_READ: u64 = 1 << 20;
+
+/// Limits small enough for a fuzzer's iteration: 64 MiB expanded, 10,000 entries.
+fn container_limits() -> bingate::container::Limits {
+    bingate::container::Limits {
+        max_expanded: 64 << 20,
+        max_entries: 10_000,
+        ..bingate::container::Limits::default()
+    }
+}
+
+/// Walks `data` as `kind` with a visitor that reads up to [`CONTAINER_ENTRY_READ`] bytes of
+/// each entry.
+fn container_walk(kind: bingate::container::Kind, data: &[u8]) {
+    use std::io::Read;
+    let budget = bingate::container::Budget::new(container_limits());
+    let visit = |_: &bingate::container::EntryMeta, r: &mut dyn Read| {
+        let mut sink = Vec::new();
+        let _ = r.take(CONTAINER_ENTRY_READ).read_to_end(&mut sink);
+        sink.len()
+    };
+    let _ = bingate::container::walk(kind, data, 0, &budget, &visit);
+}
+
+/// `container_zip`: a zip's central directory, local headers, overlap check, inflate.
+pub fn container_zip(data: &[u8]) {
+    container_walk(bingate::container::Kind::Zip, data);
+}
+
+/// `container_tar`: the first byte picks plain, gzip, xz, zstd or bzip2; the rest is the
+/// archive (a compressed stream that is not a tar is one entry).
+pub fn container_tar(data: &[u8]) {
+    use bingate::container::{Codec, Kind};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let kind = match pick % 5 {
+        0 => Kind::Tar(None),
+        1 => Kind::Compressed(Codec::Gzip),
+        2 => Kind::Compressed(Codec::Xz),
+        3 => Kind::Compressed(Codec::Zstd),
+        _ => Kind::Compressed(Codec::Bzip2),
+    };
+    container_walk(kind, rest);
+}
+
+/// `container_deb`: the ar members and their control/data tar archives.
+pub fn container_deb(data: &[u8]) {
+    container_walk(bingate::container::Kind::Deb, data);
+}
+
+/// `container_rpm`: lead, signature and main headers, the payload's cpio.
+pub fn container_rpm(data: &[u8]) {
+    container_walk(bingate::container::Kind::Rpm, data);
+}

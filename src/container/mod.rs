@@ -364,11 +364,15 @@ impl Budget {
 /// expansion ratio of one compressed unit of `compressed` bytes (a zip entry's data, a
 /// gzip stream, a CAB folder). Exceeding either gives an `io::Error` whose inner error is the
 /// budget [`Error`] ([`budget_error`] takes it back out).
+///
+/// Once a limit is reached the reader stays failed (every later read gives the same error), and
+/// [`Guarded::exceeded`] tells the walker, whose visitor may have swallowed the error.
 pub struct Guarded<'b, R> {
     inner: R,
     budget: &'b Budget,
     compressed: u64,
     read: u64,
+    exceeded: Option<Error>,
 }
 
 impl<'b, R: Read> Guarded<'b, R> {
@@ -378,6 +382,7 @@ impl<'b, R: Read> Guarded<'b, R> {
             budget,
             compressed,
             read: 0,
+            exceeded: None,
         }
     }
 
@@ -385,26 +390,42 @@ impl<'b, R: Read> Guarded<'b, R> {
     pub fn read_so_far(&self) -> u64 {
         self.read
     }
+
+    /// The budget error this reader gave, if a limit was reached through it.
+    pub fn exceeded(&self) -> Option<&Error> {
+        self.exceeded.as_ref()
+    }
+
+    fn fail(&mut self, e: Error) -> io::Error {
+        self.exceeded = Some(e.clone());
+        budget_io(e)
+    }
 }
 
 impl<R: Read> Read for Guarded<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = &self.exceeded {
+            return Err(budget_io(e.clone()));
+        }
         let n = self.inner.read(buf)?;
         let n64 = n as u64;
         self.read = self.read.saturating_add(n64);
-        self.budget.charge(n64).map_err(budget_io)?;
+        if let Err(e) = self.budget.charge(n64) {
+            return Err(self.fail(e));
+        }
         let limits = &self.budget.limits;
         if self.read > limits.ratio_grace
             && self.read > self.compressed.max(1).saturating_mul(limits.max_ratio)
         {
-            return Err(budget_io(Error::budget(
+            let e = Error::budget(
                 "expansion ratio of one compressed stream (bytes out per byte in)",
                 self.read
                     .checked_div(self.compressed.max(1))
                     .unwrap_or(self.read),
                 limits.max_ratio,
                 None,
-            )));
+            );
+            return Err(self.fail(e));
         }
         Ok(n)
     }
@@ -432,6 +453,12 @@ pub fn budget_error(e: &io::Error) -> Option<Error> {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<BudgetIo>())
         .map(|b| b.0.clone())
+}
+
+/// The error for a failed read of a container's bytes: the budget error it carries (so the
+/// report names the limit reached), else a parse error of `what` at `offset`.
+pub(crate) fn read_error(what: &'static str, e: &io::Error, offset: Option<u64>) -> Error {
+    budget_error(e).unwrap_or_else(|| Error::parser(what, e, offset))
 }
 
 /// Counts one more entry listed by a container; an error past `max_entries`.
