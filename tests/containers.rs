@@ -353,6 +353,26 @@ fn sarif_results_name_the_entry_inside_the_container() {
         "default",
         "corpus/containers/tool.rpm",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("tool.rpm!/usr/bin/tool"), "{text}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "{v}");
+    for r in results {
+        // The location is the file a repository holds; the entry is named inside it.
+        let loc = &r["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"], "corpus/containers/tool.rpm",
+            "{r}"
+        );
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"], "usr/bin/tool",
+            "{r}"
+        );
+        assert!(
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("In usr/bin/tool: "),
+            "{r}"
+        );
+    }
 }

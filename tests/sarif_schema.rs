@@ -89,7 +89,14 @@ fn report(path: &str, error: Option<&str>, findings: Vec<Finding>) -> FileReport
     r
 }
 
-/// The files of a run, in report (path) order.
+/// An entry of a container, as `check` reports it: `container!/entry`.
+fn inside(container: &str, entry: &str, findings: Vec<Finding>) -> FileReport {
+    let mut r = report(&format!("{container}!/{entry}"), None, findings);
+    r.inside = Some(container.len());
+    r
+}
+
+/// The files of a run, in report (path) order, then an entry of a container.
 fn files() -> Vec<FileReport> {
     let mut aslr = finding("pe-aslr", Level::Deny, Status::Fail);
     aslr.remediation = Some("link with /DYNAMICBASE".to_string());
@@ -127,6 +134,12 @@ fn files() -> Vec<FileReport> {
             "/opt/elsewhere/tool",
             None,
             vec![finding("elf-full-relro", Level::Warn, Status::Fail)],
+        ),
+        // Last, so the indexes above stay as other tests know them.
+        inside(
+            &format!("{ROOT}/dist/pkg.whl"),
+            "lib/native.pyd",
+            vec![finding("pe-checksum", Level::Info, Status::Fail)],
         ),
     ]
 }
@@ -229,6 +242,7 @@ fn results_only_for_failed_and_waived_findings() {
             ("pe-aslr", "sub%20dir/app%20one.exe"),
             ("pe-checksum", "sub%20dir/app%20one.exe"),
             ("elf-full-relro", "file:///opt/elsewhere/tool"),
+            ("pe-checksum", "dist/pkg.whl"),
         ]
     );
     // Each ruleIndex points at the descriptor with the result's ruleId.
@@ -269,6 +283,24 @@ fn locations_are_relative_to_srcroot() {
     let outside = results_for(&doc, "file:///opt/elsewhere/tool");
     let loc = &outside[0]["locations"][0]["physicalLocation"]["artifactLocation"];
     assert!(loc.get("uriBaseId").is_none(), "{loc}");
+}
+
+#[test]
+fn entries_of_containers_point_at_the_container_file() {
+    let doc = parse(&render(&policy(), &files()));
+    let results = results_for(&doc, "dist/pkg.whl");
+    assert_eq!(results.len(), 1, "{doc}");
+    let r = results[0];
+    assert_eq!(
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "lib/native.pyd"
+    );
+    assert!(
+        r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("In lib/native.pyd: ")
+    );
 }
 
 #[test]

@@ -61,6 +61,10 @@ pub struct FileReport {
     /// by `check`; waiver `path` globs match it. Not in the report, which shows `path`.
     #[serde(skip)]
     pub root_relative: Option<String>,
+    /// For an entry of a container: where the top-level file's path ends in `path` (the
+    /// `!/` that follows it starts the path inside). SARIF points at the top-level file.
+    #[serde(skip)]
+    pub inside: Option<usize>,
 }
 
 /// How an entry counts toward the exit code.
@@ -120,6 +124,7 @@ impl FileReport {
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
+            inside: None,
         }
     }
 
@@ -144,6 +149,7 @@ impl FileReport {
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
+            inside: None,
         }
     }
 
@@ -173,6 +179,7 @@ impl FileReport {
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
+            inside: None,
         }
     }
 
@@ -203,6 +210,7 @@ impl FileReport {
             findings: None,
             severity,
             root_relative: None,
+            inside: None,
         }
     }
 }

@@ -14,6 +14,9 @@
 //!   root gets an absolute `file://` URI and no base. Paths are made absolute and normalised
 //!   lexically (`.` and `..` folded, symbolic links not resolved); each segment is
 //!   percent-encoded except RFC 3986 unreserved characters.
+//! - Entries of containers (`pkg.whl!/lib/x.dll`): the location is the container file (the one
+//!   a repository holds), the path inside is a logical location and starts the message, and the
+//!   fingerprint covers both.
 //! - `partialFingerprints["bingateFinding/v1"]`: see [`fingerprint`].
 //!
 //! The log validates against the OASIS SARIF 2.1.0 schema (errata 01); `tests/sarif_schema.rs`
@@ -97,14 +100,23 @@ impl<W: Write> SarifRenderer<W> {
     }
 
     fn result(&self, base: &Base, file: &FileReport, finding: &Finding) -> Value {
-        let location = ArtifactUri::of(Path::new(&file.path), &base.root, base.cwd.as_deref());
+        // An entry of a container points at the container file (what a repository holds); the
+        // path inside goes into the message, a logical location and the fingerprint.
+        let (outer, inner) = match file.inside.and_then(|i| file.path.split_at_checked(i)) {
+            Some((outer, rest)) => (outer, rest.strip_prefix("!/")),
+            None => (file.path.as_str(), None),
+        };
+        let location = ArtifactUri::of(Path::new(outer), &base.root, base.cwd.as_deref());
         let mut artifact = Map::new();
         artifact.insert("uri".into(), Value::String(location.uri().to_string()));
         if let ArtifactUri::Relative(_) = location {
             artifact.insert("uriBaseId".into(), Value::String(URI_BASE_ID.into()));
         }
 
-        let mut text = finding.message.clone();
+        let mut text = match inner {
+            Some(inner) => format!("In {inner}: {}", finding.message),
+            None => finding.message.clone(),
+        };
         if let Some(r) = &finding.remediation {
             text.push_str("\nRemediation: ");
             text.push_str(r);
@@ -120,13 +132,23 @@ impl<W: Write> SarifRenderer<W> {
             Value::String(sarif_level(finding.level).into()),
         );
         result.insert("message".into(), json!({ "text": text }));
-        result.insert(
-            "locations".into(),
-            json!([{ "physicalLocation": { "artifactLocation": artifact } }]),
-        );
+        let mut where_ = json!({ "physicalLocation": { "artifactLocation": artifact } });
+        let fingerprinted = match inner {
+            Some(inner) => {
+                if let Some(o) = where_.as_object_mut() {
+                    o.insert(
+                        "logicalLocations".into(),
+                        json!([{ "fullyQualifiedName": inner, "kind": "module" }]),
+                    );
+                }
+                format!("{}!/{inner}", location.uri())
+            }
+            None => location.uri().to_owned(),
+        };
+        result.insert("locations".into(), json!([where_]));
         result.insert(
             "partialFingerprints".into(),
-            json!({ FINGERPRINT_KEY: fingerprint(&finding.rule, location.uri()) }),
+            json!({ FINGERPRINT_KEY: fingerprint(&finding.rule, &fingerprinted) }),
         );
         if finding.status == Status::Waived {
             let mut suppression = Map::new();

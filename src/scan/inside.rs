@@ -71,6 +71,7 @@ pub(super) fn top_level(
         .sha256
         .then(|| crate::read::hex(&crate::hash::sha256(data)));
     let mut reports = walk_container(&ctx, display, c.rel.clone(), data, kind, 0, sha256);
+    mark_inside(&mut reports, c);
     let interesting = reports.first().is_some_and(worth_reporting);
     if !interesting && !c.explicit {
         return Some(Found::Nothing);
@@ -97,10 +98,19 @@ pub(super) fn installer_payload(
     let ctx = Ctx::new(c, max_file_size, work);
     let display = c.path.display().to_string();
     let mut reports = pe_payload(&ctx, report.clone(), display, c.rel.clone(), data, 0)?;
+    mark_inside(&mut reports, c);
     if let Some(first) = reports.first_mut() {
         first.root_relative = Some(c.rel.clone());
     }
     Some(reports)
+}
+
+/// Marks every report after the first (the top-level file's own) as an entry inside it.
+fn mark_inside(reports: &mut [FileReport], c: &Candidate) {
+    let top = c.path.display().to_string().len();
+    for r in reports.iter_mut().skip(1) {
+        r.inside = Some(top);
+    }
 }
 
 /// Whether a container's report says anything: binaries inside, a signature, an error or a

@@ -66,6 +66,7 @@ pub fn report(
         findings: None,
         severity: Default::default(),
         root_relative: None,
+        inside: None,
     })
 }
 
