@@ -32,7 +32,8 @@ FUZZ_SANITIZER="${FUZZ_SANITIZER:-address}"
 FUZZ_RSS_MB="${FUZZ_RSS_MB:-2048}"
 FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-10}"
 FUZZ_NICE="${FUZZ_NICE:-10}"
-ALL_TARGETS=(pe_facts authenticode pe_resources elf_facts elf_signature module_signature cms_x509 policy)
+ALL_TARGETS=(pe_facts authenticode pe_resources elf_facts elf_signature module_signature cms_x509 policy
+  container_zip container_tar container_deb container_rpm container_msi container_cab msi_signature installer)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 MAX_SEED="${FUZZ_MAX_SEED:-$((2 * 1024 * 1024))}"
 

@@ -29,8 +29,16 @@ type Target = fn(&[u8]);
 /// The target an input file belongs to, by its name's prefix.
 fn target(name: &str) -> Option<Target> {
     // Longest names first: `pe_facts-…` must not be taken for another target's prefix.
-    let targets: [(&str, Target); 8] = [
+    let targets: [(&str, Target); 16] = [
         ("module_signature", fuzz::module_signature),
+        ("container_zip", fuzz::container_zip),
+        ("container_tar", fuzz::container_tar),
+        ("container_deb", fuzz::container_deb),
+        ("container_rpm", fuzz::container_rpm),
+        ("container_msi", fuzz::container_msi),
+        ("container_cab", fuzz::container_cab),
+        ("msi_signature", fuzz::msi_signature),
+        ("installer", fuzz::installer),
         ("elf_signature", fuzz::elf_signature),
         ("pe_resources", fuzz::pe_resources),
         ("authenticode", fuzz::authenticode),
