@@ -256,12 +256,14 @@ pub fn msi_signature(data: &[u8]) {
 /// `installer`: installer payloads recognised in a PE overlay (`container::installer::recognise`:
 /// the NSIS first header, Inno Setup's offset table and setup data, the zip EOCD and central
 /// directory, a `.wixburn` header), with the facts the scan reads from the PE headers taken from
-/// the input: `[u32 LE image end][u32 LE table offset][u32 LE table size][u16 LE .wixburn
-/// length][file]`. The image end is folded into the file; a zero table size means unsigned; the
-/// `.wixburn` section is the file's first bytes. A payload that leaves the file is a finding.
+/// the input: `[u32 LE image end][u32 LE table offset][u32 LE table size][u32 LE .wixburn
+/// offset][file]`. The image end is folded into the file; a zero table size means unsigned; a
+/// non-zero `.wixburn` offset names the section's 512 bytes in the file. A payload that leaves
+/// the file or starts inside the image is a finding.
 pub fn installer(data: &[u8]) {
     use bingate::container::installer::{Overlay, recognise};
-    let Some((head, file)) = data.split_at_checked(14) else {
+    const BURN_SECTION_LEN: usize = 512;
+    let Some((head, file)) = data.split_at_checked(16) else {
         return;
     };
     let word = |at: usize| {
@@ -272,16 +274,18 @@ pub fn installer(data: &[u8]) {
     let len = file.len() as u64;
     let image_end = u64::from(word(0)) % (len + 1);
     let table = (u64::from(word(4)), u64::from(word(8)));
-    let burn = usize::from(u16::from_le_bytes([head[12], head[13]])).min(file.len());
+    let burn = word(12) as usize;
     let overlay = Overlay {
         image_end,
         certificate_table: (table.1 != 0).then_some(table),
-        wixburn: (burn > 0).then(|| &file[..burn]),
+        wixburn: (burn != 0)
+            .then(|| file.get(burn..burn.saturating_add(BURN_SECTION_LEN)))
+            .flatten(),
     };
     if let Some(i) = recognise(file, &overlay) {
         assert!(
-            i.offset.checked_add(i.size).is_some_and(|end| end <= len),
-            "payload {i:?} leaves a file of {len} bytes"
+            i.offset.checked_add(i.size).is_some_and(|end| end <= len) && i.offset >= image_end,
+            "payload {i:?} leaves a file of {len} bytes or starts before the image's end {image_end}"
         );
     }
 }
