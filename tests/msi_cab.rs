@@ -442,3 +442,53 @@ fn quantum_folders_and_spanning_cabinets_are_noted_not_read() {
     assert_eq!(w.items, ["app.exe", "readme.txt"]);
     assert!(w.summary.notes.iter().any(|n| n.id == "spanning-cabinet"));
 }
+
+#[test]
+fn hostile_cab_counts_are_refused_before_allocating() {
+    let (_, d) = fixture("unsigned.cab");
+    // 65,535 files or folders declared in a 6 KB cabinet: their tables would run past the end.
+    for (at, what) in [(28usize, "CFFILE table"), (26, "CFFOLDER table")] {
+        let mut m = d.clone();
+        m[at..at + 2].copy_from_slice(&0xffffu16.to_le_bytes());
+        let e = cab::read(&m).unwrap_err().to_string();
+        assert!(e.contains(what), "{e}");
+    }
+    // An LZX window past [MS-CAB]'s 2 MiB: the folder is not decompressed (noted instead).
+    let mut m = d.clone();
+    m[36 + 6..36 + 8].copy_from_slice(&(3u16 | (25 << 8)).to_le_bytes());
+    let budget = Budget::new(Limits::default());
+    let visit = |m: &EntryMeta, _: &mut dyn Read| m.name.clone();
+    let w = bingate::container::walk(bingate::container::Kind::Cab, &m, 0, &budget, &visit);
+    assert!(w.items.is_empty());
+    assert_eq!(
+        w.summary
+            .notes
+            .iter()
+            .filter(|n| n.id == "skipped-entry")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn msi_stream_chain_loop_is_an_error() {
+    // The FAT entry of the custom-action DLL's first sector pointed at itself.
+    let (_, mut d) = fixture("unsigned.msi");
+    let at = stream_offset(&d, "Binary.CustomActionDll");
+    let sector = (at / 512 - 1) as u32;
+    // The first FAT sector (header DIFAT entry 0) holds entries for sectors 0..128.
+    let fat0 = u32::from_le_bytes(d[0x4c..0x50].try_into().unwrap()) as usize;
+    assert!(sector < 128);
+    let entry = (fat0 + 1) * 512 + sector as usize * 4;
+    d[entry..entry + 4].copy_from_slice(&sector.to_le_bytes());
+    let e = msi::Cfb::open(&d)
+        .err()
+        .expect("a loop is refused")
+        .to_string();
+    assert!(e.contains("a second time"), "{e}");
+    let budget = Budget::new(Limits::default());
+    let visit = |_: &EntryMeta, _: &mut dyn Read| ();
+    let w = bingate::container::walk(bingate::container::Kind::Msi, &d, 0, &budget, &visit);
+    assert!(w.error.is_some());
+    assert_eq!(msi_status(&d).status, Status::Malformed);
+}
