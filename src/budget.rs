@@ -433,6 +433,13 @@ pub const INNO_SEARCH_WINDOW: u64 = 16 << 20;
 /// header takes 48 and each container size 4 (wix `src/burn/stub/StubSection.cpp`).
 pub const MAX_BURN_CONTAINERS: u64 = (512 - 48) / 4;
 
+/// Bytes that may come before a zip whose offsets count from the start of a larger file (a
+/// self-extractor's zip sliced from its PE): the reader then shows that many zero bytes before
+/// the zip, and the zip crate's search for the end record may scan them all. Self-extractor
+/// stubs (WinZip, Info-ZIP, 7-Zip) are a few hundred KiB, signed installer stubs a few MiB;
+/// 64 MiB leaves room and keeps a hostile offset from costing more than a short scan.
+pub const MAX_ZIP_PREFIX: u64 = 64 << 20;
+
 /// Index entries of one RPM header (the signature header or the main one): rpm's own
 /// `hdrchkTags` (lib/header_internal.h) refuses 65,536 or more.
 pub const MAX_RPM_HEADER_TAGS: u64 = 0xFFFF;

@@ -12,7 +12,8 @@
 //!
 //! A self-extractor's zip may come as the bytes after the stub while its central directory still
 //! counts offsets from the start of the whole file: the reader then presents the bytes shifted by
-//! the difference, the missing prefix reading as zeros.
+//! the difference, the missing prefix reading as zeros (at most `crate::budget::MAX_ZIP_PREFIX`
+//! bytes, and only when a central directory starts where the end record says it ends).
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 use zip::{CompressionMethod, ZipArchive};
 
 use super::{Budget, EntryMeta, Guarded, Kind, Summary, Visit, Walked, count_entry};
+use crate::budget::MAX_ZIP_PREFIX;
 use crate::error::Error;
 
 /// Bytes of a symbolic link's target shown in its note (Linux's `PATH_MAX` is 4,096).
@@ -140,10 +142,20 @@ fn end_record(data: &[u8]) -> Option<End> {
         }
     }
     let actual = (record as u64).checked_sub(cd_size)?;
+    let mut shift = cd_offset.saturating_sub(actual);
+    // Shift only where a central directory really starts (or is empty), and not too far.
+    let starts_directory = cd_size == 0
+        || usize::try_from(actual)
+            .ok()
+            .and_then(|a| data.get(a..a.checked_add(4)?))
+            == Some(b"PK\x01\x02");
+    if !starts_directory || shift > MAX_ZIP_PREFIX {
+        shift = 0;
+    }
     Some(End {
         at: at as u64,
         entries,
-        shift: cd_offset.saturating_sub(actual),
+        shift,
     })
 }
 
