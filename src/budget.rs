@@ -451,3 +451,9 @@ pub const MAX_RPM_HEADER_DATA: u64 = 0x0FFF_FFFF;
 /// Bytes of one cpio entry's name in an RPM payload (newc stores it with its length): Linux's
 /// `PATH_MAX`, 4,096, which rpm's paths never exceed.
 pub const MAX_CPIO_NAME: u64 = 4096;
+
+/// LZMA2 dictionary of an xz block: xz's largest preset (`-9`, `-9e`) uses 64 MiB (xz(1),
+/// "Presets"), which every xz file made with a preset fits; the format allows 4 GiB, which
+/// lzma-rust2 would allocate on the header's word. Read from every block header before
+/// decoding (src/container/xz.rs); larger is a budget error for the file.
+pub const MAX_XZ_DICTIONARY: u64 = 64 << 20;

@@ -26,6 +26,7 @@ pub mod installer;
 pub mod msi;
 pub mod rpm;
 pub mod tar;
+pub mod xz;
 pub mod zip;
 
 /// A single-stream compression (a `.tar.gz`, or one compressed file).

@@ -12,9 +12,10 @@
 //! with their target and not followed; directories, devices and FIFOs are counted only.
 //!
 //! Memory: zstd windows are capped by ruzstd (100 MiB) and legacy `.lzma` dictionaries by
-//! the `.lzma` decoder's memory limit; an xz block's LZMA2 dictionary (up to 4 GiB declared) is
-//! allocated zeroed by lzma-rust2, which the allocator maps lazily, so the memory used follows
-//! the bytes decoded rather than the declared size (the crate's xz reader has no memory limit).
+//! the `.lzma` decoder's memory limit; an xz block's LZMA2 dictionary (up to 4 GiB declared,
+//! allocated whole by lzma-rust2, whose xz reader has no memory limit) is read from every block
+//! header first (`super::xz`), and a file asking for more than
+//! [`crate::budget::MAX_XZ_DICTIONARY`] is refused before anything is decoded.
 
 use std::io::{self, Cursor, Read};
 
@@ -38,11 +39,35 @@ pub(super) fn decoder<'a>(data: &'a [u8], codec: Codec) -> Box<dyn Read + 'a> {
     match codec {
         Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(data)),
         Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(data)),
-        Codec::Xz => Box::new(lzma_rust2::XzReader::new(data, true)),
+        // Every block's dictionary is checked before the decoder allocates it (src/container/xz.rs).
+        Codec::Xz => match super::xz::max_dictionary(data) {
+            Ok(dict) if dict <= crate::budget::MAX_XZ_DICTIONARY => {
+                Box::new(lzma_rust2::XzReader::new(data, true))
+            }
+            Ok(dict) => Box::new(Refused(Some(super::budget_io(Error::budget(
+                "xz dictionary bytes",
+                dict,
+                crate::budget::MAX_XZ_DICTIONARY,
+                None,
+            ))))),
+            Err(e) => Box::new(Refused(Some(super::budget_io(e)))),
+        },
         Codec::Zstd => Box::new(Zstd {
             rest: data,
             frame: None,
         }),
+    }
+}
+
+/// A decoder that was refused before it started: its one read gives the reason.
+struct Refused(Option<io::Error>);
+
+impl Read for Refused {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("the stream was refused")))
     }
 }
 
