@@ -160,7 +160,9 @@ fn varint(b: &Bytes<'_>, at: &mut u64, end: u64) -> Result<u64, Error> {
         }
         let byte = b.u8("xz number", *at)?;
         *at = at.saturating_add(1);
-        value |= u64::from(byte & 0x7f) << (7 * i);
+        value |= u64::from(byte & 0x7f)
+            .checked_shl(i.saturating_mul(7))
+            .unwrap_or(0);
         if byte & 0x80 == 0 {
             return Ok(value);
         }
