@@ -24,7 +24,7 @@ use harness::{Bounds, Fixture, Model, Observed, Plan};
 #[global_allocator]
 static ALLOC: harness::CountingAlloc = harness::CountingAlloc;
 
-/// Mutants per fixture in CI: 119 fixtures × 60 = 7,140 mutants, about 44 s of CPU in a debug
+/// Mutants per fixture in CI: 143 fixtures × 60 = 8,580 mutants, about 13-50 s of CPU in a debug
 /// build, under a minute on two cores (measured in docs/robustness.md, "Mutation harness").
 const CI_PER_FIXTURE: u64 = 60;
 
