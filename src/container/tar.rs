@@ -41,8 +41,12 @@ pub(super) fn decoder<'a>(data: &'a [u8], codec: Codec) -> Box<dyn Read + 'a> {
         Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(data)),
         // Every block's dictionary is checked before the decoder allocates it (src/container/xz.rs).
         Codec::Xz => match super::xz::max_dictionary(data) {
+            // Blocks are decoded side by side (xz and dpkg write several), in order.
             Ok(dict) if dict <= crate::budget::MAX_XZ_DICTIONARY => {
-                Box::new(lzma_rust2::XzReader::new(data, true))
+                match lzma_rust2::XzReaderMt::new(Cursor::new(data), true, xz_workers()) {
+                    Ok(r) => Box::new(r),
+                    Err(e) => Box::new(Refused(Some(e))),
+                }
             }
             Ok(dict) => Box::new(Refused(Some(super::budget_io(Error::budget(
                 "xz dictionary bytes",
@@ -57,6 +61,14 @@ pub(super) fn decoder<'a>(data: &'a [u8], codec: Codec) -> Box<dyn Read + 'a> {
             frame: None,
         }),
     }
+}
+
+/// Threads decoding one xz stream's blocks: the machine's cores, at most four (each holds a
+/// block of up to three dictionaries, 192 MiB for `xz -9`).
+fn xz_workers() -> u32 {
+    std::thread::available_parallelism()
+        .map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+        .min(4)
 }
 
 /// A decoder that was refused before it started: its one read gives the reason.
