@@ -424,10 +424,14 @@ pub const ZIP_EOCD_SEARCH: u64 = 22 + 65_535;
 /// whole file, but a payload behind a megabyte of other data is not something makensis makes.
 pub const NSIS_HEADER_PROBES: u64 = 2048;
 
-/// Bytes searched for Inno Setup's loader offset table (the last bytes of the image, where the
-/// stub's resource section is) and, failing that, for the setup data's signature at the head
-/// of the overlay (after the compressed setup program, about 1-3 MiB in Inno Setup 6).
-pub const INNO_SEARCH_WINDOW: u64 = 16 << 20;
+/// Bytes of the image's end searched for Inno Setup's loader offset table (the stub keeps it
+/// in its resources, the last section of a stub of about 700 KB), and of the overlay's head
+/// searched for the setup data's signature when no table is found (installers before 5.1.5,
+/// which have no table, put it at the head). Every PE file with bytes after its image is
+/// searched, so the windows are what a scan of Wine's 690 DLLs can afford: 16 MiB each made the
+/// human `check` of that directory 1.9 times as long (perf: memchr in the searches).
+pub const INNO_TABLE_WINDOW: u64 = 1 << 20;
+pub const INNO_SIGNATURE_WINDOW: u64 = 1 << 20;
 
 /// Containers a WiX Burn `.wixburn` section can list: the section is 512 bytes, of which the
 /// header takes 48 and each container size 4 (wix `src/burn/stub/StubSection.cpp`).

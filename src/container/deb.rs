@@ -102,14 +102,9 @@ fn tar_codec(suffix: &str) -> Option<Option<Codec>> {
 
 /// Walks a Debian package's control and data archives.
 pub fn walk<T: Send>(data: &[u8], budget: &Budget, visit: &Visit<'_, T>) -> Walked<T> {
-    let mut summary = Summary::new(Kind::Deb);
-    let mut items = Vec::new();
-    let error = walk_members(data, &mut summary, &mut items, budget, visit).err();
-    Walked {
-        items,
-        summary,
-        error,
-    }
+    Walked::collect(Kind::Deb, |summary, items| {
+        walk_members(data, summary, items, budget, visit)
+    })
 }
 
 fn walk_members<T>(

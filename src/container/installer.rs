@@ -26,7 +26,10 @@
 use memchr::memmem;
 
 use super::{Installer, InstallerKind};
-use crate::budget::{INNO_SEARCH_WINDOW, MAX_BURN_CONTAINERS, NSIS_HEADER_PROBES, ZIP_EOCD_SEARCH};
+use crate::budget::{
+    INNO_SIGNATURE_WINDOW, INNO_TABLE_WINDOW, MAX_BURN_CONTAINERS, NSIS_HEADER_PROBES,
+    ZIP_EOCD_SEARCH,
+};
 use crate::read::Bytes;
 
 /// What the PE headers say about where a payload could be (all file offsets).
@@ -203,7 +206,7 @@ fn inno_from_table(data: &[u8], overlay: &Overlay<'_>) -> Option<(u64, u64)> {
         None => {
             // The stub keeps the table in its resources, inside the image: search the image's
             // last bytes (the resource section is the last one Inno's stub has).
-            let start = overlay.image_end.saturating_sub(INNO_SEARCH_WINDOW);
+            let start = overlay.image_end.saturating_sub(INNO_TABLE_WINDOW);
             let hay = window(data, start, overlay.image_end);
             let mut found = None;
             for at in memmem::find_iter(hay, INNO_TABLE_ID_51) {
@@ -254,7 +257,7 @@ fn inno_from_signature(data: &[u8], overlay: &Overlay<'_>) -> Option<(u64, u64)>
     let limit = overlay_limit(data, overlay);
     let end = overlay
         .image_end
-        .saturating_add(INNO_SEARCH_WINDOW)
+        .saturating_add(INNO_SIGNATURE_WINDOW)
         .min(limit);
     let hay = window(data, overlay.image_end, end);
     memmem::find(hay, INNO_SETUP_DATA)?;

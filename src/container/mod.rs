@@ -462,6 +462,23 @@ pub(crate) fn read_error(what: &'static str, e: &io::Error, offset: Option<u64>)
     budget_error(e).unwrap_or_else(|| Error::parser(what, e, offset))
 }
 
+impl<T> Walked<T> {
+    /// Runs a walker that fills a summary and a list of results and stops at its first error.
+    pub(crate) fn collect(
+        kind: Kind,
+        walker: impl FnOnce(&mut Summary, &mut Vec<T>) -> Result<(), Error>,
+    ) -> Walked<T> {
+        let mut summary = Summary::new(kind);
+        let mut items = Vec::new();
+        let error = walker(&mut summary, &mut items).err();
+        Walked {
+            items,
+            summary,
+            error,
+        }
+    }
+}
+
 /// Counts one more entry listed by a container; an error past `max_entries`.
 pub fn count_entry(summary: &mut Summary, limits: &Limits) -> Result<(), Error> {
     summary.entries = summary.entries.saturating_add(1);

@@ -121,14 +121,9 @@ fn header<'a>(data: &'a [u8], at: usize, what: &'static str) -> Result<Header<'a
 
 /// Walks an RPM package's payload.
 pub fn walk<T: Send>(data: &[u8], budget: &Budget, visit: &Visit<'_, T>) -> Walked<T> {
-    let mut summary = Summary::new(Kind::Rpm);
-    let mut items = Vec::new();
-    let error = walk_package(data, &mut summary, &mut items, budget, visit).err();
-    Walked {
-        items,
-        summary,
-        error,
-    }
+    Walked::collect(Kind::Rpm, |summary, items| {
+        walk_package(data, summary, items, budget, visit)
+    })
 }
 
 fn walk_package<T>(

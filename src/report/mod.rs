@@ -130,27 +130,7 @@ impl FileReport {
 
     /// A file examined without its facts (`verify`): who it is, not what it carries.
     pub fn identity(path: String, sha256: Option<String>, size: u64, format: Format) -> Self {
-        FileReport {
-            path,
-            sha256,
-            size: Some(size),
-            format: Some(format),
-            arch: None,
-            bits: None,
-            kind: None,
-            toolchain: None,
-            hardening: None,
-            warnings: Vec::new(),
-            error: None,
-            signature: None,
-            risk: None,
-            container: None,
-            installer: None,
-            findings: None,
-            severity: Severity::Examined,
-            root_relative: None,
-            inside: None,
-        }
+        FileReport::bare(path, sha256, Some(size), Some(format), Severity::Examined)
     }
 
     /// A container (archive, package, installer database): what it holds, no facts of its own.
@@ -160,27 +140,9 @@ impl FileReport {
         size: u64,
         summary: crate::container::Summary,
     ) -> Self {
-        FileReport {
-            path,
-            sha256,
-            size: Some(size),
-            format: None,
-            arch: None,
-            bits: None,
-            kind: None,
-            toolchain: None,
-            hardening: None,
-            warnings: Vec::new(),
-            error: None,
-            signature: None,
-            risk: None,
-            container: Some(summary),
-            installer: None,
-            findings: None,
-            severity: Severity::Examined,
-            root_relative: None,
-            inside: None,
-        }
+        let mut r = FileReport::bare(path, sha256, Some(size), None, Severity::Examined);
+        r.container = Some(summary);
+        r
     }
 
     pub fn error(
@@ -189,6 +151,19 @@ impl FileReport {
         size: Option<u64>,
         format: Option<Format>,
         error: FileError,
+        severity: Severity,
+    ) -> Self {
+        let mut r = FileReport::bare(path, sha256, size, format, severity);
+        r.error = Some(error);
+        r
+    }
+
+    /// Who a file is, and nothing else.
+    fn bare(
+        path: String,
+        sha256: Option<String>,
+        size: Option<u64>,
+        format: Option<Format>,
         severity: Severity,
     ) -> Self {
         FileReport {
@@ -202,7 +177,7 @@ impl FileReport {
             toolchain: None,
             hardening: None,
             warnings: Vec::new(),
-            error: Some(error),
+            error: None,
             signature: None,
             risk: None,
             container: None,

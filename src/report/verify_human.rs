@@ -155,12 +155,13 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
                 self.details(v)?;
                 self.inside(f)
             }
-            // A container whose format has no signature of its own (zip, tar, deb, rpm).
+            // A container whose format has no signature (zip, tar, deb, rpm), or an MSI's cabinet (the
+            // MSI's signature covers it).
             (None, None) if f.container.is_some() => {
                 write!(self.out, "{:<10}", "-")?;
                 writeln!(
                     self.out,
-                    "{}: no signature format of its own; its binaries follow",
+                    "{}: no signature of its own to verify; its binaries follow",
                     esc(&f.path)
                 )?;
                 self.inside(f)

@@ -2,7 +2,6 @@
 
 use crate::read::hex;
 use std::fs::File;
-use std::io::Read;
 
 use super::walk::Candidate;
 use crate::config::SigningConfig;
@@ -353,9 +352,15 @@ pub(super) fn examine_bytes(
             f
         })
     });
+    // An installer payload after the image (NSIS, Inno Setup, a zip self-extractor, Burn).
+    let installer = match headers {
+        Some(Ok(h)) => super::installer::recognise(data, h),
+        _ => None,
+    };
     let Some(facts) = facts else {
         let mut r = FileReport::identity(display, sha256, size, format);
         r.signature = signature;
+        r.installer = installer;
         return r;
     };
     match facts {
@@ -369,6 +374,7 @@ pub(super) fn examine_bytes(
             let mut r = FileReport::from_facts(display, sha256, size, f);
             r.signature = signature;
             r.risk = estimate;
+            r.installer = installer;
             r
         }
         Err(e) => FileReport::error(
@@ -461,17 +467,7 @@ fn verify_signature(
 }
 
 fn read_head(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let Some(rest) = buf.get_mut(n..) else { break };
-        match file.read(rest) {
-            Ok(0) => break,
-            Ok(k) => n = n.saturating_add(k),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+    super::inside::read_full(file, buf)
 }
 
 fn read_at(file: &File, off: u64) -> Option<[u8; 4]> {

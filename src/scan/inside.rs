@@ -92,7 +92,10 @@ pub(super) fn installer_payload(
     max_file_size: u64,
     work: Work<'_>,
 ) -> Option<Vec<FileReport>> {
-    if report.format != Some(Format::Pe) || report.error.is_some() {
+    // Recognised while the file was examined (its headers parsed once); only a payload that
+    // is an archive is walked.
+    let kind = report.installer.as_ref()?.kind;
+    if kind != container::InstallerKind::ZipSfx || report.error.is_some() {
         return None;
     }
     let ctx = Ctx::new(c, max_file_size, work);
@@ -126,7 +129,8 @@ fn worth_reporting(r: &FileReport) -> bool {
             .is_some_and(|v| v.status != Status::Unsigned)
 }
 
-/// A PE file's installer payload: recognised, and walked when it is a zip.
+/// A PE file's installer payload (recognised by `examine_bytes`) walked when it is a zip:
+/// the file's report with what the payload holds, then the payload's entries.
 fn pe_payload(
     ctx: &Ctx<'_>,
     mut report: FileReport,
@@ -135,8 +139,10 @@ fn pe_payload(
     data: &[u8],
     depth: u32,
 ) -> Option<Vec<FileReport>> {
-    let headers = crate::pe::PeHeaders::parse(data).ok()?;
-    let mut installer = super::installer::recognise(data, &headers)?;
+    let mut installer = report.installer.clone()?;
+    if installer.kind != container::InstallerKind::ZipSfx {
+        return None;
+    }
     let mut out = Vec::new();
     if installer.kind == container::InstallerKind::ZipSfx {
         let start = usize::try_from(installer.offset).ok();
@@ -517,7 +523,7 @@ fn unnamed(outer_display: &str) -> String {
 }
 
 /// Reads until `buf` is full or the entry ends.
-fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         let Some(rest) = buf.get_mut(n..) else { break };
