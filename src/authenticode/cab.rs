@@ -10,7 +10,7 @@
 
 use super::msi::hasher;
 use super::verify::{self, Source};
-use crate::cms::verdict::{SignatureVerdict, Status, VerifyEnv};
+use crate::cms::verdict::{SignatureVerdict, VerifyEnv};
 use crate::hash::DigestAlg;
 use crate::read::Bytes;
 
@@ -101,14 +101,7 @@ pub fn verify_cab(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let loc = match signature_location(data) {
         Ok(Some(l)) => l,
         Ok(None) => {
-            return SignatureVerdict {
-                status: Status::Unsigned,
-                format: None,
-                signatures: Vec::new(),
-                anomalies: Vec::new(),
-                error: Some("no signature in the cabinet's reserved header".into()),
-                decided_by: None,
-            };
+            return SignatureVerdict::unsigned("no signature in the cabinet's reserved header");
         }
         Err(e) => return verify::malformed(e),
     };

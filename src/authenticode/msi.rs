@@ -18,7 +18,7 @@
 use digest::DynDigest;
 
 use super::verify::{self, Source};
-use crate::cms::verdict::{SignatureVerdict, Status, VerifyEnv};
+use crate::cms::verdict::{SignatureVerdict, VerifyEnv};
 use crate::container::msi::{Cfb, EntryType};
 use crate::hash::DigestAlg;
 
@@ -184,17 +184,6 @@ fn root_stream(cfb: &Cfb<'_>, name: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(out))
 }
 
-fn unsigned(why: &str) -> SignatureVerdict {
-    SignatureVerdict {
-        status: Status::Unsigned,
-        format: None,
-        signatures: Vec::new(),
-        anomalies: Vec::new(),
-        error: Some(why.into()),
-        decided_by: None,
-    }
-}
-
 /// Verifies the Authenticode signature of a Windows Installer file (.msi, .msm, .msp, .mst).
 pub fn verify_msi(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let cfb = match Cfb::open(data) {
@@ -203,7 +192,7 @@ pub fn verify_msi(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     };
     let der = match root_stream(&cfb, "\u{5}DigitalSignature") {
         Ok(Some(d)) => d,
-        Ok(None) => return unsigned("no \\x05DigitalSignature stream"),
+        Ok(None) => return SignatureVerdict::unsigned("no \\x05DigitalSignature stream"),
         Err(e) => return verify::malformed(e),
     };
     let dse = match root_stream(&cfb, "\u{5}MsiDigitalSignatureEx") {

@@ -363,14 +363,7 @@ pub fn verify_layout_with(
     let table = match table::read(data, layout) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return SignatureVerdict {
-                status: Status::Unsigned,
-                format: None,
-                signatures: Vec::new(),
-                anomalies: Vec::new(),
-                error: Some("no certificate table".into()),
-                decided_by: None,
-            };
+            return SignatureVerdict::unsigned("no certificate table");
         }
         Err(e) => return malformed(e.to_string()),
     };

@@ -441,6 +441,18 @@ pub struct SignatureVerdict {
 }
 
 impl SignatureVerdict {
+    /// No signature was found; `why` says where bingate looked.
+    pub fn unsigned(why: impl Into<String>) -> Self {
+        SignatureVerdict {
+            status: Status::Unsigned,
+            format: None,
+            signatures: Vec::new(),
+            anomalies: Vec::new(),
+            error: Some(why.into()),
+            decided_by: None,
+        }
+    }
+
     /// Why `ours` (one of this verdict's signatures, if any) is not valid: its reasons, then the
     /// verdict's error, joined with `; `.
     pub fn why(&self, ours: Option<&SignatureReport>) -> String {

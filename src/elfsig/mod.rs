@@ -19,7 +19,7 @@ use x509_cert::Certificate;
 
 use crate::cms::Signer;
 use crate::cms::build::Timestamper;
-use crate::cms::verdict::{SignatureVerdict, Status, VerifyEnv};
+use crate::cms::verdict::{SignatureVerdict, VerifyEnv};
 use crate::hash::DigestAlg;
 
 /// The name of bingate's signature section.
@@ -287,16 +287,9 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>, module_certs: &[Certificate]) ->
         Found::Unlocatable { at, why } => section::malformed(format!(
             "a {SECTION_NAME} signature manifest is at offset {at:#x}, but {why}, so the signature section cannot be located"
         )),
-        Found::None => SignatureVerdict {
-            decided_by: None,
-            status: Status::Unsigned,
-            format: None,
-            signatures: Vec::new(),
-            anomalies: Vec::new(),
-            error: Some(format!(
-                "no {SECTION_NAME} section and no appended module signature"
-            )),
-        },
+        Found::None => SignatureVerdict::unsigned(format!(
+            "no {SECTION_NAME} section and no appended module signature"
+        )),
     }
 }
 

@@ -199,14 +199,7 @@ fn hex_colon(b: &[u8]) -> String {
 pub fn verify(data: &[u8], env: &VerifyEnv<'_>, certs: &[Certificate]) -> SignatureVerdict {
     let a = match split(data) {
         None => {
-            return SignatureVerdict {
-                decided_by: None,
-                status: Status::Unsigned,
-                format: None,
-                signatures: Vec::new(),
-                anomalies: Vec::new(),
-                error: Some("no appended module signature".into()),
-            };
+            return SignatureVerdict::unsigned("no appended module signature");
         }
         Some(Err(e)) => return malformed(e),
         Some(Ok(a)) => a,

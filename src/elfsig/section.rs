@@ -732,14 +732,7 @@ pub fn verify(data: &[u8], env: &VerifyEnv<'_>) -> SignatureVerdict {
     let idx = layout.section_index(SECTION_NAME);
     let sig = match idx.as_slice() {
         [] => {
-            return SignatureVerdict {
-                decided_by: None,
-                status: Status::Unsigned,
-                format: None,
-                signatures: Vec::new(),
-                anomalies: Vec::new(),
-                error: Some(format!("no {SECTION_NAME} section")),
-            };
+            return SignatureVerdict::unsigned(format!("no {SECTION_NAME} section"));
         }
         [i] => match layout.sections.get(*i) {
             Some(s) => s.clone(),

@@ -443,19 +443,24 @@ fn estimate_risk(
     Some(crate::risk::estimate(&input, ctx.weights))
 }
 
+/// What signature verification needs from the run's settings.
+pub(super) fn verify_env(s: &SigningConfig) -> crate::cms::verdict::VerifyEnv<'_> {
+    crate::cms::verdict::VerifyEnv {
+        anchors: &s.trust,
+        at: s.at,
+        strict: s.strict,
+        require_all: s.require_all,
+        revoked: s.revoked.as_ref(),
+    }
+}
+
 fn verify_signature(
     data: &[u8],
     format: Format,
     headers: Option<Result<&pe::PeHeaders, &crate::error::Error>>,
     s: &SigningConfig,
 ) -> crate::cms::verdict::SignatureVerdict {
-    let env = crate::cms::verdict::VerifyEnv {
-        anchors: &s.trust,
-        at: s.at,
-        strict: s.strict,
-        require_all: s.require_all,
-        revoked: s.revoked.as_ref(),
-    };
+    let env = verify_env(s);
     match (format, headers) {
         (Format::Pe, Some(Ok(h))) => {
             crate::authenticode::verify::verify_layout(data, &pe::signing_layout_of(h), &env)

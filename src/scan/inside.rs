@@ -260,13 +260,7 @@ fn container_signature(
     data: &[u8],
     s: &crate::config::SigningConfig,
 ) -> Option<crate::cms::verdict::SignatureVerdict> {
-    let env = crate::cms::verdict::VerifyEnv {
-        anchors: &s.trust,
-        at: s.at,
-        strict: s.strict,
-        require_all: s.require_all,
-        revoked: s.revoked.as_ref(),
-    };
+    let env = super::check::verify_env(s);
     match kind {
         Kind::Msi => Some(crate::authenticode::msi::verify_msi(data, &env)),
         Kind::Cab => Some(crate::authenticode::cab::verify_cab(data, &env)),
