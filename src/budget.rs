@@ -461,3 +461,19 @@ pub const MAX_CPIO_NAME: u64 = 4096;
 /// lzma-rust2 would allocate on the header's word. Read from every block header before
 /// decoding (src/container/xz.rs); larger is a budget error for the file.
 pub const MAX_XZ_DICTIONARY: u64 = 64 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// The signing server (serve)
+// ---------------------------------------------------------------------------------------------
+
+/// Request-body bytes read and thrown away after an answer is decided without them (a refused
+/// upload, an error found from the head), so that the client reads the answer rather than a
+/// connection reset: 64 MiB. nginx's lingering close and Apache httpd's both bound this by time
+/// only; a byte bound as well keeps a client that declared a huge upload from holding a
+/// connection busy at line rate.
+pub const LINGER_BYTES: u64 = 64 << 20;
+
+/// Time spent reading and throwing away such bytes: 5 s, nginx's `lingering_timeout` default
+/// (its `lingering_time`, 30 s, bounds the whole close; Apache httpd waits at most 2 s per read
+/// and 30 s in all).
+pub const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);

@@ -657,7 +657,8 @@ fn rate_limits_are_per_client() {
     assert_eq!(get(&format!("{u}/v1/keys"), Some(CI_TOKEN)).status, 200);
 }
 
-/// A file over `max_file_bytes` is refused with 413 before it is read; nothing is recorded.
+/// A file over `max_file_bytes` is refused with 413 before it is read; nothing is recorded; the
+/// client reads the refusal even while it is still sending.
 #[test]
 fn oversized_files_are_413() {
     let dir = paths::tempdir();
@@ -679,6 +680,19 @@ fn oversized_files_are_413() {
     );
     assert_eq!(a.status, 413, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(a.json()["error"]["code"], "too_large");
+    // An upload far larger than the sockets' buffers, refused from its head (413) or before its
+    // body is read (401): the client, still writing, reads the answer instead of a reset.
+    let big = vec![0u8; 24 << 20];
+    for token in [Some(CI_TOKEN), None] {
+        let a = post(
+            &format!("{}/v1/sign/pe?key=release", server.url),
+            token,
+            &big,
+            "application/octet-stream",
+        );
+        let want = if token.is_some() { 413 } else { 401 };
+        assert_eq!(a.status, want, "{}", String::from_utf8_lossy(&a.body));
+    }
     drop(server);
     let o = audit(&["list", "--store", &store, "--json"]);
     assert!(

@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Frame, Incoming};
+use hyper::body::{Body as _, Frame, Incoming};
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 
 use super::http::Peer;
 use super::{Key, State, auth};
 use crate::audit::{PolicyNote, Record};
+use crate::budget::{LINGER_BYTES, LINGER_TIME};
 use crate::hash::DigestAlg;
 use crate::sign::digest::{BuildError, KeyMaterial};
 use crate::sign::remote::{
@@ -193,8 +195,47 @@ async fn dispatch(
     id: &str,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Failure> {
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
+    let (parts, mut body) = req.into_parts();
+    let answer = route(state, peer, id, &parts, &mut body).await;
+    linger(body);
+    answer
+}
+
+/// Reads and throws away what a client is still sending after its answer is decided (a refused
+/// upload, an error before the body was read), for at most [`LINGER_BYTES`] and
+/// [`LINGER_TIME`], in the background. Without this the connection is closed with the upload
+/// unread: the kernel then resets it, and a client still writing gets "broken pipe" instead
+/// of the 413 or 401 written for it. This is the lingering close of nginx and Apache httpd.
+fn linger(body: Incoming) {
+    if body.is_end_stream() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut body = body;
+        let mut seen = 0u64;
+        let _ = tokio::time::timeout(LINGER_TIME, async {
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    seen = seen.saturating_add(data.len() as u64);
+                    if seen > LINGER_BYTES {
+                        break;
+                    }
+                }
+            }
+        })
+        .await;
+    });
+}
+
+async fn route(
+    state: &Arc<State>,
+    peer: &Peer,
+    id: &str,
+    req: &Parts,
+    body: &mut Incoming,
+) -> Result<Response<Body>, Failure> {
+    let path = req.uri.path().to_owned();
+    let method = req.method.clone();
     match (method, path.as_str()) {
         (Method::GET, "/healthz") => Ok(full(StatusCode::OK, "text/plain", "ok\n")),
         (Method::GET, "/readyz") => Ok(readyz(state).await),
@@ -204,7 +245,7 @@ async fn dispatch(
             Ok(full(StatusCode::OK, "text/plain; version=0.0.4", s))
         }
         (Method::GET, "/v1/keys") => {
-            let (client, _) = caller(state, peer, &req)?;
+            let (client, _) = caller(state, peer, req)?;
             Ok(json(
                 StatusCode::OK,
                 &KeysResponse {
@@ -217,9 +258,9 @@ async fn dispatch(
                 },
             ))
         }
-        (Method::POST, "/v1/sign/digest") => sign_digest(state, peer, id, req).await,
-        (Method::POST, "/v1/sign/pe") => sign_file(state, peer, id, req, false).await,
-        (Method::POST, "/v1/sign/elf") => sign_file(state, peer, id, req, true).await,
+        (Method::POST, "/v1/sign/digest") => sign_digest(state, peer, id, req, body).await,
+        (Method::POST, "/v1/sign/pe") => sign_file(state, peer, id, req, body, false).await,
+        (Method::POST, "/v1/sign/elf") => sign_file(state, peer, id, req, body, true).await,
         (_, p) if ROUTES.contains(&p) => Err(fail(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -266,10 +307,10 @@ async fn readyz(state: &Arc<State>) -> Response<Body> {
 fn caller<'s>(
     state: &'s State,
     peer: &Peer,
-    req: &Request<Incoming>,
+    req: &Parts,
 ) -> Result<(&'s auth::Client, bool), Failure> {
     let authz = req
-        .headers()
+        .headers
         .get(hyper::header::AUTHORIZATION)
         .map(|v| v.as_bytes());
     let (client, by_cert) = auth::identify(&state.clients, authz, peer.cert_sha256.as_ref())
@@ -323,8 +364,8 @@ fn usable_key<'s>(
     Ok(key)
 }
 
-fn query(req: &Request<Incoming>) -> Vec<(String, String)> {
-    let q = req.uri().query().unwrap_or_default();
+fn query(req: &Parts) -> Vec<(String, String)> {
+    let q = req.uri.query().unwrap_or_default();
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -370,8 +411,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Reads a body of at most `limit` bytes into memory.
-async fn read_small(body: Incoming, limit: u64) -> Result<Vec<u8>, Failure> {
-    let mut body = body;
+async fn read_small(body: &mut Incoming, limit: u64) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame =
@@ -392,7 +432,7 @@ async fn read_small(body: Incoming, limit: u64) -> Result<Vec<u8>, Failure> {
 
 /// Streams a body of at most `limit` bytes into a new temporary file in `dir`, hashing it.
 async fn receive_file(
-    body: Incoming,
+    body: &mut Incoming,
     limit: u64,
     dir: &Path,
 ) -> Result<(tempfile::TempPath, [u8; 32], u64), Failure> {
@@ -412,7 +452,6 @@ async fn receive_file(
     let mut file = tokio::fs::File::from_std(std_file);
     let mut hasher = Sha256::new();
     let mut len = 0u64;
-    let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
@@ -658,11 +697,12 @@ async fn sign_digest(
     state: &Arc<State>,
     peer: &Peer,
     id: &str,
-    req: Request<Incoming>,
+    req: &Parts,
+    body: &mut Incoming,
 ) -> Result<Response<Body>, Failure> {
-    let (client, by_cert) = caller(state, peer, &req)?;
+    let (client, by_cert) = caller(state, peer, req)?;
     let client_id = client.identity(by_cert);
-    let body = read_small(req.into_body(), MAX_JSON_BODY).await?;
+    let body = read_small(body, MAX_JSON_BODY).await?;
     let dr: DigestRequest = serde_json::from_slice(&body).map_err(|e| {
         fail(
             StatusCode::BAD_REQUEST,
@@ -757,12 +797,13 @@ async fn sign_file(
     state: &Arc<State>,
     peer: &Peer,
     id: &str,
-    req: Request<Incoming>,
+    req: &Parts,
+    body: &mut Incoming,
     elf: bool,
 ) -> Result<Response<Body>, Failure> {
-    let (client, by_cert) = caller(state, peer, &req)?;
+    let (client, by_cert) = caller(state, peer, req)?;
     let client_id = client.identity(by_cert);
-    let q = query(&req);
+    let q = query(req);
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let key_name =
         get("key").ok_or_else(|| fail(StatusCode::BAD_REQUEST, "bad_request", "missing ?key="))?;
@@ -803,7 +844,7 @@ async fn sign_file(
         get("name").unwrap_or_else(|| if elf { "file.elf" } else { "file.exe" }.to_owned());
     usable_key(state, client, &key_name, format)?;
     if let Some(len) = req
-        .headers()
+        .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
@@ -819,12 +860,8 @@ async fn sign_file(
             ));
         }
     }
-    let (input, file_sha, _len) = receive_file(
-        req.into_body(),
-        state.cfg.limits.max_file_bytes,
-        &state.work_dir,
-    )
-    .await?;
+    let (input, file_sha, _len) =
+        receive_file(body, state.cfg.limits.max_file_bytes, &state.work_dir).await?;
     let state2 = state.clone();
     let peer = peer.clone();
     let id = id.to_owned();
