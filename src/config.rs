@@ -13,6 +13,35 @@ pub enum OutputFormat {
     Human,
     Json,
     Sarif,
+    /// One self-contained HTML page: summary, a sortable, filterable table, a panel per file.
+    Html,
+    /// One row per file, for spreadsheets.
+    Csv,
+}
+
+/// What the reports show of what was examined: `check`'s `--only-failures`, `--min-level` and
+/// `--details`, `verify`'s `--unsigned-only`. The summary counts always cover every file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// Only files with a failing finding at `min_level` or above (human and CSV).
+    pub only_failures: bool,
+    /// Findings below this level are not shown (human, CSV and SARIF).
+    pub min_level: Level,
+    /// Everything about each file: every fix and control, version information (human).
+    pub details: bool,
+    /// `verify`: only files without a valid signature.
+    pub unsigned_only: bool,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            only_failures: false,
+            min_level: Level::Info,
+            details: false,
+            unsigned_only: false,
+        }
+    }
 }
 
 /// Revocation lookup: `Some(revoked_at)` when a CRL lists the certificate (with its issuer).
@@ -126,17 +155,23 @@ pub struct CheckConfig {
     pub max_file_size: u64,
     pub color: bool,
     pub progress: bool,
-    /// The root SARIF result URIs are relative to.
-    pub root: PathBuf,
+    /// The directory SARIF artifact URIs are relative to (`--sarif-root`; default: the current
+    /// directory, which in CI is the repository's root).
+    pub sarif_root: PathBuf,
+    /// What the reports show.
+    pub view: View,
     /// What the run does: check, verify or risk.
     pub mode: Mode,
 }
 
 impl CheckConfig {
-    /// Whether each file's SHA-256 is computed: only when the report shows it (JSON) or a waiver
+    /// Whether each file's SHA-256 is computed: only when the report shows it (JSON, HTML, CSV) or a waiver
     /// matches files by hash. Human, SARIF, `verify` and `risk` human output show none.
     pub fn wants_file_hash(&self) -> bool {
-        self.format == OutputFormat::Json || self.mode.policy().is_some_and(Policy::waives_by_hash)
+        matches!(
+            self.format,
+            OutputFormat::Json | OutputFormat::Html | OutputFormat::Csv
+        ) || self.mode.policy().is_some_and(Policy::waives_by_hash)
     }
 
     /// Whether each PE file's checksum is computed (one pass over the file): when the report

@@ -8,19 +8,21 @@ use super::{
     CheckArgs, ColorArg, FailOnArg, FormatArg, RiskArgs, RiskLevelArg, VerifyArgs, VerifyFormatArg,
 };
 use crate::budget::DEFAULT_MAX_FILE_SIZE;
-use crate::config::{CheckConfig, Mode, OutputFormat};
+use crate::config::{CheckConfig, Mode, OutputFormat, View};
 use crate::policy::{self, Date, Level};
 
 impl VerifyArgs {
     /// A `check` run with verification on, no policy, and verify's own output and exit code.
     pub fn resolve(self) -> Result<CheckConfig, String> {
         let signing = self.trust.resolve()?;
-        Ok(signature_run(
+        let mut run = signature_run(
             self.paths,
             self.format,
             self.color,
             Mode::Verify { signing },
-        ))
+        );
+        run.view.unsigned_only = self.unsigned_only;
+        Ok(run)
     }
 }
 
@@ -52,7 +54,8 @@ fn signature_run(
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         color,
         progress: progress_wanted(to_terminal),
-        root: PathBuf::from("."),
+        sarif_root: PathBuf::from("."),
+        view: View::default(),
         mode,
     }
 }
@@ -110,10 +113,23 @@ impl CheckArgs {
         let weights = policy
             .as_ref()
             .map_or_else(crate::risk::Weights::default, |p| p.risk.clone());
-        // SARIF URIs are relative to the scanned directory when there is exactly one.
-        let root = match self.paths.as_slice() {
-            [one] if one.is_dir() => one.clone(),
-            _ => PathBuf::from("."),
+        let level = |l: FailOnArg| match l {
+            FailOnArg::Deny => Level::Deny,
+            FailOnArg::Warn => Level::Warn,
+            FailOnArg::Info => Level::Info,
+        };
+        let sarif_root = self.sarif_root.unwrap_or_else(|| PathBuf::from("."));
+        if !sarif_root.is_dir() {
+            return Err(format!(
+                "--sarif-root {}: not a directory",
+                sarif_root.display()
+            ));
+        }
+        let view = View {
+            only_failures: self.only_failures,
+            min_level: level(self.min_level),
+            details: self.details,
+            unsigned_only: false,
         };
         let to_stdout = self.output.as_deref().is_none_or(|p| p.as_os_str() == "-");
         let to_terminal = to_stdout && io::stdout().is_terminal();
@@ -128,6 +144,8 @@ impl CheckArgs {
                 FormatArg::Human => OutputFormat::Human,
                 FormatArg::Json => OutputFormat::Json,
                 FormatArg::Sarif => OutputFormat::Sarif,
+                FormatArg::Html => OutputFormat::Html,
+                FormatArg::Csv => OutputFormat::Csv,
             },
             output: self.output,
             jobs,
@@ -136,14 +154,11 @@ impl CheckArgs {
             max_file_size: self.max_file_size,
             color,
             progress: progress_wanted(to_terminal),
-            root,
+            sarif_root,
+            view,
             mode: Mode::Check {
                 policy,
-                fail_on: match self.fail_on {
-                    FailOnArg::Deny => Level::Deny,
-                    FailOnArg::Warn => Level::Warn,
-                    FailOnArg::Info => Level::Info,
-                },
+                fail_on: level(self.fail_on),
                 today,
                 // The estimate needs the signature verdict: no estimate with --no-verify.
                 signing: if self.no_verify {

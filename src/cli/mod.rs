@@ -170,6 +170,10 @@ pub struct VerifyArgs {
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
+    /// List only the files without a valid signature (unsigned, invalid, untrusted or
+    /// malformed), as sigcheck's -u; the summary still counts every file.
+    #[arg(long)]
+    pub unsigned_only: bool,
     /// Files (or directories) to verify.
     #[arg(required = true, value_name = "FILE")]
     pub paths: Vec<PathBuf>,
@@ -243,6 +247,8 @@ pub enum FormatArg {
     Human,
     Json,
     Sarif,
+    Html,
+    Csv,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,9 +267,25 @@ pub enum FailOnArg {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Output format (sarif: SARIF 2.1.0 for code scanning; needs a policy).
+    /// Output format (sarif: SARIF 2.1.0 for code scanning, needs a policy; html: one
+    /// self-contained page, best with --output; csv: one row per file).
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
+    /// Show only files with a failing finding at --min-level or above (human and CSV).
+    #[arg(long)]
+    pub only_failures: bool,
+    /// Show findings at this level or above only (human, CSV and SARIF); the summary still counts
+    /// every finding.
+    #[arg(long, value_enum, default_value = "info")]
+    pub min_level: FailOnArg,
+    /// Show everything about each file: each finding's fix and controls, version information
+    /// (human).
+    #[arg(long)]
+    pub details: bool,
+    /// Make SARIF artifact URIs relative to DIR (default: the current directory; in CI, the
+    /// repository's root).
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     /// Write the report to FILE (atomically: a temporary file renamed into place; `-` is stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -81,13 +81,14 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
         }
         OutputFormat::Human => match &config.mode {
             Mode::Check { .. } => {
-                let mut r = HumanRenderer::new(out, config.color);
+                let mut r = HumanRenderer::new(out, config.color).with_view(config.view);
                 let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
                 r.into_inner().flush()?;
                 o
             }
             Mode::Verify { .. } => {
-                let mut r = crate::report::VerifyRenderer::new(out, config.color);
+                let mut r =
+                    crate::report::VerifyRenderer::new(out, config.color).with_view(config.view);
                 let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
                 r.into_inner().flush()?;
                 o
@@ -99,14 +100,27 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
                 o
             }
         },
+        OutputFormat::Html => {
+            let mut r = crate::report::HtmlRenderer::new(out, policy_id);
+            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+            r.into_inner().flush()?;
+            o
+        }
+        OutputFormat::Csv => {
+            let mut r = crate::report::CsvRenderer::new(out, config.view);
+            let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
+            r.into_inner().flush()?;
+            o
+        }
         OutputFormat::Sarif => {
             let Some(policy) = config.mode.policy() else {
                 return Err(io::Error::other(
                     "--format sarif needs a policy (drop --no-policy)",
                 ));
             };
-            let root = std::path::absolute(&config.root)?;
-            let mut r = crate::report::SarifRenderer::new(out, policy, &root);
+            let root = std::path::absolute(&config.sarif_root)?;
+            let mut r = crate::report::SarifRenderer::new(out, policy, &root)
+                .min_level(config.view.min_level);
             let o = scan::run(config, &mut r as &mut dyn Renderer, progress)?;
             r.into_inner().flush()?;
             o

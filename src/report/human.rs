@@ -157,6 +157,8 @@ pub struct HumanRenderer<W: Write> {
     out: W,
     color: bool,
     last_format: Option<Format>,
+    #[allow(dead_code)]
+    view: crate::config::View,
 }
 
 impl<W: Write> HumanRenderer<W> {
@@ -165,7 +167,14 @@ impl<W: Write> HumanRenderer<W> {
             out,
             color,
             last_format: None,
+            view: crate::config::View::default(),
         }
+    }
+
+    /// What is shown (`--only-failures`, `--min-level`, `--details`).
+    pub fn with_view(mut self, view: crate::config::View) -> Self {
+        self.view = view;
+        self
     }
 
     pub fn into_inner(self) -> W {

@@ -1,11 +1,15 @@
 //! The report: one entry per file, the skipped list and a summary, rendered to any `impl Write`.
 
+mod csv;
+mod html;
 mod human;
 mod json;
 mod risk_human;
 mod sarif;
 mod verify_human;
 
+pub use csv::CsvRenderer;
+pub use html::HtmlRenderer;
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;
 pub use risk_human::RiskRenderer;
@@ -52,6 +56,9 @@ pub struct FileReport {
     /// self-extractor, WiX Burn), when one is recognised.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub installer: Option<crate::container::Installer>,
+    /// What a PE file's version resource says (RT_VERSION), as sigcheck shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionSummary>,
     /// Every rule of the policy for this file (absent when no policy was applied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<crate::policy::Finding>>,
@@ -65,6 +72,27 @@ pub struct FileReport {
     /// `!/` that follows it starts the path inside). SARIF points at the top-level file.
     #[serde(skip)]
     pub inside: Option<usize>,
+}
+
+/// The strings of a PE file's version resource that sigcheck users look for (the first
+/// StringTable's), and the fixed block's file version. Each is absent when the resource has no
+/// such string or it is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VersionSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The FileVersion string; when there is none, VS_FIXEDFILEINFO's "a.b.c.d".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_version: Option<String>,
+    /// The ProductVersion string; when there is none, VS_FIXEDFILEINFO's "a.b.c.d".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_filename: Option<String>,
 }
 
 /// How an entry counts toward the exit code.
@@ -121,6 +149,7 @@ impl FileReport {
             risk: None,
             container: None,
             installer: None,
+            version: None,
             findings: None,
             severity: Severity::Examined,
             root_relative: None,
@@ -182,6 +211,7 @@ impl FileReport {
             risk: None,
             container: None,
             installer: None,
+            version: None,
             findings: None,
             severity,
             root_relative: None,

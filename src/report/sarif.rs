@@ -60,6 +60,9 @@ pub struct SarifRenderer<W: Write> {
     /// Resolved by `begin`.
     base: Option<Base>,
     first_result: bool,
+    /// Results below this level are left out (`--min-level`).
+    #[allow(dead_code)]
+    min_level: Level,
 }
 
 /// The absolute root and the directory relative paths are taken from.
@@ -92,7 +95,14 @@ impl<W: Write> SarifRenderer<W> {
             root: root.to_path_buf(),
             base: None,
             first_result: true,
+            min_level: Level::Info,
         }
+    }
+
+    /// Leaves out results below `level` (`--min-level`).
+    pub fn min_level(mut self, level: Level) -> Self {
+        self.min_level = level;
+        self
     }
 
     pub fn into_inner(self) -> W {

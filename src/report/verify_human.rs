@@ -11,11 +11,23 @@ use crate::cms::verdict::{SignatureFormat, SignatureVerdict, Status};
 pub struct VerifyRenderer<W: Write> {
     out: W,
     color: bool,
+    #[allow(dead_code)]
+    view: crate::config::View,
 }
 
 impl<W: Write> VerifyRenderer<W> {
     pub fn new(out: W, color: bool) -> Self {
-        VerifyRenderer { out, color }
+        VerifyRenderer {
+            out,
+            color,
+            view: crate::config::View::default(),
+        }
+    }
+
+    /// What is shown (`--unsigned-only`).
+    pub fn with_view(mut self, view: crate::config::View) -> Self {
+        self.view = view;
+        self
     }
 
     pub fn into_inner(self) -> W {

@@ -63,6 +63,7 @@ pub fn report(
         risk: None,
         container: None,
         installer: None,
+        version: None,
         findings: None,
         severity: Default::default(),
         root_relative: None,
