@@ -547,8 +547,8 @@ fn ecdsa_signers_are_weak_key_evidence() {
     }
 }
 
-/// Human output shows no estimate, but a policy with a `risk_at_most` rule still judges one:
-/// the estimate is computed whenever the policy needs it, whatever the output format.
+/// A policy with a `risk_at_most` rule judges the estimate with human output, whose RISK column
+/// shows its level.
 #[test]
 fn a_risk_rule_is_judged_with_human_output() {
     let out = bingate(&[
@@ -566,6 +566,11 @@ fn a_risk_rule_is_judged_with_human_output() {
         text.contains("deny   smartscreen-risk: risk high (score 40/100)"),
         "{text}"
     );
+    let row = text
+        .lines()
+        .find(|l| l.ends_with("corpus/risk/app.exe"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains(" high "), "{row}");
     assert_eq!(out.status.code(), Some(1));
 }
 

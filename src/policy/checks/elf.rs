@@ -17,11 +17,18 @@ pub(super) fn elf_fortify(e: &ElfHardening) -> (Status, String) {
         ),
         (0, u) => (
             Status::Fail,
-            format!("{u} fortifiable libc functions imported, none through a __*_chk variant"),
+            format!(
+                "{u} fortifiable libc function{} imported, none through a __*_chk variant",
+                if u == 1 { "" } else { "s" }
+            ),
         ),
         (f, u) => (
             Status::Pass,
-            format!("{f} __*_chk functions imported ({u} calls left unfortified)"),
+            format!(
+                "{f} __*_chk function{} imported ({u} call{} left unfortified)",
+                if f == 1 { "" } else { "s" },
+                if u == 1 { "" } else { "s" }
+            ),
         ),
     }
 }
