@@ -71,9 +71,15 @@ fn golden_sarif_policy_report_is_schema_valid() {
                 .unwrap()
         })
         .collect();
+    // Relative to the current directory (the repository root: GitHub's base), not to the
+    // scanned directory.
     assert!(
-        uris.contains(&"app.exe") && uris.contains(&"tool"),
+        uris.contains(&"tests/data/dist/app.exe") && uris.contains(&"tests/data/dist/tool"),
         "{uris:?}"
+    );
+    assert_eq!(
+        doc["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"],
+        format!("file://{}/", common::paths::ROOT)
     );
     assert!(
         results.iter().any(|r| r["suppressions"].is_array()),

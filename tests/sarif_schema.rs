@@ -210,6 +210,15 @@ fn driver_lists_every_enabled_rule_and_parse_error() {
         aslr["properties"]["tags"],
         json!(["security", "NIST SP 800-53 SI-16"])
     );
+    assert!(
+        aslr["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/docs/policies.md#pe-aslr"),
+        "{aslr}"
+    );
+    // No remediation: GitHub still needs help.text, so it is the description.
+    assert_eq!(rules[1]["help"]["text"], "elf-full-relro is on");
     assert_eq!(rules[1]["defaultConfiguration"]["level"], "warning");
     assert_eq!(rules[2]["defaultConfiguration"]["level"], "note");
     assert_eq!(rules[3]["defaultConfiguration"]["level"], "error");
@@ -352,6 +361,16 @@ fn fingerprints_are_stable_and_distinct() {
     assert_ne!(fp(app[0]), fp(results_for(&doc, "legacy/old.dll")[0]));
     // Documented input: rule id, NUL, result URI.
     assert_eq!(fp(app[0]), sha256_hex(b"pe-aslr\0sub%20dir/app%20one.exe"));
+    // GitHub's key: the first 64 bits of the same hash, in the upload action's `hex:n` form.
+    assert_eq!(
+        app[0]["partialFingerprints"]["primaryLocationLineHash"],
+        format!("{}:1", &fp(app[0])[..16])
+    );
+    // An entry of a container: the container's URI and the path inside.
+    assert_eq!(
+        fp(results_for(&doc, "dist/pkg.whl")[0]),
+        sha256_hex(b"pe-checksum\0dist/pkg.whl!/lib/native.pyd")
+    );
 
     // Independent of what changes on a rebuild (message, remediation, file hash) and of
     // the other files in the run.
@@ -518,4 +537,119 @@ fn results_are_written_as_files_arrive() {
     r.finish(&[], &Summary::default()).unwrap();
     drop(r);
     assert_valid_sarif(&parse(&out.0.borrow()));
+}
+
+#[test]
+fn rules_carry_github_severity_by_level() {
+    let doc = parse(&render(&policy(), &files()));
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let props: Vec<(&str, &str, &str, &str)> = rules
+        .iter()
+        .map(|r| {
+            let p = &r["properties"];
+            (
+                r["id"].as_str().unwrap(),
+                p["security-severity"].as_str().unwrap(),
+                p["problem.severity"].as_str().unwrap(),
+                p["precision"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        props,
+        [
+            ("pe-aslr", "8.0", "error", "high"),
+            ("elf-full-relro", "5.0", "warning", "high"),
+            ("pe-checksum", "2.0", "recommendation", "high"),
+            ("parse-error", "8.0", "error", "high"),
+        ]
+    );
+    // Every rule has what GitHub requires: full description and help.
+    for r in rules {
+        assert!(r["fullDescription"]["text"].is_string(), "{r}");
+        assert!(r["help"]["text"].is_string(), "{r}");
+    }
+    let driver = &doc["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["informationUri"], env!("CARGO_PKG_REPOSITORY"));
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn the_risk_estimate_is_medium_precision() {
+    let mut p = policy();
+    p.rules[0].check = Check::RiskAtMost(bingate::risk::RiskLevel::Medium);
+    let doc = parse(&render(&p, &[]));
+    let rules = &doc["runs"][0]["tool"]["driver"]["rules"];
+    assert_eq!(rules[0]["properties"]["precision"], "medium");
+    assert_eq!(rules[1]["properties"]["precision"], "high");
+}
+
+#[test]
+fn user_rule_ids_without_docs_get_no_help_uri() {
+    let mut p = policy();
+    p.rules[0].id = "acme-own-rule".to_string();
+    let doc = parse(&render(&p, &[]));
+    let rules = &doc["runs"][0]["tool"]["driver"]["rules"];
+    assert_eq!(rules[0]["id"], "acme-own-rule");
+    assert!(rules[0].get("helpUri").is_none(), "{}", rules[0]);
+    assert!(rules[1]["helpUri"].is_string());
+    assert!(
+        rules[3]["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("#parse-error")
+    );
+}
+
+#[test]
+fn min_level_drops_results_below_it() {
+    let render_min = |level: Level| {
+        let mut r = SarifRenderer::new(Vec::new(), &policy(), Path::new(ROOT)).min_level(level);
+        r.begin().unwrap();
+        for f in files() {
+            r.file(&f).unwrap();
+        }
+        r.finish(&[], &Summary::default()).unwrap();
+        parse(&r.into_inner())
+    };
+    let levels = |doc: &Value| -> Vec<String> {
+        doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["level"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = render_min(Level::Info);
+    assert_eq!(
+        levels(&all),
+        ["error", "error", "error", "note", "warning", "note"]
+    );
+    assert_eq!(
+        levels(&render_min(Level::Warn)),
+        ["error", "error", "error", "warning"]
+    );
+    let deny = render_min(Level::Deny);
+    assert_eq!(levels(&deny), ["error", "error", "error"]);
+    // The waived deny finding is still there, suppressed.
+    assert!(results_for(&deny, "legacy/old.dll")[0]["suppressions"].is_array());
+    // The rule table is the same.
+    assert_eq!(
+        deny["runs"][0]["tool"]["driver"],
+        all["runs"][0]["tool"]["driver"]
+    );
+    assert_valid_sarif(&deny);
+}
+
+#[test]
+fn every_result_has_the_whole_file_region() {
+    let doc = parse(&render(&policy(), &files()));
+    for r in doc["runs"][0]["results"].as_array().unwrap() {
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["region"],
+            json!({"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1})
+        );
+    }
 }

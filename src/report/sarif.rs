@@ -1,4 +1,5 @@
-//! `--format sarif`: one SARIF 2.1.0 log with one run, written as the files are checked.
+//! `--format sarif`: one SARIF 2.1.0 log with one run, written as the files are checked, in the
+//! shape GitHub code scanning ingests.
 //!
 //! The header (`tool.driver` with every rule of the policy, `originalUriBaseIds`) is written by
 //! `begin`, one result per failing or waived finding by `file`, and the invocation by `finish`;
@@ -6,21 +7,31 @@
 //!
 //! - Rules: every policy rule whose level is not `off`, in policy order, then the built-in
 //!   `parse-error` rule unless the policy already lists it. `ruleIndex` points into that table.
+//!   Each rule carries `help` (its remediation per toolchain), `helpUri` (see [`help_uri`]) and
+//!   the properties GitHub reads: `tags` (`security` and the rule's controls),
+//!   `security-severity` and `problem.severity` (see [`security_severity`]) and `precision`
+//!   (see [`precision`]).
 //! - Results: `fail` findings, and `waived` findings as results carrying an external, accepted
-//!   suppression with the waiver's reason. `pass` and `not-applicable` findings give no result.
+//!   suppression with the waiver's reason. `pass` and `not-applicable` findings give no result,
+//!   and neither does a finding below [`SarifRenderer::min_level`] (`--min-level`); the rules
+//!   stay in the table.
 //! - Levels: deny → `error`, warn → `warning`, info → `note` (off → `none`).
 //! - Locations: the file's URI relative to the `SRCROOT` base, which `originalUriBaseIds` maps to
-//!   the `root` given to [`SarifRenderer::new`] as an absolute `file://` URI. A file outside the
-//!   root gets an absolute `file://` URI and no base. Paths are made absolute and normalised
-//!   lexically (`.` and `..` folded, symbolic links not resolved); each segment is
-//!   percent-encoded except RFC 3986 unreserved characters.
+//!   the `root` given to [`SarifRenderer::new`] (`--sarif-root`, default the current directory:
+//!   in CI the repository root, which is what GitHub resolves relative URIs against) as an
+//!   absolute `file://` URI. A file outside the root gets an absolute `file://` URI and no base.
+//!   Paths are made absolute and normalised lexically (`.` and `..` folded, symbolic links not
+//!   resolved); each segment is percent-encoded except RFC 3986 unreserved characters. The
+//!   region is the start of the file (see [`WHOLE_FILE_REGION`]).
 //! - Entries of containers (`pkg.whl!/lib/x.dll`): the location is the container file (the one
 //!   a repository holds), the path inside is a logical location and starts the message, and the
 //!   fingerprint covers both.
-//! - `partialFingerprints["bingateFinding/v1"]`: see [`fingerprint`].
+//! - `partialFingerprints`: `bingateFinding/v1` and GitHub's `primaryLocationLineHash`, both
+//!   from [`fingerprint`].
 //!
-//! The log validates against the OASIS SARIF 2.1.0 schema (errata 01); `tests/sarif_schema.rs`
-//! checks it.
+//! The log validates against the OASIS SARIF 2.1.0 schema (errata 01; `tests/sarif_schema.rs`)
+//! and passes Microsoft's SARIF Multitool `validate` with its SARIF and GitHub rule kinds
+//! (`tests/sarif_github.rs`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -31,7 +42,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{FileReport, Renderer, Skipped, Summary};
-use crate::policy::{Finding, Level, PARSE_ERROR_RULE, Policy, Rule, Status};
+use crate::policy::{Check, Finding, Level, PARSE_ERROR_RULE, Policy, Rule, Status};
 
 /// The schema the log names: the OASIS SARIF 2.1.0 standard schema, errata 01 (the one
 /// `tests/schemas/sarif-schema-2.1.0.json` holds).
@@ -47,6 +58,43 @@ pub(crate) const URI_BASE_ID: &str = "SRCROOT";
 /// The key of the fingerprint in `partialFingerprints`; bump the version if its input changes.
 pub(crate) const FINGERPRINT_KEY: &str = "bingateFinding/v1";
 
+/// The `partialFingerprints` key GitHub code scanning matches results on ("code scanning only
+/// uses the `primaryLocationLineHash`", GitHub's SARIF support page).
+pub(crate) const GITHUB_FINGERPRINT_KEY: &str = "primaryLocationLineHash";
+
+/// `tool.driver.informationUri`: the repository (Cargo.toml's `repository`).
+pub(crate) const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The URL of `docs/policies.md` that `helpUri`s point into: the file at this version's tag in
+/// the repository, or `BINGATE_DOCS_BASE` when that is set at build time (a fork, a mirror, a
+/// build from an untagged commit).
+pub(crate) const DOCS_BASE: &str = match option_env!("BINGATE_DOCS_BASE") {
+    Some(base) => base,
+    None => concat!(
+        env!("CARGO_PKG_REPOSITORY"),
+        "/blob/v",
+        env!("CARGO_PKG_VERSION"),
+        "/docs/policies.md"
+    ),
+};
+
+/// `docs/policies.md` as it was when this binary was built: a rule has a `helpUri` only when
+/// this text has a heading for it under `## Rules`, so no link points at a missing anchor.
+const POLICIES_MD: &str = include_str!("../../docs/policies.md");
+
+/// The region of every result: line 1, column 1, empty (an insertion point at the start of the
+/// file). bingate's findings are about a whole binary, which has no lines, but GitHub's SARIF
+/// support page lists `startLine`, `startColumn`, `endLine` and `endColumn` as required for a
+/// result to be shown as intended, and the Multitool warns (SARIF2017) when `region` is absent.
+/// The start of the file is the one place that exists in every file; an empty region claims no
+/// span of text, so it says nothing false about a file that is not text.
+pub(crate) const WHOLE_FILE_REGION: [(&str, u32); 4] = [
+    ("startLine", 1),
+    ("startColumn", 1),
+    ("endLine", 1),
+    ("endColumn", 1),
+];
+
 /// A streaming SARIF renderer.
 pub struct SarifRenderer<W: Write> {
     out: W,
@@ -61,7 +109,6 @@ pub struct SarifRenderer<W: Write> {
     base: Option<Base>,
     first_result: bool,
     /// Results below this level are left out (`--min-level`).
-    #[allow(dead_code)]
     min_level: Level,
 }
 
@@ -72,9 +119,9 @@ struct Base {
 }
 
 impl<W: Write> SarifRenderer<W> {
-    /// `root` is the directory result URIs are relative to (the `SRCROOT` base): the scanned
-    /// directory when exactly one directory is scanned, else the current directory. A relative
-    /// `root` and relative report paths are taken from the current directory.
+    /// `root` is the directory result URIs are relative to (the `SRCROOT` base; `--sarif-root`,
+    /// by default the current directory). A relative `root` and relative report paths are taken
+    /// from the current directory.
     pub fn new(out: W, policy: &Policy, root: &Path) -> Self {
         let mut rules = Vec::new();
         let mut rule_index = HashMap::new();
@@ -99,7 +146,8 @@ impl<W: Write> SarifRenderer<W> {
         }
     }
 
-    /// Leaves out results below `level` (`--min-level`).
+    /// Leaves out results whose finding level is below `level` (`--min-level`); the rules stay
+    /// in `tool.driver.rules`. The default, `info`, leaves out nothing.
     pub fn min_level(mut self, level: Level) -> Self {
         self.min_level = level;
         self
@@ -142,7 +190,12 @@ impl<W: Write> SarifRenderer<W> {
             Value::String(sarif_level(finding.level).into()),
         );
         result.insert("message".into(), json!({ "text": text }));
-        let mut where_ = json!({ "physicalLocation": { "artifactLocation": artifact } });
+        let region: Map<String, Value> = WHOLE_FILE_REGION
+            .iter()
+            .map(|&(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let mut where_ =
+            json!({ "physicalLocation": { "artifactLocation": artifact, "region": region } });
         let fingerprinted = match inner {
             Some(inner) => {
                 if let Some(o) = where_.as_object_mut() {
@@ -156,9 +209,13 @@ impl<W: Write> SarifRenderer<W> {
             None => location.uri().to_owned(),
         };
         result.insert("locations".into(), json!([where_]));
+        let fp = fingerprint(&finding.rule, &fingerprinted);
         result.insert(
             "partialFingerprints".into(),
-            json!({ FINGERPRINT_KEY: fingerprint(&finding.rule, &fingerprinted) }),
+            json!({
+                FINGERPRINT_KEY: fp,
+                GITHUB_FINGERPRINT_KEY: github_fingerprint(&fp),
+            }),
         );
         if finding.status == Status::Waived {
             let mut suppression = Map::new();
@@ -201,9 +258,10 @@ impl<W: Write> Renderer for SarifRenderer<W> {
         let version = serde_json::to_string(env!("CARGO_PKG_VERSION")).map_err(to_io)?;
         write!(
             self.out,
-            "{{\n  \"$schema\": {},\n  \"version\": {},\n  \"runs\": [\n    {{\n      \"tool\": {{\n        \"driver\": {{\"name\": \"bingate\", \"version\": {version}, \"semanticVersion\": {version}, \"rules\": [",
+            "{{\n  \"$schema\": {},\n  \"version\": {},\n  \"runs\": [\n    {{\n      \"tool\": {{\n        \"driver\": {{\"name\": \"bingate\", \"informationUri\": {}, \"version\": {version}, \"semanticVersion\": {version}, \"rules\": [",
             serde_json::to_string(SARIF_SCHEMA).map_err(to_io)?,
             serde_json::to_string(SARIF_VERSION).map_err(to_io)?,
+            serde_json::to_string(INFORMATION_URI).map_err(to_io)?,
         )?;
         for (i, rule) in self.rules.iter().enumerate() {
             self.out.write_all(if i == 0 {
@@ -236,7 +294,9 @@ impl<W: Write> Renderer for SarifRenderer<W> {
             .as_ref()
             .ok_or_else(|| io::Error::other("SarifRenderer::file called before begin"))?;
         for finding in findings {
-            if !matches!(finding.status, Status::Fail | Status::Waived) {
+            if !matches!(finding.status, Status::Fail | Status::Waived)
+                || finding.level < self.min_level
+            {
                 continue;
             }
             let result = self.result(base, file, finding);
@@ -290,12 +350,16 @@ pub(crate) fn pascal_case(id: &str) -> String {
 
 /// The fingerprint of a finding: lowercase hex SHA-256 of `rule id`, a NUL byte, and the
 /// artifact URI as written in the result (relative to `SRCROOT`, forward slashes,
-/// percent-encoded; absolute `file://` for a file outside the root).
+/// percent-encoded; absolute `file://` for a file outside the root), followed for an entry of a
+/// container by `!/` and the path inside it.
 ///
 /// Chosen so that the same rule failing on the same file is one alert across runs: it does not
-/// change when the binary is rebuilt (no file hash, no facts, no message text), nor with the
-/// machine the scan ran on (the root's absolute path is not included), nor with the order of
-/// the results. It changes when the file moves or the rule is renamed, which is a new alert.
+/// change when the binary is rebuilt (no file hash: a rebuilt binary has new bytes, and a hash
+/// of them would make every release a new alert; no facts, no message text), nor with the
+/// machine or directory the scan ran in (relative to the root, whose absolute path is not
+/// included), nor with the order of the results. It changes when the file moves or the rule is
+/// renamed, which is a new alert. A file outside the root has its absolute URI in the
+/// fingerprint, so its fingerprint is only stable where that path is.
 pub(crate) fn fingerprint(rule: &str, uri: &str) -> String {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
@@ -309,6 +373,89 @@ pub(crate) fn fingerprint(rule: &str, uri: &str) -> String {
     hex
 }
 
+/// `primaryLocationLineHash`: the first 16 hex digits of [`fingerprint`] (64 bits, the size of
+/// the hash GitHub's upload action computes) and `:1`, in the action's `<hex>:<n>` form.
+///
+/// GitHub keys alerts on this value (with the repository, the path and the rule). Left out,
+/// GitHub's `upload-sarif` action would compute it from the text of line 1 of the file, which
+/// for a binary is its header: it changes on every rebuild of an ELF file (entry point, section
+/// offsets), so each rebuild would close the alert and open a new one. When it is present the
+/// action keeps it (and logs a warning that its own hash differs).
+pub(crate) fn github_fingerprint(fp: &str) -> String {
+    format!("{}:1", fp.get(..16).unwrap_or(fp))
+}
+
+/// GitHub's `security-severity` for a rule's level, with its `problem.severity`.
+///
+/// GitHub reads `security-severity` (a score from 0.1 to 10.0, as a string) on rules tagged
+/// `security` and shows it as a band: critical from 9.0, high from 7.0 to 8.9, medium from 4.0
+/// to 6.9, low from 0.1 to 3.9. bingate's levels map into the middle of a band:
+///
+/// | level | `security-severity` | GitHub band | `problem.severity` |
+/// |---|---|---|---|
+/// | deny | 8.0 | high | error |
+/// | warn | 5.0 | medium | warning |
+/// | info | 2.0 | low | recommendation |
+///
+/// No bingate rule is critical: a missing mitigation makes a flaw easier to exploit, it is not
+/// a flaw itself. `off` rules are not in the log (`None`). `problem.severity` is what GitHub
+/// reads for rules without a security severity; it is given too, so a consumer that reads only
+/// one of them sees the same ranking.
+pub(crate) fn security_severity(level: Level) -> Option<(&'static str, &'static str)> {
+    match level {
+        Level::Deny => Some(("8.0", "error")),
+        Level::Warn => Some(("5.0", "warning")),
+        Level::Info => Some(("2.0", "recommendation")),
+        Level::Off => None,
+    }
+}
+
+/// GitHub's `precision` (how often a result is a true positive; it orders alerts with the same
+/// severity): `high` for rules that read facts from the file's headers and signature, which are
+/// decided, not guessed; `medium` for the SmartScreen-risk estimate, which is a prediction of
+/// what Microsoft's reputation service will do.
+pub(crate) fn precision(check: &Check) -> &'static str {
+    match check {
+        Check::RiskAtMost(_) => "medium",
+        Check::Fact { .. } | Check::Named(_) => "high",
+    }
+}
+
+/// Whether `docs/policies.md` (as built into this binary) has a `### <id>` heading under
+/// `## Rules`.
+pub(crate) fn documented_rule(id: &str) -> bool {
+    let mut in_rules = false;
+    for line in POLICIES_MD.lines() {
+        if let Some(h2) = line.strip_prefix("## ") {
+            in_rules = h2.trim() == "Rules";
+        } else if in_rules && line.strip_prefix("### ").map(str::trim) == Some(id) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `helpUri` of a rule: `{DOCS_BASE}#{id}` when docs/policies.md documents the id (every rule
+/// of a shipped policy, and `parse-error`; a rule id is kebab-case, so GitHub's heading anchor
+/// of `### pe-aslr` is `pe-aslr`). A rule of a user's own policy that bingate does not document
+/// gets none: a link to a page that does not describe it would mislead, and its `help` text
+/// (the policy's remediation) is still there.
+pub(crate) fn help_uri(id: &str) -> Option<String> {
+    documented_rule(id).then(|| format!("{DOCS_BASE}#{id}"))
+}
+
+/// The properties GitHub reads on a rule.
+fn rule_properties(tags: &[&str], level: Level, precision: &str) -> Value {
+    let mut props = Map::new();
+    props.insert("tags".into(), json!(tags));
+    if let Some((score, problem)) = security_severity(level) {
+        props.insert("security-severity".into(), json!(score));
+        props.insert("problem.severity".into(), json!(problem));
+    }
+    props.insert("precision".into(), json!(precision));
+    Value::Object(props)
+}
+
 fn rule_descriptor(rule: &Rule) -> Value {
     let mut d = Map::new();
     d.insert("id".into(), Value::String(rule.id.clone()));
@@ -317,18 +464,27 @@ fn rule_descriptor(rule: &Rule) -> Value {
         "shortDescription".into(),
         json!({ "text": rule.description }),
     );
-    if !rule.rationale.is_empty() {
-        d.insert("fullDescription".into(), json!({ "text": rule.rationale }));
-    }
-    let help = rule
+    // GitHub requires fullDescription; a rule without a rationale repeats its description.
+    let full = if rule.rationale.is_empty() {
+        &rule.description
+    } else {
+        &rule.rationale
+    };
+    d.insert("fullDescription".into(), json!({ "text": full }));
+    let mut help = rule
         .remediation
         .entries()
         .iter()
         .map(|(toolchain, text)| format!("{toolchain}: {text}"))
         .collect::<Vec<_>>()
         .join("\n");
-    if !help.is_empty() {
-        d.insert("help".into(), json!({ "text": help }));
+    if help.is_empty() {
+        // GitHub requires help.text (the Multitool's GH2012 is an error without it).
+        help = rule.description.clone();
+    }
+    d.insert("help".into(), json!({ "text": help }));
+    if let Some(uri) = help_uri(&rule.id) {
+        d.insert("helpUri".into(), Value::String(uri));
     }
     d.insert(
         "defaultConfiguration".into(),
@@ -341,21 +497,32 @@ fn rule_descriptor(rule: &Rule) -> Value {
             tags.push(c);
         }
     }
-    d.insert("properties".into(), json!({ "tags": tags }));
+    d.insert(
+        "properties".into(),
+        rule_properties(&tags, rule.level, precision(&rule.check)),
+    );
     Value::Object(d)
 }
 
 fn parse_error_descriptor() -> Value {
-    json!({
+    let mut d = json!({
         "id": PARSE_ERROR_RULE,
         "name": pascal_case(PARSE_ERROR_RULE),
         "shortDescription": { "text": "bingate could not parse the binary" },
         "fullDescription": {
             "text": "A file that looks like a PE or ELF binary but cannot be parsed cannot be shown to meet any rule, so it fails the gate."
         },
+        "help": {
+            "text": "default: Check that the file is complete and is the binary the build produced (a truncated download, a failed strip or a file renamed to .exe/.so are the usual causes); if it is unparseable on purpose, waive parse-error for it with a reason and an expiry date."
+        },
         "defaultConfiguration": { "level": "error" },
-        "properties": { "tags": ["security"] },
-    })
+        // Decided, not estimated: the file could not be parsed.
+        "properties": rule_properties(&["security"], Level::Deny, "high"),
+    });
+    if let (Some(o), Some(uri)) = (d.as_object_mut(), help_uri(PARSE_ERROR_RULE)) {
+        o.insert("helpUri".into(), Value::String(uri));
+    }
+    d
 }
 
 /// Where a result points.
@@ -583,5 +750,37 @@ mod tests {
             a,
             "207d199cac6b464a89aa7037a914d516b207aed2688ef34e9a20f58f36105af5"
         );
+    }
+
+    #[test]
+    fn severity_follows_githubs_bands() {
+        assert_eq!(security_severity(Level::Deny), Some(("8.0", "error")));
+        assert_eq!(security_severity(Level::Warn), Some(("5.0", "warning")));
+        assert_eq!(
+            security_severity(Level::Info),
+            Some(("2.0", "recommendation"))
+        );
+        assert_eq!(security_severity(Level::Off), None);
+    }
+
+    #[test]
+    fn only_documented_rules_get_a_help_uri() {
+        assert!(documented_rule("pe-aslr"));
+        assert!(documented_rule(PARSE_ERROR_RULE));
+        // A heading outside `## Rules` is not a rule's section.
+        assert!(!documented_rule("The `[risk]` section"));
+        assert!(!documented_rule("acme-own-rule"));
+        assert_eq!(
+            help_uri("elf-nx").as_deref(),
+            Some(format!("{DOCS_BASE}#elf-nx").as_str())
+        );
+        assert_eq!(help_uri("acme-own-rule"), None);
+    }
+
+    #[test]
+    fn github_fingerprint_is_a_prefix_of_ours() {
+        let fp = fingerprint("pe-aslr", "bin/a.exe");
+        assert_eq!(github_fingerprint(&fp), "207d199cac6b464a:1");
+        assert_eq!(github_fingerprint("abc"), "abc:1");
     }
 }
