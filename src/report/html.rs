@@ -154,6 +154,8 @@ tr.details > td { background: var(--panel); }
 .panel section { min-width: 0; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px; margin: 0; }
 dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
+.panel section.facts { grid-column: 1 / -1; }
+.facts dl.kv { grid-template-columns: repeat(auto-fill, 180px minmax(160px, 1fr)); }
 .panel ul { margin: 0; padding-left: 18px; } .panel li { margin: 2px 0; overflow-wrap: anywhere; }
 .fix { color: var(--muted); } .err { color: var(--bad); }
 .yes { color: var(--good); } .no { color: var(--bad); }
