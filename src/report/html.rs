@@ -1183,11 +1183,36 @@ mod tests {
             super::super::Severity::Examined,
         );
         f.warnings.push("<img src=x onerror=alert(2)>".to_owned());
+        // Version strings and a finding's message quote the file too.
+        f.version = Some(super::super::VersionSummary {
+            company: Some("</dd><script>alert(3)</script>".to_owned()),
+            product: Some("\u{202e}exe.txt".to_owned()),
+            ..Default::default()
+        });
+        f.findings = Some(vec![crate::policy::Finding {
+            rule: "pe-signed".to_owned(),
+            level: Level::Warn,
+            status: Status::Fail,
+            message: "signer \"><svg onload=alert(4)>".to_owned(),
+            controls: Vec::new(),
+            remediation: Some("sign <it>".to_owned()),
+            waiver: None,
+        }]);
         let mut out = String::new();
-        file_body(&mut out, &f, PolicyResult::NoPolicy, 7).unwrap();
+        let result = policy_result(&f);
+        file_body(&mut out, &f, result, 7).unwrap();
         assert!(!out.contains("<script"), "{out}");
         assert!(!out.contains("<img"), "{out}");
+        assert!(!out.contains("<svg"), "{out}");
+        assert!(!out.contains("<it>"), "{out}");
         assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;.exe"));
+        assert!(out.contains("&lt;/dd&gt;&lt;script&gt;alert(3)&lt;/script&gt;"));
+        assert!(
+            out.contains("\\u{202e}exe.txt"),
+            "bidi override shown as an escape"
+        );
+        assert!(out.contains("signer &quot;&gt;&lt;svg onload=alert(4)&gt;"));
+        assert!(out.contains("data-pol=\"fail\""));
         assert_eq!(out.matches("<tr class=\"file\"").count(), 1);
     }
 }
