@@ -496,10 +496,20 @@ fn summary_section(
         bars(out, "files by policy result", &results)?;
         write!(
             out,
-            "<p>{} deny, {} warn, {} info finding(s) failed in {}; {} waived.</p>",
+            "<p>{} deny, {} warn, {} info {} failed in {}; {} waived.</p>",
             p.failed.deny,
             p.failed.warn,
             p.failed.info,
+            if p.failed
+                .deny
+                .saturating_add(p.failed.warn)
+                .saturating_add(p.failed.info)
+                == 1
+            {
+                "finding"
+            } else {
+                "findings"
+            },
             plural(p.files_failing, "file", "files"),
             p.waived
         )?;
