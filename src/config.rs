@@ -183,14 +183,14 @@ impl CheckConfig {
     }
 
     /// The weights the SmartScreen risk is estimated with, when the run shows or judges the
-    /// estimate: `risk` always; `check` (with signatures verified) only in JSON, which reports
-    /// it, or when the policy has a risk rule.
+    /// estimate: `risk` always; `check` (with signatures verified) only in JSON and CSV, which
+    /// report it, or when the policy has a risk rule.
     pub fn wants_risk(&self) -> Option<&crate::risk::Weights> {
         let weights = self.mode.risk_weights()?;
         let shown = match &self.mode {
             Mode::Risk { .. } => true,
             Mode::Check { policy, .. } => {
-                self.format == OutputFormat::Json
+                matches!(self.format, OutputFormat::Json | OutputFormat::Csv)
                     || policy.as_ref().is_some_and(Policy::judges_risk)
             }
             Mode::Verify { .. } => false,
