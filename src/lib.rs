@@ -16,8 +16,8 @@
 //! sign audit           sign files (key backends, TSA client; `scan`'s examination as the gate)
 //!                      | the tamper-evident audit log of the signing server
 //! scan                 examine files in parallel
-//! config report        a run's settings and Mode | FileReport and its renderers (human, JSON,
-//!                      SARIF)
+//! report               FileReport and its renderers (human, JSON, SARIF, HTML, CSV)
+//! config               a run's settings, Mode, and the View the renderers show
 //! policy               rules, waivers and findings over a Subject (facts and verdicts)
 //! risk                 the SmartScreen-risk estimate
 //! authenticode elfsig  signature formats: PE Authenticode | ELF sections and kernel modules

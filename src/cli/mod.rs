@@ -170,8 +170,10 @@ pub struct VerifyArgs {
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,
-    /// List only the files without a valid signature (unsigned, invalid, untrusted or
-    /// malformed), as sigcheck's -u; the summary still counts every file.
+    /// List only the files without a valid signature: unsigned, invalid, untrusted or
+    /// malformed, and files that could not be read (sigcheck's -u, whose "unsigned" is any file
+    /// that does not verify). A zip, tar, deb or rpm has no signature of its own and is left out;
+    /// its binaries are listed for themselves. The status lines still count every file.
     #[arg(long)]
     pub unsigned_only: bool,
     /// Files (or directories) to verify.

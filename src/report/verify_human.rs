@@ -1,5 +1,12 @@
-//! Human output for `bingate verify`: the verdict first, then who signed, the issuer chain, the
-//! timestamp and every anomaly, in words that need no ASN.1.
+//! Human output for `bingate verify`: the verdict first, then what the version resource says
+//! (company, description, product, file version, original filename, as sigcheck shows them), who
+//! signed, the issuer chain, the timestamp and every anomaly, in words that need no ASN.1. At the
+//! end, one line per status met (`valid: 12 files`), then the count of files verified.
+//!
+//! `--unsigned-only` (sigcheck's `-u`) lists only the files whose signature is not valid:
+//! unsigned, invalid, untrusted and malformed ones, and files that could not be read. Valid files
+//! and containers with no signature of their own (their entries are listed for themselves) are
+//! left out; the status lines still count every file.
 
 use std::io::{self, Write};
 
@@ -11,8 +18,66 @@ use crate::cms::verdict::{SignatureFormat, SignatureVerdict, Status};
 pub struct VerifyRenderer<W: Write> {
     out: W,
     color: bool,
-    #[allow(dead_code)]
     view: crate::config::View,
+    /// Files per label shown, in [`Label`] order, over every file (shown or not).
+    counts: [u64; LABELS],
+}
+
+/// What a file's line starts with: its signature status, or why it has none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Status(Status),
+    /// Could not be read, or a container whose walk failed.
+    Error,
+    /// A container whose format has no signature of its own (zip, tar, deb, rpm).
+    NoSignatureOfItsOwn,
+    /// Not a PE or ELF file.
+    NotABinary,
+}
+
+const LABELS: usize = 8;
+
+impl Label {
+    const ALL: [Label; LABELS] = [
+        Label::Status(Status::Valid),
+        Label::Status(Status::Invalid),
+        Label::Status(Status::Untrusted),
+        Label::Status(Status::Unsigned),
+        Label::Status(Status::Malformed),
+        Label::Error,
+        Label::NoSignatureOfItsOwn,
+        Label::NotABinary,
+    ];
+
+    fn of(f: &FileReport) -> Label {
+        match (&f.signature, &f.error) {
+            (Some(v), _) => Label::Status(v.status),
+            (None, None) if f.container.is_some() => Label::NoSignatureOfItsOwn,
+            (None, Some(_)) if f.severity == super::Severity::ToolError => Label::Error,
+            (None, Some(_)) if f.container.is_some() => Label::Error,
+            (None, Some(_)) => Label::Status(Status::Malformed),
+            (None, None) => Label::NotABinary,
+        }
+    }
+
+    fn index(self) -> usize {
+        Label::ALL.iter().position(|l| *l == self).unwrap_or(0)
+    }
+
+    /// The summary line's name.
+    fn name(self) -> &'static str {
+        match self {
+            Label::Status(s) => s.as_str(),
+            Label::Error => "error",
+            Label::NoSignatureOfItsOwn => "no signature of its own",
+            Label::NotABinary => "not a PE or ELF file",
+        }
+    }
+}
+
+/// "1 file", "2 files".
+fn files(n: u64) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
 }
 
 impl<W: Write> VerifyRenderer<W> {
@@ -21,6 +86,7 @@ impl<W: Write> VerifyRenderer<W> {
             out,
             color,
             view: crate::config::View::default(),
+            counts: [0; LABELS],
         }
     }
 
@@ -47,6 +113,25 @@ impl<W: Write> VerifyRenderer<W> {
         } else {
             write!(self.out, "{text:<10}")
         }
+    }
+
+    /// What the version resource says, under the file's line.
+    fn version(&mut self, f: &FileReport) -> io::Result<()> {
+        let Some(v) = &f.version else {
+            return Ok(());
+        };
+        for (label, value) in [
+            ("company", &v.company),
+            ("description", &v.description),
+            ("product", &v.product),
+            ("file version", &v.file_version),
+            ("original name", &v.original_filename),
+        ] {
+            if let Some(value) = value {
+                writeln!(self.out, "    {label:<14}{}", esc(value))?;
+            }
+        }
+        Ok(())
     }
 
     /// What a container holds and an installer payload, under the file's verdict.
@@ -160,10 +245,23 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
     }
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
+        let label = Label::of(f);
+        if let Some(n) = self.counts.get_mut(label.index()) {
+            *n = n.saturating_add(1);
+        }
+        if self.view.unsigned_only
+            && matches!(
+                label,
+                Label::Status(Status::Valid) | Label::NoSignatureOfItsOwn
+            )
+        {
+            return Ok(());
+        }
         match (&f.signature, &f.error) {
             (Some(v), _) => {
                 self.verdict(v.status)?;
                 writeln!(self.out, "{}", esc(&f.path))?;
+                self.version(f)?;
                 self.details(v)?;
                 self.inside(f)
             }
@@ -204,7 +302,12 @@ impl<W: Write> Renderer for VerifyRenderer<W> {
     }
 
     fn finish(&mut self, _skipped: &[Skipped], s: &Summary) -> io::Result<()> {
-        writeln!(self.out, "{} files verified", s.files)?;
+        for (label, n) in Label::ALL.iter().zip(self.counts) {
+            if n > 0 {
+                writeln!(self.out, "{}: {}", label.name(), files(n))?;
+            }
+        }
+        writeln!(self.out, "{} verified", files(s.files))?;
         self.out.flush()
     }
 }

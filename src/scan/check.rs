@@ -357,10 +357,23 @@ pub(super) fn examine_bytes(
         Some(Ok(h)) => super::installer::recognise(data, h),
         _ => None,
     };
+    // The version resource: from the resources the content pass read, or read alone (only the
+    // RT_VERSION subtree; a few directory entries and one small leaf).
+    let version = match (&content, headers) {
+        (Some(Ok((_, resources))), _) => resources
+            .as_ref()
+            .and_then(|r| r.version.as_ref())
+            .and_then(version_summary),
+        (_, Some(Ok(h))) => pe::resources::version_of(data, h)
+            .as_ref()
+            .and_then(version_summary),
+        _ => None,
+    };
     let Some(facts) = facts else {
         let mut r = FileReport::identity(display, sha256, size, format);
         r.signature = signature;
         r.installer = installer;
+        r.version = version;
         return r;
     };
     match facts {
@@ -375,6 +388,7 @@ pub(super) fn examine_bytes(
             r.signature = signature;
             r.risk = estimate;
             r.installer = installer;
+            r.version = version;
             r
         }
         Err(e) => FileReport::error(
@@ -386,6 +400,27 @@ pub(super) fn examine_bytes(
             Severity::Examined,
         ),
     }
+}
+
+/// What the report shows of a version resource: the first StringTable's CompanyName,
+/// ProductName, FileDescription, FileVersion and ProductVersion (each falling back to the fixed
+/// block's a.b.c.d) and OriginalFilename. Empty strings (or only white space) count as absent
+/// (trailing NULs are already gone); `None` when nothing is left.
+fn version_summary(v: &pe::resources::VersionInfo) -> Option<crate::report::VersionSummary> {
+    let string = |key: &str| {
+        v.get(key)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+    };
+    let summary = crate::report::VersionSummary {
+        company: string("CompanyName"),
+        product: string("ProductName"),
+        description: string("FileDescription"),
+        file_version: string("FileVersion").or_else(|| v.file_version.clone()),
+        product_version: string("ProductVersion").or_else(|| v.product_version.clone()),
+        original_filename: string("OriginalFilename"),
+    };
+    (summary != crate::report::VersionSummary::default()).then_some(summary)
 }
 
 fn estimate_risk(

@@ -72,6 +72,24 @@ pub fn read(data: &[u8]) -> Result<Option<Resources>> {
 
 /// [`read`] with the headers already parsed.
 pub(super) fn from_headers(data: &[u8], headers: &PeHeaders) -> Option<Resources> {
+    walk_tree(data, headers, None)
+}
+
+/// The version information alone, from headers already parsed: the walk descends only into the
+/// RT_VERSION type directory (the other types' subtrees, the icons and the manifest are not
+/// read), under the same budgets as [`read`]. What is wrong with the tree is not reported here;
+/// [`read`] reports it. `None`: no resource directory, or no readable RT_VERSION resource.
+///
+/// On a well-formed tree this is the version [`read`] finds. On a hostile one it can differ:
+/// a version subtree that [`read`] would reach only after the entry budget ran out, or that it
+/// read first under another type (a shared subdirectory), is read here.
+pub fn version_of(data: &[u8], headers: &PeHeaders) -> Option<VersionInfo> {
+    walk_tree(data, headers, Some(RT_VERSION)).and_then(|r| r.version)
+}
+
+/// The walk over the tree; with `only`, the root's entries of other types are counted against
+/// the entry budget but not followed.
+fn walk_tree(data: &[u8], headers: &PeHeaders, only: Option<u32>) -> Option<Resources> {
     let dir = headers.dir(DIR_RESOURCE);
     if !dir.present() {
         return None;
@@ -105,6 +123,7 @@ pub(super) fn from_headers(data: &[u8], headers: &PeHeaders) -> Option<Resources
         file,
         tree,
         base,
+        only,
         entries: 0,
         visited: HashSet::new(),
         path: Vec::new(),
@@ -190,6 +209,8 @@ struct Walk<'a> {
     tree: Bytes<'a>,
     /// File offset of the root directory; tree offsets are relative to it.
     base: u64,
+    /// Follow only this type's subtree (the version-only read).
+    only: Option<u32>,
     /// Entries visited so far (budget [`MAX_RESOURCE_ENTRIES`]).
     entries: u64,
     /// Directories already read, by tree offset: a second visit is a cycle or a shared subtree.
@@ -309,6 +330,9 @@ impl Walk<'_> {
         } else {
             type_id
         };
+        if self.only.is_some_and(|only| type_id != Some(only)) {
+            return;
+        }
         let rel = u64::from(offset & !HIGH_BIT);
         if offset & HIGH_BIT != 0 {
             if depth >= MAX_RESOURCE_DEPTH {
@@ -442,6 +466,40 @@ mod tests {
     }
 
     #[test]
+    fn version_only_read_matches_the_full_read() {
+        let image = good_image();
+        let headers = PeHeaders::parse(&image).unwrap();
+        let full = read_ok(&image).version;
+        assert!(full.is_some());
+        assert_eq!(version_of(&image, &headers), full);
+        // No resource directory, and a tree without RT_VERSION: none.
+        let image = pe(&[0xc3; 16], b".text\0\0\0", false);
+        assert_eq!(version_of(&image, &PeHeaders::parse(&image).unwrap()), None);
+        let image = rsrc_image(&tree(&[(RT_ICON, 1, 1033, vec![1; 8])]));
+        assert_eq!(version_of(&image, &PeHeaders::parse(&image).unwrap()), None);
+    }
+
+    #[test]
+    fn version_only_read_does_not_follow_other_types() {
+        // An icon directory that loops back to the root comes first: the full read reports the
+        // cycle, the version-only read never enters it and still finds the version.
+        let mut t = tree(&[
+            (RT_ICON, 1, 1033, vec![1; 8]),
+            (RT_VERSION, 1, 1033, good_version()),
+        ]);
+        // The icon type directory's one entry points back at the root instead of a name directory.
+        let icon_type_dir = u32::from_le_bytes(t[20..24].try_into().unwrap()) & !HIGH_BIT;
+        put32(&mut t, icon_type_dir as usize + 20, HIGH_BIT);
+        let image = rsrc_image(&t);
+        let full = read_ok(&image);
+        assert_malformed(&full, "(a cycle)");
+        let headers = PeHeaders::parse(&image).unwrap();
+        let v = version_of(&image, &headers).unwrap();
+        assert_eq!(v.get("ProductName"), Some("Example"));
+        assert_eq!(Some(v), full.version);
+    }
+
+    #[test]
     fn image_without_resource_directory_is_none() {
         let image = pe(&[0xc3; 16], b".text\0\0\0", false);
         assert_eq!(read(&image).unwrap(), None);
@@ -535,6 +593,27 @@ mod tests {
     }
 
     #[test]
+    fn version_only_read_is_not_starved_by_other_types() {
+        // The icon type's directory has 0xFFFF entries: the full read spends the entry budget
+        // there and never reaches RT_VERSION; the version-only read skips it.
+        let mut t = tree(&[
+            (RT_ICON, 1, 1033, vec![1; 8]),
+            (RT_VERSION, 1, 1033, good_version()),
+        ]);
+        let big = t.len();
+        let empty = big + 16 + 8 * 0xFFFF;
+        t.resize(empty + 16, 0);
+        full_directory(&mut t, big, empty as u32, true);
+        put32(&mut t, 20, HIGH_BIT | big as u32);
+        let image = rsrc_image(&t);
+        // (The budget's own message is past the malformation budget here, counted in the last.)
+        let full = read_ok(&image);
+        assert_eq!(full.version, None);
+        let v = version_of(&image, &PeHeaders::parse(&image).unwrap()).unwrap();
+        assert_eq!(v.get("ProductName"), Some("Example"));
+    }
+
+    #[test]
     fn malformations_beyond_their_budget_are_counted_in_one_message() {
         // 1,000 type entries all pointing at one empty directory: 999 "shared" messages.
         let mut t = vec![0u8; 16 + 8 * 1000 + 16];
@@ -623,6 +702,8 @@ mod tests {
             }
             let r = read(&image).unwrap().unwrap();
             assert!(r.malformed.len() <= MAX_RESOURCE_MALFORMATIONS + 1);
+            // The version-only read walks the same bytes; it must not panic either.
+            let _ = version_of(&image, &PeHeaders::parse(&image).unwrap());
         }
     }
 }
