@@ -264,3 +264,31 @@ fn risk_level_and_elf_signature_verdict_are_shown() {
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(row.split_whitespace().nth(9), Some("-"), "{row}");
 }
+
+/// `--details` shows the version resource's strings as the JSON report has them.
+#[test]
+fn details_show_the_version_resource() {
+    let file = "corpus/risk/app-signed.exe";
+    let o = bingate(&["check", "--format", "json", "--no-verify", file]);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let version = &v["files"][0]["version"];
+    assert!(version.is_object(), "{v}");
+    let (out, _) = check(&["--no-verify", "--details"], file);
+    for (key, label) in [
+        ("company", "company"),
+        ("product", "product"),
+        ("file_version", "file version"),
+        ("original_filename", "original name"),
+    ] {
+        let value = version[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key}: {v}"));
+        assert!(
+            out.contains(&format!("    {label:<16}{value}\n")),
+            "{label}:\n{out}"
+        );
+    }
+    // Not without --details.
+    let (out, _) = check(&["--no-verify"], file);
+    assert!(!out.contains("    company"), "{out}");
+}
