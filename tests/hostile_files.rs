@@ -341,7 +341,7 @@ fn output_dash_missing_directories_and_mode() {
     let dll = corpus("pe/x64.dll");
     let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &"-o", &"-", &dll]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("1 files examined"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 file examined"));
     let nested = dir.path().join("no/such/dir/report.json");
     let o = bingate_within(LIMIT, &[&"check", &"--no-policy", &"-o", &nested, &dll]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
