@@ -233,11 +233,12 @@ fn version_lines_agree_with_strings_and_the_resource_script() {
     let (code, text) = verify(&[], &[file]);
     assert_eq!(code, Some(0));
     let expected = "VALID     corpus/risk/app-signed.exe\n\
-                    \x20   company       Bingate Test Corp\n\
-                    \x20   description   bingate risk fixture\n\
-                    \x20   product       Bingate Risk App\n\
-                    \x20   file version  1.2.3.4\n\
-                    \x20   original name app.exe\n\
+                    \x20   company         Bingate Test Corp\n\
+                    \x20   description     bingate risk fixture\n\
+                    \x20   product         Bingate Risk App\n\
+                    \x20   file version    1.2.3.4\n\
+                    \x20   product version 1.2.3.4\n\
+                    \x20   original name   app.exe\n\
                     \x20   primary signature: valid (sha256)\n";
     assert!(text.starts_with(expected), "{text}");
 
@@ -292,7 +293,7 @@ fn public_dll_version_agrees_with_strings() {
     }
     let (_, text) = verify(&[], &[file]);
     assert!(
-        text.contains("\n    company       Microsoft Corporation\n"),
+        text.contains("\n    company         Microsoft Corporation\n"),
         "{text}"
     );
 }

@@ -892,17 +892,7 @@ fn signature(out: &mut String, v: &SignatureVerdict) -> fmt::Result {
 }
 
 fn one_signature(out: &mut String, v: &SignatureVerdict, s: &SignatureReport) -> fmt::Result {
-    let which = if s.nested > 0 {
-        format!("nested signature {} in entry {}", s.nested, s.entry)
-    } else if s.entry > 0 {
-        format!("signature in entry {}", s.entry)
-    } else {
-        match v.format {
-            Some(SignatureFormat::ElfSection) => "ELF signature (.bingate.sig)".to_owned(),
-            Some(SignatureFormat::KernelModule) => "kernel module signature".to_owned(),
-            Some(SignatureFormat::Authenticode) | None => "primary signature".to_owned(),
-        }
-    };
+    let which = super::signature_name(v, s);
     write!(
         out,
         "<h4>{}: <span class=\"s-{}\">{}</span> ({})</h4><dl class=\"kv\">",
@@ -1130,17 +1120,8 @@ fn risk_section(out: &mut String, r: &RiskEstimate) -> fmt::Result {
 fn extras(out: &mut String, f: &FileReport) -> fmt::Result {
     if let Some(v) = &f.version {
         out.push_str("<section class=\"version\"><h4>Version resource</h4><dl class=\"kv\">");
-        for (key, value) in [
-            ("company", &v.company),
-            ("product", &v.product),
-            ("description", &v.description),
-            ("file version", &v.file_version),
-            ("product version", &v.product_version),
-            ("original file name", &v.original_filename),
-        ] {
-            if let Some(value) = value {
-                kv(out, key, value)?;
-            }
+        for (key, value) in v.labelled() {
+            kv(out, key, value)?;
         }
         out.push_str("</dl></section>");
     }

@@ -445,17 +445,8 @@ impl<W: Write> HumanRenderer<W> {
             return Ok(());
         }
         if let Some(v) = &f.version {
-            for (label, value) in [
-                ("company", &v.company),
-                ("product", &v.product),
-                ("description", &v.description),
-                ("file version", &v.file_version),
-                ("product version", &v.product_version),
-                ("original name", &v.original_filename),
-            ] {
-                if let Some(value) = value {
-                    writeln!(buf, "    {label:<16}{}", esc(value))?;
-                }
+            for (label, value) in v.labelled() {
+                writeln!(buf, "    {label:<16}{}", esc(value))?;
             }
         }
         if let Some(sig) = &f.signature {

@@ -95,6 +95,42 @@ pub struct VersionSummary {
     pub original_filename: Option<String>,
 }
 
+impl VersionSummary {
+    /// The strings present, labelled, in the order sigcheck shows them (human, verify, HTML).
+    pub fn labelled(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("company", &self.company),
+            ("description", &self.description),
+            ("product", &self.product),
+            ("file version", &self.file_version),
+            ("product version", &self.product_version),
+            ("original name", &self.original_filename),
+        ]
+        .into_iter()
+        .filter_map(|(label, value)| value.as_deref().map(|v| (label, v)))
+    }
+}
+
+/// What a signature of a verdict is called in the reports: the primary one (by its format), a
+/// signature in another certificate-table entry, or a nested one.
+pub fn signature_name(
+    v: &crate::cms::verdict::SignatureVerdict,
+    s: &crate::cms::verdict::SignatureReport,
+) -> String {
+    use crate::cms::verdict::SignatureFormat;
+    if s.nested > 0 {
+        format!("nested signature {} in entry {}", s.nested, s.entry)
+    } else if s.entry > 0 {
+        format!("signature in entry {}", s.entry)
+    } else {
+        match v.format {
+            Some(SignatureFormat::ElfSection) => "ELF signature (.bingate.sig)".to_owned(),
+            Some(SignatureFormat::KernelModule) => "kernel module signature".to_owned(),
+            Some(SignatureFormat::Authenticode) | None => "primary signature".to_owned(),
+        }
+    }
+}
+
 /// How an entry counts toward the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Severity {

@@ -120,16 +120,8 @@ impl<W: Write> VerifyRenderer<W> {
         let Some(v) = &f.version else {
             return Ok(());
         };
-        for (label, value) in [
-            ("company", &v.company),
-            ("description", &v.description),
-            ("product", &v.product),
-            ("file version", &v.file_version),
-            ("original name", &v.original_filename),
-        ] {
-            if let Some(value) = value {
-                writeln!(self.out, "    {label:<14}{}", esc(value))?;
-            }
+        for (label, value) in v.labelled() {
+            writeln!(self.out, "    {label:<16}{}", esc(value))?;
         }
         Ok(())
     }
@@ -154,17 +146,7 @@ impl<W: Write> VerifyRenderer<W> {
             )?;
         }
         for s in &v.signatures {
-            let which = if s.nested > 0 {
-                format!("nested signature {} in entry {}", s.nested, s.entry)
-            } else if s.entry > 0 {
-                format!("signature in entry {}", s.entry)
-            } else {
-                match v.format {
-                    Some(SignatureFormat::ElfSection) => "ELF signature (.bingate.sig)".to_owned(),
-                    Some(SignatureFormat::KernelModule) => "kernel module signature".to_owned(),
-                    Some(SignatureFormat::Authenticode) | None => "primary signature".to_owned(),
-                }
-            };
+            let which = super::signature_name(v, s);
             writeln!(
                 self.out,
                 "    {which}: {} ({})",
