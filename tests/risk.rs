@@ -486,7 +486,7 @@ fn human_output_leads_with_the_outcome_and_gives_fixes() {
     // ELF files are not estimated.
     let elf = bingate(&["risk", "--color", "never", "corpus/elf/pie-default"]);
     assert_eq!(elf.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&elf.stdout).contains("1 ELF files not estimated"));
+    assert!(String::from_utf8_lossy(&elf.stdout).contains("1 ELF file not estimated"));
 }
 
 /// docs/smartscreen.md's weight table is the code's table: same ids, same weights.

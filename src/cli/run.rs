@@ -166,9 +166,14 @@ fn run_into<W: Write>(config: &CheckConfig, out: W) -> io::Result<u8> {
         if p.applied == 0 && examined > 0 {
             writeln!(
                 io::stderr(),
-                "bingate: no rule of policy `{}` applied to any of the {examined} files examined \
+                "bingate: no rule of policy `{}` applied to {} examined \
                  (for example a Windows policy on ELF files): nothing was judged",
-                policy.name
+                policy.name,
+                if examined == 1 {
+                    "the 1 file".to_owned()
+                } else {
+                    format!("any of the {examined} files")
+                }
             )?;
             judged_nothing = true;
         }

@@ -410,14 +410,6 @@ fn bars(out: &mut String, title: &str, items: &[(&str, &str, u64)]) -> fmt::Resu
     Ok(())
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 fn summary_section(
     out: &mut String,
     policy: Option<&(String, String)>,
@@ -429,12 +421,16 @@ fn summary_section(
     write!(
         out,
         "{} examined: {} PE, {} ELF",
-        plural(s.files, "file", "files"),
+        super::count(s.files, "file", "files"),
         s.pe,
         s.elf
     )?;
     if s.containers > 0 {
-        write!(out, ", {}", plural(s.containers, "container", "containers"))?;
+        write!(
+            out,
+            ", {}",
+            super::count(s.containers, "container", "containers")
+        )?;
     }
     write!(
         out,
@@ -510,7 +506,7 @@ fn summary_section(
             } else {
                 "findings"
             },
-            plural(p.files_failing, "file", "files"),
+            super::count(p.files_failing, "file", "files"),
             p.waived
         )?;
     } else {
@@ -570,7 +566,7 @@ fn summary_section(
         write!(
             out,
             "<details id=\"skipped\"><summary>{} skipped</summary><ul>",
-            plural(skipped.len() as u64, "file", "files")
+            super::count(skipped.len() as u64, "file", "files")
         )?;
         for sk in skipped.iter().take(LIST_ITEMS_SHOWN) {
             let why = match sk.reason {
@@ -731,7 +727,7 @@ fn file_body(out: &mut String, f: &FileReport, result: PolicyResult, id: usize) 
         write!(
             out,
             "<td data-k=\"{policy_key}\"><span class=\"b s-fail\">fail</span> <span class=\"muted\">{}</span></td>",
-            plural(failing as u64, "rule", "rules")
+            super::count(failing as u64, "rule", "rules")
         )?;
     } else if result == PolicyResult::NoPolicy {
         write!(out, "<td data-k=\"{policy_key}\">-</td>")?;
@@ -1066,7 +1062,7 @@ fn findings(out: &mut String, f: &FileReport) -> fmt::Result {
         write!(
             out,
             "<p class=\"muted\">{} not applicable</p>",
-            plural(na as u64, "rule", "rules")
+            super::count(na as u64, "rule", "rules")
         )?;
     }
     out.push_str("</section>");

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use crate::escape::text as esc;
 
-use super::{FileReport, Renderer, Skipped, Summary};
+use super::{FileReport, Renderer, Skipped, Summary, count};
 use crate::cms::verdict::{SignatureVerdict, Status as SigStatus};
 use crate::config::View;
 use crate::elf::{ElfHardening, Pie, Relro};
@@ -225,11 +225,6 @@ fn paint(buf: &mut Vec<u8>, color: bool, c: &Cell, width: usize) -> io::Result<(
     } else {
         write!(buf, "{:<width$}", c.text)
     }
-}
-
-/// "1 file", "2 files".
-pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub struct HumanRenderer<W: Write> {

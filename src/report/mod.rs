@@ -472,6 +472,11 @@ pub fn container_lines(f: &FileReport) -> Vec<String> {
     out
 }
 
+/// "1 file", "2 files": a count with its noun in the right number.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

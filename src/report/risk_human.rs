@@ -106,8 +106,12 @@ impl<W: Write> Renderer for RiskRenderer<W> {
         if let Some(c) = &s.risk {
             write!(
                 self.out,
-                "{} PE files estimated: {} high, {} medium, {} low",
-                c.high.saturating_add(c.medium).saturating_add(c.low),
+                "{} estimated: {} high, {} medium, {} low",
+                super::count(
+                    c.high.saturating_add(c.medium).saturating_add(c.low),
+                    "PE file",
+                    "PE files"
+                ),
                 c.high,
                 c.medium,
                 c.low
@@ -116,7 +120,11 @@ impl<W: Write> Renderer for RiskRenderer<W> {
             write!(self.out, "no PE files estimated")?;
         }
         if self.not_pe > 0 {
-            write!(self.out, "; {} ELF files not estimated", self.not_pe)?;
+            write!(
+                self.out,
+                "; {} not estimated",
+                super::count(self.not_pe, "ELF file", "ELF files")
+            )?;
         }
         writeln!(self.out)?;
         writeln!(self.out, "Note: {BASIS}.")?;

@@ -77,7 +77,7 @@ impl Label {
 
 /// "1 file", "2 files".
 fn files(n: u64) -> String {
-    format!("{n} file{}", if n == 1 { "" } else { "s" })
+    super::count(n, "file", "files")
 }
 
 impl<W: Write> VerifyRenderer<W> {
