@@ -133,13 +133,6 @@ fn shown(findings: &[Finding], min: Level, status: Status) -> impl Iterator<Item
         .filter(move |f| f.status == status && f.level != Level::Off && f.level >= min)
 }
 
-/// Whether `--only-failures` keeps the file: a failing finding at the view's level or above.
-fn has_failure(f: &FileReport, view: &View) -> bool {
-    f.findings
-        .as_deref()
-        .is_some_and(|fs| shown(fs, view.min_level, Status::Fail).next().is_some())
-}
-
 /// The signature whose status is the file's: the one `decided_by` names, else the primary.
 fn deciding(v: &SignatureVerdict) -> Option<&SignatureReport> {
     v.decided_by
@@ -343,7 +336,7 @@ impl<W: Write> Renderer for CsvRenderer<W> {
     }
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
-        if self.view.only_failures && !has_failure(f, &self.view) {
+        if self.view.only_failures && !super::fails_at(f, self.view.min_level) {
             return Ok(());
         }
         let cells = row(f, &self.view);

@@ -418,30 +418,7 @@ fn summary_section(
     s: &Summary,
 ) -> fmt::Result {
     out.push_str("<header>\n<h1>bingate audit report</h1>\n<p class=\"muted\">");
-    write!(
-        out,
-        "{} examined: {} PE, {} ELF",
-        super::count(s.files, "file", "files"),
-        s.pe,
-        s.elf
-    )?;
-    if s.containers > 0 {
-        write!(
-            out,
-            ", {}",
-            super::count(s.containers, "container", "containers")
-        )?;
-    }
-    write!(
-        out,
-        "; {} with errors, {} with warnings; {} skipped ({} not PE/ELF, {} symlinks, {} special files)",
-        s.errors,
-        s.warnings,
-        s.skipped,
-        s.skipped_not_binary,
-        s.skipped_symlinks,
-        s.skipped_not_regular
-    )?;
+    out.push_str(&s.examined_line());
     out.push_str("</p>\n<p>");
     match policy {
         Some((name, source)) => write!(

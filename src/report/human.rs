@@ -269,14 +269,6 @@ impl<W: Write> HumanRenderer<W> {
         matches!(x.status, Status::Fail | Status::Waived) && x.level >= self.view.min_level
     }
 
-    /// Whether a file has a failing finding that is shown.
-    fn failing(&self, f: &FileReport) -> bool {
-        f.findings.as_ref().is_some_and(|xs| {
-            xs.iter()
-                .any(|x| x.status == Status::Fail && x.level >= self.view.min_level)
-        })
-    }
-
     /// Counts the file's shown findings toward the per-rule summary.
     fn tally(&mut self, f: &FileReport) {
         let Some(findings) = &f.findings else {
@@ -631,7 +623,10 @@ impl<W: Write> Renderer for HumanRenderer<W> {
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
         // Tool errors (unreadable files) are always shown: they decide exit code 2.
-        if self.view.only_failures && !self.failing(f) && f.severity != super::Severity::ToolError {
+        if self.view.only_failures
+            && !super::fails_at(f, self.view.min_level)
+            && f.severity != super::Severity::ToolError
+        {
             self.hidden = self.hidden.saturating_add(1);
             return Ok(());
         }
@@ -716,28 +711,7 @@ impl<W: Write> Renderer for HumanRenderer<W> {
                 r.high, r.medium, r.low
             )?;
         }
-        let mut examined = format!(
-            "{} examined: {} ELF, {} PE",
-            count(s.files, "file", "files"),
-            s.elf,
-            s.pe
-        );
-        if s.containers > 0 {
-            examined.push_str(&format!(
-                ", {}",
-                count(s.containers, "container", "containers")
-            ));
-        }
-        writeln!(
-            self.out,
-            "{examined}, {} with errors, {} with warnings; {} skipped ({} not PE/ELF, {} symlinks, {} special files)",
-            s.errors,
-            s.warnings,
-            s.skipped,
-            s.skipped_not_binary,
-            s.skipped_symlinks,
-            s.skipped_not_regular
-        )?;
+        writeln!(self.out, "{}", s.examined_line())?;
         if self.hidden > 0 {
             writeln!(
                 self.out,

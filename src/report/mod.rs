@@ -345,6 +345,30 @@ impl RiskCounts {
 }
 
 impl Summary {
+    /// "N files examined: …; N skipped (…)", the line the human and HTML reports end with.
+    pub fn examined_line(&self) -> String {
+        let mut line = format!(
+            "{} examined: {} ELF, {} PE",
+            count(self.files, "file", "files"),
+            self.elf,
+            self.pe
+        );
+        if self.containers > 0 {
+            line.push_str(", ");
+            line.push_str(&count(self.containers, "container", "containers"));
+        }
+        line.push_str(&format!(
+            ", {} with errors, {} with warnings; {} skipped ({} not PE/ELF, {} symlinks, {} special files)",
+            self.errors,
+            self.warnings,
+            self.skipped,
+            self.skipped_not_binary,
+            self.skipped_symlinks,
+            self.skipped_not_regular
+        ));
+        line
+    }
+
     pub fn add_file(&mut self, f: &FileReport) {
         if let Some(r) = &f.risk {
             use crate::risk::RiskLevel;
@@ -470,6 +494,15 @@ pub fn container_lines(f: &FileReport) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether `f` has a failing (not waived) finding at `min` or above: the file `--only-failures`
+/// keeps, in human and CSV output.
+pub(crate) fn fails_at(f: &FileReport, min: crate::policy::Level) -> bool {
+    f.findings.as_ref().is_some_and(|xs| {
+        xs.iter()
+            .any(|x| x.status == crate::policy::Status::Fail && x.level >= min)
+    })
 }
 
 /// "1 file", "2 files": a count with its noun in the right number.
