@@ -336,7 +336,11 @@ impl<W: Write> Renderer for CsvRenderer<W> {
     }
 
     fn file(&mut self, f: &FileReport) -> io::Result<()> {
-        if self.view.only_failures && !super::fails_at(f, self.view.min_level) {
+        // As in human output, a file that could not be read is always listed: it decides exit 2.
+        if self.view.only_failures
+            && !super::fails_at(f, self.view.min_level)
+            && f.severity != super::Severity::ToolError
+        {
             return Ok(());
         }
         let cells = row(f, &self.view);
@@ -381,6 +385,26 @@ mod tests {
         assert_eq!(field("=a,b"), "\"'=a,b\"");
         // Only at the start.
         assert_eq!(field("a=b"), "a=b");
+    }
+
+    #[test]
+    fn only_failures_keeps_unreadable_files() {
+        let f = FileReport::error(
+            "unreadable".into(),
+            None,
+            None,
+            None,
+            crate::error::FileError::not_regular(),
+            super::super::Severity::ToolError,
+        );
+        let view = View {
+            only_failures: true,
+            ..View::default()
+        };
+        let mut r = CsvRenderer::new(Vec::new(), view);
+        r.file(&f).unwrap();
+        let out = String::from_utf8(r.into_inner()).unwrap();
+        assert!(out.starts_with("unreadable,"), "{out}");
     }
 
     #[test]
