@@ -16,6 +16,8 @@
 #        SHA-256 dual signatures, SHA-1 countersignatures through Microsoft Root Certificate Authority)
 #   pip  dotnetcore2==3.1.23 (win_amd64)               -> public/dotnetcore2/*.dll (.NET Core 3.1: leaf
 #        issued 2017 under Microsoft Code Signing PCA, Microsoft Root Certificate Authority)
+#   pip  numpy==2.1.3 (win_amd64, cp312)                -> public/numpy/msvcp140-*.dll (VC++ 2022 runtime, 2024;
+#        SHA-256 without parameters in digestAlgorithms, with NULL ones in the SignerInfo)
 #   apt  grub-efi-amd64-signed=1+2.06+13+deb12u2          -> public/grub/grubx64.efi.signed  (EFI, signed by
 #        the Debian Secure Boot Signer 2022, no timestamp; its CA is in no public bundle)
 #
@@ -254,6 +256,16 @@ DOTNETCORE2_DLLS="
 "
 fetch_wheel "dotnetcore2==3.1.23" e2528813677d7a080522336cb530442408d1e2aea76fa8657018fb532c03c252 \
   dotnetcore2/bin/shared/Microsoft.NETCore.App/3.1.23 "$DOTNETCORE2_DLLS" "$PUB/dotnetcore2" || status=1
+
+# numpy 2.1.3's Windows wheel vendors the VC++ 2022 runtime's msvcp140.dll (14.40, signed by Microsoft
+# in 2024): its SignedData lists SHA-256 with no parameters in digestAlgorithms and with NULL
+# parameters in the SignerInfo, which Windows and osslsigncode accept (RFC 5754) and bingate once
+# called malformed.
+NUMPY_DLLS="
+66fa570bd6b879aa491f6e45a3e576c3ec7f5fe31ed0eba8b7d81f88c3b01680 msvcp140-d64049c6e3865410a7dda6a7e9f0c575.dll
+"
+fetch_wheel "numpy==2.1.3" 0d30c543f02e84e92c4b1f415b7c6b5326cbe45ee7882b6b77db7195fb971e3a \
+  numpy.libs "$NUMPY_DLLS" "$PUB/numpy" || status=1
 
 if [ "$status" != 0 ]; then
   echo "fetch-public: FAILED" >&2

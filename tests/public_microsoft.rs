@@ -4,6 +4,10 @@
 //! built-in roots, and dual-signed (SHA-1 primary with SHA-1 countersignatures from 2017-2020,
 //! valid SHA-256 nested signature). signify 0.9.3 and osslsigncode 2.9 call each of them valid
 //! (docs/peer-agreement.md); bingate must too, for the reasons docs/authenticode.md gives.
+//! numpy 2.1.3's copy of msvcp140.dll (VC++ 2022, signed in 2024) writes SHA-256 without
+//! parameters in the SignedData's digestAlgorithms and with NULL ones in the SignerInfo: valid
+//! for Windows and osslsigncode (RFC 5754), once malformed for bingate
+//! (`tests/digest_algorithm_params.rs`).
 //!
 //! Skipped when the public corpus is absent, unless BINGATE_REQUIRE_INTEROP=1 (CI).
 
@@ -59,7 +63,7 @@ fn codes(sig: &Value) -> Vec<String> {
 
 #[test]
 fn vendored_microsoft_runtimes_verify_valid() {
-    let Some(files) = files(&["pyqt5-qt5", "dotnetcore2", "msvc-runtime"]) else {
+    let Some(files) = files(&["pyqt5-qt5", "dotnetcore2", "msvc-runtime", "numpy"]) else {
         return;
     };
     assert!(files.len() >= 20, "{}", files.len());
@@ -102,7 +106,7 @@ fn dual_signed_files_are_decided_by_the_sha256_signature() {
 /// osslsigncode 2.9 with the embedded Microsoft bundles agrees on every file.
 #[test]
 fn osslsigncode_agrees_on_the_vendored_runtimes() {
-    let Some(files) = files(&["pyqt5-qt5", "dotnetcore2"]) else {
+    let Some(files) = files(&["pyqt5-qt5", "dotnetcore2", "numpy"]) else {
         return;
     };
     if !interop::require("osslsigncode") {

@@ -61,8 +61,9 @@ fn cms_check(sig: &AuthenticodeSignature, cert: Option<&Certificate>) -> CmsChec
 
 /// Parses an Authenticode signature's DER. The DER is walked first within the nesting and SET
 /// budgets (so no decoder below allocates a lying length or sorts a huge SET). Strict first; if
-/// the SignedData only fails strict DER rules that Windows does not apply (a certificate listed
-/// twice in the SET), it is read leniently and re-encoded canonically (see `lenient.rs`).
+/// the SignedData only fails rules that Windows does not apply (a certificate listed twice in
+/// the SET, a digest algorithm written with NULL parameters in `digestAlgorithms` and without
+/// them in the SignerInfo), it is read leniently and re-encoded canonically (see `lenient.rs`).
 pub fn parse(der: &[u8]) -> Result<Parsed, String> {
     let malformed = |e: &dyn std::fmt::Display| format!("malformed Authenticode signature: {e}");
     let opened = match open(der, "Authenticode SignedData") {

@@ -5,6 +5,14 @@
 //! accepts it. The certificate set is not covered by any signature, so reading it element by
 //! element, dropping duplicates, and re-encoding a canonical SignedData changes nothing that is
 //! verified: the signed attributes and content are carried over as decoded values.
+//!
+//! The same holds for the SignedData's `digestAlgorithms` SET, also outside every signature: a
+//! SHA-2 identifier with absent parameters there and NULL parameters in the SignerInfo (or the
+//! other way round) names the same algorithm. RFC 5754 section 2 asks implementations to accept
+//! both encodings, Windows does, and Microsoft's own signer wrote such signatures (the VC++ 2022
+//! runtime DLLs signed in 2024, `msvcp140.dll` as vendored in numpy 2.1's Windows wheels); the
+//! authenticode crate compares the two identifiers byte for byte. The canonical re-encoding
+//! writes the SignerInfo's form in the SET ([`same_algorithm`]).
 
 use cms::signed_data::{EncapsulatedContentInfo, SignerInfo};
 use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
@@ -40,6 +48,19 @@ fn certificate_set(set: &der::Any, what: &str) -> Result<Vec<Certificate>, Strin
         }
     }
     Ok(certificates)
+}
+
+/// Whether two AlgorithmIdentifiers name the same algorithm: the same OID, and the same
+/// parameters or NULL parameters on one side and none on the other (RFC 5754 section 2: "MUST
+/// accept SHA2 AlgorithmIdentifiers with absent parameters as well as NULL parameters").
+pub fn same_algorithm(a: &AlgorithmIdentifierOwned, b: &AlgorithmIdentifierOwned) -> bool {
+    let null_or_absent = |p: &Option<der::Any>| match p {
+        None => true,
+        Some(any) => any.tag() == Tag::Null && any.value().is_empty(),
+    };
+    a.oid == b.oid
+        && (a.parameters == b.parameters
+            || (null_or_absent(&a.parameters) && null_or_absent(&b.parameters)))
 }
 
 pub struct LenientSignedData {
@@ -102,10 +123,22 @@ impl LenientSignedData {
             .cloned()
             .map(CertificateChoices::Certificate)
             .collect();
+        // Each digest algorithm in the SignerInfos' own encoding (see the module doc), once.
+        let mut digest_algorithms: Vec<AlgorithmIdentifierOwned> = Vec::new();
+        for a in &self.digest_algorithms {
+            let a = self
+                .signer_infos
+                .iter()
+                .map(|si| &si.digest_alg)
+                .find(|s| same_algorithm(s, a))
+                .unwrap_or(a);
+            if !digest_algorithms.contains(a) {
+                digest_algorithms.push(a.clone());
+            }
+        }
         let sd = cms::signed_data::SignedData {
             version: self.version,
-            digest_algorithms: der::asn1::SetOfVec::try_from(self.digest_algorithms.clone())
-                .map_err(e)?,
+            digest_algorithms: der::asn1::SetOfVec::try_from(digest_algorithms).map_err(e)?,
             encap_content_info: self.encap.clone(),
             certificates: Some(cms::signed_data::CertificateSet(
                 der::asn1::SetOfVec::try_from(certs).map_err(e)?,
