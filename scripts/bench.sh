@@ -21,7 +21,9 @@
 #              (no root needed): the same commands
 #   archives   a wheel (`zip -6` of the unpacked libwine tree) and the libwine .deb:
 #              bingate check on the archive vs unpacking it (`unzip -p`, `dpkg-deb
-#              --fsys-tarfile`) plus bingate check on the unpacked tree (issue 18's bar)
+#              --fsys-tarfile`) plus bingate check on the unpacked tree (issue 18's bar);
+#              and a real wheel over 500 MB, NVIDIA's cuDNN for Windows from PyPI (693 MB,
+#              ten signed DLLs), downloaded into BENCH_DIR/wheels, against the same bar
 #   verify DLLs    corpus/public/msvc-runtime/*.dll (12 Microsoft-signed DLLs):
 #              `bingate verify DIR` vs `osslsigncode verify` file by file in a loop,
 #              vs `openssl dgst -sha256` over the same files (the physical limit)
@@ -55,7 +57,7 @@
 # between the `<!-- bench.sh:begin -->` and `<!-- bench.sh:end -->` lines of README.md.
 #
 # Environment knobs (all optional):
-#   BENCH_DIR=PATH   where checksec.rs and the libwine package are kept between runs
+#   BENCH_DIR=PATH   where checksec.rs, the libwine package and the wheel are kept between runs
 #                    (default <repo>/target/bench; checksec.rs goes to
 #                    $BENCH_DIR/checksec-rs/bin/checksec so it never shadows
 #                    Debian's checksec.sh, /usr/bin/checksec)
@@ -503,6 +505,48 @@ else
   row_na "archives" "all" "skipped: $WINE_WHY"
 fi
 
+# A real wheel over 500 MB (the issue's size): NVIDIA's cuDNN for Windows from PyPI, ten
+# Authenticode-signed DLLs (one of 522 MB) and headers, downloaded once into BENCH_DIR and
+# checked against its pinned SHA-256. Same bar: `unzip -p` plus bingate on the unpacked files.
+BIGWHL_NAME="nvidia_cudnn_cu12-9.28.0.42-py3-none-win_amd64.whl"
+BIGWHL_SHA="e8eb548c252e95713e81e6fc53c61940d13114d7116908069d018b2d24700620"
+BIGWHL="$BENCH_DIR/wheels/$BIGWHL_NAME"; BIGWHL_WHY=""
+if [[ "$QUICK" == 1 ]]; then
+  BIGWHL_WHY="QUICK=1"
+elif [[ ! -f "$BIGWHL" ]]; then
+  if [[ "${SKIP_INSTALL:-0}" == 1 ]]; then
+    BIGWHL_WHY="$BIGWHL_NAME not downloaded (SKIP_INSTALL=1)"
+  else
+    log "pip download nvidia-cudnn-cu12==9.28.0.42 (win_amd64, 693 MB) into $BENCH_DIR/wheels"
+    mkdir -p "$BENCH_DIR/wheels"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --platform win_amd64 \
+      --python-version 3.12 nvidia-cudnn-cu12==9.28.0.42 -d "$BENCH_DIR/wheels" >&2 \
+      || BIGWHL_WHY="pip download nvidia-cudnn-cu12==9.28.0.42 failed"
+  fi
+fi
+if [[ -z "$BIGWHL_WHY" && -f "$BIGWHL" ]] && [[ "$(sha256sum "$BIGWHL" | cut -d' ' -f1)" != "$BIGWHL_SHA" ]]; then
+  BIGWHL_WHY="$BIGWHL_NAME does not have the pinned SHA-256"
+fi
+if [[ -z "$BIGWHL_WHY" ]]; then
+  log "task: archives: $BIGWHL_NAME"
+  mkdir -p "$TMP/bigwhl" && unzip -q "$BIGWHL" -d "$TMP/bigwhl"
+  BIGWHL_MB="$(du -m "$BIGWHL" | cut -f1)"; BIGTREE_MB="$(du -sm "$TMP/bigwhl" | cut -f1)"
+  "$BG" check --no-policy --format json "$BIGWHL" > "$TMP/bg-bigwhl.report"
+  "$BG" check --no-policy --format json "$TMP/bigwhl" > "$TMP/bg-bigtree.report"
+  printf 'unzip -p %q > /dev/null && %q check --no-policy --format json %q > /dev/null\n' \
+    "$BIGWHL" "$BG" "$TMP/bigwhl" > "$TMP/unzip-bg-big.sh"
+  measure "$RUNS" "bg-bigwhl=$(q "$BG") check --no-policy --format json $(q "$BIGWHL")" \
+    "unzip-bg-big=bash $(q "$TMP/unzip-bg-big.sh")" \
+    "unzip-p-big=sh -c 'unzip -p $(q "$BIGWHL") > /dev/null'"
+  T="wheel over 500 MB ($BIGWHL_NAME, $BIGWHL_MB MB, $BIGTREE_MB MB unpacked, signed DLLs)"
+  row "$T" "bingate check" "bingate check --no-policy --format json WHEEL" "$(bg_files "$TMP/bg-bigwhl.report")" bg-bigwhl
+  row "$T" "unzip + bingate (the bar)" "unzip -p WHEEL > /dev/null && bingate check … TREE" "$(bg_files "$TMP/bg-bigtree.report")" unzip-bg-big bg-bigwhl
+  row "$T" "unzip -p alone" "unzip -p WHEEL > /dev/null" "—" unzip-p-big bg-bigwhl
+  rm -rf "$TMP/bigwhl"
+else
+  row_na "wheel over 500 MB" "all" "skipped: $BIGWHL_WHY"
+fi
+
 # ---------------------------------------------------------------- 3. Authenticode: signed DLLs
 DLL_DIR="$PUB/msvc-runtime"
 if compgen -G "$DLL_DIR/*.dll" >/dev/null; then
@@ -696,6 +740,7 @@ pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
 target "\`check --format json\` on the Wine DLLs against the two-core SHA-256 limit" bg-wine-json dgst2-wine 1.5
 target "\`check --format json\` on the PE dir against the two-core SHA-256 limit" bg-pe-json dgst2-pe 1.5
 target "\`check\` of a wheel against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-whl unzip-bg 1.0
+target "\`check\` of a 693 MB wheel (cuDNN for Windows, PyPI) against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-bigwhl unzip-bg-big 1.0
 target "\`check\` of a .deb against \`dpkg-deb --fsys-tarfile\` plus \`check\` of the unpacked files (issue 18)" bg-deb dpkg-bg 1.0
 target "\`check\` (human, default policy) on the Wine DLLs against checksec.rs" bg-wine-human rs-wine 2
 target "\`check\` (human, default policy) on the PE dir against checksec.rs" bg-pe-human rs-pe 2

@@ -586,6 +586,81 @@ fn sparse_entry_declaring_a_terabyte_stops_on_the_ratio() {
     }
 }
 
+/// The ratio is measured against the compressed size, so that size must be in the file: a
+/// central directory declaring a gigabyte for a 64 KiB deflate stream of 64 MiB (a patched
+/// header, or a zip64 extra field read in the other order) is refused before anything is
+/// inflated, where it used to inflate all 64 MiB (or 4 GiB) unchecked.
+#[test]
+fn zip_entry_whose_compressed_size_runs_past_the_file_is_refused() {
+    let mut body = b"MZ".to_vec();
+    body.resize(64 << 20, 0);
+    let entries = [ZipEntry {
+        name: b"big.dll",
+        data: &body,
+        deflated: true,
+    }];
+    let mut data = zip_by_hand(&entries, None);
+    let cd = data
+        .windows(4)
+        .rposition(|w| w == b"PK\x01\x02")
+        .expect("a central header");
+    data[cd + 20..cd + 24].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    let budget = Budget::new(Limits::default());
+    let w = container::walk(
+        Kind::Zip,
+        &data,
+        0,
+        &budget,
+        &|_: &EntryMeta, r: &mut dyn Read| {
+            let _ = std::io::copy(r, &mut std::io::sink());
+        },
+    );
+    let e = w.error.expect("an error for the container");
+    assert!(e.to_string().contains("past the end of the file"), "{e}");
+    assert_eq!(e.offset, Some(0), "{e}");
+    assert_eq!(budget.expanded(), 0, "nothing was inflated");
+}
+
+/// A sparse entry whose header declares 8 MiB of data blocks (after a 248 MiB hole) in a tar
+/// holding 512 bytes of data: the ratio is measured against the bytes the archive has left,
+/// so the hole is stopped after a few hundred KiB instead of being expanded whole.
+#[test]
+fn sparse_entry_declaring_data_the_archive_lacks_stops_on_the_ratio() {
+    let real: u64 = 256 << 20;
+    let stored: u64 = 8 << 20;
+    let mut h = tar::Header::new_gnu();
+    h.set_path("sparse.dll").unwrap();
+    h.set_mode(0o644);
+    h.set_size(stored);
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    {
+        let g = h.as_gnu_mut().unwrap();
+        g.sparse[0].set_offset(real - stored);
+        g.sparse[0].set_length(stored);
+        g.set_real_size(real);
+        g.set_is_extended(false);
+    }
+    h.set_cksum();
+    let mut data = h.as_bytes().to_vec();
+    data.extend_from_slice(&[b'X'; 512]);
+    let w = walk_all(Kind::Tar(None), &data, Limits::default(), u64::MAX);
+    assert!(is_budget(&w), "{:?}", w.error);
+    assert!(
+        w.error
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("expansion ratio"),
+        "{:?}",
+        w.error
+    );
+    assert!(
+        w.items.iter().all(|i| i.bytes.len() < 4 << 20),
+        "{:?}",
+        w.items.iter().map(|i| i.bytes.len()).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn tar_gz_of_zeros_past_the_ratio_is_stopped() {
     let zeros = vec![0u8; 8 << 20];

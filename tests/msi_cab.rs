@@ -470,6 +470,43 @@ fn hostile_cab_counts_are_refused_before_allocating() {
     );
 }
 
+/// A folder table that repeats a folder, with a file in each copy: every copy would decompress
+/// the same blocks (each within the expansion ratio), so the cabinet is refused before any is.
+#[test]
+fn folders_sharing_their_data_are_refused() {
+    let (_, d) = fixture("unsigned.cab");
+    let c = cab::read(&d).unwrap();
+    assert_eq!((c.folders.len(), c.files.len()), (1, 2));
+    // A second CFFOLDER, a copy of the first, inserted after it (no reserve: at 36 + 8).
+    let mut m = d[..44].to_vec();
+    m.extend_from_slice(&d[36..44]);
+    m.extend_from_slice(&d[44..]);
+    m[26..28].copy_from_slice(&2u16.to_le_bytes()); // cFolders
+    let bump = |s: &mut Vec<u8>, at: usize| {
+        let v = u32::from_le_bytes(s[at..at + 4].try_into().unwrap()) + 8;
+        s[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    };
+    bump(&mut m, 8); // cbCabinet
+    bump(&mut m, 16); // coffFiles
+    bump(&mut m, 36); // both folders' coffCabStart
+    bump(&mut m, 44);
+    // The second file (the first CFFILE's name ends with its NUL) names folder 1.
+    let files = u32::from_le_bytes(m[16..20].try_into().unwrap()) as usize;
+    let first_name_end = m[files + 16..].iter().position(|&b| b == 0).unwrap();
+    let second = files + 16 + first_name_end + 1;
+    m[second + 8..second + 10].copy_from_slice(&1u16.to_le_bytes());
+    let parsed = cab::read(&m).unwrap();
+    assert_eq!(parsed.folders[0].data_offset, parsed.folders[1].data_offset);
+    assert_eq!(parsed.files[1].folder, 1);
+    let budget = Budget::new(Limits::default());
+    let visit = |m: &EntryMeta, _: &mut dyn Read| m.name.clone();
+    let w = bingate::container::walk(bingate::container::Kind::Cab, &m, 0, &budget, &visit);
+    let e = w.error.expect("an error for the cabinet");
+    assert!(e.to_string().contains("same data block"), "{e}");
+    assert!(w.items.is_empty());
+    assert_eq!(budget.expanded(), 0, "nothing was decompressed");
+}
+
 #[test]
 fn msi_stream_chain_loop_is_an_error() {
     // The FAT entry of the custom-action DLL's first sector pointed at itself.

@@ -401,6 +401,7 @@ fn walk_cab<T>(
             ),
         }
     }
+    refuse_shared_folder_data(cab, &by_folder)?;
     let len = data.len() as u64;
     for (fi, files) in by_folder.iter_mut().enumerate() {
         let Some(folder) = cab.folders.get(fi) else {
@@ -482,6 +483,36 @@ fn walk_cab<T>(
             at = at.saturating_add(consumed);
             if let Some(e) = reader_error(budget) {
                 return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error when two folders with files to read start at the same data block: each folder is
+/// decompressed once, so a folder table repeating one folder (the cabinet twin of the
+/// overlapping-entry zip bomb) would expand the same blocks once per copy, each within the
+/// expansion ratio. Folders starting inside another's blocks are bounded by the ratio instead:
+/// each is measured against the bytes up to the next folder's start ([`folder_span`]).
+fn refuse_shared_folder_data(cab: &Cabinet, by_folder: &[Vec<usize>]) -> Result<()> {
+    let mut starts: Vec<(u32, usize)> = cab
+        .folders
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| f.blocks > 0 && by_folder.get(*i).is_some_and(|v| !v.is_empty()))
+        .map(|(i, f)| (f.data_offset, i))
+        .collect();
+    starts.sort_unstable();
+    for pair in starts.windows(2) {
+        if let [(a, ia), (b, ib)] = pair {
+            if a == b {
+                return Err(bad(
+                    format!(
+                        "folders {ia} and {ib} start at the same data block (the same bytes \
+                         would be decompressed once per folder)"
+                    ),
+                    Some(u64::from(*a)),
+                ));
             }
         }
     }

@@ -159,6 +159,7 @@ fn walk_members<T>(
             None => {
                 let how = TarRead {
                     stream_guarded: false,
+                    stream_at_most: member.data.len() as u64,
                     rename,
                 };
                 walk_entries(member.data, &how, summary, items, budget, visit)
@@ -166,6 +167,7 @@ fn walk_members<T>(
             Some(codec) => {
                 let how = TarRead {
                     stream_guarded: true,
+                    stream_at_most: super::tar::stream_bound(member.data, budget),
                     rename,
                 };
                 let stream = Guarded::new(

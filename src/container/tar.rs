@@ -144,8 +144,19 @@ impl Read for Zstd<'_> {
 pub(super) struct TarRead<'r> {
     /// Whether the stream is already read through a [`Guarded`] decoder (a compressed tar).
     pub stream_guarded: bool,
+    /// The most bytes the tar stream can hold: the archive's length when it is read as it is,
+    /// its compressed length times the expansion ratio when it is decompressed. A sparse
+    /// entry's stored bytes are measured against what is left of it, not against its header.
+    pub stream_at_most: u64,
     /// The name the walk reports for a stored name (a deb strips `./`, prefixes `DEBIAN/`).
     pub rename: &'r dyn Fn(&str) -> String,
+}
+
+/// The most bytes a compressed stream of `data` may give before the expansion ratio stops it.
+pub(super) fn stream_bound(data: &[u8], budget: &Budget) -> u64 {
+    (data.len() as u64)
+        .saturating_mul(budget.limits.max_ratio)
+        .max(budget.limits.ratio_grace)
 }
 
 /// Walks the entries of one tar stream, adding to `summary` and `items`; an error stops it.
@@ -189,8 +200,11 @@ pub(super) fn walk_entries<R: Read, T>(
                 if how.stream_guarded && ty != E::GNUSparse {
                     items.push(visit(&meta, &mut entry));
                 } else {
-                    // The bytes stored for the entry: for a sparse one, its data blocks only.
-                    let stored = entry.header().entry_size().unwrap_or(0).min(size);
+                    // The bytes stored for the entry: for a sparse one, its data blocks only,
+                    // and never more than the stream has left (a header declaring gigabytes of
+                    // data blocks would otherwise let its holes expand that many times over).
+                    let left = how.stream_at_most.saturating_sub(entry.raw_file_position());
+                    let stored = entry.header().entry_size().unwrap_or(0).min(size).min(left);
                     let mut guarded = Guarded::new(&mut entry, budget, stored);
                     items.push(visit(&meta, &mut guarded));
                     if let Some(e) = guarded.exceeded() {
@@ -242,6 +256,7 @@ pub fn walk<T: Send>(
         None => {
             let how = TarRead {
                 stream_guarded: false,
+                stream_at_most: data.len() as u64,
                 rename: &keep,
             };
             walk_entries(data, &how, &mut summary, &mut items, budget, visit)
@@ -249,6 +264,7 @@ pub fn walk<T: Send>(
         Some(codec) => {
             let how = TarRead {
                 stream_guarded: true,
+                stream_at_most: stream_bound(data, budget),
                 rename: &keep,
             };
             let stream = Guarded::new(decoder(data, codec), budget, data.len() as u64);
@@ -291,6 +307,7 @@ pub fn walk_compressed<T: Send>(
         let keep = |n: &str| n.to_owned();
         let how = TarRead {
             stream_guarded: true,
+            stream_at_most: stream_bound(data, budget),
             rename: &keep,
         };
         let result = walk_entries(whole, &how, &mut summary, &mut items, budget, visit);

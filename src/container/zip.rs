@@ -234,6 +234,7 @@ pub fn walk<T: Send>(data: &[u8], budget: &Budget, visit: &Visit<'_, T>) -> Walk
         shift,
         pos: 0,
     };
+    let reader_len = reader.len();
     let mut archive = match ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => return failed(summary, Error::parser("zip", e, None)),
@@ -258,15 +259,25 @@ pub fn walk<T: Send>(data: &[u8], budget: &Budget, visit: &Visit<'_, T>) -> Walk
         let name = file.name().to_owned();
         let header = file.header_start();
         let Some(data_start) = file.data_start() else {
-            error = Some(Error::parser("zip entry", "no data offset", Some(header)));
+            error = Some(Error::parser(
+                "zip entry",
+                "no data offset",
+                Some(header.saturating_sub(shift)),
+            ));
             break;
         };
         let compressed = file.compressed_size();
-        let Some(end) = data_start.checked_add(compressed) else {
+        // The compressed bytes must be in the file: the expansion ratio is measured against
+        // this size, so a size declared past the end (a zip64 extra read in another order, a
+        // patched header) would let a small file inflate without limit.
+        let end = data_start
+            .checked_add(compressed)
+            .filter(|&end| end <= reader_len);
+        let Some(end) = end else {
             error = Some(Error::bad_value(
-                "zip entry compressed size",
+                "zip entry compressed size (past the end of the file)",
                 compressed,
-                Some(header),
+                Some(header.saturating_sub(shift)),
             ));
             break;
         };
