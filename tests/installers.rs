@@ -316,3 +316,116 @@ fn payloads_match_seven_zip() {
         assert_eq!((i.offset, i.size), (offset, size), "{name}");
     }
 }
+
+/// A Burn bundle's attached containers are cabinets: they are walked like an archive's entries
+/// (`bundle.exe!/container-0.cab!/helper.dll`), their files examined, and the bundle's
+/// installer line says they were. The cabinet's files are the ones `gcab -l` lists in the
+/// payload's bytes.
+#[test]
+fn wix_burn_attached_cabinets_are_walked() {
+    let rel = "corpus/installers/burn-handmade.exe";
+    let out = common::run::bingate(&[
+        "check",
+        "--format",
+        "json",
+        "--trust",
+        "corpus/pki/root.pem",
+        "--time",
+        "2026-11-22T00:00:00Z",
+        rel,
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    let bundle = &files[0];
+    assert_eq!(bundle["path"], rel);
+    assert_eq!(bundle["installer"]["kind"], "wix-burn");
+    assert_eq!(bundle["installer"]["examined"], true, "{bundle}");
+    assert_eq!(bundle["container"]["kind"]["type"], "burn");
+    assert_eq!(bundle["container"]["entries"], 1);
+    assert_eq!(bundle["container"]["containers"], 1);
+    let cab_path = format!("{rel}!/container-0.cab");
+    let cab = &files[1];
+    assert_eq!(cab["path"], cab_path.as_str());
+    assert_eq!(cab["container"]["kind"]["type"], "cab");
+    // Covered by the bundle's signature, as an MSI's cabinets are by the MSI's.
+    assert!(cab["signature"].is_null(), "{cab}");
+    let inner: Vec<&str> = files[2..]
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(inner, [format!("{cab_path}!/helper.dll")]);
+    assert_eq!(files[2]["format"], "pe");
+    assert_eq!(files[2]["signature"]["status"], "unsigned");
+    assert_eq!(bundle["container"]["unsigned_pe"], 1);
+    // The default policy's rule for a signed installer with unsigned executables inside.
+    let finding = bundle["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pe-no-unsigned-inside")
+        .expect("the rule was judged");
+    assert_eq!(finding["status"], "fail", "{finding}");
+    assert!(
+        finding["message"].as_str().unwrap().contains("helper.dll"),
+        "{finding}"
+    );
+    let examined = bundle["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pe-installer-payload-examined")
+        .expect("the rule was judged");
+    assert_eq!(examined["status"], "pass", "{examined}");
+
+    if !interop::require("gcab") {
+        return;
+    }
+    let (data, found) = installer("burn-handmade.exe");
+    let i = found.unwrap();
+    let dir = paths::tempdir();
+    let cab_file = dir.path().join("payload.cab");
+    std::fs::write(
+        &cab_file,
+        &data[i.offset as usize..(i.offset + i.size) as usize],
+    )
+    .unwrap();
+    let listed = std::process::Command::new("gcab")
+        .arg("-l")
+        .arg(&cab_file)
+        .output()
+        .unwrap();
+    let mut names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["hello.txt", "helper.dll"], "gcab -l");
+    assert_eq!(cab["container"]["entries"], 2, "{cab}");
+}
+
+/// A Burn payload whose cabinet declares a length past the payload is an error for the bundle's
+/// payload, not a crash, and nothing past the file is read.
+#[test]
+fn burn_payload_with_a_lying_cabinet_length_is_an_error() {
+    use bingate::container::{self, Budget, EntryMeta, Kind, Limits};
+    let (data, found) = installer("burn-handmade.exe");
+    let i = found.unwrap();
+    let payload = &data[i.offset as usize..(i.offset + i.size) as usize];
+    let budget = Budget::new(Limits::default());
+    let visit = |m: &EntryMeta, _: &mut dyn std::io::Read| m.name.clone();
+    let w = container::walk(Kind::Burn, payload, 0, &budget, &visit);
+    assert!(w.error.is_none(), "{:?}", w.error);
+    assert_eq!(w.items, ["container-0.cab"]);
+    let mut lying = payload.to_vec();
+    lying[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let w = container::walk(Kind::Burn, &lying, 0, &budget, &visit);
+    assert!(w.items.is_empty());
+    let e = w.error.expect("an error").to_string();
+    assert!(e.contains("cbCabinet"), "{e}");
+    // Bytes after the cabinet that do not start another one.
+    let mut trailing = payload.to_vec();
+    trailing.extend_from_slice(b"not a cabinet");
+    let w = container::walk(Kind::Burn, &trailing, 0, &budget, &visit);
+    assert_eq!(w.items, ["container-0.cab"]);
+    assert!(w.error.expect("an error").to_string().contains("MSCF"));
+}

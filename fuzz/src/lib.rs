@@ -235,9 +235,11 @@ pub fn container_msi(data: &[u8]) {
 }
 
 /// `container_cab`: the cabinet's tables (counts, reserves, spanning names) and its folders
-/// decompressed (stored, MSZIP, LZX).
+/// decompressed (stored, MSZIP, LZX); the same bytes as a WiX Burn payload (cabinets end to end,
+/// each split off by its own declared length).
 pub fn container_cab(data: &[u8]) {
     walk_all(bingate::container::Kind::Cab, data);
+    walk_all(bingate::container::Kind::Burn, data);
 }
 
 /// `msi_signature`: MSI and CAB Authenticode verification (the sorted stream digest, the

@@ -126,6 +126,90 @@ pub fn find_burn(data: &[u8], section: &[u8], image_end: u64) -> Option<(u64, u6
     (stub >= image_end && size > 0 && end <= file_len(data)).then_some((stub, size))
 }
 
+/// Bytes of a cabinet header before its optional fields ([MS-CAB] CFHEADER): a cabinet shorter
+/// than this cannot be one.
+const CAB_HEADER_LEN: u64 = 36;
+
+/// The name the report gives a Burn bundle's `index`th attached container. The bundle stores no
+/// file names for them (its manifest, inside container 0, names them by id): container 0 holds
+/// the bootstrapper application's files, the others the packages (MSIs, EXEs, MSUs).
+pub fn burn_container_name(index: u64) -> String {
+    format!("container-{index}.cab")
+}
+
+/// Walks a WiX Burn payload: the attached containers, cabinets laid end to end from the stub's
+/// end, each the length its own header declares (`cbCabinet`), at most
+/// [`MAX_BURN_CONTAINERS`]. Each is one entry (the caller walks it as a cabinet in turn); bytes
+/// that do not start a cabinet end the walk with an error naming their offset.
+pub fn walk_burn<T: Send>(
+    data: &[u8],
+    budget: &super::Budget,
+    visit: &super::Visit<'_, T>,
+) -> super::Walked<T> {
+    let mut summary = super::Summary::new(super::Kind::Burn);
+    let mut items = Vec::new();
+    let mut error = None;
+    let len = file_len(data);
+    let mut at = 0u64;
+    let b = Bytes::new(data, true);
+    while at < len {
+        if summary.entries >= MAX_BURN_CONTAINERS {
+            error = Some(crate::error::Error::budget(
+                "Burn attached containers",
+                summary.entries.saturating_add(1),
+                MAX_BURN_CONTAINERS,
+                Some(at),
+            ));
+            break;
+        }
+        let index = summary.entries;
+        if let Err(e) = super::count_entry(&mut summary, &budget.limits) {
+            error = Some(e);
+            break;
+        }
+        if window(data, at, at.saturating_add(4)) != b"MSCF" {
+            error = Some(crate::error::Error::parser(
+                "Burn attached container",
+                "not a cabinet (no MSCF signature)",
+                Some(at),
+            ));
+            break;
+        }
+        let size = b
+            .u32("cbCabinet", at.saturating_add(8))
+            .map(u64::from)
+            .ok()
+            .filter(|&n| n >= CAB_HEADER_LEN && at.checked_add(n).is_some_and(|e| e <= len));
+        let Some(size) = size else {
+            error = Some(crate::error::Error::parser(
+                "Burn attached container",
+                "its cabinet's declared length (cbCabinet) leaves the payload",
+                Some(at),
+            ));
+            break;
+        };
+        let end = at.saturating_add(size);
+        let meta = super::EntryMeta {
+            index,
+            name: burn_container_name(index),
+            size: Some(size),
+            offset: Some(at),
+        };
+        let mut reader = super::Guarded::new(window(data, at, end), budget, size);
+        items.push(visit(&meta, &mut reader));
+        if let Some(e) = reader.exceeded() {
+            error = Some(e.clone());
+            break;
+        }
+        at = end;
+    }
+    super::Walked {
+        items,
+        summary,
+        error,
+    }
+}
+
 // ---------------------------------------------------------------------------------------- NSIS
 
 /// The first header: flags (u32), `0xDEADBEEF`, `"NullsoftInst"`, header length, data length.

@@ -69,6 +69,10 @@ pub enum Kind {
     Msi,
     /// A Microsoft cabinet.
     Cab,
+    /// A WiX Burn bundle's attached containers (cabinets end to end after the bundle's stub).
+    /// Never recognised from a file's first bytes: only as the payload of a PE with a
+    /// `.wixburn` section.
+    Burn,
 }
 
 impl Kind {
@@ -86,6 +90,7 @@ impl Kind {
             Kind::Rpm => "rpm",
             Kind::Msi => "msi",
             Kind::Cab => "cab",
+            Kind::Burn => "burn",
         }
     }
 }
@@ -538,5 +543,6 @@ pub fn walk<T: Send>(
         Kind::Rpm => rpm::walk(data, budget, visit),
         Kind::Msi => msi::walk(data, budget, visit),
         Kind::Cab => cab::walk(data, budget, visit),
+        Kind::Burn => installer::walk_burn(data, budget, visit),
     }
 }

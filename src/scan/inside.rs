@@ -95,7 +95,7 @@ pub(super) fn installer_payload(
     // Recognised while the file was examined (its headers parsed once); only a payload that
     // is an archive is walked.
     let kind = report.installer.as_ref()?.kind;
-    if kind != container::InstallerKind::ZipSfx || report.error.is_some() {
+    if payload_kind(kind).is_none() || report.error.is_some() {
         return None;
     }
     let ctx = Ctx::new(c, max_file_size, work);
@@ -140,11 +140,9 @@ fn pe_payload(
     depth: u32,
 ) -> Option<Vec<FileReport>> {
     let mut installer = report.installer.clone()?;
-    if installer.kind != container::InstallerKind::ZipSfx {
-        return None;
-    }
+    let kind = payload_kind(installer.kind)?;
     let mut out = Vec::new();
-    if installer.kind == container::InstallerKind::ZipSfx {
+    {
         let start = usize::try_from(installer.offset).ok();
         let end = installer
             .offset
@@ -156,7 +154,7 @@ fn pe_payload(
                 display,
                 rel,
                 payload,
-                Kind::Zip,
+                kind,
                 depth.saturating_add(1),
                 None,
             );
@@ -188,6 +186,17 @@ fn pe_payload(
     report.installer = Some(installer);
     out.insert(0, report);
     Some(out)
+}
+
+/// The container kind of an installer payload bingate reads: a zip self-extractor's zip, a
+/// Burn bundle's attached cabinets. NSIS and Inno Setup payloads are described, not read (no
+/// maintained crate reads their compressed streams).
+fn payload_kind(kind: container::InstallerKind) -> Option<Kind> {
+    match kind {
+        container::InstallerKind::ZipSfx => Some(Kind::Zip),
+        container::InstallerKind::WixBurn => Some(Kind::Burn),
+        container::InstallerKind::Nsis | container::InstallerKind::InnoSetup => None,
+    }
 }
 
 /// Walks one container: its report first (kind, counts, notes, error, signature), then the
@@ -264,7 +273,7 @@ fn container_signature(
     match kind {
         Kind::Msi => Some(crate::authenticode::msi::verify_msi(data, &env)),
         Kind::Cab => Some(crate::authenticode::cab::verify_cab(data, &env)),
-        Kind::Zip | Kind::Tar(_) | Kind::Compressed(_) | Kind::Deb | Kind::Rpm => None,
+        Kind::Zip | Kind::Tar(_) | Kind::Compressed(_) | Kind::Deb | Kind::Rpm | Kind::Burn => None,
     }
 }
 
@@ -463,7 +472,9 @@ fn walk_nested(ctx: &Ctx<'_>, e: Entry, kind: Kind, outer: Kind, depth: u32) -> 
     );
     // An MSI's cabinets are streams of the database, which its own signature covers; Windows
     // never checks a signature on them (they carry none), so they get no verdict of their own.
-    if outer == Kind::Msi && kind == Kind::Cab {
+    // The same holds for a Burn bundle's attached containers: the bundle's signature is the
+    // one Burn checks (whether it covers them is in the installer line).
+    if matches!(outer, Kind::Msi | Kind::Burn) && kind == Kind::Cab {
         if let Some(first) = v.first_mut() {
             first.signature = None;
         }
