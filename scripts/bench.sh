@@ -740,7 +740,7 @@ pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
 target "\`check --format json\` on the Wine DLLs against the two-core SHA-256 limit" bg-wine-json dgst2-wine 1.5
 target "\`check --format json\` on the PE dir against the two-core SHA-256 limit" bg-pe-json dgst2-pe 1.5
 target "\`check\` of a wheel against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-whl unzip-bg 1.0
-target "\`check\` of a 693 MB wheel (cuDNN for Windows, PyPI) against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-bigwhl unzip-bg-big 1.0
+target "\`check\` of a wheel over 500 MB (cuDNN for Windows, PyPI) against \`unzip -p\` plus \`check\` of the unpacked files (issue 18)" bg-bigwhl unzip-bg-big 1.0
 target "\`check\` of a .deb against \`dpkg-deb --fsys-tarfile\` plus \`check\` of the unpacked files (issue 18)" bg-deb dpkg-bg 1.0
 target "\`check\` (human, default policy) on the Wine DLLs against checksec.rs" bg-wine-human rs-wine 2
 target "\`check\` (human, default policy) on the PE dir against checksec.rs" bg-pe-human rs-pe 2
