@@ -15,7 +15,7 @@ use std::process::Command;
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 use common::der::der_len;
-use common::run::bingate;
+use common::run::test_pki_json;
 use common::{interop, paths};
 use der::{Decode, Encode};
 use serde_json::Value;
@@ -78,17 +78,7 @@ fn null() -> der::Any {
 }
 
 fn verify(path: &Path) -> Value {
-    let out = bingate(&[
-        "verify",
-        "--format",
-        "json",
-        "--trust",
-        "corpus/pki/root.pem",
-        "--time",
-        TIME,
-        path.to_str().unwrap(),
-    ]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = test_pki_json("verify", TIME, &[path.to_str().unwrap()]);
     doc["files"][0]["signature"].clone()
 }
 

@@ -324,17 +324,7 @@ fn payloads_match_seven_zip() {
 #[test]
 fn wix_burn_attached_cabinets_are_walked() {
     let rel = "corpus/installers/burn-handmade.exe";
-    let out = common::run::bingate(&[
-        "check",
-        "--format",
-        "json",
-        "--trust",
-        "corpus/pki/root.pem",
-        "--time",
-        "2026-11-22T00:00:00Z",
-        rel,
-    ]);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = common::run::test_pki_json("check", "2026-11-22T00:00:00Z", &[rel]);
     let files = doc["files"].as_array().unwrap();
     let bundle = &files[0];
     assert_eq!(bundle["path"], rel);
@@ -358,23 +348,22 @@ fn wix_burn_attached_cabinets_are_walked() {
     assert_eq!(files[2]["signature"]["status"], "unsigned");
     assert_eq!(bundle["container"]["unsigned_pe"], 1);
     // The default policy's rule for a signed installer with unsigned executables inside.
-    let finding = bundle["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "pe-no-unsigned-inside")
-        .expect("the rule was judged");
-    assert_eq!(finding["status"], "fail", "{finding}");
+    let finding = |rule: &str| {
+        bundle["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} was not judged"))
+            .clone()
+    };
+    let inside = finding("pe-no-unsigned-inside");
+    assert_eq!(inside["status"], "fail", "{inside}");
     assert!(
-        finding["message"].as_str().unwrap().contains("helper.dll"),
-        "{finding}"
+        inside["message"].as_str().unwrap().contains("helper.dll"),
+        "{inside}"
     );
-    let examined = bundle["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "pe-installer-payload-examined")
-        .expect("the rule was judged");
+    let examined = finding("pe-installer-payload-examined");
     assert_eq!(examined["status"], "pass", "{examined}");
 
     if !interop::require("gcab") {

@@ -29,6 +29,28 @@ pub fn bingate_mixed(args: &[&dyn AsRef<OsStr>]) -> Output {
     bingate(args)
 }
 
+/// `bingate COMMAND --format json --trust corpus/pki/root.pem --time TIME PATHS…`: the JSON
+/// report of a `check`, `verify` or `risk` that trusts the test PKI's root at `time`.
+pub fn test_pki_json(command: &str, time: &str, paths: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        command,
+        "--format",
+        "json",
+        "--trust",
+        "corpus/pki/root.pem",
+        "--time",
+        time,
+    ];
+    args.extend_from_slice(paths);
+    let out = bingate(&args);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bingate {args:?}: not a JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
 /// [`bingate`] run in `dir` instead of the repository root.
 pub fn bingate_in<S: AsRef<OsStr>>(dir: impl AsRef<Path>, args: &[S]) -> Output {
     command()
