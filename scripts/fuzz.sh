@@ -58,7 +58,7 @@ done
 # ---- seeds -------------------------------------------------------------------------------------
 mkdir -p "$FUZZ_WORK/logs"
 SEEDS="$FUZZ_WORK/seeds"
-rm -rf "$SEEDS"; mkdir -p "$SEEDS"/{pe,elf,cms,policy,module}
+rm -rf "$SEEDS"; mkdir -p "$SEEDS"/{pe,elf,cms,policy,module,zip,tar,deb,rpm,msi,cab,msisig,installer}
 
 # seed KIND FILE...: copies each file up to 2 MiB, named after its path (no collisions).
 seed() {
@@ -79,6 +79,46 @@ seed pe corpus/pe/* corpus/signed/*.exe corpus/signed/*.dll corpus/risk/*.exe \
   corpus/public/**/*.signed tests/data/dist/*.exe tests/data/dist/*.dll
 seed elf corpus/elf/* corpus/public/**/*.ko tests/data/dist/libfoo.so tests/data/dist/tool
 seed policy policies/*.toml tests/policies/*.toml tests/data/*.toml
+# Containers and installers (corpus/recipes/build-containers.sh, build-msi.sh, build-installers.sh).
+seed zip corpus/containers/*.zip corpus/containers/*.whl corpus/installers/zipsfx-*.exe
+seed deb corpus/containers/*.deb
+seed rpm corpus/containers/*.rpm
+seed msi corpus/msi/*.msi
+seed cab corpus/msi/*.cab
+seed msisig corpus/msi/*
+# container_tar's first byte picks the codec (0 plain, 1 gzip, 2 xz, 3 zstd, 4 bzip2; fuzz/src/lib.rs).
+prefixed() { # DIR BYTE FILE: FILE with BYTE in front, into DIR
+  local dir="$1" byte="$2" f="$3"
+  [ -f "$f" ] || return 0
+  { printf "\\$(printf '%03o' "$byte")"; cat "$f"; } > "$SEEDS/$dir/$byte-$(basename "$f")"
+}
+for f in corpus/containers/*.tar.gz corpus/containers/*.tgz corpus/containers/*.exe.gz; do prefixed tar 1 "$f"; done
+for f in corpus/containers/*.tar.xz; do prefixed tar 2 "$f"; done
+for f in corpus/containers/*.tar.zst; do prefixed tar 3 "$f"; done
+for f in corpus/containers/*.tar.bz2; do prefixed tar 4 "$f"; done
+# installer's input starts with 16 bytes of facts (fuzz/src/lib.rs): each fixture gets its real
+# image end, certificate table and .wixburn section offset, read from its PE headers here.
+python3 - "$SEEDS/installer" corpus/installers/*.exe <<'PY'
+import os, struct, sys
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    d = open(path, "rb").read()
+    pe = struct.unpack_from("<I", d, 0x3C)[0]
+    nsec, opt_size = struct.unpack_from("<H", d, pe + 6)[0], struct.unpack_from("<H", d, pe + 20)[0]
+    magic = struct.unpack_from("<H", d, pe + 24)[0]
+    dirs = pe + 24 + (112 if magic == 0x20B else 96)
+    table_off, table_size = struct.unpack_from("<II", d, dirs + 4 * 8)
+    end, burn = 0, 0
+    for i in range(nsec):
+        s = pe + 24 + opt_size + 40 * i
+        name = d[s:s + 8].rstrip(b"\0")
+        size, ptr = struct.unpack_from("<II", d, s + 16)
+        end = max(end, ptr + size)
+        if name == b".wixburn":
+            burn = ptr
+    head = struct.pack("<IIII", end, table_off, table_size, burn)
+    open(os.path.join(out, os.path.basename(path)), "wb").write(head + d)
+PY
 
 # Signed ELF seeds: a few small fixtures signed with the test PKI in both formats.
 BINGATE="${BINGATE:-}"
@@ -158,6 +198,14 @@ seeds_for() {
     module_signature) echo "$SEEDS/module" ;;
     cms_x509) echo "$SEEDS/cms" ;;
     policy) echo "$SEEDS/policy" ;;
+    container_zip) echo "$SEEDS/zip" ;;
+    container_tar) echo "$SEEDS/tar" ;;
+    container_deb) echo "$SEEDS/deb" ;;
+    container_rpm) echo "$SEEDS/rpm" ;;
+    container_msi) echo "$SEEDS/msi" ;;
+    container_cab) echo "$SEEDS/cab" ;;
+    msi_signature) echo "$SEEDS/msisig" ;;
+    installer) echo "$SEEDS/installer" ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }
