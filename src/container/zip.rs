@@ -356,28 +356,44 @@ pub fn walk<T: Send>(data: &[u8], budget: &Budget, visit: &Visit<'_, T>) -> Walk
             },
         )
         .collect();
-    let mut items = Vec::with_capacity(outcomes.len());
-    let mut error = None;
-    for out in outcomes {
-        match out {
-            Outcome::Visited(t, None) => items.push(t),
-            Outcome::Visited(t, Some(e)) => {
-                items.push(t);
-                error = Some(e);
-                break;
-            }
-            Outcome::Failed(e) => {
-                error = Some(e);
-                break;
-            }
-            Outcome::Stopped => break,
-        }
-    }
+    let (items, error) = in_order(outcomes);
     Walked {
         items,
         summary,
         error,
     }
+}
+
+/// The results of the entries read side by side, in the container's order, up to the first
+/// entry that did not read whole, and the first error in that order. An entry skipped because
+/// another's error stopped the walk may come before the entry that failed (the threads finish
+/// in any order): the error is looked for past it, so a walk that stopped always says why.
+fn in_order<T>(outcomes: Vec<Outcome<T>>) -> (Vec<T>, Option<Error>) {
+    let mut items = Vec::with_capacity(outcomes.len());
+    let mut error = None;
+    let mut whole = true;
+    for out in outcomes {
+        match out {
+            Outcome::Visited(t, e) => {
+                if whole {
+                    items.push(t);
+                }
+                if let Some(e) = e {
+                    error.get_or_insert(e);
+                    whole = false;
+                }
+            }
+            Outcome::Failed(e) => {
+                error.get_or_insert(e);
+                whole = false;
+            }
+            Outcome::Stopped => whole = false,
+        }
+        if error.is_some() && !whole {
+            break;
+        }
+    }
+    (items, error)
 }
 
 fn failed<T>(summary: Summary, error: Error) -> Walked<T> {
@@ -548,6 +564,41 @@ mod tests {
         let e = w.error.expect("a ratio error");
         assert!(e.to_string().contains("expansion ratio"), "{e}");
         assert!(w.items.len() <= 21, "{}", w.items.len());
+    }
+
+    /// Regression (seen in CI): entry 20's ratio error stopped the walk, an earlier entry read
+    /// after that was skipped, and the walk then ended at the skipped entry with no error at all,
+    /// so a container that stopped early looked whole.
+    #[test]
+    fn an_entry_skipped_before_the_one_that_failed_still_reports_the_error() {
+        let e = || Error::budget("test", 2, 1, None);
+        let (items, error) = in_order(vec![
+            Outcome::Visited(0, None),
+            Outcome::Stopped,
+            Outcome::Visited(2, None),
+            Outcome::Visited(3, Some(e())),
+            Outcome::Visited(4, None),
+        ]);
+        assert_eq!(items, [0]);
+        assert!(error.is_some());
+        let (items, error) = in_order(vec![
+            Outcome::Visited(0, None),
+            Outcome::Stopped,
+            Outcome::Failed(e()),
+        ]);
+        assert_eq!(items, [0]);
+        assert!(error.is_some());
+        // In order, the error's own entry is kept and nothing after it.
+        let (items, error) = in_order(vec![
+            Outcome::Visited(0, None),
+            Outcome::Visited(1, Some(e())),
+            Outcome::Stopped,
+        ]);
+        assert_eq!(items, [0, 1]);
+        assert!(error.is_some());
+        let (items, error) = in_order::<u8>(vec![Outcome::Visited(0, None)]);
+        assert_eq!(items, [0]);
+        assert!(error.is_none());
     }
 
     #[test]
