@@ -389,7 +389,8 @@ fn in_order<T>(outcomes: Vec<Outcome<T>>) -> (Vec<T>, Option<Error>) {
             }
             Outcome::Stopped => whole = false,
         }
-        if error.is_some() && !whole {
+        // An error is only set with `whole` cleared: nothing after it is kept or needed.
+        if error.is_some() {
             break;
         }
     }

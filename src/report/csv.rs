@@ -387,16 +387,21 @@ mod tests {
         assert_eq!(field("a=b"), "a=b");
     }
 
-    #[test]
-    fn only_failures_keeps_unreadable_files() {
-        let f = FileReport::error(
-            "unreadable".into(),
+    /// A file that could not be read (not a regular file), as the scan reports it.
+    fn unreadable(path: &str) -> FileReport {
+        FileReport::error(
+            path.into(),
             None,
             None,
             None,
             crate::error::FileError::not_regular(),
             super::super::Severity::ToolError,
-        );
+        )
+    }
+
+    #[test]
+    fn only_failures_keeps_unreadable_files() {
+        let f = unreadable("unreadable");
         let view = View {
             only_failures: true,
             ..View::default()
@@ -409,14 +414,7 @@ mod tests {
 
     #[test]
     fn every_row_has_one_cell_per_column() {
-        let f = FileReport::error(
-            "x".into(),
-            None,
-            None,
-            None,
-            crate::error::FileError::not_regular(),
-            super::super::Severity::ToolError,
-        );
+        let f = unreadable("x");
         assert_eq!(row(&f, &View::default()).len(), COLUMNS.len());
     }
 }

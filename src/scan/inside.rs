@@ -141,46 +141,43 @@ fn pe_payload(
 ) -> Option<Vec<FileReport>> {
     let mut installer = report.installer.clone()?;
     let kind = payload_kind(installer.kind)?;
-    let mut out = Vec::new();
-    {
-        let start = usize::try_from(installer.offset).ok();
-        let end = installer
-            .offset
-            .checked_add(installer.size)
-            .and_then(|e| usize::try_from(e).ok());
-        if let Some(payload) = start.zip(end).and_then(|(s, e)| data.get(s..e)) {
-            let mut inner = walk_container(
-                ctx,
-                display,
-                rel,
-                payload,
-                kind,
-                depth.saturating_add(1),
-                None,
-            );
-            if !inner.is_empty() {
-                let container_report = inner.remove(0);
-                installer.examined = container_report.error.is_none();
-                report.container = container_report.container;
-                // What the payload holds counts against a signed installer's estimate.
-                let unsigned = report
-                    .container
-                    .as_ref()
-                    .and_then(|c| c.unsigned_pe.map(|n| (n, c.unsigned_pe_shown.clone())));
-                if let (Some(estimate), Some(r), Some((n, shown))) =
-                    (report.risk.as_mut(), ctx.work.risk, unsigned)
-                {
-                    if n > 0 {
-                        crate::risk::add_unsigned_inside(estimate, r.weights, n, &shown);
-                    }
-                }
-                if let (None, Some(e)) = (&report.error, container_report.error) {
-                    report
-                        .warnings
-                        .push(format!("installer payload: {}", e.message()));
-                }
-                out = inner;
+    let start = usize::try_from(installer.offset).ok();
+    let end = installer
+        .offset
+        .checked_add(installer.size)
+        .and_then(|e| usize::try_from(e).ok());
+    let mut out = match start.zip(end).and_then(|(s, e)| data.get(s..e)) {
+        Some(payload) => walk_container(
+            ctx,
+            display,
+            rel,
+            payload,
+            kind,
+            depth.saturating_add(1),
+            None,
+        ),
+        None => Vec::new(),
+    };
+    if !out.is_empty() {
+        let container_report = out.remove(0);
+        installer.examined = container_report.error.is_none();
+        report.container = container_report.container;
+        // What the payload holds counts against a signed installer's estimate.
+        let unsigned = report
+            .container
+            .as_ref()
+            .and_then(|c| c.unsigned_pe.map(|n| (n, c.unsigned_pe_shown.clone())));
+        if let (Some(estimate), Some(r), Some((n, shown))) =
+            (report.risk.as_mut(), ctx.work.risk, unsigned)
+        {
+            if n > 0 {
+                crate::risk::add_unsigned_inside(estimate, r.weights, n, &shown);
             }
+        }
+        if let (None, Some(e)) = (&report.error, container_report.error) {
+            report
+                .warnings
+                .push(format!("installer payload: {}", e.message()));
         }
     }
     report.installer = Some(installer);
